@@ -1,0 +1,395 @@
+//! The streaming soft-entropy accumulator.
+//!
+//! Each batch of embeddings is projected onto the reference points in f32
+//! (cosines, as the reference does), turned into soft bin assignments by a
+//! softmax computed in f64, and only sums are kept: one m-vector of totals,
+//! and per label set one m-vector and a count per label value. Any split into
+//! batches therefore gives the full-batch result.
+//!
+//! Labels arrive as dense ids (see [`super::labels`]), so the hot loop does no
+//! hashing. When label counts are known in advance (a tokenize-only
+//! pre-pass), labels seen once never get a vector: their conditional entropy
+//! is that row's own entropy, folded in at once.
+
+use super::Estimator;
+use rayon::prelude::*;
+
+/// Marks a row that has no label in a set (e.g. too close to a document end).
+pub const NO_LABEL: u32 = u32::MAX;
+
+const UNASSIGNED: u32 = u32::MAX;
+const SINGLETON: u32 = u32::MAX - 1;
+
+/// One label set as the accumulator sees it.
+#[derive(Clone, Debug)]
+pub struct LabelSpec {
+    pub name: String,
+    /// Number of distinct ids (ids are `0..n_ids`).
+    pub n_ids: usize,
+    /// Exact count of each id over everything that will be accumulated, if
+    /// known. Enables the singleton shortcut and exact preallocation.
+    pub counts: Option<Vec<u64>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AccumulateError {
+    #[error("embedding row {row} is all zeros: it has no direction")]
+    ZeroRow { row: usize },
+    #[error("embedding row {row} has a non-finite value (NaN or infinity)")]
+    NonFinite { row: usize },
+    #[error("{len} embedding values do not form rows of width d = {d}")]
+    Ragged { len: usize, d: usize },
+    #[error("label set {name:?} has {got} labels for {rows} rows")]
+    LabelCount { name: String, got: usize, rows: usize },
+    #[error("label set {name:?} has id {id}, but only {n_ids} ids were declared")]
+    LabelId { name: String, id: u32, n_ids: usize },
+    #[error("expected {want} label sets, got {got}")]
+    SetCount { want: usize, got: usize },
+}
+
+/// Soft assignments of one batch: rows × m probabilities (f64), and each
+/// row's own entropy where some label set needs it.
+pub struct Projected {
+    pub rows: usize,
+    pub p: Vec<f64>,
+    row_entropy: Vec<f64>,
+}
+
+impl Projected {
+    fn row(&self, r: usize, m: usize) -> &[f64] {
+        &self.p[r * m..(r + 1) * m]
+    }
+}
+
+struct SetState {
+    name: String,
+    n_ids: usize,
+    /// id → slot, or UNASSIGNED / SINGLETON.
+    slot_of: Vec<u32>,
+    /// slots × m sums of soft assignments.
+    sums: Vec<f64>,
+    /// Weight (count) per slot.
+    weights: Vec<f64>,
+    /// Σ weight · h(row) over rows whose label occurs once overall.
+    singleton_h: f64,
+    /// Sum of assignments (and weight) of rows *without* a label in this set;
+    /// the set's own total is the accumulator's total minus this.
+    missing: Vec<f64>,
+    missing_weight: f64,
+    /// Rows folded in as singletons (each is its own distinct label).
+    singleton_rows: usize,
+}
+
+/// Accumulated sums for one estimator (one layer) and any number of label sets.
+pub struct Accumulator<'e> {
+    est: &'e Estimator,
+    total: Vec<f64>,
+    weight: f64,
+    sets: Vec<SetState>,
+}
+
+/// Rows per projection GEMM call (see [`Estimator::project`]).
+const PROJECTION_BLOCK: usize = 256;
+
+/// Entropy and mutual information for one label set.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SetResult {
+    pub name: String,
+    /// H(Z) over the rows that carry a label in this set.
+    pub entropy: f64,
+    /// Σ_x (n_x / N) H(Z | X = x).
+    pub conditional_entropy: f64,
+    /// I(X; Z) = H(Z) − H(Z | X).
+    pub mutual_information: f64,
+    /// I(X; Z) / H(Z).
+    pub regularity: f64,
+    /// Rows (weight) that carry a label.
+    pub rows: f64,
+    /// Distinct labels seen.
+    pub distinct: usize,
+}
+
+/// What an accumulator estimates.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Estimate {
+    /// H(Z) over every accumulated row.
+    pub entropy: f64,
+    pub rows: f64,
+    pub sets: Vec<SetResult>,
+}
+
+impl Estimator {
+    /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
+    /// `need_row_entropy[r]` asks for row r's own entropy (singleton labels).
+    pub fn project(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync) -> Result<Projected, AccumulateError> {
+        let (d, m) = (self.d, self.m);
+        if z.len() % d != 0 {
+            return Err(AccumulateError::Ragged { len: z.len(), d });
+        }
+        let rows = z.len() / d;
+        // Normalise rows in f32, as the reference does.
+        let mut zn = vec![0f32; z.len()];
+        zn.par_chunks_mut(d).zip(z.par_chunks(d)).enumerate().try_for_each(|(r, (out, row))| {
+            let mut ss = 0f64;
+            for &x in row {
+                if !x.is_finite() {
+                    return Err(AccumulateError::NonFinite { row: r });
+                }
+                ss += (x as f64) * (x as f64);
+            }
+            if ss == 0.0 {
+                return Err(AccumulateError::ZeroRow { row: r });
+            }
+            let norm = ss.sqrt() as f32;
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o = x / norm;
+            }
+            Ok(())
+        })?;
+        // Cosines S = Zn · Wᵀ (rows × m) in f32, in fixed blocks of rows so
+        // that every row goes through the same kernel whatever the batch
+        // size: batch splits then give bit-identical results.
+        let mut s = vec![0f32; rows * m];
+        let mut block_in = vec![0f32; PROJECTION_BLOCK * d];
+        let mut block_out = vec![0f32; PROJECTION_BLOCK * m];
+        for start in (0..rows).step_by(PROJECTION_BLOCK) {
+            let n = PROJECTION_BLOCK.min(rows - start);
+            block_in[..n * d].copy_from_slice(&zn[start * d..(start + n) * d]);
+            block_in[n * d..].fill(0.0);
+            self.cosines(&block_in, &mut block_out);
+            s[start * m..(start + n) * m].copy_from_slice(&block_out[..n * m]);
+        }
+        // Softmax(S/ε) in f64.
+        let inv_eps = 1.0 / self.epsilon;
+        let ln_m = (m as f64).ln();
+        let mut p = vec![0f64; rows * m];
+        let mut row_entropy = vec![f64::NAN; rows];
+        p.par_chunks_mut(m)
+            .zip(s.par_chunks(m))
+            .zip(row_entropy.par_iter_mut())
+            .enumerate()
+            .for_each(|(r, ((out, scores), h))| {
+                let max = scores.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+                let mut sum = 0.0;
+                for (o, &x) in out.iter_mut().zip(scores) {
+                    let e = ((x as f64 - max) * inv_eps).exp();
+                    *o = e;
+                    sum += e;
+                }
+                let inv = 1.0 / sum;
+                out.iter_mut().for_each(|o| *o *= inv);
+                if need_row_entropy(r) {
+                    *h = entropy_of_normalised(out) / ln_m;
+                }
+            });
+        Ok(Projected { rows, p, row_entropy })
+    }
+}
+
+impl Estimator {
+    /// out (PROJECTION_BLOCK × m) = zn (PROJECTION_BLOCK × d) · Wᵀ.
+    fn cosines(&self, zn: &[f32], out: &mut [f32]) {
+        let (d, m) = (self.d, self.m);
+        debug_assert_eq!(zn.len(), PROJECTION_BLOCK * d);
+        debug_assert_eq!(out.len(), PROJECTION_BLOCK * m);
+        // SAFETY: the strides describe the buffers exactly: dst is
+        // PROJECTION_BLOCK × m row-major, lhs PROJECTION_BLOCK × d row-major,
+        // rhs is Wᵀ (d × m) read from W (m × d row-major).
+        unsafe {
+            gemm::gemm(
+                PROJECTION_BLOCK, m, d,
+                out.as_mut_ptr(), 1, m as isize, false,
+                zn.as_ptr(), 1, d as isize,
+                self.w.as_ptr(), d as isize, 1,
+                0.0f32, 1.0f32, false, false, false,
+                gemm::Parallelism::Rayon(0),
+            );
+        }
+    }
+}
+
+/// −Σ p ln max(p, 1e-9) for a probability vector (the reference's clip).
+fn entropy_of_normalised(p: &[f64]) -> f64 {
+    -p.iter().map(|&x| x * x.max(1e-9).ln()).sum::<f64>()
+}
+
+/// Efficiency-normalised entropy of a vector of sums: normalise, then
+/// −Σ p ln max(p, 1e-9) / ln m.
+pub fn entropy_of_sums(sums: &[f64]) -> f64 {
+    let total: f64 = sums.iter().sum();
+    let ln_m = (sums.len() as f64).ln();
+    -sums.iter().map(|&s| {
+        let p = s / total;
+        p * p.max(1e-9).ln()
+    }).sum::<f64>() / ln_m
+}
+
+impl<'e> Accumulator<'e> {
+    pub fn new(est: &'e Estimator, specs: &[LabelSpec]) -> Self {
+        let m = est.m;
+        let sets = specs
+            .iter()
+            .map(|spec| {
+                let mut slot_of = vec![UNASSIGNED; spec.n_ids];
+                let mut slots = 0usize;
+                if let Some(counts) = &spec.counts {
+                    for (id, &c) in counts.iter().enumerate() {
+                        slot_of[id] = if c == 1 {
+                            SINGLETON
+                        } else if c >= 2 {
+                            slots += 1;
+                            (slots - 1) as u32
+                        } else {
+                            UNASSIGNED
+                        };
+                    }
+                }
+                SetState {
+                    name: spec.name.clone(),
+                    n_ids: spec.n_ids,
+                    slot_of,
+                    sums: vec![0.0; slots * m],
+                    weights: vec![0.0; slots],
+                    singleton_h: 0.0,
+                    missing: vec![0.0; m],
+                    missing_weight: 0.0,
+                    singleton_rows: 0,
+                }
+            })
+            .collect();
+        Self { est, total: vec![0.0; m], weight: 0.0, sets }
+    }
+
+    /// Whether row `r` of a batch needs its own entropy for these labels.
+    pub fn needs_row_entropy(&self, labels: &[&[u32]], r: usize) -> bool {
+        self.sets.iter().zip(labels).any(|(s, l)| {
+            let id = l[r];
+            id != NO_LABEL && (id as usize) < s.n_ids && s.slot_of[id as usize] == SINGLETON
+        })
+    }
+
+    /// Projects and accumulates one batch (`rows × d`); `labels[s][r]` is the
+    /// id of row r in set s, or [`NO_LABEL`].
+    pub fn update(&mut self, z: &[f32], labels: &[&[u32]]) -> Result<(), AccumulateError> {
+        let projected = self.est.project(z, |r| self.needs_row_entropy(labels, r))?;
+        self.accumulate(&projected, labels, None)
+    }
+
+    /// Accumulates an already projected batch, optionally with a weight per
+    /// row (e.g. Poisson bootstrap weights).
+    pub fn accumulate(&mut self, batch: &Projected, labels: &[&[u32]], weights: Option<&[f64]>) -> Result<(), AccumulateError> {
+        let m = self.est.m;
+        let rows = batch.rows;
+        if labels.len() != self.sets.len() {
+            return Err(AccumulateError::SetCount { want: self.sets.len(), got: labels.len() });
+        }
+        for (s, l) in self.sets.iter().zip(labels) {
+            if l.len() != rows {
+                return Err(AccumulateError::LabelCount { name: s.name.clone(), got: l.len(), rows });
+            }
+            if let Some(&id) = l.iter().find(|&&id| id != NO_LABEL && id as usize >= s.n_ids) {
+                return Err(AccumulateError::LabelId { name: s.name.clone(), id, n_ids: s.n_ids });
+            }
+        }
+        let w = |r: usize| weights.map_or(1.0, |w| w[r]);
+        for r in 0..rows {
+            let wr = w(r);
+            for (t, &p) in self.total.iter_mut().zip(batch.row(r, m)) {
+                *t += wr * p;
+            }
+            self.weight += wr;
+        }
+        self.sets.par_iter_mut().zip(labels.par_iter()).for_each(|(set, ids)| {
+            for (r, &id) in ids.iter().enumerate() {
+                let wr = w(r);
+                if wr == 0.0 {
+                    continue;
+                }
+                let p = batch.row(r, m);
+                if id == NO_LABEL {
+                    add_scaled(&mut set.missing, p, wr);
+                    set.missing_weight += wr;
+                    continue;
+                }
+                let slot = match set.slot_of[id as usize] {
+                    SINGLETON => {
+                        set.singleton_h += wr * batch.row_entropy[r];
+                        set.singleton_rows += 1;
+                        continue;
+                    }
+                    UNASSIGNED => {
+                        let slot = set.weights.len() as u32;
+                        set.slot_of[id as usize] = slot;
+                        set.weights.push(0.0);
+                        set.sums.resize(set.sums.len() + m, 0.0);
+                        slot
+                    }
+                    slot => slot,
+                } as usize;
+                add_scaled(&mut set.sums[slot * m..(slot + 1) * m], p, wr);
+                set.weights[slot] += wr;
+            }
+        });
+        Ok(())
+    }
+
+    /// The current estimates.
+    pub fn estimate(&self) -> Estimate {
+        let sets = self.sets.iter().map(|s| self.set_result(s)).collect();
+        Estimate { entropy: entropy_of_sums(&self.total), rows: self.weight, sets }
+    }
+
+    fn set_result(&self, s: &SetState) -> SetResult {
+        let m = self.est.m;
+        let n = self.weight - s.missing_weight;
+        let totals: Vec<f64> = if s.missing_weight > 0.0 {
+            self.total.iter().zip(&s.missing).map(|(t, x)| t - x).collect()
+        } else {
+            self.total.clone()
+        };
+        let entropy = entropy_of_sums(&totals);
+        let mut cond = s.singleton_h;
+        let mut distinct = 0usize;
+        for (slot, &wt) in s.weights.iter().enumerate() {
+            if wt > 0.0 {
+                cond += wt * entropy_of_sums(&s.sums[slot * m..(slot + 1) * m]);
+                distinct += 1;
+            }
+        }
+        distinct += s.singleton_rows;
+        let conditional_entropy = if n > 0.0 { cond / n } else { f64::NAN };
+        let mutual_information = entropy - conditional_entropy;
+        SetResult {
+            name: s.name.clone(),
+            entropy,
+            conditional_entropy,
+            mutual_information,
+            regularity: if entropy > 0.0 { mutual_information / entropy } else { f64::NAN },
+            rows: n,
+            distinct,
+        }
+    }
+
+    /// Bytes held by the accumulated state (for memory reports).
+    pub fn state_bytes(&self) -> usize {
+        let f = std::mem::size_of::<f64>();
+        self.total.len() * f
+            + self
+                .sets
+                .iter()
+                .map(|s| s.sums.capacity() * f + s.weights.capacity() * f + s.slot_of.capacity() * 4 + s.missing.len() * f)
+                .sum::<usize>()
+    }
+}
+
+fn add_scaled(dst: &mut [f64], src: &[f64], w: f64) {
+    if w == 1.0 {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += s;
+        }
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += w * s;
+        }
+    }
+}

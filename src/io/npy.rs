@@ -1,0 +1,234 @@
+//! Reading and writing NumPy `.npy` arrays (format versions 1–3, C order,
+//! little-endian numeric dtypes): the exchange format for embeddings, labels,
+//! reference points and hidden states.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NpyError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid .npy file: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("{path} has dtype {dtype}, which lossy does not read (use little-endian float32/float64 or integers)")]
+    Dtype { path: PathBuf, dtype: String },
+}
+
+/// Element data of an array, widened to one of three kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Int(Vec<i64>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    pub shape: Vec<usize>,
+    pub data: NpyData,
+}
+
+impl NpyArray {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The elements as f32 (ints and f64 are converted).
+    pub fn to_f32(&self) -> Option<Vec<f32>> {
+        match &self.data {
+            NpyData::F32(v) => Some(v.clone()),
+            NpyData::F64(v) => Some(v.iter().map(|&x| x as f32).collect()),
+            NpyData::Int(_) => None,
+        }
+    }
+    pub fn as_ints(&self) -> Option<&[i64]> {
+        match &self.data {
+            NpyData::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
+    let bytes = std::fs::read(path).map_err(|source| NpyError::Io { path: path.into(), source })?;
+    parse(&bytes).map_err(|e| match e {
+        ParseError::Format(reason) => NpyError::Format { path: path.into(), reason },
+        ParseError::Dtype(dtype) => NpyError::Dtype { path: path.into(), dtype },
+    })
+}
+
+enum ParseError {
+    Format(String),
+    Dtype(String),
+}
+
+fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
+    let fmt = |s: &str| ParseError::Format(s.to_string());
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(fmt("missing the \\x93NUMPY magic"));
+    }
+    let major = bytes[6];
+    let (header_len, start) = match major {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 => {
+            if bytes.len() < 12 {
+                return Err(fmt("truncated header"));
+            }
+            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        }
+        v => return Err(ParseError::Format(format!("unsupported format version {v}"))),
+    };
+    let header = bytes.get(start..start + header_len).ok_or_else(|| fmt("truncated header"))?;
+    let header = std::str::from_utf8(header).map_err(|_| fmt("header is not text"))?;
+    let descr = dict_value(header, "descr").ok_or_else(|| fmt("header has no 'descr'"))?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"').to_string();
+    let fortran = dict_value(header, "fortran_order").ok_or_else(|| fmt("header has no 'fortran_order'"))?;
+    if fortran.starts_with("True") {
+        return Err(fmt("Fortran-ordered arrays are not supported; save with np.ascontiguousarray"));
+    }
+    let shape_text = dict_value(header, "shape").ok_or_else(|| fmt("header has no 'shape'"))?;
+    let shape = parse_shape(shape_text).ok_or_else(|| fmt("cannot parse 'shape'"))?;
+    let count: usize = shape.iter().product();
+    let body = &bytes[start + header_len..];
+    let (kind, size) = dtype_of(&descr).ok_or(ParseError::Dtype(descr.clone()))?;
+    if body.len() < count * size {
+        return Err(ParseError::Format(format!(
+            "data is truncated: {} bytes for {count} elements of {size} bytes",
+            body.len()
+        )));
+    }
+    let body = &body[..count * size];
+    let chunks = body.chunks_exact(size);
+    let data = match (kind, size) {
+        ('f', 4) => NpyData::F32(chunks.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()),
+        ('f', 8) => NpyData::F64(chunks.map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()),
+        ('i', _) | ('u', _) | ('b', _) => {
+            let mut out = Vec::with_capacity(count);
+            for c in chunks {
+                let mut buf = [0u8; 8];
+                buf[..size].copy_from_slice(c);
+                let v = if kind == 'i' && c[size - 1] & 0x80 != 0 {
+                    // sign-extend
+                    for b in buf.iter_mut().skip(size) {
+                        *b = 0xff;
+                    }
+                    i64::from_le_bytes(buf)
+                } else {
+                    let u = u64::from_le_bytes(buf);
+                    i64::try_from(u).map_err(|_| fmt("uint64 value does not fit in int64"))?
+                };
+                out.push(v);
+            }
+            NpyData::Int(out)
+        }
+        _ => return Err(ParseError::Dtype(descr)),
+    };
+    Ok(NpyArray { shape, data })
+}
+
+/// Kind letter and byte size for the dtypes lossy reads.
+fn dtype_of(descr: &str) -> Option<(char, usize)> {
+    let mut chars = descr.chars();
+    let order = chars.next()?;
+    let kind = chars.next()?;
+    let size: usize = chars.as_str().parse().ok()?;
+    let little = order == '<' || order == '|' || (order == '=' && cfg!(target_endian = "little"));
+    let ok = little
+        && match kind {
+            'f' => size == 4 || size == 8,
+            'i' | 'u' => matches!(size, 1 | 2 | 4 | 8),
+            'b' => size == 1,
+            _ => false,
+        };
+    ok.then_some((kind, size))
+}
+
+/// The raw text of `'key': value` in a Python dict literal, up to the next
+/// top-level comma.
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let pos = header.find(&format!("'{key}'"))?;
+    let rest = header[pos + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+    let mut depth = 0;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' | '}' if depth == 0 => return Some(rest[..i].trim()),
+            _ => {}
+        }
+    }
+    Some(rest.trim())
+}
+
+fn parse_shape(text: &str) -> Option<Vec<usize>> {
+    let inner = text.trim().strip_prefix('(')?.strip_suffix(')')?;
+    inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().ok()).collect()
+}
+
+/// Encodes an array as `.npy` version 1.0 bytes.
+pub fn encode_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    encode("<f4", shape, data.iter().flat_map(|x| x.to_le_bytes()))
+}
+
+pub fn encode_i64(shape: &[usize], data: &[i64]) -> Vec<u8> {
+    encode("<i8", shape, data.iter().flat_map(|x| x.to_le_bytes()))
+}
+
+fn encode(descr: &str, shape: &[usize], body: impl Iterator<Item = u8>) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_text = if shape.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    // Pad so that the data starts on a 64-byte boundary, ending with '\n'.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::new();
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_f32_and_i64() {
+        let bytes = encode_f32(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
+        assert_eq!(bytes.len() % 64, 24 % 64, "header should be 64-byte aligned");
+        let a = parse(&bytes).ok().unwrap();
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.data, NpyData::F32(vec![1.0, 2.0, 3.0, 4.0, 5.0, -6.5]));
+        let b = parse(&encode_i64(&[3], &[-1, 0, 7])).ok().unwrap();
+        assert_eq!(b.shape, vec![3]);
+        assert_eq!(b.data, NpyData::Int(vec![-1, 0, 7]));
+    }
+
+    #[test]
+    fn reads_numpy_written_int32_header() {
+        // Header exactly as numpy 1.x writes np.array([1, -2], dtype=np.int32).
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }";
+        let padded = format!("{header}{}\n", " ".repeat(118 - 10 - header.len() - 1 + 10));
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend_from_slice(&1i32.to_le_bytes());
+        bytes.extend_from_slice(&(-2i32).to_le_bytes());
+        let a = parse(&bytes).ok().unwrap();
+        assert_eq!(a.data, NpyData::Int(vec![1, -2]));
+    }
+
+    #[test]
+    fn rejects_truncated_and_foreign_files() {
+        let mut bytes = encode_f32(&[4], &[1.0, 2.0, 3.0, 4.0]);
+        bytes.truncate(bytes.len() - 2);
+        assert!(matches!(parse(&bytes), Err(ParseError::Format(r)) if r.contains("truncated")));
+        assert!(matches!(parse(b"PK\x03\x04 not npy"), Err(ParseError::Format(_))));
+        let big_endian = encode(">f4", &[1], [0u8; 4].into_iter());
+        assert!(matches!(parse(&big_endian), Err(ParseError::Dtype(d)) if d == ">f4"));
+    }
+}
