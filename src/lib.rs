@@ -6,6 +6,17 @@
 //! ```text
 //! study ──► models ──► corpus ──► features ──► scores ──► fit ──► figures ──► report
 //! ```
+//!
+//! [`pipeline`] runs a checked [`study::Study`] through every stage.
 
+pub mod corpus;
 pub mod features;
+pub mod figures;
+pub mod fit;
 pub mod io;
+pub mod models;
+pub mod pipeline;
+pub mod report;
+pub mod scores;
+pub mod study;
+pub mod table;

@@ -127,38 +127,13 @@ impl Estimator {
             return Err(AccumulateError::Ragged { len: z.len(), d });
         }
         let rows = z.len() / d;
-        // Normalise rows in f32, as the reference does.
-        let mut zn = vec![0f32; z.len()];
-        zn.par_chunks_mut(d).zip(z.par_chunks(d)).enumerate().try_for_each(|(r, (out, row))| {
-            let mut ss = 0f64;
-            for &x in row {
-                if !x.is_finite() {
-                    return Err(AccumulateError::NonFinite { row: r });
-                }
-                ss += (x as f64) * (x as f64);
-            }
-            if ss == 0.0 {
-                return Err(AccumulateError::ZeroRow { row: r });
-            }
-            let norm = ss.sqrt() as f32;
-            for (o, &x) in out.iter_mut().zip(row) {
-                *o = x / norm;
-            }
-            Ok(())
-        })?;
-        // Cosines S = Zn · Wᵀ (rows × m) in f32, in fixed blocks of rows so
-        // that every row goes through the same kernel whatever the batch
-        // size: batch splits then give bit-identical results.
-        let mut s = vec![0f32; rows * m];
-        let mut block_in = vec![0f32; PROJECTION_BLOCK * d];
-        let mut block_out = vec![0f32; PROJECTION_BLOCK * m];
-        for start in (0..rows).step_by(PROJECTION_BLOCK) {
-            let n = PROJECTION_BLOCK.min(rows - start);
-            block_in[..n * d].copy_from_slice(&zn[start * d..(start + n) * d]);
-            block_in[n * d..].fill(0.0);
-            self.cosines(&block_in, &mut block_out);
-            s[start * m..(start + n) * m].copy_from_slice(&block_out[..n * m]);
-        }
+        // Cosines in f32 like the reference, or in f64 when ε is so small
+        // that f32 rounding of the cosines, amplified by 1/ε, would show.
+        let s = if self.epsilon < F64_PROJECTION_BELOW_EPS {
+            self.cosines::<f64>(z, rows)?
+        } else {
+            self.cosines::<f32>(z, rows)?
+        };
         // Softmax(S/ε) in f64.
         let inv_eps = 1.0 / self.epsilon;
         let ln_m = (m as f64).ln();
@@ -169,10 +144,10 @@ impl Estimator {
             .zip(row_entropy.par_iter_mut())
             .enumerate()
             .for_each(|(r, ((out, scores), h))| {
-                let max = scores.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+                let max = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
                 let mut sum = 0.0;
                 for (o, &x) in out.iter_mut().zip(scores) {
-                    let e = ((x as f64 - max) * inv_eps).exp();
+                    let e = ((x - max) * inv_eps).exp();
                     *o = e;
                     sum += e;
                 }
@@ -186,25 +161,92 @@ impl Estimator {
     }
 }
 
+/// Below this ε the projection runs in f64 (see [`Estimator::project`]).
+pub const F64_PROJECTION_BELOW_EPS: f64 = 1e-3;
+
+/// A float type the projection can run in.
+trait Element: Copy + Default + Send + Sync + PartialEq + std::ops::Div<Output = Self> + 'static {
+    fn from_f64(x: f64) -> Self;
+    fn from_f32(x: f32) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Element for f32 {
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn from_f32(x: f32) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Element for f64 {
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn from_f32(x: f32) -> Self {
+        x as f64
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
 impl Estimator {
-    /// out (PROJECTION_BLOCK × m) = zn (PROJECTION_BLOCK × d) · Wᵀ.
-    fn cosines(&self, zn: &[f32], out: &mut [f32]) {
+    /// Cosines of each row of z (rows × d) with each reference point, in
+    /// precision T, widened to f64 (rows × m). Rows are normalised first (as
+    /// the reference does), and zero or non-finite rows are rejected.
+    fn cosines<T: Element>(&self, z: &[f32], rows: usize) -> Result<Vec<f64>, AccumulateError> {
         let (d, m) = (self.d, self.m);
-        debug_assert_eq!(zn.len(), PROJECTION_BLOCK * d);
-        debug_assert_eq!(out.len(), PROJECTION_BLOCK * m);
-        // SAFETY: the strides describe the buffers exactly: dst is
-        // PROJECTION_BLOCK × m row-major, lhs PROJECTION_BLOCK × d row-major,
-        // rhs is Wᵀ (d × m) read from W (m × d row-major).
-        unsafe {
-            gemm::gemm(
-                PROJECTION_BLOCK, m, d,
-                out.as_mut_ptr(), 1, m as isize, false,
-                zn.as_ptr(), 1, d as isize,
-                self.w.as_ptr(), d as isize, 1,
-                0.0f32, 1.0f32, false, false, false,
-                gemm::Parallelism::Rayon(0),
-            );
+        let mut zn = vec![T::default(); z.len()];
+        zn.par_chunks_mut(d).zip(z.par_chunks(d)).enumerate().try_for_each(|(r, (out, row))| {
+            let mut ss = 0f64;
+            for &x in row {
+                if !x.is_finite() {
+                    return Err(AccumulateError::NonFinite { row: r });
+                }
+                ss += (x as f64) * (x as f64);
+            }
+            if ss == 0.0 {
+                return Err(AccumulateError::ZeroRow { row: r });
+            }
+            let norm = T::from_f64(ss.sqrt());
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o = T::from_f32(x) / norm;
+            }
+            Ok(())
+        })?;
+        let w: Vec<T> = self.w.iter().map(|&x| T::from_f32(x)).collect();
+        // Fixed blocks of rows, so that every row goes through the same GEMM
+        // kernel whatever the batch size: batch splits are bit-identical.
+        let mut s = vec![0f64; rows * m];
+        let mut block_in = vec![T::default(); PROJECTION_BLOCK * d];
+        let mut block_out = vec![T::default(); PROJECTION_BLOCK * m];
+        for start in (0..rows).step_by(PROJECTION_BLOCK) {
+            let n = PROJECTION_BLOCK.min(rows - start);
+            block_in[..n * d].copy_from_slice(&zn[start * d..(start + n) * d]);
+            block_in[n * d..].fill(T::default());
+            // SAFETY: the strides describe the buffers exactly: dst is
+            // PROJECTION_BLOCK × m row-major, lhs PROJECTION_BLOCK × d
+            // row-major, rhs is Wᵀ (d × m) read from W (m × d row-major).
+            unsafe {
+                gemm::gemm(
+                    PROJECTION_BLOCK, m, d,
+                    block_out.as_mut_ptr(), 1, m as isize, false,
+                    block_in.as_ptr(), 1, d as isize,
+                    w.as_ptr(), d as isize, 1,
+                    T::from_f64(0.0), T::from_f64(1.0), false, false, false,
+                    gemm::Parallelism::Rayon(0),
+                );
+            }
+            for (o, x) in s[start * m..(start + n) * m].iter_mut().zip(&block_out[..n * m]) {
+                *o = x.to_f64();
+            }
         }
+        Ok(s)
     }
 }
 

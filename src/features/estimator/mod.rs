@@ -15,6 +15,7 @@
 //! - [`labels`]: n-gram label sets, positions, pooling, nulls.
 
 pub mod accumulator;
+pub mod arrays;
 mod bessel;
 mod brent;
 pub mod calibration;

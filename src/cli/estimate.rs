@@ -1,0 +1,67 @@
+//! `lossy estimate`: soft entropy of arbitrary embeddings from `.npy` files,
+//! printed as JSON (the reference accumulator's functional API).
+
+use super::Failure;
+use anyhow::anyhow;
+use lossy::features::estimator::arrays::{estimate_arrays, LabelArray};
+use lossy::features::estimator::{Calibration, EstimatorParams};
+use lossy::io::npy;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Embeddings Z: an N × d float32 or float64 array.
+    #[arg(long, value_name = "Z.npy")]
+    embeddings: PathBuf,
+    /// A label set NAME=L.npy: N integers, or an N × k integer array whose
+    /// rows are tuple labels. Repeat for several sets.
+    #[arg(long = "labels", value_name = "NAME=L.npy")]
+    labels: Vec<String>,
+    /// Reference points W (m × d) to use instead of generating them.
+    #[arg(long, value_name = "W.npy")]
+    reference_points: Option<PathBuf>,
+    /// Number of reference points m (ignored with --reference-points).
+    #[arg(long, default_value_t = 100)]
+    bins: usize,
+    /// Seed of the generated reference points.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Temperature calibration.
+    #[arg(long, default_value = "find-eps", value_parser = ["find-eps", "exact", "leading-order"])]
+    calibration: String,
+    /// Also report each MI with the labels shuffled (seeded), the estimator's bias.
+    #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
+    null: Option<u64>,
+}
+
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let z = npy::read(&args.embeddings).map_err(Failure::input)?;
+    if z.shape.len() != 2 {
+        return Err(Failure::input(anyhow!("{}: embeddings must be a 2-D array (N × d); got shape {:?}", args.embeddings.display(), z.shape)));
+    }
+    let d = z.shape[1];
+    let values = z.to_f32().ok_or_else(|| Failure::input(anyhow!("{}: embeddings must be float32 or float64", args.embeddings.display())))?;
+    let mut labels = Vec::new();
+    for spec in &args.labels {
+        let (name, path) = spec
+            .split_once('=')
+            .ok_or_else(|| Failure::input(anyhow!("--labels takes NAME=PATH, got `{spec}`")))?;
+        let arr = npy::read(std::path::Path::new(path)).map_err(Failure::input)?;
+        let ints = arr.as_ints().ok_or_else(|| Failure::input(anyhow!("{path}: labels must be integers")))?;
+        let width = match arr.shape.len() {
+            1 => 1,
+            2 => arr.shape[1],
+            _ => return Err(Failure::input(anyhow!("{path}: labels must be 1-D (N) or 2-D (N × k); got shape {:?}", arr.shape))),
+        };
+        labels.push(LabelArray { name: name.to_string(), values: ints.to_vec(), width: width.max(1) });
+    }
+    let params = EstimatorParams {
+        bins: args.bins,
+        seed: args.seed,
+        calibration: Calibration::parse(&args.calibration).expect("clap checked the value"),
+        reference_points: args.reference_points.clone(),
+    };
+    let report = estimate_arrays(&values, d, &labels, &params, args.null).map_err(Failure::input)?;
+    println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Command-line parsing and dispatch.
+
+mod estimate;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lossy::study;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// lossy measures how a language model's hidden states compress their inputs
+/// (soft-entropy complexity I(X;Z), expressivity I(Y;Z) and their ratio,
+/// optimality, per layer) and links them to downstream benchmark scores.
+///
+/// A study is declared in a YAML file: models, a probing corpus, feature
+/// settings, scores and a fit. `lossy run` executes it and writes a
+/// self-contained report.
+#[derive(Parser)]
+#[command(name = "lossy", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a study file and the paths it names, without running anything heavy.
+    Validate {
+        /// Study files (YAML, version 1).
+        #[arg(required = true)]
+        studies: Vec<PathBuf>,
+    },
+    /// Run a study: features for every model, scores, fit, figures and report.
+    Run {
+        /// Study file (YAML, version 1).
+        study: PathBuf,
+        /// Report folder [default: reports/<study name>].
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Print no progress lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Soft entropy and mutual information of arbitrary embeddings (.npy).
+    Estimate(estimate::Args),
+}
+
+/// An error with the exit code it deserves.
+pub struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    /// Bad input: exit code 2.
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 2, error: error.into() }
+    }
+    /// A failure while running: exit code 1.
+    pub fn running(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 1, error: error.into() }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { studies } => validate(&studies),
+        Command::Run { study, output, quiet } => run(&study, output.as_deref(), quiet),
+        Command::Estimate(args) => estimate::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
+    let mut failed = None;
+    for path in paths {
+        match study::load(path) {
+            Ok(s) => println!("{}: ok ({} models, {} corpus file(s))", path.display(), s.models.len(), s.corpus.paths.len()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = Some(e);
+            }
+        }
+    }
+    match failed {
+        None => Ok(()),
+        Some(_) if paths.len() > 1 => Err(Failure::input(anyhow::anyhow!("{} study file(s) are invalid", paths.len()))),
+        Some(e) => Err(Failure { code: 2, error: anyhow::anyhow!(e).context("study is invalid") }).map_err(|f| Failure { code: f.code, error: anyhow::anyhow!("study is invalid") }),
+    }
+}
+
+fn run(path: &Path, output: Option<&Path>, quiet: bool) -> Result<(), Failure> {
+    let study = study::load(path).map_err(Failure::input)?;
+    let output = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
+    let mut progress = |msg: &str| {
+        if !quiet {
+            eprintln!("{msg}");
+        }
+    };
+    let summary = lossy::pipeline::run(&study, &output, &mut progress)
+        .with_context(|| format!("study {} failed", path.display()))
+        .map_err(Failure::running)?;
+    println!("report: {}", summary.report_dir.display());
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Stage 2, corpus: the probing texts. Reads local `.txt` files (documents
+//! separated by blank lines) and `.jsonl` files (one JSON object per line,
+//! text in a chosen field), selects documents deterministically (the first
+//! `max_documents`, in file order) and tokenizes them per model, truncating
+//! each document at `max_tokens` (no packing).
+
+use crate::io::hash::PartsHasher;
+use crate::models::tokenizer::Tokenizer;
+use crate::models::ModelError;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Checked corpus settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CorpusSettings {
+    pub paths: Vec<PathBuf>,
+    /// The field holding the text in `.jsonl` files.
+    pub text_field: String,
+    /// Use at most this many documents (all if absent).
+    pub max_documents: Option<usize>,
+    /// Truncate each document to this many tokens.
+    pub max_tokens: usize,
+    /// Let the tokenizer add its special tokens (e.g. BOS), as HF does by default.
+    pub add_special_tokens: bool,
+}
+
+impl Default for CorpusSettings {
+    fn default() -> Self {
+        Self { paths: vec![], text_field: "text".into(), max_documents: None, max_tokens: 512, add_special_tokens: true }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("cannot read corpus file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: not a JSON object: {reason}")]
+    Json { path: PathBuf, line: usize, reason: String },
+    #[error("{path}:{line}: no string field `{field}` (set `corpus.text_field`)")]
+    MissingField { path: PathBuf, line: usize, field: String },
+    #[error("the corpus has no usable text: every document in {} is empty or blank", paths_list(.paths))]
+    Empty { paths: Vec<PathBuf> },
+    #[error("tokenizing the corpus: {0}")]
+    Tokenize(#[from] ModelError),
+}
+
+fn paths_list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The selected documents, model-independent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Corpus {
+    pub documents: Vec<String>,
+    /// sha256 over the selected documents' text (length-prefixed, in order).
+    pub sha256: String,
+}
+
+/// What to record about the corpus in outputs.
+#[derive(Clone, Debug, Serialize)]
+pub struct CorpusRecord {
+    pub paths: Vec<PathBuf>,
+    pub documents: usize,
+    pub sha256: String,
+    pub max_documents: Option<usize>,
+    pub max_tokens: usize,
+}
+
+impl Corpus {
+    /// Reads and selects documents. Blank documents are skipped.
+    pub fn load(settings: &CorpusSettings) -> Result<Self, CorpusError> {
+        let mut documents = Vec::new();
+        let limit = settings.max_documents.unwrap_or(usize::MAX);
+        'files: for path in &settings.paths {
+            for doc in read_documents(path, &settings.text_field)? {
+                if documents.len() >= limit {
+                    break 'files;
+                }
+                if !doc.trim().is_empty() {
+                    documents.push(doc);
+                }
+            }
+        }
+        if documents.is_empty() {
+            return Err(CorpusError::Empty { paths: settings.paths.clone() });
+        }
+        let mut h = PartsHasher::new();
+        for d in &documents {
+            h.part(d.as_bytes());
+        }
+        Ok(Self { documents, sha256: h.finish() })
+    }
+
+    pub fn record(&self, settings: &CorpusSettings) -> CorpusRecord {
+        CorpusRecord {
+            paths: settings.paths.clone(),
+            documents: self.documents.len(),
+            sha256: self.sha256.clone(),
+            max_documents: settings.max_documents,
+            max_tokens: settings.max_tokens,
+        }
+    }
+
+    /// Token ids of every document under one model's tokenizer, truncated to
+    /// `max_tokens`. Documents that tokenize to nothing are dropped.
+    pub fn tokenize(&self, tokenizer: &Tokenizer, settings: &CorpusSettings) -> Result<Vec<Vec<u32>>, CorpusError> {
+        let mut out = Vec::with_capacity(self.documents.len());
+        for doc in &self.documents {
+            let mut ids = tokenizer.encode(doc, settings.add_special_tokens)?;
+            ids.truncate(settings.max_tokens);
+            if !ids.is_empty() {
+                out.push(ids);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The documents of one file, in order.
+fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read { path: path.into(), source })?;
+    let is_jsonl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    if !is_jsonl {
+        return Ok(split_paragraphs(&text));
+    }
+    let mut docs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| CorpusError::Json { path: path.into(), line: i + 1, reason: e.to_string() })?;
+        let field = value.get(text_field).and_then(|v| v.as_str());
+        match field {
+            Some(s) => docs.push(s.to_string()),
+            None => return Err(CorpusError::MissingField { path: path.into(), line: i + 1, field: text_field.into() }),
+        }
+    }
+    Ok(docs)
+}
+
+/// Splits text into documents at blank lines.
+fn split_paragraphs(text: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                docs.push(current.join("\n"));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        docs.push(current.join("\n"));
+    }
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(paths: Vec<PathBuf>) -> CorpusSettings {
+        CorpusSettings { paths, ..Default::default() }
+    }
+
+    #[test]
+    fn reads_txt_paragraphs_and_jsonl_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let txt = dir.path().join("a.txt");
+        std::fs::write(&txt, "one\ntwo\n\n\nthree\n  \n").unwrap();
+        let jsonl = dir.path().join("b.jsonl");
+        std::fs::write(&jsonl, "{\"text\": \"four\"}\n\n{\"text\": \"  \"}\n{\"text\": \"five\", \"id\": 3}\n").unwrap();
+        let c = Corpus::load(&settings(vec![txt.clone(), jsonl.clone()])).unwrap();
+        assert_eq!(c.documents, vec!["one\ntwo", "three", "four", "five"]);
+        let limited = Corpus::load(&CorpusSettings { max_documents: Some(3), ..settings(vec![txt, jsonl]) }).unwrap();
+        assert_eq!(limited.documents.len(), 3);
+        assert_ne!(limited.sha256, c.sha256);
+    }
+
+    #[test]
+    fn reports_bad_jsonl_with_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.jsonl");
+        std::fs::write(&p, "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n").unwrap();
+        let err = Corpus::load(&settings(vec![p.clone()])).unwrap_err();
+        assert!(err.to_string().ends_with("b.jsonl:2: no string field `text` (set `corpus.text_field`)"), "{err}");
+        std::fs::write(&p, "{\"text\": \"ok\"}\nnot json\n").unwrap();
+        assert!(matches!(Corpus::load(&settings(vec![p])), Err(CorpusError::Json { line: 2, .. })));
+    }
+
+    #[test]
+    fn blank_corpus_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("empty.txt");
+        std::fs::write(&p, "\n   \n\n").unwrap();
+        let err = Corpus::load(&settings(vec![p])).unwrap_err();
+        assert!(err.to_string().contains("no usable text"), "{err}");
+    }
+}

@@ -1,0 +1,435 @@
+//! The labelled scatter chart that both figures are: a title, padded axes with readable
+//! ticks, reference lines, one marker per point, optional point labels, and a legend in
+//! the plot corner that hides the fewest points (or right of the plot when every corner
+//! would hide some).
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axes::{format_tick, tick_decimals, tick_labels, X_TICKS, Y_TICKS};
+use super::geometry::Rect;
+use super::labels;
+use super::legend::{self, Entry};
+use super::markers::{draw_marker, Marker};
+use super::output::{DrawResult, Figure};
+use super::style::{Style, TextKind as T, GRID, INK};
+
+/// One plotted point, with finite coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ChartPoint {
+    pub x: f64,
+    pub y: f64,
+    pub marker: Marker,
+    /// Text drawn beside the point, if any.
+    pub label: Option<String>,
+}
+
+/// A straight reference line, already clipped to the axis ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RefLine {
+    pub from: (f64, f64),
+    pub to: (f64, f64),
+    pub colour: RGBColor,
+    pub dashed: bool,
+}
+
+impl RefLine {
+    /// The part of `y = intercept + slope * x` inside the box, or `None` if it misses it.
+    pub(crate) fn clipped(
+        intercept: f64,
+        slope: f64,
+        (x0, x1): (f64, f64),
+        (y0, y1): (f64, f64),
+        colour: RGBColor,
+        dashed: bool,
+    ) -> Option<RefLine> {
+        let (lo, hi) = if slope == 0.0 {
+            if intercept < y0 || intercept > y1 {
+                return None;
+            }
+            (x0, x1)
+        } else {
+            let a = (y0 - intercept) / slope;
+            let b = (y1 - intercept) / slope;
+            (x0.max(a.min(b)), x1.min(a.max(b)))
+        };
+        if lo.is_nan() || hi.is_nan() || hi <= lo {
+            return None;
+        }
+        let at = |x: f64| (x, intercept + slope * x);
+        Some(RefLine {
+            from: at(lo),
+            to: at(hi),
+            colour,
+            dashed,
+        })
+    }
+}
+
+/// Everything a chart shows; built by the figure functions, drawn by [`Figure::draw`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_range: (f64, f64),
+    pub y_range: (f64, f64),
+    pub points: Vec<ChartPoint>,
+    pub lines: Vec<RefLine>,
+    pub legend: Vec<Entry>,
+}
+
+type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// Space around the plot, in device pixels.
+struct Frame {
+    /// Room for the rotated y-axis title's ascenders and the x title's descenders.
+    edge: i32,
+    x_area: i32,
+    y_area: i32,
+    top: i32,
+    right: i32,
+    tick: i32,
+}
+
+impl Chart {
+    /// Draws the title and returns the area left below it.
+    fn draw_title<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let margin = st.ipx(10.0);
+        if self.title.trim().is_empty() {
+            return Ok(root.margin(margin, 0, 0, 0));
+        }
+        let (w, _) = root.dim_in_pixel();
+        let mut style = st.font(T::Title);
+        let (tw, th) = st.measure(root, &self.title, T::Title)?;
+        let room = (w as i32 - 2 * margin) as f64;
+        if tw > room {
+            // Shrink a long title to fit, down to 70% of its size.
+            let size = style.font.get_size() * (room / tw).max(0.7);
+            style = style.font.resize(size).color(&INK);
+        }
+        let h = th.round() as i32 + 2 * margin;
+        let (top, body) = root.split_vertically(h);
+        let centred = style.pos(Pos::new(HPos::Center, VPos::Center));
+        top.draw(&Text::new(
+            self.title.clone(),
+            (w as i32 / 2, h / 2 + margin / 4),
+            centred,
+        ))?;
+        Ok(body)
+    }
+
+    /// Label-area sizes that fit the tick labels and axis titles.
+    fn frame<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+        (xd, yd): (usize, usize),
+    ) -> Result<Frame, DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut y_tick_w: f64 = 0.0;
+        for l in tick_labels(self.y_range, Y_TICKS, yd) {
+            y_tick_w = y_tick_w.max(st.measure(root, &l, T::TickLabel)?.0);
+        }
+        let y_tick_w = y_tick_w.round() as i32;
+        let last_x_w = match tick_labels(self.x_range, X_TICKS, xd).last() {
+            Some(l) => st.measure(root, l, T::TickLabel)?.0.round() as i32,
+            None => 0,
+        };
+        let tick_h = st.measure(root, "0.9", T::TickLabel)?.1.round() as i32;
+        let axis_h = st.measure(root, "Xy", T::AxisLabel)?.1.round() as i32;
+        let tick = st.ipx(5.0);
+        let gap = st.ipx(8.0);
+        Ok(Frame {
+            edge: st.ipx(6.0),
+            // plotters puts tick labels 2 * tick from the axis and the title at the far edge
+            x_area: 2 * tick + tick_h + gap + axis_h + st.ipx(4.0),
+            y_area: 2 * tick + y_tick_w + gap + axis_h + st.ipx(4.0),
+            top: (tick_h / 2 + st.ipx(4.0)).max(st.ipx(8.0)),
+            right: (last_x_w / 2 + st.ipx(6.0)).max(st.ipx(16.0)),
+            tick,
+        })
+    }
+
+    fn build<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        f: &Frame,
+    ) -> Result<ChartContext<'a, DB, Cart>, DrawingAreaErrorKind<DB::ErrorType>> {
+        ChartBuilder::on(area)
+            .margin_top(f.top)
+            .margin_right(f.right)
+            .margin_left(f.edge)
+            .margin_bottom(f.edge)
+            .x_label_area_size(f.x_area)
+            .y_label_area_size(f.y_area)
+            .build_cartesian_2d(
+                self.x_range.0..self.x_range.1,
+                self.y_range.0..self.y_range.1,
+            )
+    }
+}
+
+impl Chart {
+    /// The best legend box inside the plot, and whether the legend should move right of
+    /// the plot instead: when every corner would hide a point and the legend is narrow
+    /// enough to leave most of the width to the plot.
+    fn legend_spot<DB: DrawingBackend>(
+        &self,
+        chart: &ChartContext<'_, DB, Cart>,
+        m: &legend::Metrics,
+        st: &Style,
+        body_w: u32,
+    ) -> (Rect, bool) {
+        let r = st.marker_radius(self.points.len());
+        let inset = st.px(8.0);
+        let markers: Vec<Rect> = self
+            .points
+            .iter()
+            .map(|p| {
+                let (x, y) = pixel(chart, (p.x, p.y));
+                Rect::around(x, y, r)
+            })
+            .collect();
+        let samples = line_samples(chart, &self.lines);
+        let (b, hidden) = legend::best_corner(
+            &plot_rect(chart),
+            (m.width, m.height),
+            inset,
+            &markers,
+            &samples,
+        );
+        let outside_w = m.width + 2.0 * inset;
+        (b, hidden > 0 && outside_w < 0.38 * body_w as f64)
+    }
+}
+
+/// The plot rectangle of a chart, in device pixels.
+fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    Rect {
+        x0: xs.start as f64,
+        y0: ys.start as f64,
+        x1: xs.end as f64,
+        y1: ys.end as f64,
+    }
+}
+
+fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
+    let (px, py) = chart.backend_coord(&(x, y));
+    (px as f64, py as f64)
+}
+
+/// Points along the reference lines every few pixels, to tell the legend where they run.
+fn line_samples<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cart>,
+    lines: &[RefLine],
+) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for l in lines {
+        let (a, b) = (pixel(chart, l.from), pixel(chart, l.to));
+        let n = (((b.0 - a.0).hypot(b.1 - a.1)) / 3.0).ceil().max(1.0) as usize;
+        out.extend((0..=n).map(|i| {
+            let t = i as f64 / n as f64;
+            (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
+        }));
+    }
+    out
+}
+
+impl Figure for Chart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let body = self.draw_title(root, st)?;
+        let decimals = (
+            tick_decimals(self.x_range, X_TICKS),
+            tick_decimals(self.y_range, Y_TICKS),
+        );
+        let frame = self.frame(root, st, decimals)?;
+        let r = st.marker_radius(self.points.len());
+        let inset = st.px(8.0);
+
+        // Lay out once with the legend inside; move it right of the plot if every corner
+        // would hide a point and the legend is narrow enough to leave a useful plot.
+        let metrics = if self.legend.is_empty() {
+            None
+        } else {
+            Some(legend::measure(root, &self.legend, st)?)
+        };
+        let (body_w, _) = body.dim_in_pixel();
+        let outside_area;
+        let mut chart = self.build(&body, &frame)?;
+        let mut legend_box = None;
+        if let Some(m) = metrics {
+            let (b, move_out) = self.legend_spot(&chart, &m, st, body_w);
+            if move_out {
+                let outside_w = (m.width + 2.0 * inset).ceil() as i32;
+                let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
+                outside_area = left;
+                chart = self.build(&outside_area, &frame)?;
+                let (rx, _) = right.get_base_pixel();
+                let top = plot_rect(&chart).y0;
+                legend_box = Some(Rect::new(rx as f64 + inset, top, m.width, m.height));
+            } else {
+                legend_box = Some(b);
+            }
+        }
+
+        let (xd, yd) = decimals;
+        let fx = move |v: &f64| format_tick(*v, xd);
+        let fy = move |v: &f64| format_tick(*v, yd);
+        chart
+            .configure_mesh()
+            .x_labels(X_TICKS)
+            .y_labels(Y_TICKS)
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(st.font(T::AxisLabel))
+            .label_style(st.font(T::TickLabel))
+            .axis_style(INK.stroke_width(st.thin_width()))
+            .bold_line_style(GRID.stroke_width(st.thin_width()))
+            .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
+            .set_all_tick_mark_size(frame.tick)
+            .draw()?;
+
+        for l in &self.lines {
+            let style = l.colour.stroke_width(st.line_width());
+            if l.dashed {
+                let (dash, space) = (st.ipx(8.0), st.ipx(5.0));
+                chart.draw_series(DashedLineSeries::new(
+                    vec![l.from, l.to],
+                    dash,
+                    space,
+                    style,
+                ))?;
+            } else {
+                chart.draw_series(LineSeries::new(vec![l.from, l.to], style))?;
+            }
+        }
+
+        let anchors: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .map(|p| pixel(&chart, (p.x, p.y)))
+            .collect();
+        for (p, &a) in self.points.iter().zip(&anchors) {
+            draw_marker(root, a, r, st.thin_width(), &p.marker)?;
+        }
+
+        let labelled: Vec<(usize, &str)> = self
+            .points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.label.as_deref().map(|l| (i, l)))
+            .collect();
+        if !labelled.is_empty() {
+            let font = st.font(T::Annotation);
+            let mut sizes = Vec::with_capacity(labelled.len());
+            for (_, text) in &labelled {
+                sizes.push(st.measure(root, text, T::Annotation)?);
+            }
+            let label_anchors: Vec<_> = labelled.iter().map(|(i, _)| anchors[*i]).collect();
+            let obstacles: Vec<Rect> = legend_box.iter().copied().collect();
+            let boxes = labels::place(&label_anchors, &sizes, r, &plot_rect(&chart), &obstacles);
+            let font = font.pos(Pos::new(HPos::Left, VPos::Top));
+            for ((_, text), b) in labelled.iter().zip(&boxes) {
+                let at = (b.x0.round() as i32, b.y0.round() as i32);
+                root.draw(&Text::new(text.to_string(), at, font.clone()))?;
+            }
+        }
+
+        if let (Some(m), Some(b)) = (metrics, legend_box) {
+            legend::draw(root, &b, &self.legend, &m, st, st.marker_radius(0))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::style::REFERENCE;
+
+    fn chart_with(points: Vec<(f64, f64)>) -> Chart {
+        let marker = Marker {
+            colour: REFERENCE,
+            shape: crate::figures::markers::Shape::Circle,
+        };
+        Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_range: (-0.5, 8.5),
+            y_range: (-0.5, 6.5),
+            points: points
+                .into_iter()
+                .map(|(x, y)| ChartPoint {
+                    x,
+                    y,
+                    marker,
+                    label: None,
+                })
+                .collect(),
+            lines: Vec::new(),
+            legend: vec![Entry {
+                swatch: legend::Swatch::Marker(marker),
+                text: "a family name".into(),
+            }],
+        }
+    }
+
+    /// Lays `chart` out on a 640x480 bitmap and returns where its legend would go.
+    fn spot(chart: &Chart) -> (Rect, bool) {
+        assert!(crate::figures::style::ensure_fonts());
+        let st = Style::new(1.0, crate::figures::style::Target::Raster);
+        let mut buf = vec![0u8; 640 * 480 * 3];
+        let root = BitMapBackend::with_buffer(&mut buf, (640, 480)).into_drawing_area();
+        let frame = chart.frame(&root, &st, (0, 0)).unwrap();
+        let ctx = chart.build(&root, &frame).unwrap();
+        let m = legend::measure(&root, &chart.legend, &st).unwrap();
+        chart.legend_spot(&ctx, &m, &st, 640)
+    }
+
+    #[test]
+    fn legend_stays_inside_when_a_corner_is_free() {
+        let (b, out) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
+        assert!(!out);
+        assert!(b.x0 < 320.0 && b.y0 < 240.0, "upper left: {b:?}");
+    }
+
+    #[test]
+    fn legend_moves_out_when_every_corner_is_taken() {
+        let grid = (0..9)
+            .flat_map(|i| (0..7).map(move |j| (i as f64, j as f64)))
+            .collect();
+        assert!(spot(&chart_with(grid)).1);
+    }
+
+    #[test]
+    fn diagonal_is_clipped_to_the_box() {
+        let l = RefLine::clipped(0.0, 1.0, (0.2, 0.8), (0.0, 0.5), REFERENCE, true).unwrap();
+        assert_eq!(l.from, (0.2, 0.2));
+        assert_eq!(l.to, (0.5, 0.5));
+        assert!(RefLine::clipped(0.0, 1.0, (0.6, 0.8), (0.0, 0.5), REFERENCE, true).is_none());
+    }
+
+    #[test]
+    fn flat_and_steep_lines_clip() {
+        let l = RefLine::clipped(0.3, 0.0, (0.0, 1.0), (0.0, 0.5), INK, false).unwrap();
+        assert_eq!((l.from, l.to), ((0.0, 0.3), (1.0, 0.3)));
+        assert!(RefLine::clipped(0.9, 0.0, (0.0, 1.0), (0.0, 0.5), INK, false).is_none());
+        let l = RefLine::clipped(0.0, -10.0, (-1.0, 1.0), (-1.0, 1.0), INK, false).unwrap();
+        assert!((l.from.0 + 0.1).abs() < 1e-12 && (l.to.0 - 0.1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,212 @@
+//! The legend box: its entries (group markers, reference lines, plain text such as
+//! statistics), its size, the choice of the plot corner that hides the least data, and
+//! drawing it.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::geometry::Rect;
+use super::markers::{draw_marker, Marker};
+use super::style::{Style, TextKind, FRAME};
+
+/// What is drawn left of an entry's text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Swatch {
+    Marker(Marker),
+    Line {
+        colour: RGBColor,
+        dashed: bool,
+    },
+    /// No swatch: the text starts at the left edge (used for statistics).
+    None,
+}
+
+/// One row of the legend.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub swatch: Swatch,
+    pub text: String,
+}
+
+/// Sizes of a legend in device pixels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Metrics {
+    pub width: f64,
+    pub height: f64,
+    pad: f64,
+    swatch_w: f64,
+    gap: f64,
+    row_h: f64,
+}
+
+/// Measures the legend for `entries` with the text metrics of `area`.
+pub(crate) fn measure<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+    st: &Style,
+) -> Result<Metrics, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (pad, swatch_w, gap) = (st.px(7.0), st.px(24.0), st.px(7.0));
+    let mut row_h: f64 = st.px(12.0);
+    let mut width: f64 = 0.0;
+    for e in entries {
+        let (w, h) = st.measure(area, &e.text, TextKind::Legend)?;
+        row_h = row_h.max(h * 1.45);
+        let indent = match e.swatch {
+            Swatch::None => 0.0,
+            _ => swatch_w + gap,
+        };
+        width = width.max(indent + w);
+    }
+    Ok(Metrics {
+        width: width + 2.0 * pad,
+        height: row_h * entries.len() as f64 + 2.0 * pad - 0.2 * row_h,
+        pad,
+        swatch_w,
+        gap,
+        row_h,
+    })
+}
+
+/// The candidate corners, in order of preference on ties.
+const CORNERS: [(bool, bool); 4] = [(false, false), (true, false), (true, true), (false, true)];
+
+/// Picks the corner of `plot` (inset by `inset`) for a `w` x `h` legend that covers the
+/// fewest markers; reference lines count for much less than markers. Returns the box and
+/// the number of markers it covers.
+pub(crate) fn best_corner(
+    plot: &Rect,
+    (w, h): (f64, f64),
+    inset: f64,
+    markers: &[Rect],
+    line_samples: &[(f64, f64)],
+) -> (Rect, usize) {
+    let mut best: Option<(f64, Rect, usize)> = None;
+    for (right, bottom) in CORNERS {
+        let x0 = if right {
+            plot.x1 - inset - w
+        } else {
+            plot.x0 + inset
+        };
+        let y0 = if bottom {
+            plot.y1 - inset - h
+        } else {
+            plot.y0 + inset
+        };
+        let r = Rect::new(x0, y0, w, h);
+        let covered = markers.iter().filter(|m| r.overlap(m) > 0.0).count();
+        let crossed = line_samples
+            .iter()
+            .filter(|&&(x, y)| r.contains(x, y))
+            .count();
+        let cost = covered as f64 + 0.02 * crossed as f64;
+        if best.is_none_or(|(c, _, _)| cost < c) {
+            best = Some((cost, r, covered));
+        }
+    }
+    let (_, r, n) = best.expect("four corners");
+    (r, n)
+}
+
+/// Draws the legend with its top-left corner at `rect`'s.
+pub(crate) fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    rect: &Rect,
+    entries: &[Entry],
+    m: &Metrics,
+    st: &Style,
+    marker_r: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let ir = |v: f64| v.round() as i32;
+    let corners = [(ir(rect.x0), ir(rect.y0)), (ir(rect.x1), ir(rect.y1))];
+    area.draw(&Rectangle::new(corners, WHITE.mix(0.88).filled()))?;
+    let [(x0, y0), (x1, y1)] = corners;
+    let frame = vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)];
+    area.draw(&PathElement::new(
+        frame,
+        FRAME.stroke_width(st.thin_width()),
+    ))?;
+    let font = st
+        .font(TextKind::Legend)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, e) in entries.iter().enumerate() {
+        let cy = rect.y0 + m.pad + m.row_h * (i as f64 + 0.4);
+        let sx0 = rect.x0 + m.pad;
+        let text_x = match &e.swatch {
+            Swatch::None => sx0,
+            Swatch::Marker(marker) => {
+                draw_marker(
+                    area,
+                    (sx0 + m.swatch_w / 2.0, cy),
+                    marker_r,
+                    st.thin_width(),
+                    marker,
+                )?;
+                sx0 + m.swatch_w + m.gap
+            }
+            Swatch::Line { colour, dashed } => {
+                let style = colour.stroke_width(st.line_width());
+                if *dashed {
+                    let dash = m.swatch_w / 3.0;
+                    for k in [0.0, 2.0] {
+                        let x = sx0 + k * dash;
+                        area.draw(&PathElement::new(
+                            vec![(ir(x), ir(cy)), (ir(x + dash), ir(cy))],
+                            style,
+                        ))?;
+                    }
+                } else {
+                    area.draw(&PathElement::new(
+                        vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))],
+                        style,
+                    ))?;
+                }
+                sx0 + m.swatch_w + m.gap
+            }
+        };
+        area.draw(&Text::new(
+            e.text.clone(),
+            (ir(text_x), ir(cy)),
+            font.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_upper_left_when_empty() {
+        let plot = Rect::new(0.0, 0.0, 400.0, 300.0);
+        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &[], &[]);
+        assert_eq!(n, 0);
+        assert_eq!((r.x0, r.y0), (5.0, 5.0));
+    }
+
+    #[test]
+    fn avoids_the_populated_corner() {
+        let plot = Rect::new(0.0, 0.0, 400.0, 300.0);
+        let markers = [
+            Rect::around(20.0, 20.0, 4.0),
+            Rect::around(380.0, 20.0, 4.0),
+        ];
+        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &[]);
+        assert_eq!(n, 0);
+        assert_eq!((r.x1, r.y1), (395.0, 295.0));
+    }
+
+    #[test]
+    fn lines_matter_less_than_points() {
+        let plot = Rect::new(0.0, 0.0, 400.0, 300.0);
+        let line: Vec<_> = (0..100).map(|i| (i as f64 * 4.0, 30.0)).collect();
+        let markers = [
+            Rect::around(380.0, 280.0, 4.0),
+            Rect::around(20.0, 280.0, 4.0),
+        ];
+        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &line);
+        assert_eq!(n, 0);
+        assert_eq!(r.y0, 5.0); // a top corner, crossed by the line but hiding no point
+    }
+}

@@ -1,0 +1,283 @@
+//! A benchmark score against one feature: one point per model, an OLS line, and a box
+//! giving Spearman's rho and n (plus the group legend), placed where it hides no point.
+
+use std::path::{Path, PathBuf};
+
+use super::axes::{extent, padded, PAD};
+use super::chart::{Chart, ChartPoint, RefLine};
+use super::error::FigureError;
+use super::legend::{Entry, Swatch};
+use super::markers;
+use super::output::{figure_name, write_figure};
+use super::plane::MAX_LABELLED;
+use super::stats::{ols, spearman};
+use super::style::INK;
+use super::FigureOptions;
+
+/// One model: a feature value `x` and a score `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XyPoint {
+    /// Short model name, written beside the point when there are few points.
+    pub label: String,
+    /// Family; points of one family share a colour and shape.
+    pub group: Option<String>,
+    /// The feature (x axis).
+    pub x: f64,
+    /// The score (y axis).
+    pub y: f64,
+}
+
+/// The statistics line, e.g. "Spearman ρ = 0.83, n = 12".
+fn stats_text(rho: Option<f64>, n: usize) -> String {
+    match rho {
+        Some(r) => format!("Spearman ρ = {}, n = {n}", format_rho(r)),
+        None => format!("Spearman ρ = n/a, n = {n}"),
+    }
+}
+
+fn format_rho(r: f64) -> String {
+    let s = format!("{r:.2}");
+    if s == "-0.00" {
+        "0.00".to_string()
+    } else {
+        s.replace('-', "\u{2212}") // a true minus sign
+    }
+}
+
+/// The chart for `points`, or `None` when no point has finite coordinates.
+pub(crate) fn scatter_chart(
+    points: &[XyPoint],
+    x_label: &str,
+    y_label: &str,
+    title: &str,
+) -> Option<Chart> {
+    let kept: Vec<&XyPoint> = points
+        .iter()
+        .filter(|p| p.x.is_finite() && p.y.is_finite())
+        .collect();
+    let x_range = padded(extent(kept.iter().map(|p| p.x))?, PAD);
+    let y_range = padded(extent(kept.iter().map(|p| p.y))?, PAD);
+    let xs: Vec<f64> = kept.iter().map(|p| p.x).collect();
+    let ys: Vec<f64> = kept.iter().map(|p| p.y).collect();
+
+    let groups = markers::assign(&kept.iter().map(|p| p.group.as_deref()).collect::<Vec<_>>());
+    let label_points = kept.len() <= MAX_LABELLED;
+    let chart_points = kept
+        .iter()
+        .zip(&groups.of_point)
+        .map(|(p, m)| ChartPoint {
+            x: p.x,
+            y: p.y,
+            marker: *m,
+            label: (label_points && !p.label.trim().is_empty()).then(|| p.label.clone()),
+        })
+        .collect();
+
+    let mut legend = vec![Entry {
+        swatch: Swatch::None,
+        text: stats_text(spearman(&xs, &ys), kept.len()),
+    }];
+    let mut lines = Vec::new();
+    if let Some(fit) = ols(&xs, &ys) {
+        if let Some(line) = RefLine::clipped(fit.intercept, fit.slope, x_range, y_range, INK, false)
+        {
+            lines.push(line);
+            legend.push(Entry {
+                swatch: Swatch::Line {
+                    colour: INK,
+                    dashed: false,
+                },
+                text: format!("OLS fit (R² = {:.2})", fit.r2),
+            });
+        }
+    }
+    legend.extend(groups.entries.iter().map(|(name, m)| Entry {
+        swatch: Swatch::Marker(*m),
+        text: name.clone(),
+    }));
+    Some(Chart {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: y_label.to_string(),
+        x_range,
+        y_range,
+        points: chart_points,
+        lines,
+        legend,
+    })
+}
+
+/// Draws `y` (a score) against `x` (a feature) with an OLS line and Spearman's rho, to
+/// `<out_stem>.svg` and/or `<out_stem>.png`, and returns the paths written. Points with a
+/// non-finite coordinate are skipped; if none is left the result is [`FigureError::Empty`].
+pub fn score_vs_feature(
+    points: &[XyPoint],
+    x_label: &str,
+    y_label: &str,
+    title: &str,
+    out_stem: &Path,
+    opts: &FigureOptions,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let chart =
+        scatter_chart(points, x_label, y_label, title).ok_or_else(|| FigureError::Empty {
+            name: figure_name(out_stem),
+        })?;
+    write_figure(&chart, out_stem, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::output::testing::{png_header_size, render_rgb, scratch_dir, svg_texts};
+
+    const XL: &str = "optimality I(Y;Z) / I(X;Z) at layer 12";
+    const YL: &str = "MMLU accuracy";
+
+    fn xy(label: &str, group: Option<&str>, x: f64, y: f64) -> XyPoint {
+        XyPoint {
+            label: label.into(),
+            group: group.map(Into::into),
+            x,
+            y,
+        }
+    }
+
+    fn study() -> Vec<XyPoint> {
+        vec![
+            xy("pythia-70m", Some("pythia"), 0.39, 0.231),
+            xy("pythia-160m", Some("pythia"), 0.47, 0.243),
+            xy("pythia-410m", Some("pythia"), 0.55, 0.262),
+            xy("SmolLM2-135M", Some("smollm2"), 0.58, 0.301),
+            xy("SmolLM2-360M", Some("smollm2"), 0.63, 0.352),
+            xy("Qwen2.5-0.5B", Some("qwen2.5"), 0.60, 0.474),
+            xy("Qwen2.5-1.5B", Some("qwen2.5"), 0.66, 0.601),
+            xy("nan", Some("qwen2.5"), 0.7, f64::NAN),
+        ]
+    }
+
+    fn check_files(points: &[XyPoint], case: &str, expect: &[&str]) -> Chart {
+        let dir = scratch_dir(&format!("scatter-{case}"));
+        let stem = dir.join("score");
+        let opts = FigureOptions::default();
+        let written = score_vs_feature(points, XL, YL, "MMLU vs optimality", &stem, &opts).unwrap();
+        assert_eq!(written, vec![dir.join("score.svg"), dir.join("score.png")]);
+        let texts = svg_texts(&std::fs::read_to_string(&written[0]).unwrap());
+        for text in [XL, YL, "MMLU vs optimality"].iter().chain(expect) {
+            assert!(
+                texts.iter().any(|t| t == text),
+                "svg lacks {text:?} in {texts:?}"
+            );
+        }
+        assert_eq!(png_header_size(&written[1]), (1280, 960));
+        assert!(std::fs::metadata(&written[1]).unwrap().len() > 20_000);
+        let chart = scatter_chart(points, XL, YL, "MMLU vs optimality").unwrap();
+        let (_, _, colours) = render_rgb(&chart, &opts);
+        assert!(colours > 50, "only {colours} colours");
+        let _ = std::fs::remove_dir_all(dir);
+        chart
+    }
+
+    #[test]
+    fn study_has_fit_rho_and_groups() {
+        let chart = check_files(
+            &study(),
+            "study",
+            &[
+                "Spearman ρ = 0.96, n = 7",
+                "OLS fit (R² = 0.59)",
+                "pythia",
+                "qwen2.5",
+                "SmolLM2-360M",
+            ],
+        );
+        assert_eq!(chart.points.len(), 7);
+        assert_eq!(chart.lines.len(), 1);
+    }
+
+    #[test]
+    fn one_point_has_no_fit() {
+        let chart = check_files(
+            &[xy("solo", None, 1.0, 2.0)],
+            "one",
+            &["Spearman ρ = n/a, n = 1", "solo"],
+        );
+        assert!(chart.lines.is_empty());
+        assert_eq!(chart.legend.len(), 1);
+    }
+
+    #[test]
+    fn two_points() {
+        let pts = [xy("a", None, 1.0, 3.0), xy("b", None, 2.0, 1.0)];
+        check_files(
+            &pts,
+            "two",
+            &["Spearman ρ = \u{2212}1.00, n = 2", "OLS fit (R² = 1.00)"],
+        );
+    }
+
+    #[test]
+    fn fifty_points() {
+        let pts: Vec<_> = (0..50)
+            .map(|i| {
+                let x = i as f64;
+                let g = if i % 2 == 0 { "even" } else { "odd" };
+                xy(
+                    &format!("m{i}"),
+                    Some(g),
+                    x,
+                    40.0 + 0.5 * x + ((i * 7) % 13) as f64,
+                )
+            })
+            .collect();
+        let chart = check_files(&pts, "fifty", &["even", "odd"]);
+        assert!(chart.points.iter().all(|p| p.label.is_none()));
+    }
+
+    #[test]
+    fn all_nan_is_empty() {
+        let dir = scratch_dir("scatter-empty");
+        let pts = [
+            xy("a", None, f64::NAN, 1.0),
+            xy("b", None, 1.0, f64::NEG_INFINITY),
+        ];
+        let e = score_vs_feature(&pts, XL, YL, "t", &dir.join("s"), &FigureOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(e, FigureError::Empty { ref name } if name == "s"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn rho_text() {
+        assert_eq!(stats_text(Some(0.8349), 12), "Spearman ρ = 0.83, n = 12");
+        assert_eq!(stats_text(Some(-0.0001), 3), "Spearman ρ = 0.00, n = 3");
+        assert_eq!(stats_text(None, 1), "Spearman ρ = n/a, n = 1");
+    }
+
+    #[test]
+    fn special_characters_in_labels_are_escaped() {
+        let dir = scratch_dir("scatter-escape");
+        let pts = [
+            xy("a<b>&c", Some("\"q\""), 1.0, 2.0),
+            xy("d", None, 2.0, 3.0),
+        ];
+        let written = score_vs_feature(
+            &pts,
+            "x & y",
+            "<score>",
+            "t",
+            &dir.join("s"),
+            &FigureOptions::default(),
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&written[0]).unwrap();
+        assert!(
+            svg.contains("x &amp; y")
+                && svg.contains("&lt;score&gt;")
+                && svg.contains("a&lt;b&gt;&amp;c")
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

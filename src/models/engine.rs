@@ -1,0 +1,149 @@
+//! The forward-pass engine: batches token sequences (right-padded, with a
+//! causal-plus-padding mask, no KV cache) and streams each layer's hidden
+//! states to a [`LayerSink`] as soon as the layer is computed, so a consumer
+//! can reduce a layer and drop it. Memory stays O(batch × tokens × d).
+//!
+//! Hidden-state convention ([`HiddenStates`]):
+//! - `hf` (default): as HF transformers' `output_hidden_states`: index 0 is
+//!   the embedding output, index i the output of block i, and the last entry
+//!   has the final norm applied. This is what the reference estimator saw.
+//! - `raw`: index i is always the raw output of block i (no final norm).
+
+use super::config::ModelConfig;
+use super::{llama, ModelError, ModelFiles};
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HiddenStates {
+    #[default]
+    Hf,
+    Raw,
+}
+
+/// Receives hidden states layer by layer.
+pub trait LayerSink {
+    /// `index` 0 is the embedding output, 1..=L the blocks. `hidden` is
+    /// `[batch, seq, d]` f32; rows past a sequence's length are padding.
+    /// Return `Break` to stop the forward pass (the sink keeps its error).
+    fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()>;
+}
+
+/// A loaded model, ready to run.
+pub struct Model {
+    pub config: ModelConfig,
+    pub files: ModelFiles,
+    device: Device,
+    arch: llama::Llama,
+}
+
+impl Model {
+    pub fn load(files: ModelFiles, device: &Device) -> Result<Self, ModelError> {
+        let config = ModelConfig::from_file(&files.config)?;
+        let dir = files.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
+        check_safetensors(&files)?;
+        // SAFETY: the files are memory-mapped read-only; lossy never writes to
+        // model files while they are mapped.
+        let vb = unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, DType::F32, device) }
+            .map_err(|e| ModelError::Weights { dir: dir.clone(), reason: e.to_string() })?;
+        let arch = llama::Llama::load(&config, vb).map_err(|e| ModelError::Weights { dir, reason: e.to_string() })?;
+        Ok(Self { config, files, device: device.clone(), arch })
+    }
+
+    /// Number of transformer blocks L (hidden states have L + 1 entries).
+    pub fn num_layers(&self) -> usize {
+        self.config.num_layers
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.config.hidden_size
+    }
+
+    /// Runs one batch of sequences (any lengths ≥ 1), streaming layers to
+    /// `sink`. Returns `Ok(false)` if the sink stopped the pass.
+    pub fn run(&self, seqs: &[&[u32]], convention: HiddenStates, sink: &mut dyn LayerSink) -> Result<bool, ModelError> {
+        let batch = Batch::new(seqs, &self.device)?;
+        self.arch.forward(&batch, convention, sink)
+    }
+
+    /// Logits of the last token of one sequence (for checks such as
+    /// next-token prediction).
+    pub fn last_logits(&self, seq: &[u32]) -> Result<Vec<f32>, ModelError> {
+        let batch = Batch::new(&[seq], &self.device)?;
+        Ok(self.arch.last_logits(&batch)?)
+    }
+}
+
+/// Token ids right-padded to a rectangle, with each sequence's length and the
+/// additive attention mask `[batch, 1, seq, seq]` (0 allowed, −inf masked):
+/// position i attends to j ≤ i within its own sequence.
+pub struct Batch {
+    pub ids: Tensor,
+    pub lengths: Vec<usize>,
+    pub mask: Tensor,
+    pub seq_len: usize,
+}
+
+impl Batch {
+    pub fn new(seqs: &[&[u32]], device: &Device) -> Result<Self, ModelError> {
+        if seqs.is_empty() || seqs.iter().any(|s| s.is_empty()) {
+            return Err(ModelError::EmptySequence);
+        }
+        let t = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let b = seqs.len();
+        let mut ids = vec![0u32; b * t];
+        let mut mask = vec![0f32; b * t * t];
+        for (r, s) in seqs.iter().enumerate() {
+            ids[r * t..r * t + s.len()].copy_from_slice(s);
+            for i in 0..t {
+                for j in 0..t {
+                    if j > i || j >= s.len() {
+                        mask[(r * t + i) * t + j] = f32::NEG_INFINITY;
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            ids: Tensor::from_vec(ids, (b, t), device)?,
+            lengths: seqs.iter().map(|s| s.len()).collect(),
+            mask: Tensor::from_vec(mask, (b, 1, t, t), device)?,
+            seq_len: t,
+        })
+    }
+}
+
+/// Checks each safetensors file's header against its size before mapping
+/// it, so a truncated or corrupt file gets an error naming the file.
+fn check_safetensors(files: &ModelFiles) -> Result<(), ModelError> {
+    use std::io::Read;
+    for path in &files.weights {
+        let corrupt = |reason: String| ModelError::Corrupt { path: path.clone(), reason };
+        let io = |source| ModelError::Io { path: path.clone(), source };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len).map_err(|_| corrupt("shorter than a safetensors header".into()))?;
+        let header_len = u64::from_le_bytes(len);
+        if header_len > size.saturating_sub(8) || header_len > 100_000_000 {
+            return Err(corrupt(format!("header claims {header_len} bytes but the file has {size}")));
+        }
+        let mut header = vec![0u8; header_len as usize];
+        file.read_exact(&mut header).map_err(io)?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&header).map_err(|e| corrupt(format!("header is not valid JSON: {e}")))?;
+        let data_len = size - 8 - header_len;
+        let needed = json
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, t)| t.get("data_offsets")?.get(1)?.as_u64())
+            .max()
+            .unwrap_or(0);
+        if needed > data_len {
+            return Err(corrupt(format!("tensor data needs {needed} bytes but only {data_len} are present (truncated download?)")));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Errors of the models stage, naming the model file, tensor or setting.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model folder {dir} has no {file}")]
+    MissingFile { dir: PathBuf, file: String },
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is corrupt or truncated: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Config { path: PathBuf, reason: String },
+    #[error("model_type `{model_type}` in {path} is not supported; supported: {supported}")]
+    Unsupported { path: PathBuf, model_type: String, supported: String },
+    #[error("weights of {dir}: {reason}")]
+    Weights { dir: PathBuf, reason: String },
+    #[error("tokenizer {path}: {reason}")]
+    Tokenizer { path: PathBuf, reason: String },
+    #[error("forward pass failed: {0}")]
+    Forward(#[from] candle_core::Error),
+    #[error("a batch needs at least one token in every sequence")]
+    EmptySequence,
+}

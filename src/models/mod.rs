@@ -1,0 +1,86 @@
+//! Stage 1, models: find each model of the study, load its weights and
+//! tokenizer, and run a forward pass that hands every layer's hidden states to
+//! a consumer as they are produced ([`engine`]).
+//!
+//! Supported here: local Hugging Face-layout folders (`config.json`,
+//! `model.safetensors` or sharded safetensors with an index, `tokenizer.json`)
+//! of the `llama` architecture.
+
+pub mod config;
+pub mod engine;
+mod error;
+pub mod llama;
+pub mod tokenizer;
+
+pub use engine::{HiddenStates, LayerSink, Model};
+pub use error::ModelError;
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// A model as the study names it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelEntry {
+    /// Unique name; scores are joined on it.
+    pub name: String,
+    /// Local Hugging Face-layout folder.
+    pub path: PathBuf,
+    pub family: Option<String>,
+}
+
+/// Where a model's files are and what they hash to (for manifests).
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelFiles {
+    pub config: PathBuf,
+    pub weights: Vec<PathBuf>,
+    pub tokenizer: PathBuf,
+    /// sha256 over config, weights and tokenizer (length-prefixed, in order).
+    pub sha256: String,
+}
+
+impl ModelFiles {
+    /// Finds the files of a Hugging Face-layout folder.
+    pub fn locate(dir: &Path) -> Result<Self, ModelError> {
+        let missing = |file: &str| ModelError::MissingFile { dir: dir.into(), file: file.into() };
+        let config = dir.join("config.json");
+        if !config.is_file() {
+            return Err(missing("config.json"));
+        }
+        let tokenizer = dir.join("tokenizer.json");
+        if !tokenizer.is_file() {
+            return Err(missing("tokenizer.json"));
+        }
+        let single = dir.join("model.safetensors");
+        let index = dir.join("model.safetensors.index.json");
+        let weights = if single.is_file() {
+            vec![single]
+        } else if index.is_file() {
+            shards_from_index(&index)?
+        } else {
+            return Err(missing("model.safetensors (or model.safetensors.index.json)"));
+        };
+        let mut hasher = crate::io::hash::PartsHasher::new();
+        for f in std::iter::once(&config).chain(&weights).chain(std::iter::once(&tokenizer)) {
+            let h = crate::io::hash::sha256_file(f).map_err(|source| ModelError::Io { path: f.clone(), source })?;
+            hasher.part(h.as_bytes());
+        }
+        Ok(Self { config, weights, tokenizer, sha256: hasher.finish() })
+    }
+}
+
+/// The shard files named by a `model.safetensors.index.json`, in name order.
+fn shards_from_index(index: &Path) -> Result<Vec<PathBuf>, ModelError> {
+    let text = std::fs::read_to_string(index).map_err(|source| ModelError::Io { path: index.into(), source })?;
+    let bad = |reason: String| ModelError::Corrupt { path: index.into(), reason };
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let map = json.get("weight_map").and_then(|m| m.as_object()).ok_or_else(|| bad("no `weight_map` object".into()))?;
+    let mut files: Vec<String> = map.values().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    files.sort();
+    files.dedup();
+    let dir = index.parent().unwrap_or(Path::new("."));
+    let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+    if let Some(missing) = paths.iter().find(|p| !p.is_file()) {
+        return Err(ModelError::MissingFile { dir: dir.into(), file: missing.file_name().unwrap_or_default().to_string_lossy().into() });
+    }
+    Ok(paths)
+}

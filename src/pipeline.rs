@@ -1,0 +1,220 @@
+//! `lossy run`: executes a checked study stage by stage and writes its report.
+//! The only module that knows the whole flow; each stage stays independent.
+
+use crate::corpus::{Corpus, CorpusError};
+use crate::features::estimator::{Estimator, EstimatorError};
+use crate::features::{self, FeatureError, ModelRow};
+use crate::figures::{self, FigureError, FigureOptions, PlanePoint, XyPoint};
+use crate::fit::{self, FitError, FitResult};
+use crate::models::{tokenizer::Tokenizer, Model, ModelError, ModelFiles};
+use crate::report::{self, manifest::ScoresRecord, manifest::Seeds, Manifest, ModelRecord};
+use crate::scores::{ScoreError, Scores};
+use crate::study::Study;
+use crate::table::{Table, TableError, Values};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    #[error("model `{name}`: {source}")]
+    Model { name: String, source: ModelError },
+    #[error("model `{name}`: {source}")]
+    Features { name: String, source: FeatureError },
+    #[error("model `{name}`: {source}")]
+    Estimator { name: String, source: EstimatorError },
+    #[error("model `{name}`: {source}")]
+    Tokenize { name: String, source: CorpusError },
+    #[error(transparent)]
+    Scores(#[from] ScoreError),
+    #[error("fit of `{target}`: {source}")]
+    Fit { target: String, source: FitError },
+    #[error(transparent)]
+    Figure(#[from] FigureError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("writing the report in {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Where progress lines go (stderr in the CLI, nowhere in tests).
+pub trait Progress {
+    fn line(&mut self, msg: &str);
+}
+
+impl<F: FnMut(&str)> Progress for F {
+    fn line(&mut self, msg: &str) {
+        self(msg)
+    }
+}
+
+/// What a finished run produced.
+pub struct RunSummary {
+    pub report_dir: PathBuf,
+    pub manifest: Manifest,
+    pub fit: Option<FitResult>,
+}
+
+/// Runs `study` and writes its report to `output` (replacing an older one
+/// only once the new one is complete).
+pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
+    let started = Instant::now();
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunError::Io { path, source }
+    };
+    let staging = report::Staging::new(output).map_err(io(output))?;
+    let dir = staging.dir.clone();
+
+    let corpus = Corpus::load(&study.corpus)?;
+    progress.line(&format!("corpus: {} documents (sha256 {})", corpus.documents.len(), &corpus.sha256[..12]));
+
+    let device = candle_core::Device::Cpu;
+    let mut rows = Vec::new();
+    let mut records = Vec::new();
+    let mut estimators: Vec<Estimator> = Vec::new();
+    for (i, entry) in study.models.iter().enumerate() {
+        let t0 = Instant::now();
+        let name = entry.name.clone();
+        let model_err = |source| RunError::Model { name: name.clone(), source };
+        let files = ModelFiles::locate(&entry.path).map_err(model_err)?;
+        let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
+        let model = Model::load(files, &device).map_err(model_err)?;
+        let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
+        let d = model.hidden_size();
+        if !estimators.iter().any(|e| e.d == d) {
+            let est = Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator { name: name.clone(), source })?;
+            estimators.push(est);
+        }
+        let est = estimators.iter().find(|e| e.d == d).expect("estimator for this width");
+        let feats = features::extract(&model, &docs, &study.features, est).map_err(|source| RunError::Features { name: name.clone(), source })?;
+        let seconds = t0.elapsed().as_secs_f64();
+        progress.line(&format!(
+            "[{}/{}] {name}: {} layers, d = {d}, {} tokens, {} positions, {seconds:.1}s",
+            i + 1,
+            study.models.len(),
+            model.num_layers(),
+            feats.tokens,
+            feats.rows
+        ));
+        records.push(ModelRecord {
+            name: name.clone(),
+            family: entry.family.clone(),
+            path: entry.path.clone(),
+            architecture: model.config.model_type.clone(),
+            layers: model.num_layers(),
+            d,
+            non_embedding_params: model.config.non_embedding_params(),
+            sha256: model.files.sha256.clone(),
+            documents: feats.documents,
+            tokens: feats.tokens,
+            estimator_rows: feats.rows,
+            seconds,
+        });
+        rows.push(ModelRow { name, family: entry.family.clone(), d, features: feats });
+    }
+
+    let mut files = Vec::new();
+    let layer_refs: Vec<(&str, &features::ModelFeatures)> = rows.iter().map(|r| (r.name.as_str(), &r.features)).collect();
+    let layers = features::layer_table(&layer_refs, &study.features);
+    let model_table = features::model_table(&rows, &study.features);
+    for (table, stem) in [(&model_table, "features"), (&layers, "layers")] {
+        table.write_csv(&dir.join(format!("{stem}.csv")))?;
+        table.write_parquet(&dir.join(format!("{stem}.parquet")))?;
+        files.extend([format!("{stem}.csv"), format!("{stem}.parquet")]);
+    }
+
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let scores = study.scores.as_ref().map(|s| Scores::load(s, &names)).transpose()?;
+    if let Some(s) = &scores {
+        if !s.unmatched_models.is_empty() {
+            progress.line(&format!("scores: no row for {}", s.unmatched_models.join(", ")));
+        }
+    }
+
+    let fit = match (&study.fit, &scores) {
+        (Some(settings), Some(scores)) => {
+            let y = scores.column_for(&settings.target, &names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
+            let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| model_table.f64s(f).unwrap_or_default()).collect();
+            let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
+            let result = fit::fit_loo(settings, &names, &x, &y).map_err(|source| RunError::Fit { target: settings.target.clone(), source })?;
+            progress.line(&format!("fit: {} ~ {}: held-out R² = {:.3}, MAE = {:.4}", result.target, result.features.join(" + "), result.r2, result.mae));
+            let mut t = Table::default();
+            t.push("model", Values::Str(result.models.clone()))
+                .push("actual", Values::F64(result.actual.clone()))
+                .push("predicted", Values::F64(result.predicted.clone()))
+                .push("residual", Values::F64(result.actual.iter().zip(&result.predicted).map(|(a, p)| a - p).collect()));
+            t.write_csv(&dir.join("predictions.csv"))?;
+            files.push("predictions.csv".into());
+            Some(result)
+        }
+        _ => None,
+    };
+
+    let figures = draw_figures(study, &model_table, scores.as_ref(), &dir)?;
+    files.extend(figures.iter().flat_map(|(_, stems)| stems.clone()));
+
+    let manifest = Manifest {
+        lossy_version: env!("CARGO_PKG_VERSION"),
+        study_sha256: study.file_sha256.clone(),
+        study: study.clone(),
+        models: records,
+        corpus: corpus.record(&study.corpus),
+        estimators: estimators.iter().map(Estimator::record).collect(),
+        seeds: Seeds { reference_points: study.features.estimator.seed, null_labels: study.features.null_seed() },
+        scores: scores.as_ref().map(|s| ScoresRecord {
+            path: s.source.clone(),
+            sha256: s.sha256.clone(),
+            unmatched_models: s.unmatched_models.clone(),
+            unused_rows: s.unused_rows.clone(),
+        }),
+        files: {
+            let mut f = files.clone();
+            f.extend(["report.md".to_string(), "manifest.json".to_string()]);
+            f
+        },
+        seconds_total: started.elapsed().as_secs_f64(),
+    };
+    let figure_links: Vec<(String, String)> = figures.iter().filter_map(|(title, stems)| {
+        stems.iter().find(|s| s.ends_with(".png")).or(stems.first()).map(|p| (title.clone(), p.clone()))
+    }).collect();
+    let md = report::render_markdown(&manifest, &model_table, fit.as_ref(), &figure_links);
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    crate::io::atomic::write(&dir.join("manifest.json"), &json).map_err(io(&dir))?;
+    crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;
+    let report_dir = staging.commit().map_err(io(output))?;
+    Ok(RunSummary { report_dir, manifest, fit })
+}
+
+/// The information plane, and score versus optimality when scores exist.
+/// Returns (title, files relative to the report folder).
+fn draw_figures(study: &Study, models: &Table, scores: Option<&Scores>, dir: &Path) -> Result<Vec<(String, Vec<String>)>, RunError> {
+    let opts = FigureOptions { formats: study.figures.clone(), ..FigureOptions::default() };
+    let names = models.strs("model").unwrap_or_default().to_vec();
+    let families = models.strs("family").unwrap_or_default().to_vec();
+    let group = |i: usize| Some(families.get(i).cloned().unwrap_or_default()).filter(|f| !f.is_empty());
+    let complexity = models.f64s("complexity").unwrap_or_default();
+    let expressivity = models.f64s("expressivity").unwrap_or_default();
+    let fig_dir = dir.join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|source| RunError::Io { path: fig_dir.clone(), source })?;
+    let rel = |paths: Vec<PathBuf>| -> Vec<String> {
+        paths.iter().map(|p| format!("figures/{}", p.file_name().unwrap_or_default().to_string_lossy())).collect()
+    };
+    let mut out = Vec::new();
+    let plane: Vec<PlanePoint> = (0..names.len())
+        .map(|i| PlanePoint { label: names[i].clone(), group: group(i), complexity: complexity[i], expressivity: expressivity[i] })
+        .collect();
+    let title = format!("{}: information plane (unigram, mean over layers)", study.name);
+    let written = figures::information_plane(&plane, &title, &fig_dir.join("information_plane"), &opts)?;
+    out.push(("Information plane".to_string(), rel(written)));
+    if let (Some(scores), Some(fit)) = (scores, &study.fit) {
+        let y = scores.column_for(&fit.target, &names).unwrap_or_default();
+        let x = models.f64s("optimality").unwrap_or_default();
+        let points: Vec<XyPoint> = (0..names.len()).map(|i| XyPoint { label: names[i].clone(), group: group(i), x: x[i], y: y[i] }).collect();
+        let title = format!("{}: {} vs optimality", study.name, fit.target);
+        let written = figures::score_vs_feature(&points, "optimality I(Y;Z) / I(X;Z)", &fit.target, &title, &fig_dir.join(format!("{}_vs_optimality", fit.target)), &opts)?;
+        out.push((format!("{} vs optimality", fit.target), rel(written)));
+    }
+    Ok(out)
+}

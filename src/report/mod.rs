@@ -1,0 +1,85 @@
+//! Stage 7, report: everything a run produced, in one self-contained folder
+//! `reports/<study>/`: `report.md`, the tables (CSV and parquet), the
+//! figures, and `manifest.json` recording what produced every number.
+//!
+//! The folder is built in a staging folder beside the target and moved into
+//! place only when complete, so a failed run never leaves a partial report
+//! (and an earlier complete report survives until the new one is ready).
+
+pub mod manifest;
+mod markdown;
+
+pub use manifest::{Manifest, ModelRecord};
+pub use markdown::render as render_markdown;
+
+use std::path::{Path, PathBuf};
+
+/// A report folder under construction.
+pub struct Staging {
+    pub dir: PathBuf,
+    target: PathBuf,
+}
+
+impl Staging {
+    pub fn new(target: &Path) -> std::io::Result<Self> {
+        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)?;
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+        let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir, target: target.to_path_buf() })
+    }
+
+    /// Moves the finished folder into place, replacing an older report.
+    pub fn commit(self) -> std::io::Result<PathBuf> {
+        let old = self.target.with_file_name(format!(
+            ".{}.old-{}",
+            self.target.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        if self.target.exists() {
+            std::fs::rename(&self.target, &old)?;
+        }
+        std::fs::rename(&self.dir, &self.target)?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        let target = self.target.clone();
+        std::mem::forget(self);
+        Ok(target)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_is_removed_on_failure_and_replaces_on_commit() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("reports").join("demo");
+        {
+            let s = Staging::new(&target).unwrap();
+            std::fs::write(s.dir.join("a"), "partial").unwrap();
+        } // dropped: failure
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(root.path().join("reports")).unwrap().count(), 0);
+        let s = Staging::new(&target).unwrap();
+        std::fs::write(s.dir.join("a"), "one").unwrap();
+        s.commit().unwrap();
+        let s = Staging::new(&target).unwrap();
+        std::fs::write(s.dir.join("b"), "two").unwrap();
+        s.commit().unwrap();
+        assert!(!target.join("a").exists() && target.join("b").exists());
+        assert_eq!(std::fs::read_dir(root.path().join("reports")).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,169 @@
+//! Tables, the artefacts that pass between stages and land in reports: a
+//! small column-oriented type, written and read as CSV and parquet through
+//! polars. All polars calls live in this module.
+
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    Str(Vec<String>),
+    F64(Vec<f64>),
+    Int(Vec<i64>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Str(v) => v.len(),
+            Values::F64(v) => v.len(),
+            Values::Int(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub values: Values,
+}
+
+/// A table: named columns of equal length.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("cannot write {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+    #[error("cannot read table {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{path} has no column `{column}`")]
+    MissingColumn { path: PathBuf, column: String },
+}
+
+impl Table {
+    pub fn push(&mut self, name: &str, values: Values) -> &mut Self {
+        debug_assert!(self.columns.first().is_none_or(|c| c.values.len() == values.len()), "column {name} has a different length");
+        self.columns.push(Column { name: name.into(), values });
+        self
+    }
+
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.values.len())
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Values> {
+        self.columns.iter().find(|c| c.name == name).map(|c| &c.values)
+    }
+
+    /// A numeric column as f64 (ints widened); None if absent or text.
+    pub fn f64s(&self, name: &str) -> Option<Vec<f64>> {
+        match self.column(name)? {
+            Values::F64(v) => Some(v.clone()),
+            Values::Int(v) => Some(v.iter().map(|&x| x as f64).collect()),
+            Values::Str(_) => None,
+        }
+    }
+
+    pub fn strs(&self, name: &str) -> Option<&[String]> {
+        match self.column(name)? {
+            Values::Str(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let cols: Vec<polars::prelude::Column> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let name = PlSmallStr::from(c.name.as_str());
+                match &c.values {
+                    Values::Str(v) => polars::prelude::Column::new(name, v),
+                    Values::F64(v) => {
+                        // NaN → null, so CSV shows an empty cell.
+                        let opt: Vec<Option<f64>> = v.iter().map(|x| x.is_finite().then_some(*x)).collect();
+                        polars::prelude::Column::new(name, opt)
+                    }
+                    Values::Int(v) => polars::prelude::Column::new(name, v),
+                }
+            })
+            .collect();
+        DataFrame::new_infer_height(cols)
+    }
+
+    /// Writes CSV atomically.
+    pub fn write_csv(&self, path: &Path) -> Result<(), TableError> {
+        let err = |reason: String| TableError::Write { path: path.into(), reason };
+        let mut df = self.to_frame().map_err(|e| err(e.to_string()))?;
+        let mut buf = Vec::new();
+        CsvWriter::new(&mut buf).include_header(true).finish(&mut df).map_err(|e| err(e.to_string()))?;
+        crate::io::atomic::write(path, &buf).map_err(|e| err(e.to_string()))
+    }
+
+    /// Writes parquet atomically.
+    pub fn write_parquet(&self, path: &Path) -> Result<(), TableError> {
+        let err = |reason: String| TableError::Write { path: path.into(), reason };
+        let mut df = self.to_frame().map_err(|e| err(e.to_string()))?;
+        let mut buf = Vec::new();
+        ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| err(e.to_string()))?;
+        crate::io::atomic::write(path, &buf).map_err(|e| err(e.to_string()))
+    }
+
+    /// Reads a CSV with a header; numeric columns become F64 (empty cells
+    /// NaN), everything else text.
+    pub fn read_csv(path: &Path) -> Result<Table, TableError> {
+        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .try_into_reader_with_file_path(Some(path.into()))
+            .and_then(|r| r.finish())
+            .map_err(|e| err(e.to_string()))?;
+        let mut table = Table::default();
+        for col in df.columns() {
+            let name = col.name().to_string();
+            let values = if col.dtype().is_primitive_numeric() {
+                let c = col.cast(&DataType::Float64).map_err(|e| err(e.to_string()))?;
+                let ca = c.f64().map_err(|e| err(e.to_string()))?;
+                Values::F64(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+            } else {
+                let c = col.cast(&DataType::String).map_err(|e| err(e.to_string()))?;
+                let ca = c.str().map_err(|e| err(e.to_string()))?;
+                Values::Str(ca.iter().map(|x| x.unwrap_or("").to_string()).collect())
+            };
+            table.push(&name, values);
+        }
+        Ok(table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_round_trip_keeps_full_precision_and_missing_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut t = Table::default();
+        t.push("model", Values::Str(vec!["a".into(), "b, c".into()]));
+        t.push("x", Values::F64(vec![0.1 + 0.2, f64::NAN]));
+        t.push("n", Values::Int(vec![3, -4]));
+        t.write_csv(&path).unwrap();
+        let back = Table::read_csv(&path).unwrap();
+        assert_eq!(back.strs("model").unwrap(), &["a".to_string(), "b, c".to_string()]);
+        let x = back.f64s("x").unwrap();
+        assert_eq!(x[0], 0.1 + 0.2, "floats must round-trip exactly");
+        assert!(x[1].is_nan());
+        assert_eq!(back.f64s("n").unwrap(), vec![3.0, -4.0]);
+        t.write_parquet(&dir.path().join("t.parquet")).unwrap();
+        assert!(std::fs::metadata(dir.path().join("t.parquet")).unwrap().len() > 0);
+    }
+}

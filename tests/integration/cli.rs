@@ -1,0 +1,201 @@
+//! The real `lossy` binary end to end: the demo study, bad studies, bad
+//! inputs to `estimate`, and exit codes (0 ok, 2 bad input, 1 failure).
+
+use super::support::{lossy, root, text};
+use std::path::Path;
+
+/// Copies the demo study next to its data in a temp folder layout that
+/// mirrors the repository, so reports land in the temp folder.
+fn demo_workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for sub in ["pipelines", "data"] {
+        copy_dir(&root().join(sub), &tmp.path().join(sub));
+    }
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn demo_study_writes_a_complete_report_and_is_reproducible() {
+    let ws = demo_workspace();
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    let report = ws.path().join("reports").join("demo");
+    for f in [
+        "report.md",
+        "features.csv",
+        "features.parquet",
+        "layers.csv",
+        "predictions.csv",
+        "manifest.json",
+        "figures/information_plane.svg",
+        "figures/information_plane.png",
+    ] {
+        assert!(report.join(f).is_file(), "missing {f}");
+    }
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["lossy_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["study"]["name"], "demo");
+    assert_eq!(manifest["corpus"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(manifest["models"].as_array().unwrap().iter().all(|m| m["sha256"].as_str().unwrap().len() == 64));
+    assert!(manifest["estimators"][0]["epsilon"].as_f64().unwrap() > 0.0);
+    let features = std::fs::read(report.join("features.csv")).unwrap();
+    let header = String::from_utf8_lossy(&features).lines().next().unwrap().to_string();
+    assert!(header.starts_with("model,family,layers,d,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
+
+    // A second run gives byte-identical features.
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--output", "again"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(features, std::fs::read(ws.path().join("again").join("features.csv")).unwrap(), "features.csv differs between runs");
+    assert_eq!(std::fs::read(report.join("layers.csv")).unwrap(), std::fs::read(ws.path().join("again/layers.csv")).unwrap());
+}
+
+#[test]
+fn every_pipeline_validates() {
+    let dir = root().join("pipelines");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let out = lossy(&root(), &["validate", p.to_str().unwrap()]);
+            assert!(out.status.success(), "{}: {:?}", p.display(), text(&out));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
+
+fn write_study(dir: &Path, yaml: &str) -> String {
+    let p = dir.join("study.yaml");
+    std::fs::write(&p, yaml).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn demo_model() -> String {
+    root().join("data/tiny-llama/tiny-a").to_string_lossy().into_owned()
+}
+
+#[test]
+fn yaml_syntax_error_reports_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = write_study(tmp.path(), "version: 1\nmodels:\n  - path: x\n   bad indent: [\n");
+    let out = lossy(tmp.path(), &["validate", &study]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("study.yaml:4:"), "{stderr}");
+}
+
+#[test]
+fn unknown_key_is_named_with_a_suggestion() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.txt"), "hello world\n").unwrap();
+    let study = write_study(tmp.path(), &format!("version: 1\nmodels:\n  - path: {}\ncorpus:\n  path: c.txt\nfeatures:\n  bin: 10\n", demo_model()));
+    let out = lossy(tmp.path(), &["run", &study]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("study.yaml:7:3: unknown key `bin` in `features`"), "{stderr}");
+    assert!(stderr.contains("did you mean `bins`?"), "{stderr}");
+}
+
+#[test]
+fn missing_model_folder_exits_2_and_leaves_no_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.txt"), "hello world\n").unwrap();
+    let study = write_study(tmp.path(), "version: 1\nname: nomodel\nmodels:\n  - path: models/absent\ncorpus:\n  path: c.txt\n");
+    let out = lossy(tmp.path(), &["run", &study]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("model folder `models/absent` does not exist"), "{stderr}");
+    assert!(!tmp.path().join("reports").exists(), "a partial report was left behind");
+}
+
+#[test]
+fn corpus_without_usable_text_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.jsonl"), "{\"text\": \"   \"}\n{\"text\": \"\"}\n").unwrap();
+    let study = write_study(tmp.path(), &format!("version: 1\nmodels:\n  - path: {}\ncorpus:\n  path: c.jsonl\n", demo_model()));
+    let out = lossy(tmp.path(), &["run", &study]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no usable text"), "{stderr}");
+    let reports = tmp.path().join("reports");
+    assert!(!reports.exists() || std::fs::read_dir(&reports).unwrap().count() == 0, "partial report left behind");
+}
+
+#[test]
+fn corpus_too_short_for_any_position_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.txt"), "a\n\nb\n").unwrap();
+    let study = write_study(tmp.path(), &format!("version: 1\nmodels:\n  - path: {}\ncorpus:\n  path: c.txt\n  max_tokens: 1\n", demo_model()));
+    let out = lossy(tmp.path(), &["run", &study]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no estimator positions"), "{stderr}");
+}
+
+mod estimate {
+    use super::*;
+    use lossy::io::npy;
+
+    fn write(dir: &Path, name: &str, bytes: Vec<u8>) -> String {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn prints_json_for_embeddings_and_labels() {
+        let tmp = tempfile::tempdir().unwrap();
+        let z: Vec<f32> = (0..40).map(|i| ((i * 7919) % 23) as f32 - 11.0 + 0.5).collect();
+        let zp = write(tmp.path(), "z.npy", npy::encode_f32(&[10, 4], &z));
+        let lp = write(tmp.path(), "l.npy", npy::encode_i64(&[10], &[0, 1, 0, 1, 2, 2, 0, 1, 2, 0]));
+        let tp = write(tmp.path(), "t.npy", npy::encode_i64(&[10, 2], &[0, 1, 0, 1, 2, 2, 0, 1, 2, 0, 1, 1, 1, 1, 0, 0, 0, 0, 3, 3]));
+        let out = lossy(tmp.path(), &["estimate", "--embeddings", &zp, "--labels", &format!("x={lp}"), "--labels", &format!("pair={tp}"), "--bins", "8", "--null"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for key in ["epsilon", "entropy", "calibration", "mutual_information", "regularity", "mutual_information_null"] {
+            assert!(!v[key].is_null(), "missing {key} in {stdout}");
+        }
+        assert_eq!(v["calibration"], "find-eps");
+        assert_eq!(v["distinct_labels"]["pair"], 6);
+        assert!(v["mutual_information"]["x"].as_f64().unwrap().is_finite());
+    }
+
+    #[test]
+    fn bad_inputs_exit_2_with_a_clear_message() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = write(tmp.path(), "z.npy", npy::encode_f32(&[3, 3], &[1., 0., 0., 0., 1., 0., 0., 0., 1.]));
+        let cases: Vec<(Vec<String>, &str)> = vec![
+            (vec![write(tmp.path(), "zero.npy", npy::encode_f32(&[2, 3], &[1., 0., 0., 0., 0., 0.]))], "row 1 is all zeros"),
+            (vec![write(tmp.path(), "nan.npy", npy::encode_f32(&[1, 3], &[1., f32::NAN, 0.]))], "non-finite"),
+            (vec![write(tmp.path(), "empty.npy", npy::encode_f32(&[0, 3], &[]))], "empty"),
+            (vec![write(tmp.path(), "d2.npy", npy::encode_f32(&[2, 2], &[1., 0., 0., 1.]))], "needs d > 2"),
+            (vec![write(tmp.path(), "junk.npy", b"not an array".to_vec())], "not a valid .npy"),
+            (vec![good.clone(), "--labels".into(), format!("x={}", write(tmp.path(), "l.npy", npy::encode_i64(&[2], &[0, 1])))], "has 2 rows, but the embeddings have 3"),
+            (vec![good.clone(), "--reference-points".into(), write(tmp.path(), "w.npy", npy::encode_f32(&[2, 4], &[1.; 8]))], "width 4"),
+        ];
+        for (args, needle) in cases {
+            let mut full = vec!["estimate".to_string(), "--embeddings".into()];
+            full.extend(args);
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            let out = lossy(tmp.path(), &refs);
+            let (_, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{full:?}: {stderr}");
+            assert!(stderr.contains(needle), "{full:?}: expected `{needle}` in: {stderr}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Forward-pass parity with HF transformers: the tiny random Llama models in
+//! `data/tiny-llama/` (made by `scripts/make_fixture_models.py`) with the
+//! hidden states transformers computed for fixed texts. Every layer must
+//! match to 1e-4 max abs in f32; a padded batch must equal running each
+//! sequence alone.
+
+use super::support::root;
+use candle_core::{Device, Tensor};
+use lossy::io::npy;
+use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles};
+use serde_json::Value;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+const TOLERANCE: f32 = 1e-4;
+
+fn model_dirs() -> Vec<PathBuf> {
+    let base = root().join("data").join("tiny-llama");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("reference.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 6, "expected the six tiny-llama fixtures");
+    dirs
+}
+
+/// Collects every layer as a flat f32 vector with its shape.
+#[derive(Default)]
+struct Collect(Vec<(Vec<usize>, Vec<f32>)>);
+
+impl LayerSink for Collect {
+    fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
+        assert_eq!(index, self.0.len(), "layers arrive in order");
+        self.0.push((hidden.dims().to_vec(), hidden.flatten_all().unwrap().to_vec1().unwrap()));
+        ControlFlow::Continue(())
+    }
+}
+
+fn reference(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn load(dir: &Path) -> Model {
+    Model::load(ModelFiles::locate(dir).unwrap(), &Device::Cpu).unwrap()
+}
+
+#[test]
+fn every_layer_matches_transformers() {
+    for dir in model_dirs() {
+        let r = reference(&dir);
+        let model = load(&dir);
+        let tok = Tokenizer::from_file(&dir.join("tokenizer.json")).unwrap();
+        for seq in r["sequences"].as_array().unwrap() {
+            let ids: Vec<u32> = seq["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+            let text = seq["text"].as_str().unwrap();
+            assert_eq!(tok.encode(text, true).unwrap(), ids, "{}: tokenizer disagrees with transformers", dir.display());
+            let want = npy::read(&dir.join(seq["hidden_states_file"].as_str().unwrap())).unwrap();
+            let (layers, t, d) = (want.shape[0], want.shape[1], want.shape[2]);
+            let want = want.to_f32().unwrap();
+            let mut got = Collect::default();
+            assert!(model.run(&[&ids], HiddenStates::Hf, &mut got).unwrap());
+            assert_eq!(got.0.len(), layers, "{}: number of hidden states", dir.display());
+            for (l, (shape, values)) in got.0.iter().enumerate() {
+                assert_eq!(shape, &vec![1, t, d]);
+                let diff = max_abs_diff(values, &want[l * t * d..(l + 1) * t * d]);
+                assert!(diff <= TOLERANCE, "{} layer {l}: max abs diff {diff:.2e}", dir.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_convention_omits_the_final_norm() {
+    for dir in model_dirs() {
+        let r = reference(&dir);
+        let Some(file) = r["last_block_output_0"]["file"].as_str() else { continue };
+        let want = npy::read(&dir.join(file)).unwrap().to_f32().unwrap();
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let mut got = Collect::default();
+        load(&dir).run(&[&ids], HiddenStates::Raw, &mut got).unwrap();
+        let diff = max_abs_diff(&got.0.last().unwrap().1, &want);
+        assert!(diff <= TOLERANCE, "{}: raw last block differs by {diff:.2e}", dir.display());
+    }
+}
+
+#[test]
+fn padded_batch_equals_each_sequence_alone() {
+    for dir in model_dirs() {
+        let r = reference(&dir);
+        let model = load(&dir);
+        let seqs: Vec<Vec<u32>> = r["sequences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect())
+            .collect();
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        let mut batch = Collect::default();
+        model.run(&refs, HiddenStates::Hf, &mut batch).unwrap();
+        let t = seqs.iter().map(Vec::len).max().unwrap();
+        for (b, seq) in seqs.iter().enumerate() {
+            let mut alone = Collect::default();
+            model.run(&[seq], HiddenStates::Hf, &mut alone).unwrap();
+            let d = model.hidden_size();
+            for (l, ((_, batched), (_, single))) in batch.0.iter().zip(&alone.0).enumerate() {
+                let rows = &batched[b * t * d..(b * t + seq.len()) * d];
+                let diff = max_abs_diff(rows, single);
+                assert!(diff <= 1e-5, "{} layer {l} sequence {b}: batch vs alone {diff:.2e}", dir.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn last_token_logits_match_transformers() {
+    for dir in model_dirs() {
+        let r = reference(&dir);
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want = npy::read(&dir.join(r["logits_last_0"]["file"].as_str().unwrap())).unwrap().to_f32().unwrap();
+        let got = load(&dir).last_logits(&ids).unwrap();
+        let diff = max_abs_diff(&got, &want);
+        assert!(diff <= TOLERANCE, "{}: logits differ by {diff:.2e}", dir.display());
+    }
+}
+
+#[test]
+fn bad_model_folders_get_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = &model_dirs()[0];
+    let dir = tmp.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    // truncated weights
+    let w = std::fs::read(dir.join("model.safetensors")).unwrap();
+    std::fs::write(dir.join("model.safetensors"), &w[..w.len() / 2]).unwrap();
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("model.safetensors") && err.contains("truncated"), "{err}");
+    // unsupported architecture
+    std::fs::write(dir.join("model.safetensors"), &w).unwrap();
+    let cfg = std::fs::read_to_string(dir.join("config.json")).unwrap().replace("\"llama\"", "\"mamba\"");
+    std::fs::write(dir.join("config.json"), cfg).unwrap();
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("`mamba`") && err.contains("supported: llama"), "{err}");
+    // missing tokenizer
+    std::fs::copy(src.join("config.json"), dir.join("config.json")).unwrap();
+    std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
+    let err = ModelFiles::locate(&dir).err().unwrap().to_string();
+    assert!(err.contains("has no tokenizer.json"), "{err}");
+}
+
+#[test]
+fn missing_tensor_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = &model_dirs()[0];
+    let dir = tmp.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    // claim one more layer than the weights have
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let layers = cfg["num_hidden_layers"].as_u64().unwrap();
+    cfg["num_hidden_layers"] = (layers + 1).into();
+    std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains(&format!("model.layers.{layers}")), "{err}");
+}

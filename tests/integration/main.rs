@@ -1,0 +1,7 @@
+//! lossy's integration tests, in one test binary (fast links): parity with
+//! the reference estimator and HF transformers, and the real CLI end to end.
+
+mod cli;
+mod engine;
+mod estimator;
+mod support;

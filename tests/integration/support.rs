@@ -1,0 +1,35 @@
+//! Shared helpers: fixture paths, the deterministic data recipe of
+//! `scripts/estimator_fixtures.py`, and running the built `lossy` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("tests").join("fixtures")
+}
+
+/// Runs the real `lossy` binary with `args` in `cwd`.
+pub fn lossy(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lossy")).args(args).current_dir(cwd).output().expect("run lossy")
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// SplitMix64's mixer, as in the fixture script.
+pub fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// unit(stream, k) = (splitmix64(splitmix64(stream) + k) >> 40) / 2^24.
+pub fn unit(stream: u64, k: u64) -> f64 {
+    (splitmix64(splitmix64(stream).wrapping_add(k)) >> 40) as f64 / (1u64 << 24) as f64
+}
