@@ -3,7 +3,7 @@
 
 use super::Failure;
 use anyhow::anyhow;
-use lossy::features::estimator::arrays::{estimate_arrays, LabelArray};
+use lossy::features::estimator::arrays::{estimate_arrays, ArraysError, ArraysOptions, LabelArray};
 use lossy::features::estimator::{Calibration, EstimatorParams};
 use lossy::io::npy;
 use std::path::PathBuf;
@@ -32,15 +32,23 @@ pub struct Args {
     /// Also report each MI with the labels shuffled (seeded), the estimator's bias.
     #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
     null: Option<u64>,
+    /// Pool labels seen fewer than N times into one label (reduces the
+    /// upward bias of sparse labels).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_count: u64,
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let z = npy::read(&args.embeddings).map_err(Failure::input)?;
-    if z.shape.len() != 2 {
-        return Err(Failure::input(anyhow!("{}: embeddings must be a 2-D array (N × d); got shape {:?}", args.embeddings.display(), z.shape)));
+    // Z is streamed in batches, so it may be larger than memory.
+    let mut reader = npy::RowReader::open(&args.embeddings).map_err(|e| match e {
+        npy::NpyError::Dtype { .. } => Failure::input(anyhow!("{}: embeddings must be float32 or float64", args.embeddings.display())),
+        e => Failure::input(e),
+    })?;
+    let shape = reader.header.shape.clone();
+    if shape.len() != 2 {
+        return Err(Failure::input(anyhow!("{}: embeddings must be a 2-D array (N × d); got shape {shape:?}", args.embeddings.display())));
     }
-    let d = z.shape[1];
-    let values = z.to_f32().ok_or_else(|| Failure::input(anyhow!("{}: embeddings must be float32 or float64", args.embeddings.display())))?;
+    let (rows, d) = (shape[0], shape[1]);
     let mut labels = Vec::new();
     for spec in &args.labels {
         let (name, path) = spec
@@ -61,7 +69,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         calibration: Calibration::parse(&args.calibration).expect("clap checked the value"),
         reference_points: args.reference_points.clone(),
     };
-    let report = estimate_arrays(&values, d, &labels, &params, args.null).map_err(Failure::input)?;
+    let opts = ArraysOptions { null_seed: args.null, min_count: args.min_count };
+    let mut source = |max: usize, out: &mut Vec<f32>| reader.read_rows(max, out).map_err(ArraysError::from);
+    let report = estimate_arrays(&mut source, rows, d, &labels, &params, &opts).map_err(Failure::input)?;
     println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! states plus the accumulators, never all activations.
 
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
+use super::estimator::bootstrap::poisson_weight;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
@@ -27,6 +28,8 @@ pub enum FeatureError {
 #[derive(Clone, Debug)]
 pub struct ModelFeatures {
     pub layers: Vec<Estimate>,
+    /// Bootstrap replicates: `replicates[b][layer]` (empty when off).
+    pub replicates: Vec<Vec<Estimate>>,
     /// Estimator rows (token positions) per layer.
     pub rows: usize,
     pub documents: usize,
@@ -39,6 +42,10 @@ struct Sink<'a, 'e> {
     /// Documents of this batch (indices into the corpus) and their first row.
     docs: Vec<(usize, usize)>,
     accs: &'a mut [Accumulator<'e>],
+    /// Bootstrap accumulators, `boot[layer][replicate]`.
+    boot: &'a mut [Vec<Accumulator<'e>>],
+    bootstrap_seed: u64,
+    est: &'e Estimator,
     d: usize,
     error: Option<FeatureError>,
 }
@@ -71,13 +78,21 @@ impl Sink<'_, '_> {
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
-        self.accs[layer].update(&z, &ids).map_err(|source| match source {
+        let acc = &self.accs[layer];
+        let projected = self.est.project(&z, |r| acc.needs_row_entropy(&ids, r)).map_err(|source| match source {
             AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
                 let (document, position) = row_of[row];
                 FeatureError::BadHiddenState { layer, document, position, source }
             }
             source => FeatureError::Accumulate { layer, source },
-        })
+        })?;
+        let wrap = |source| FeatureError::Accumulate { layer, source };
+        self.accs[layer].accumulate(&projected, &ids, None).map_err(wrap)?;
+        for (b, acc) in self.boot[layer].iter_mut().enumerate() {
+            let weights: Vec<f64> = row_of.iter().map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64)).collect();
+            acc.accumulate(&projected, &ids, Some(&weights)).map_err(wrap)?;
+        }
+        Ok(())
     }
 }
 
@@ -98,7 +113,10 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
         return Err(FeatureError::NoPositions { needed: 2 * n });
     }
     let specs = plan.specs();
-    let mut accs: Vec<Accumulator> = (0..=model.num_layers()).map(|_| Accumulator::new(est, &specs)).collect();
+    let layers = model.num_layers() + 1;
+    let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
+    let mut boot: Vec<Vec<Accumulator>> =
+        (0..layers).map(|_| (0..settings.bootstrap).map(|_| Accumulator::new(est, &specs)).collect()).collect();
     // Documents that give rows, with the index of their first row.
     let mut first_row = 0;
     let mut work = Vec::new();
@@ -112,7 +130,16 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
         // Causal attention: tokens after the last estimator position cannot
         // change it, so they are not run.
         let seqs: Vec<&[u32]> = chunk.iter().map(|&(doc, _)| &docs[doc][..plan.positions[doc].end]).collect();
-        let mut sink = Sink { plan: &plan, docs: chunk.to_vec(), accs: &mut accs, d: model.hidden_size(), error: None };
+        let mut sink = Sink {
+            plan: &plan,
+            docs: chunk.to_vec(),
+            accs: &mut accs,
+            boot: &mut boot,
+            bootstrap_seed: settings.bootstrap_seed,
+            est,
+            d: model.hidden_size(),
+            error: None,
+        };
         model.run(&seqs, settings.hidden_states, &mut sink)?;
         if let Some(e) = sink.error {
             return Err(e);
@@ -120,6 +147,7 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
     }
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),
+        replicates: (0..settings.bootstrap).map(|b| boot.iter().map(|l| l[b].estimate()).collect()).collect(),
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),

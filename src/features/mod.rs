@@ -10,6 +10,12 @@
 //! - `complexity_null`, `expressivity_null`: the same MI with labels shuffled
 //!   across positions, i.e. the estimator's bias at this token budget.
 //!
+//! With `bootstrap: B`, every model-level value also gets a 95% interval
+//! (`_lo`, `_hi`): the 2.5–97.5% range of B Poisson-bootstrap replicates
+//! that reweight whole documents, re-centred on the estimate (resampling
+//! duplicates rows, which shifts MI upward). It shows how much the value
+//! moves with the choice of documents at this token budget, not its bias.
+//!
 //! A model's features are the unweighted means over transformer layers 1..L
 //! (the embedding layer 0 is excluded); its `optimality` is the ratio of the
 //! mean expressivity to the mean complexity.
@@ -41,6 +47,9 @@ pub struct FeatureSettings {
     /// Documents per forward pass.
     pub batch_size: usize,
     pub hidden_states: HiddenStates,
+    /// Bootstrap replicates over documents for model-level intervals (0 = off).
+    pub bootstrap: usize,
+    pub bootstrap_seed: u64,
 }
 
 impl Default for FeatureSettings {
@@ -53,6 +62,8 @@ impl Default for FeatureSettings {
             null: true,
             batch_size: 8,
             hidden_states: HiddenStates::Hf,
+            bootstrap: 0,
+            bootstrap_seed: 0,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Feature tables: one row per (model, layer), and one per model (means over
 //! transformer layers 1..L).
 
+use super::estimator::bootstrap::quantile;
 use super::estimator::labels::Direction;
 use super::extract::{mi, ModelFeatures};
 use super::FeatureSettings;
@@ -47,9 +48,9 @@ pub fn layer_table(models: &[(&str, &ModelFeatures)], settings: &FeatureSettings
 
 /// Means over transformer layers 1..L of each value column; optimality
 /// columns are the ratio of the mean expressivity to the mean complexity.
-pub fn model_means(f: &ModelFeatures, settings: &FeatureSettings) -> Vec<f64> {
+pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Vec<f64> {
     let names = settings.value_columns();
-    let blocks = &f.layers[1..];
+    let blocks = &layers[1..];
     let mut means: Vec<f64> = (0..names.len())
         .map(|j| blocks.iter().map(|e| layer_values(e, settings)[j]).sum::<f64>() / blocks.len() as f64)
         .collect();
@@ -76,9 +77,30 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     t.push("documents", Values::Int(models.iter().map(|m| m.features.documents as i64).collect()));
     t.push("tokens", Values::Int(models.iter().map(|m| m.features.tokens as i64).collect()));
     t.push("rows", Values::Int(models.iter().map(|m| m.features.rows as i64).collect()));
-    let means: Vec<Vec<f64>> = models.iter().map(|m| model_means(&m.features, settings)).collect();
+    let means: Vec<Vec<f64>> = models.iter().map(|m| model_means(&m.features.layers, settings)).collect();
     for (j, name) in names.iter().enumerate() {
         t.push(name, Values::F64(means.iter().map(|v| v[j]).collect()));
+    }
+    if settings.bootstrap > 0 {
+        // replicate means: per model, per replicate, per column
+        let reps: Vec<Vec<Vec<f64>>> =
+            models.iter().map(|m| m.features.replicates.iter().map(|r| model_means(r, settings)).collect()).collect();
+        for (j, name) in names.iter().enumerate() {
+            // The 2.5–97.5% range of the replicates, re-centred on the
+            // estimate: resampling documents with replacement duplicates rows,
+            // which shifts MI upward, so raw percentiles would sit beside the
+            // estimate. The interval shows sampling variability only; the
+            // estimator's own bias is what the `_null` columns show.
+            let (mut lo, mut hi) = (Vec::new(), Vec::new());
+            for (r, m) in reps.iter().zip(&means) {
+                let values: Vec<f64> = r.iter().map(|v| v[j]).filter(|x| x.is_finite()).collect();
+                let centre = values.iter().sum::<f64>() / values.len().max(1) as f64;
+                lo.push(m[j] + quantile(&values, 0.025) - centre);
+                hi.push(m[j] + quantile(&values, 0.975) - centre);
+            }
+            t.push(&format!("{name}_lo"), Values::F64(lo));
+            t.push(&format!("{name}_hi"), Values::F64(hi));
+        }
     }
     t
 }

@@ -51,12 +51,74 @@ impl NpyArray {
     }
 }
 
+/// The header of a `.npy` file: shape, dtype and where the data starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub shape: Vec<usize>,
+    pub descr: String,
+    pub kind: char,
+    pub item_size: usize,
+    pub data_offset: usize,
+}
+
+/// Reads rows of a 2-D float array without loading the whole file, so
+/// arrays larger than memory can be streamed.
+pub struct RowReader {
+    file: std::io::BufReader<std::fs::File>,
+    path: PathBuf,
+    pub header: Header,
+    next_row: usize,
+}
+
+impl RowReader {
+    pub fn open(path: &Path) -> Result<Self, NpyError> {
+        use std::io::{Read, Seek};
+        let io = |source| NpyError::Io { path: path.into(), source };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len() as usize;
+        // The fixed prefix (magic, version, header length), then the header.
+        let mut bytes = vec![0u8; 12.min(size)];
+        file.read_exact(&mut bytes).map_err(io)?;
+        let header_len = match bytes.get(6) {
+            Some(1) if size >= 10 => u16::from_le_bytes([bytes[8], bytes[9]]) as usize + 10,
+            Some(2 | 3) if size >= 12 => u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize + 12,
+            _ => bytes.len(),
+        };
+        bytes.resize(header_len.min(size).max(bytes.len()), 0);
+        file.read_exact(&mut bytes[12.min(size)..]).map_err(io)?;
+        let header = parse_header(&bytes).map_err(|e| e.at(path))?;
+        let need = header.data_offset + header.shape.iter().product::<usize>() * header.item_size;
+        if size < need {
+            return Err(NpyError::Format { path: path.into(), reason: format!("data is truncated: the file has {size} bytes, its header needs {need}") });
+        }
+        if header.kind != 'f' {
+            return Err(NpyError::Dtype { path: path.into(), dtype: header.descr.clone() });
+        }
+        file.seek(std::io::SeekFrom::Start(header.data_offset as u64)).map_err(io)?;
+        Ok(Self { file: std::io::BufReader::with_capacity(1 << 20, file), path: path.into(), header, next_row: 0 })
+    }
+
+    /// Reads up to `rows` more rows as f32 (f64 data is narrowed).
+    pub fn read_rows(&mut self, rows: usize, out: &mut Vec<f32>) -> Result<usize, NpyError> {
+        use std::io::Read;
+        let total = self.header.shape.first().copied().unwrap_or(0);
+        let width: usize = self.header.shape.iter().skip(1).product();
+        let n = rows.min(total - self.next_row);
+        let mut buf = vec![0u8; n * width * self.header.item_size];
+        self.file.read_exact(&mut buf).map_err(|source| NpyError::Io { path: self.path.clone(), source })?;
+        out.clear();
+        match self.header.item_size {
+            4 => out.extend(buf.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))),
+            _ => out.extend(buf.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)),
+        }
+        self.next_row += n;
+        Ok(n)
+    }
+}
+
 pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
     let bytes = std::fs::read(path).map_err(|source| NpyError::Io { path: path.into(), source })?;
-    parse(&bytes).map_err(|e| match e {
-        ParseError::Format(reason) => NpyError::Format { path: path.into(), reason },
-        ParseError::Dtype(dtype) => NpyError::Dtype { path: path.into(), dtype },
-    })
+    parse(&bytes).map_err(|e| e.at(path))
 }
 
 enum ParseError {
@@ -64,7 +126,16 @@ enum ParseError {
     Dtype(String),
 }
 
-fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
+impl ParseError {
+    fn at(self, path: &Path) -> NpyError {
+        match self {
+            ParseError::Format(reason) => NpyError::Format { path: path.into(), reason },
+            ParseError::Dtype(dtype) => NpyError::Dtype { path: path.into(), dtype },
+        }
+    }
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
     let fmt = |s: &str| ParseError::Format(s.to_string());
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(fmt("missing the \\x93NUMPY magic"));
@@ -90,9 +161,15 @@ fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
     }
     let shape_text = dict_value(header, "shape").ok_or_else(|| fmt("header has no 'shape'"))?;
     let shape = parse_shape(shape_text).ok_or_else(|| fmt("cannot parse 'shape'"))?;
+    let (kind, item_size) = dtype_of(&descr).ok_or(ParseError::Dtype(descr.clone()))?;
+    Ok(Header { shape, descr, kind, item_size, data_offset: start + header_len })
+}
+
+fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
+    let fmt = |s: &str| ParseError::Format(s.to_string());
+    let Header { shape, descr, kind, item_size: size, data_offset } = parse_header(bytes)?;
     let count: usize = shape.iter().product();
-    let body = &bytes[start + header_len..];
-    let (kind, size) = dtype_of(&descr).ok_or(ParseError::Dtype(descr.clone()))?;
+    let body = &bytes[data_offset..];
     if body.len() < count * size {
         return Err(ParseError::Format(format!(
             "data is truncated: {} bytes for {count} elements of {size} bytes",
@@ -110,7 +187,6 @@ fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
                 let mut buf = [0u8; 8];
                 buf[..size].copy_from_slice(c);
                 let v = if kind == 'i' && c[size - 1] & 0x80 != 0 {
-                    // sign-extend
                     for b in buf.iter_mut().skip(size) {
                         *b = 0xff;
                     }
@@ -220,6 +296,28 @@ mod tests {
         bytes.extend_from_slice(&(-2i32).to_le_bytes());
         let a = parse(&bytes).ok().unwrap();
         assert_eq!(a.data, NpyData::Int(vec![1, -2]));
+    }
+
+    #[test]
+    fn streams_rows_of_f32_and_f64_arrays() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.npy");
+        let data: Vec<f32> = (0..12).map(|i| i as f32 * 0.5).collect();
+        std::fs::write(&p, encode_f32(&[4, 3], &data)).unwrap();
+        let mut r = RowReader::open(&p).unwrap();
+        assert_eq!(r.header.shape, vec![4, 3]);
+        let mut out = Vec::new();
+        assert_eq!(r.read_rows(3, &mut out).unwrap(), 3);
+        assert_eq!(out, data[..9]);
+        assert_eq!(r.read_rows(3, &mut out).unwrap(), 1);
+        assert_eq!(out, data[9..]);
+        let f64s = encode("<f8", &[2, 1], [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()));
+        std::fs::write(&p, f64s).unwrap();
+        let mut r = RowReader::open(&p).unwrap();
+        r.read_rows(5, &mut out).unwrap();
+        assert_eq!(out, vec![1.5, -2.0]);
+        std::fs::write(&p, &encode_f32(&[4, 3], &data)[..100]).unwrap();
+        assert!(matches!(RowReader::open(&p), Err(NpyError::Format { .. })));
     }
 
     #[test]

@@ -304,6 +304,8 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         null: raw.shuffled_null.unwrap_or(d.null),
         batch_size: raw.batch_size.as_ref().map_or(d.batch_size, |b| b.value),
         hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
+        bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
+        bootstrap_seed: raw.bootstrap_seed.unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
     }
 }
 

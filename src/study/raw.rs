@@ -56,6 +56,8 @@ pub struct RawFeatures {
     pub shuffled_null: Option<bool>,
     pub batch_size: Option<Spanned<usize>>,
     pub hidden_states: Option<HiddenStates>,
+    pub bootstrap: Option<usize>,
+    pub bootstrap_seed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

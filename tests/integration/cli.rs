@@ -56,6 +56,15 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
     let header = String::from_utf8_lossy(&features).lines().next().unwrap().to_string();
     assert!(header.starts_with("model,family,layers,d,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
 
+    // Bootstrap intervals bracket each model's estimate.
+    let table = lossy::table::Table::read_csv(&report.join("features.csv")).unwrap();
+    for col in ["complexity", "expressivity", "optimality"] {
+        let (v, lo, hi) = (table.f64s(col).unwrap(), table.f64s(&format!("{col}_lo")).unwrap(), table.f64s(&format!("{col}_hi")).unwrap());
+        for i in 0..v.len() {
+            assert!(lo[i] < v[i] && v[i] < hi[i], "{col} row {i}: {} not in [{}, {}]", v[i], lo[i], hi[i]);
+        }
+    }
+
     // A second run gives byte-identical features.
     let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--output", "again"]);
     assert!(out.status.success(), "{:?}", text(&out));

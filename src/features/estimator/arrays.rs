@@ -17,6 +17,8 @@ pub struct LabelArray {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArraysError {
+    #[error(transparent)]
+    Read(#[from] crate::io::npy::NpyError),
     #[error("the embeddings are empty (no rows)")]
     Empty,
     #[error("label set `{name}` has {got} rows, but the embeddings have {want}")]
@@ -45,15 +47,47 @@ pub struct ArraysReport {
     pub rows: usize,
     pub d: usize,
     pub estimator: EstimatorRecord,
+    /// Labels seen fewer times than this were pooled (1 = none).
+    pub min_count: u64,
+    /// Bytes of accumulated state (sums per label), excluding the input.
+    pub state_bytes: usize,
+    /// Wall time of the estimate (projection and accumulation), excluding
+    /// reading the labels.
+    pub seconds: f64,
 }
 
-/// Estimates H(Z) and I(X;Z) for each label set; `null_seed` adds a
-/// shuffled-label null per set.
-pub fn estimate_arrays(z: &[f32], d: usize, labels: &[LabelArray], params: &EstimatorParams, null_seed: Option<u64>) -> Result<ArraysReport, ArraysError> {
-    if z.is_empty() || d == 0 {
+/// Where embedding rows come from: fills `out` with up to `max_rows` rows
+/// (row-major, d wide) and returns how many; 0 at the end.
+pub type RowSource<'a> = &'a mut dyn FnMut(usize, &mut Vec<f32>) -> Result<usize, ArraysError>;
+
+/// Rows from an in-memory slice.
+pub fn slice_rows(z: &[f32], d: usize) -> impl FnMut(usize, &mut Vec<f32>) -> Result<usize, ArraysError> + '_ {
+    let mut next = 0;
+    move |max, out| {
+        let rows = z.len() / d;
+        let n = max.min(rows - next);
+        out.clear();
+        out.extend_from_slice(&z[next * d..(next + n) * d]);
+        next += n;
+        Ok(n)
+    }
+}
+
+/// Options of [`estimate_arrays`] beyond the estimator itself.
+#[derive(Clone, Debug, Default)]
+pub struct ArraysOptions {
+    /// Add a shuffled-label null per set, with this seed.
+    pub null_seed: Option<u64>,
+    /// Pool labels seen fewer times than this (0 or 1 = no pooling).
+    pub min_count: u64,
+}
+
+/// Estimates H(Z) and I(X;Z) for each label set over `rows` rows of width d
+/// read from `source` in batches.
+pub fn estimate_arrays(source: RowSource, rows: usize, d: usize, labels: &[LabelArray], params: &EstimatorParams, opts: &ArraysOptions) -> Result<ArraysReport, ArraysError> {
+    if rows == 0 || d == 0 {
         return Err(ArraysError::Empty);
     }
-    let rows = z.len() / d;
     let est = Estimator::new(params, d)?;
     let mut cols = Vec::new();
     for l in labels {
@@ -64,23 +98,32 @@ pub fn estimate_arrays(z: &[f32], d: usize, labels: &[LabelArray], params: &Esti
         if cols.iter().any(|c: &LabelColumn| c.name == l.name) {
             return Err(ArraysError::DuplicateName(l.name.clone()));
         }
-        cols.push(LabelColumn::from_keys(&l.name, l.values.chunks(l.width).map(Some)));
+        let mut col = LabelColumn::from_keys(&l.name, l.values.chunks(l.width).map(Some));
+        col.pool_rare(opts.min_count);
+        cols.push(col);
     }
-    if let Some(seed) = null_seed {
+    if let Some(seed) = opts.null_seed {
         let nulls: Vec<_> = cols.iter().map(|c| c.shuffled(seed)).collect();
         cols.extend(nulls);
     }
+    let started = std::time::Instant::now();
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
     const BATCH: usize = 4096;
-    for start in (0..rows).step_by(BATCH) {
-        let end = (start + BATCH).min(rows);
-        let ids: Vec<&[u32]> = cols.iter().map(|c| &c.ids[start..end]).collect();
-        acc.update(&z[start * d..end * d], &ids).map_err(|e| match e {
+    let mut z = Vec::with_capacity(BATCH * d);
+    let mut start = 0;
+    loop {
+        let n = source(BATCH, &mut z)?;
+        if n == 0 {
+            break;
+        }
+        let ids: Vec<&[u32]> = cols.iter().map(|c| &c.ids[start..start + n]).collect();
+        acc.update(&z, &ids).map_err(|e| match e {
             AccumulateError::NonFinite { row } => AccumulateError::NonFinite { row: row + start },
             AccumulateError::ZeroRow { row } => AccumulateError::ZeroRow { row: row + start },
             other => other,
         })?;
+        start += n;
     }
     let e = acc.estimate();
     let (mut mi, mut reg, mut cond, mut distinct, mut null) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
@@ -101,10 +144,13 @@ pub fn estimate_arrays(z: &[f32], d: usize, labels: &[LabelArray], params: &Esti
         mutual_information: mi,
         regularity: reg,
         conditional_entropy: cond,
-        mutual_information_null: null_seed.map(|_| null),
+        mutual_information_null: opts.null_seed.map(|_| null),
         distinct_labels: distinct,
         rows,
         d,
         estimator: est.record(),
+        min_count: opts.min_count.max(1),
+        state_bytes: acc.state_bytes(),
+        seconds: started.elapsed().as_secs_f64(),
     })
 }

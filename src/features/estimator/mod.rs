@@ -16,6 +16,7 @@
 
 pub mod accumulator;
 pub mod arrays;
+pub mod bootstrap;
 mod bessel;
 mod brent;
 pub mod calibration;

@@ -196,3 +196,28 @@ fn bad_rows_are_rejected() {
 }
 
 use accumulator::AccumulateError;
+
+/// Integer weights must equal repeating rows that many times (the basis of
+/// the document bootstrap).
+#[test]
+fn weighted_rows_equal_repeated_rows() {
+    let d = 8;
+    let (z, toks) = random_case(60, d, 12);
+    let est = Estimator::new(&EstimatorParams { bins: 12, ..Default::default() }, d).unwrap();
+    let weights: Vec<f64> = (0..60).map(|r| (r % 3) as f64).collect();
+    let col = LabelColumn::from_keys("t", toks.iter().map(|&t| Some(t)));
+    let mut acc = Accumulator::new(&est, &[LabelSpec { name: "t".into(), n_ids: col.n_ids(), counts: None }]);
+    let projected = est.project(&z, |_| false).unwrap();
+    acc.accumulate(&projected, &[&col.ids], Some(&weights)).unwrap();
+    let (mut z2, mut t2) = (Vec::new(), Vec::new());
+    for r in 0..60 {
+        for _ in 0..(r % 3) {
+            z2.extend_from_slice(&z[r * d..(r + 1) * d]);
+            t2.push(toks[r]);
+        }
+    }
+    let repeated = estimate(&est, &z2, &[LabelColumn::from_keys("t", t2.iter().map(|&t| Some(t)))], 1000);
+    let weighted = acc.estimate();
+    assert!((weighted.entropy - repeated.entropy).abs() < 1e-12);
+    assert!((weighted.sets[0].mutual_information - repeated.sets[0].mutual_information).abs() < 1e-12);
+}
