@@ -126,17 +126,27 @@ def main():
     ap.add_argument("--profile", default="dev (numeric crates and lossy optimised; see Cargo.toml)")
     ap.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--make-data", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    names = [f"{k}{n}" for n in range(1, N_MAX + 1) for k in ("in", "out")]
     if args.child:
         work, d, m = args.child
-        names = [f"{k}{n}" for n in range(1, N_MAX + 1) for k in ("in", "out")]
         return reference_child(pathlib.Path(work), int(d), int(m), names)
+    if args.make_data:
+        work, tokens, d, m = args.make_data
+        rows, _ = make_data(pathlib.Path(work), int(tokens), int(d), int(m))
+        print(rows)
+        return
 
     results = []
     for d in args.dims:
         with tempfile.TemporaryDirectory(prefix="lossy-bench-") as tmp:
             work = pathlib.Path(tmp)
-            rows, names = make_data(work, args.tokens, d, args.bins)
+            # Made in a child process, so this process stays small: a forked
+            # child's peak RSS counts the parent's pages until it execs.
+            out = subprocess.run([sys.executable, __file__, "--make-data", str(work), str(args.tokens), str(d), str(args.bins)],
+                                 check=True, capture_output=True, text=True).stdout
+            rows = int(out.strip())
             ref_out, ref_rss = run_measured([sys.executable, __file__, "--child", str(work), str(d), str(args.bins)])
             ref = json.loads(ref_out)
             cmd = [args.lossy, "estimate", "--embeddings", str(work / "z.npy"), "--reference-points", str(work / "w.npy")]

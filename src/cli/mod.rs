@@ -79,20 +79,19 @@ pub fn main() -> ExitCode {
 }
 
 fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
-    let mut failed = None;
+    let mut invalid = 0;
     for path in paths {
         match study::load(path) {
             Ok(s) => println!("{}: ok ({} models, {} corpus file(s))", path.display(), s.models.len(), s.corpus.paths.len()),
             Err(e) => {
                 eprintln!("error: {e}");
-                failed = Some(e);
+                invalid += 1;
             }
         }
     }
-    match failed {
-        None => Ok(()),
-        Some(_) if paths.len() > 1 => Err(Failure::input(anyhow::anyhow!("{} study file(s) are invalid", paths.len()))),
-        Some(e) => Err(Failure { code: 2, error: anyhow::anyhow!(e).context("study is invalid") }).map_err(|f| Failure { code: f.code, error: anyhow::anyhow!("study is invalid") }),
+    match invalid {
+        0 => Ok(()),
+        n => Err(Failure::input(anyhow::anyhow!("{n} of {} study file(s) are invalid", paths.len()))),
     }
 }
 

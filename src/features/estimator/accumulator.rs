@@ -11,6 +11,7 @@
 //! pre-pass), labels seen once never get a vector: their conditional entropy
 //! is that row's own entropy, folded in at once.
 
+use super::projection::Projected;
 use super::Estimator;
 use rayon::prelude::*;
 
@@ -47,20 +48,6 @@ pub enum AccumulateError {
     SetCount { want: usize, got: usize },
 }
 
-/// Soft assignments of one batch: rows × m probabilities (f64), and each
-/// row's own entropy where some label set needs it.
-pub struct Projected {
-    pub rows: usize,
-    pub p: Vec<f64>,
-    row_entropy: Vec<f64>,
-}
-
-impl Projected {
-    fn row(&self, r: usize, m: usize) -> &[f64] {
-        &self.p[r * m..(r + 1) * m]
-    }
-}
-
 struct SetState {
     name: String,
     n_ids: usize,
@@ -88,9 +75,6 @@ pub struct Accumulator<'e> {
     sets: Vec<SetState>,
 }
 
-/// Rows per projection GEMM call (see [`Estimator::project`]).
-const PROJECTION_BLOCK: usize = 256;
-
 /// Entropy and mutual information for one label set.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SetResult {
@@ -116,143 +100,6 @@ pub struct Estimate {
     pub entropy: f64,
     pub rows: f64,
     pub sets: Vec<SetResult>,
-}
-
-impl Estimator {
-    /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
-    /// `need_row_entropy[r]` asks for row r's own entropy (singleton labels).
-    pub fn project(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync) -> Result<Projected, AccumulateError> {
-        let (d, m) = (self.d, self.m);
-        if z.len() % d != 0 {
-            return Err(AccumulateError::Ragged { len: z.len(), d });
-        }
-        let rows = z.len() / d;
-        // Cosines in f32 like the reference, or in f64 when ε is so small
-        // that f32 rounding of the cosines, amplified by 1/ε, would show.
-        let s = if self.epsilon < F64_PROJECTION_BELOW_EPS {
-            self.cosines::<f64>(z, rows)?
-        } else {
-            self.cosines::<f32>(z, rows)?
-        };
-        // Softmax(S/ε) in f64.
-        let inv_eps = 1.0 / self.epsilon;
-        let ln_m = (m as f64).ln();
-        let mut p = vec![0f64; rows * m];
-        let mut row_entropy = vec![f64::NAN; rows];
-        p.par_chunks_mut(m)
-            .zip(s.par_chunks(m))
-            .zip(row_entropy.par_iter_mut())
-            .enumerate()
-            .for_each(|(r, ((out, scores), h))| {
-                let max = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                let mut sum = 0.0;
-                for (o, &x) in out.iter_mut().zip(scores) {
-                    let e = ((x - max) * inv_eps).exp();
-                    *o = e;
-                    sum += e;
-                }
-                let inv = 1.0 / sum;
-                out.iter_mut().for_each(|o| *o *= inv);
-                if need_row_entropy(r) {
-                    *h = entropy_of_normalised(out) / ln_m;
-                }
-            });
-        Ok(Projected { rows, p, row_entropy })
-    }
-}
-
-/// Below this ε the projection runs in f64 (see [`Estimator::project`]).
-pub const F64_PROJECTION_BELOW_EPS: f64 = 1e-3;
-
-/// A float type the projection can run in.
-trait Element: Copy + Default + Send + Sync + PartialEq + std::ops::Div<Output = Self> + 'static {
-    fn from_f64(x: f64) -> Self;
-    fn from_f32(x: f32) -> Self;
-    fn to_f64(self) -> f64;
-}
-
-impl Element for f32 {
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
-    fn from_f32(x: f32) -> Self {
-        x
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-impl Element for f64 {
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-    fn from_f32(x: f32) -> Self {
-        x as f64
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Estimator {
-    /// Cosines of each row of z (rows × d) with each reference point, in
-    /// precision T, widened to f64 (rows × m). Rows are normalised first (as
-    /// the reference does), and zero or non-finite rows are rejected.
-    fn cosines<T: Element>(&self, z: &[f32], rows: usize) -> Result<Vec<f64>, AccumulateError> {
-        let (d, m) = (self.d, self.m);
-        let mut zn = vec![T::default(); z.len()];
-        zn.par_chunks_mut(d).zip(z.par_chunks(d)).enumerate().try_for_each(|(r, (out, row))| {
-            let mut ss = 0f64;
-            for &x in row {
-                if !x.is_finite() {
-                    return Err(AccumulateError::NonFinite { row: r });
-                }
-                ss += (x as f64) * (x as f64);
-            }
-            if ss == 0.0 {
-                return Err(AccumulateError::ZeroRow { row: r });
-            }
-            let norm = T::from_f64(ss.sqrt());
-            for (o, &x) in out.iter_mut().zip(row) {
-                *o = T::from_f32(x) / norm;
-            }
-            Ok(())
-        })?;
-        let w: Vec<T> = self.w.iter().map(|&x| T::from_f32(x)).collect();
-        // Fixed blocks of rows, so that every row goes through the same GEMM
-        // kernel whatever the batch size: batch splits are bit-identical.
-        let mut s = vec![0f64; rows * m];
-        let mut block_in = vec![T::default(); PROJECTION_BLOCK * d];
-        let mut block_out = vec![T::default(); PROJECTION_BLOCK * m];
-        for start in (0..rows).step_by(PROJECTION_BLOCK) {
-            let n = PROJECTION_BLOCK.min(rows - start);
-            block_in[..n * d].copy_from_slice(&zn[start * d..(start + n) * d]);
-            block_in[n * d..].fill(T::default());
-            // SAFETY: the strides describe the buffers exactly: dst is
-            // PROJECTION_BLOCK × m row-major, lhs PROJECTION_BLOCK × d
-            // row-major, rhs is Wᵀ (d × m) read from W (m × d row-major).
-            unsafe {
-                gemm::gemm(
-                    PROJECTION_BLOCK, m, d,
-                    block_out.as_mut_ptr(), 1, m as isize, false,
-                    block_in.as_ptr(), 1, d as isize,
-                    w.as_ptr(), d as isize, 1,
-                    T::from_f64(0.0), T::from_f64(1.0), false, false, false,
-                    gemm::Parallelism::Rayon(0),
-                );
-            }
-            for (o, x) in s[start * m..(start + n) * m].iter_mut().zip(&block_out[..n * m]) {
-                *o = x.to_f64();
-            }
-        }
-        Ok(s)
-    }
-}
-
-/// −Σ p ln max(p, 1e-9) for a probability vector (the reference's clip).
-fn entropy_of_normalised(p: &[f64]) -> f64 {
-    -p.iter().map(|&x| x * x.max(1e-9).ln()).sum::<f64>()
 }
 
 /// Efficiency-normalised entropy of a vector of sums: normalise, then

@@ -21,6 +21,7 @@ mod bessel;
 mod brent;
 pub mod calibration;
 pub mod labels;
+pub mod projection;
 pub mod reference_points;
 
 pub use accumulator::{Accumulator, Estimate, LabelSpec, SetResult, NO_LABEL};
@@ -68,6 +69,8 @@ pub struct Estimator {
     /// m × d, row-major, unit rows.
     pub w: Vec<f32>,
     pub w_source: WSource,
+    /// W widened to f64, made on first use (tiny-ε projections).
+    w64: std::sync::OnceLock<Vec<f64>>,
 }
 
 /// What to record in outputs about an estimator.
@@ -94,13 +97,17 @@ impl Estimator {
             ),
         };
         let epsilon = calibration::epsilon(params.calibration, m, d)?;
-        Ok(Self { m, d, epsilon, calibration: params.calibration, w, w_source })
+        Ok(Self { m, d, epsilon, calibration: params.calibration, w, w_source, w64: Default::default() })
     }
 
     /// An estimator with explicit W and ε (tests, fixtures).
     pub fn from_parts(w: Vec<f32>, m: usize, d: usize, epsilon: f64, w_source: WSource) -> Self {
         assert_eq!(w.len(), m * d);
-        Self { m, d, epsilon, calibration: Calibration::FindEps, w, w_source }
+        Self { m, d, epsilon, calibration: Calibration::FindEps, w, w_source, w64: Default::default() }
+    }
+
+    pub(super) fn w64(&self) -> &Vec<f64> {
+        self.w64.get_or_init(|| self.w.iter().map(|&x| x as f64).collect())
     }
 
     pub fn record(&self) -> EstimatorRecord {

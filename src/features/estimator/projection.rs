@@ -1,0 +1,170 @@
+//! Projection: a batch of embeddings → soft bin assignments.
+//!
+//! Each row is normalised, its cosines with the m reference points are
+//! computed by GEMM (f32 like the reference, or f64 when ε < 1e-3, where f32
+//! rounding of the cosines, amplified by 1/ε, would show), and a softmax with
+//! temperature ε turns them into probabilities (f64). Rows are processed in
+//! fixed blocks, in parallel, each block through the same single-threaded
+//! GEMM kernel: results are bit-identical whatever the batch size or split.
+
+use super::accumulator::AccumulateError;
+use super::Estimator;
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Rows per GEMM call.
+const BLOCK: usize = 256;
+
+/// Below this ε the cosines are computed in f64.
+pub const F64_PROJECTION_BELOW_EPS: f64 = 1e-3;
+
+/// Soft assignments of one batch: rows × m probabilities (f64), and each
+/// row's own entropy where asked for (rows whose label occurs once).
+pub struct Projected {
+    pub rows: usize,
+    pub p: Vec<f64>,
+    pub row_entropy: Vec<f64>,
+}
+
+impl Projected {
+    pub fn row(&self, r: usize, m: usize) -> &[f64] {
+        &self.p[r * m..(r + 1) * m]
+    }
+}
+
+/// A float type the cosines can be computed in.
+trait Element: Copy + Default + Send + Sync + std::ops::Div<Output = Self> + 'static {
+    fn from_f64(x: f64) -> Self;
+    fn from_f32(x: f32) -> Self;
+    fn to_f64(self) -> f64;
+    /// W in this precision.
+    fn weights(est: &Estimator) -> &[Self];
+    /// Runs `f` with this thread's scratch buffers (normalised rows, cosines).
+    fn with_scratch<R>(rows_len: usize, out_len: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R;
+}
+
+macro_rules! element {
+    ($t:ty, $tls:ident, $e:ident => $weights:expr) => {
+        thread_local! {
+            static $tls: RefCell<(Vec<$t>, Vec<$t>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+        }
+        impl Element for $t {
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            fn from_f32(x: f32) -> Self {
+                x as $t
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn weights($e: &Estimator) -> &[Self] {
+                $weights
+            }
+            fn with_scratch<R>(rows_len: usize, out_len: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R {
+                $tls.with(|cell| {
+                    let (a, b) = &mut *cell.borrow_mut();
+                    a.resize(rows_len, 0.0);
+                    b.resize(out_len, 0.0);
+                    f(a, b)
+                })
+            }
+        }
+    };
+}
+
+element!(f32, SCRATCH_F32, e => e.w.as_slice());
+element!(f64, SCRATCH_F64, e => e.w64().as_slice());
+
+impl Estimator {
+    /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
+    /// `need_row_entropy(r)` asks for row r's own entropy.
+    pub fn project(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync) -> Result<Projected, AccumulateError> {
+        let (d, m) = (self.d, self.m);
+        if z.len() % d != 0 {
+            return Err(AccumulateError::Ragged { len: z.len(), d });
+        }
+        let rows = z.len() / d;
+        let mut p = vec![0f64; rows * m];
+        let mut row_entropy = vec![f64::NAN; rows];
+        let f64_cosines = self.epsilon < F64_PROJECTION_BELOW_EPS;
+        p.par_chunks_mut(BLOCK * m)
+            .zip(row_entropy.par_chunks_mut(BLOCK))
+            .zip(z.par_chunks(BLOCK * d))
+            .enumerate()
+            .try_for_each(|(b, ((p, h), z))| {
+                let block = Block { first_row: b * BLOCK, z, p, h, need_row_entropy: &need_row_entropy };
+                if f64_cosines {
+                    self.project_block::<f64>(block)
+                } else {
+                    self.project_block::<f32>(block)
+                }
+            })?;
+        Ok(Projected { rows, p, row_entropy })
+    }
+
+    fn project_block<T: Element>(&self, blk: Block<'_, impl Fn(usize) -> bool>) -> Result<(), AccumulateError> {
+        let (d, m) = (self.d, self.m);
+        let n = blk.z.len() / d;
+        T::with_scratch(BLOCK * d, BLOCK * m, |zn, cos| {
+            for (r, (out, row)) in zn.chunks_mut(d).zip(blk.z.chunks(d)).enumerate() {
+                let mut ss = 0f64;
+                for &x in row {
+                    if !x.is_finite() {
+                        return Err(AccumulateError::NonFinite { row: blk.first_row + r });
+                    }
+                    ss += (x as f64) * (x as f64);
+                }
+                if ss == 0.0 {
+                    return Err(AccumulateError::ZeroRow { row: blk.first_row + r });
+                }
+                let norm = T::from_f64(ss.sqrt());
+                for (o, &x) in out.iter_mut().zip(row) {
+                    *o = T::from_f32(x) / norm;
+                }
+            }
+            zn[n * d..].fill(T::default());
+            let w = T::weights(self);
+            // SAFETY: the strides describe the buffers exactly: dst is
+            // BLOCK × m row-major, lhs BLOCK × d row-major, rhs is Wᵀ (d × m)
+            // read from W (m × d row-major).
+            unsafe {
+                gemm::gemm(
+                    BLOCK, m, d,
+                    cos.as_mut_ptr(), 1, m as isize, false,
+                    zn.as_ptr(), 1, d as isize,
+                    w.as_ptr(), d as isize, 1,
+                    T::from_f64(0.0), T::from_f64(1.0), false, false, false,
+                    gemm::Parallelism::None,
+                );
+            }
+            let inv_eps = 1.0 / self.epsilon;
+            let ln_m = (m as f64).ln();
+            for r in 0..n {
+                let (scores, out) = (&cos[r * m..(r + 1) * m], &mut blk.p[r * m..(r + 1) * m]);
+                let max = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64()));
+                let mut sum = 0.0;
+                for (o, &x) in out.iter_mut().zip(scores) {
+                    let e = ((x.to_f64() - max) * inv_eps).exp();
+                    *o = e;
+                    sum += e;
+                }
+                let inv = 1.0 / sum;
+                out.iter_mut().for_each(|o| *o *= inv);
+                if (blk.need_row_entropy)(blk.first_row + r) {
+                    blk.h[r] = -out.iter().map(|&x| x * x.max(1e-9).ln()).sum::<f64>() / ln_m;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// One block of a batch: its input rows and output slices.
+struct Block<'a, F> {
+    first_row: usize,
+    z: &'a [f32],
+    p: &'a mut [f64],
+    h: &'a mut [f64],
+    need_row_entropy: &'a F,
+}
