@@ -1,12 +1,9 @@
-//! Model configuration from a Hugging Face `config.json`: the fields the
-//! forward pass needs, with the transformers defaults where a field is absent.
+//! Model configuration: the union of what lossy's architectures need, read
+//! from a Hugging Face `config.json` by the architecture's own parser
+//! ([`super::arch`]), with transformers' defaults where a field is absent.
 
 use super::ModelError;
-use serde::Deserialize;
 use std::path::Path;
-
-/// The architectures this version of lossy runs.
-pub const SUPPORTED: &[&str] = &["llama"];
 
 /// RoPE frequency scaling, as in `rope_scaling` (or `rope_parameters`).
 #[derive(Clone, Debug, PartialEq)]
@@ -14,6 +11,53 @@ pub enum RopeScaling {
     None,
     Linear { factor: f64 },
     Llama3 { factor: f64, low_freq_factor: f64, high_freq_factor: f64, original_max_position_embeddings: f64 },
+}
+
+/// Normalisation layers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NormKind {
+    /// x / rms(x) · w
+    Rms,
+    /// x / rms(x) · (1 + w) (Gemma)
+    RmsPlusOne,
+    /// LayerNorm with weight and bias
+    Layer,
+    /// LayerNorm without parameters (OLMo)
+    LayerNoParams,
+}
+
+/// Activation of the MLP.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Silu,
+    /// exact (erf) GELU
+    Gelu,
+    /// tanh-approximated GELU (gelu_new, gelu_pytorch_tanh)
+    GeluTanh,
+}
+
+impl Activation {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "silu" | "swish" => Ok(Self::Silu),
+            "gelu" => Ok(Self::Gelu),
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Self::GeluTanh),
+            other => Err(format!("activation `{other}` is not supported (silu, gelu, gelu_new, gelu_pytorch_tanh)")),
+        }
+    }
+}
+
+/// How a block combines attention and MLP with the residual stream.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Layout {
+    /// x + attn(norm(x)), then + mlp(norm(·)) (Llama, Qwen2, OLMo, Gemma, GPT-2)
+    PreNorm,
+    /// x + norm(attn(x)), then + norm(mlp(·)) (OLMo-2)
+    PostNorm,
+    /// x + norm(attn(norm(x))), then + norm(mlp(norm(·))) (Gemma 2)
+    Sandwich,
+    /// x + attn(norm(x)) + mlp(norm(x)) (GPT-NeoX parallel residual)
+    Parallel,
 }
 
 /// A decoder-only transformer's shape and options.
@@ -27,115 +71,139 @@ pub struct ModelConfig {
     pub num_heads: usize,
     pub num_kv_heads: usize,
     pub head_dim: usize,
-    pub rms_norm_eps: f64,
+    pub norm: NormKind,
+    pub norm_eps: f64,
+    pub layout: Layout,
+    pub activation: Activation,
+    /// Gated (SwiGLU/GeGLU) MLP, or a plain two-layer one.
+    pub gated_mlp: bool,
     pub rope_theta: f64,
     pub rope_scaling: RopeScaling,
+    /// Dimensions of each head that are rotated (head_dim = full rotary;
+    /// 0 = no rotary embeddings, e.g. GPT-2's learned positions).
+    pub rotary_dims: usize,
     pub tie_word_embeddings: bool,
     pub attention_bias: bool,
+    pub attention_out_bias: bool,
     pub mlp_bias: bool,
-    pub hidden_act: String,
-}
-
-#[derive(Deserialize)]
-struct RawConfig {
-    model_type: Option<String>,
-    vocab_size: usize,
-    hidden_size: usize,
-    intermediate_size: usize,
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    num_key_value_heads: Option<usize>,
-    head_dim: Option<usize>,
-    rms_norm_eps: Option<f64>,
-    rope_theta: Option<f64>,
-    rope_scaling: Option<serde_json::Value>,
-    rope_parameters: Option<serde_json::Value>,
-    tie_word_embeddings: Option<bool>,
-    attention_bias: Option<bool>,
-    mlp_bias: Option<bool>,
-    hidden_act: Option<String>,
+    /// Clamp q, k, v to ±this after projection (OLMo).
+    pub clip_qkv: Option<f64>,
+    /// RMS-normalise the full q and k projections (OLMo-2).
+    pub qk_norm: bool,
+    /// Multiply embeddings by √hidden_size (Gemma).
+    pub scale_embeddings: bool,
+    /// Attention logits are scaled by this^-1/2 (default head_dim).
+    pub query_pre_attn_scalar: f64,
+    pub attn_logit_softcapping: Option<f64>,
+    pub final_logit_softcapping: Option<f64>,
+    /// Per layer: sliding-window size, or None for global attention.
+    pub sliding_window: Vec<Option<usize>>,
+    /// Learned absolute position embeddings of this many positions (GPT-2).
+    pub learned_positions: Option<usize>,
 }
 
 impl ModelConfig {
+    /// Reads `config.json` and parses it with its architecture's rules.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
         let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.into(), source })?;
         let bad = |reason: String| ModelError::Config { path: path.into(), reason };
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
         let model_type = json.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        if !SUPPORTED.contains(&model_type.as_str()) {
-            return Err(ModelError::Unsupported { path: path.into(), model_type, supported: SUPPORTED.join(", ") });
-        }
-        let raw: RawConfig = serde_json::from_value(json).map_err(|e| bad(e.to_string()))?;
-        let num_kv_heads = raw.num_key_value_heads.unwrap_or(raw.num_attention_heads);
-        if raw.num_attention_heads == 0 || num_kv_heads == 0 || raw.num_attention_heads % num_kv_heads != 0 {
-            return Err(bad(format!(
-                "num_attention_heads ({}) must be a positive multiple of num_key_value_heads ({num_kv_heads})",
-                raw.num_attention_heads
-            )));
-        }
-        let head_dim = raw.head_dim.unwrap_or(raw.hidden_size / raw.num_attention_heads);
-        if head_dim % 2 != 0 {
-            return Err(bad(format!("head_dim {head_dim} must be even for rotary embeddings")));
-        }
-        // transformers 5 moved rope_theta and rope_scaling into rope_parameters.
-        let params = raw.rope_parameters.as_ref();
-        let rope_theta = raw
-            .rope_theta
-            .or_else(|| params.and_then(|p| p.get("rope_theta")).and_then(|v| v.as_f64()))
-            .unwrap_or(10000.0);
-        let rope_scaling = parse_rope_scaling(raw.rope_scaling.as_ref().or(params)).map_err(bad)?;
-        Ok(Self {
-            model_type: raw.model_type.unwrap_or_default(),
-            vocab_size: raw.vocab_size,
-            hidden_size: raw.hidden_size,
-            intermediate_size: raw.intermediate_size,
-            num_layers: raw.num_hidden_layers,
-            num_heads: raw.num_attention_heads,
-            num_kv_heads,
-            head_dim,
-            rms_norm_eps: raw.rms_norm_eps.unwrap_or(1e-6),
-            rope_theta,
-            rope_scaling,
-            tie_word_embeddings: raw.tie_word_embeddings.unwrap_or(false),
-            attention_bias: raw.attention_bias.unwrap_or(false),
-            mlp_bias: raw.mlp_bias.unwrap_or(false),
-            hidden_act: raw.hidden_act.unwrap_or_else(|| "silu".into()),
-        })
+        let arch = super::arch::find(&model_type)
+            .ok_or_else(|| ModelError::Unsupported { path: path.into(), model_type: model_type.clone(), supported: super::arch::SUPPORTED.join(", ") })?;
+        let cfg = (arch.parse)(&Json(&json)).map_err(bad)?;
+        cfg.check().map_err(bad)?;
+        Ok(cfg)
     }
 
-    /// Parameters outside the embedding and LM head (for FLOP estimates).
+    fn check(&self) -> Result<(), String> {
+        if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0 {
+            return Err(format!("the number of heads ({}) must be a positive multiple of the key/value heads ({})", self.num_heads, self.num_kv_heads));
+        }
+        if self.rotary_dims % 2 != 0 || self.rotary_dims > self.head_dim {
+            return Err(format!("rotary dimensions {} must be even and at most head_dim {}", self.rotary_dims, self.head_dim));
+        }
+        if self.sliding_window.len() != self.num_layers {
+            return Err(format!("{} layer types for {} layers", self.sliding_window.len(), self.num_layers));
+        }
+        Ok(())
+    }
+
+    /// Parameters outside the embeddings and LM head (for FLOP estimates).
     pub fn non_embedding_params(&self) -> usize {
         let (d, h, kv, hd, f) = (self.hidden_size, self.num_heads, self.num_kv_heads, self.head_dim, self.intermediate_size);
         let attn = d * h * hd + 2 * d * kv * hd + h * hd * d;
-        let mlp = 3 * d * f;
-        self.num_layers * (attn + mlp + 2 * d) + d
+        let mlp = if self.gated_mlp { 3 * d * f } else { 2 * d * f };
+        self.num_layers * (attn + mlp + 4 * d) + 2 * d
     }
 }
 
-fn parse_rope_scaling(v: Option<&serde_json::Value>) -> Result<RopeScaling, String> {
-    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(RopeScaling::None) };
-    let kind = v.get("rope_type").or_else(|| v.get("type")).and_then(|t| t.as_str()).unwrap_or("default");
-    let num = |key: &str| -> Result<f64, String> {
-        v.get(key).and_then(|x| x.as_f64()).ok_or_else(|| format!("rope_scaling of type `{kind}` needs `{key}`"))
-    };
-    match kind {
-        "default" => Ok(RopeScaling::None),
-        "linear" => Ok(RopeScaling::Linear { factor: num("factor")? }),
-        "llama3" => Ok(RopeScaling::Llama3 {
-            factor: num("factor")?,
-            low_freq_factor: num("low_freq_factor")?,
-            high_freq_factor: num("high_freq_factor")?,
-            original_max_position_embeddings: num("original_max_position_embeddings")?,
-        }),
-        other => Err(format!("rope_scaling type `{other}` is not supported (supported: default, linear, llama3)")),
+/// Typed access to a `config.json` object.
+pub struct Json<'a>(pub &'a serde_json::Value);
+
+impl Json<'_> {
+    pub fn usize(&self, key: &str) -> Result<usize, String> {
+        self.opt_usize(key).ok_or_else(|| format!("`{key}` is missing or not a non-negative integer"))
+    }
+    pub fn opt_usize(&self, key: &str) -> Option<usize> {
+        self.0.get(key).and_then(|v| v.as_u64()).map(|v| v as usize)
+    }
+    pub fn f64_or(&self, key: &str, default: f64) -> f64 {
+        self.opt_f64(key).unwrap_or(default)
+    }
+    pub fn opt_f64(&self, key: &str) -> Option<f64> {
+        self.0.get(key).and_then(|v| v.as_f64())
+    }
+    pub fn bool_or(&self, key: &str, default: bool) -> bool {
+        self.0.get(key).and_then(|v| v.as_bool()).unwrap_or(default)
+    }
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.as_str())
+    }
+
+    /// rope_theta, from the top level or (transformers 5) `rope_parameters`.
+    pub fn rope_theta(&self, key: &str, default: f64) -> f64 {
+        self.opt_f64(key)
+            .or_else(|| self.0.get("rope_parameters").and_then(|p| p.get("rope_theta")).and_then(|v| v.as_f64()))
+            .unwrap_or(default)
+    }
+
+    /// rope scaling, from `rope_scaling` or (transformers 5) `rope_parameters`.
+    pub fn rope_scaling(&self) -> Result<RopeScaling, String> {
+        let v = self.0.get("rope_scaling").filter(|v| !v.is_null()).or_else(|| self.0.get("rope_parameters"));
+        let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(RopeScaling::None) };
+        let kind = v.get("rope_type").or_else(|| v.get("type")).and_then(|t| t.as_str()).unwrap_or("default");
+        let num = |key: &str| -> Result<f64, String> {
+            v.get(key).and_then(|x| x.as_f64()).ok_or_else(|| format!("rope scaling of type `{kind}` needs `{key}`"))
+        };
+        match kind {
+            "default" => Ok(RopeScaling::None),
+            "linear" => Ok(RopeScaling::Linear { factor: num("factor")? }),
+            "llama3" => Ok(RopeScaling::Llama3 {
+                factor: num("factor")?,
+                low_freq_factor: num("low_freq_factor")?,
+                high_freq_factor: num("high_freq_factor")?,
+                original_max_position_embeddings: num("original_max_position_embeddings")?,
+            }),
+            other => Err(format!("rope scaling type `{other}` is not supported (supported: default, linear, llama3)")),
+        }
+    }
+
+    /// GQA heads, head_dim and the common llama-like fields.
+    pub fn heads(&self) -> Result<(usize, usize, usize), String> {
+        let heads = self.usize("num_attention_heads")?;
+        let kv = self.opt_usize("num_key_value_heads").unwrap_or(heads);
+        let hidden = self.usize("hidden_size")?;
+        let head_dim = self.opt_usize("head_dim").unwrap_or(hidden / heads.max(1));
+        Ok((heads, kv, head_dim))
     }
 }
 
 impl RopeScaling {
-    /// Inverse frequencies for a head of width `head_dim`, as transformers
+    /// Inverse frequencies for `dims` rotated dimensions, as transformers
     /// computes them (`_compute_default/linear/llama3_rope_parameters`).
-    pub fn inv_freq(&self, head_dim: usize, theta: f64) -> Vec<f64> {
-        let base: Vec<f64> = (0..head_dim / 2).map(|i| 1.0 / theta.powf(2.0 * i as f64 / head_dim as f64)).collect();
+    pub fn inv_freq(&self, dims: usize, theta: f64) -> Vec<f64> {
+        let base: Vec<f64> = (0..dims / 2).map(|i| 1.0 / theta.powf(2.0 * i as f64 / dims as f64)).collect();
         match *self {
             RopeScaling::None => base,
             RopeScaling::Linear { factor } => base.iter().map(|f| f / factor).collect(),

@@ -1,5 +1,5 @@
 //! The forward-pass engine: batches token sequences (right-padded, with a
-//! causal-plus-padding mask, no KV cache) and streams each layer's hidden
+//! causal-plus-padding mask, no KV cache), runs the architecture's decoder and streams each layer's hidden
 //! states to a [`LayerSink`] as soon as the layer is computed, so a consumer
 //! can reduce a layer and drop it. Memory stays O(batch × tokens × d).
 //!
@@ -10,7 +10,8 @@
 //! - `raw`: index i is always the raw output of block i (no final norm).
 
 use super::config::ModelConfig;
-use super::{llama, ModelError, ModelFiles};
+use super::decoder::Decoder;
+use super::{arch, ModelError, ModelFiles, WeightFormat};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
@@ -36,20 +37,30 @@ pub struct Model {
     pub config: ModelConfig,
     pub files: ModelFiles,
     device: Device,
-    arch: llama::Llama,
+    decoder: Decoder,
 }
 
 impl Model {
     pub fn load(files: ModelFiles, device: &Device) -> Result<Self, ModelError> {
         let config = ModelConfig::from_file(&files.config)?;
         let dir = files.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
-        check_safetensors(&files)?;
-        // SAFETY: the files are memory-mapped read-only; lossy never writes to
-        // model files while they are mapped.
-        let vb = unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, DType::F32, device) }
-            .map_err(|e| ModelError::Weights { dir: dir.clone(), reason: e.to_string() })?;
-        let arch = llama::Llama::load(&config, vb).map_err(|e| ModelError::Weights { dir, reason: e.to_string() })?;
-        Ok(Self { config, files, device: device.clone(), arch })
+        let weights_err = |e: candle_core::Error| ModelError::Weights { dir: dir.clone(), reason: e.to_string() };
+        let vb = match files.format {
+            WeightFormat::Safetensors => {
+                check_safetensors(&files)?;
+                // SAFETY: the files are memory-mapped read-only; lossy never
+                // writes to model files while they are mapped.
+                unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, DType::F32, device) }.map_err(weights_err)?
+            }
+            WeightFormat::PytorchBin => {
+                let path = &files.weights[0];
+                candle_nn::VarBuilder::from_pth(path, DType::F32, device)
+                    .map_err(|e| ModelError::Corrupt { path: path.clone(), reason: e.to_string() })?
+            }
+        };
+        let arch = arch::find(&config.model_type).expect("config parsing checked the model type");
+        let decoder = (arch.load)(&config, vb).map_err(weights_err)?;
+        Ok(Self { config, files, device: device.clone(), decoder })
     }
 
     /// Number of transformer blocks L (hidden states have L + 1 entries).
@@ -64,53 +75,59 @@ impl Model {
     /// Runs one batch of sequences (any lengths ≥ 1), streaming layers to
     /// `sink`. Returns `Ok(false)` if the sink stopped the pass.
     pub fn run(&self, seqs: &[&[u32]], convention: HiddenStates, sink: &mut dyn LayerSink) -> Result<bool, ModelError> {
-        let batch = Batch::new(seqs, &self.device)?;
-        self.arch.forward(&batch, convention, sink)
+        let batch = Batch::new(seqs, &self.device, self.config.learned_positions)?;
+        let ctx = self.decoder.context(&batch.lengths, batch.seq_len, &self.device)?;
+        let mut x = self.decoder.embed(&batch.ids)?;
+        if sink.layer(0, &x).is_break() {
+            return Ok(false);
+        }
+        let last = self.config.num_layers;
+        for i in 0..last {
+            x = self.decoder.block(i, &x, &ctx)?;
+            let shown = if i + 1 == last && convention == HiddenStates::Hf { self.decoder.final_norm.forward(&x)? } else { x.clone() };
+            if sink.layer(i + 1, &shown).is_break() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Logits of the last token of one sequence (for checks such as
     /// next-token prediction).
     pub fn last_logits(&self, seq: &[u32]) -> Result<Vec<f32>, ModelError> {
-        let batch = Batch::new(&[seq], &self.device)?;
-        Ok(self.arch.last_logits(&batch)?)
+        let batch = Batch::new(&[seq], &self.device, self.config.learned_positions)?;
+        let ctx = self.decoder.context(&batch.lengths, batch.seq_len, &self.device)?;
+        let mut x = self.decoder.embed(&batch.ids)?;
+        for i in 0..self.config.num_layers {
+            x = self.decoder.block(i, &x, &ctx)?;
+        }
+        let last = x.narrow(1, seq.len() - 1, 1)?;
+        Ok(self.decoder.logits(&last)?.flatten_all()?.to_vec1()?)
     }
 }
 
-/// Token ids right-padded to a rectangle, with each sequence's length and the
-/// additive attention mask `[batch, 1, seq, seq]` (0 allowed, −inf masked):
-/// position i attends to j ≤ i within its own sequence.
+/// Token ids right-padded to a rectangle, with each sequence's length.
 pub struct Batch {
     pub ids: Tensor,
     pub lengths: Vec<usize>,
-    pub mask: Tensor,
     pub seq_len: usize,
 }
 
 impl Batch {
-    pub fn new(seqs: &[&[u32]], device: &Device) -> Result<Self, ModelError> {
+    pub fn new(seqs: &[&[u32]], device: &Device, max_positions: Option<usize>) -> Result<Self, ModelError> {
         if seqs.is_empty() || seqs.iter().any(|s| s.is_empty()) {
             return Err(ModelError::EmptySequence);
         }
         let t = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        if let Some(max) = max_positions.filter(|&m| t > m) {
+            return Err(ModelError::TooLong { tokens: t, max });
+        }
         let b = seqs.len();
         let mut ids = vec![0u32; b * t];
-        let mut mask = vec![0f32; b * t * t];
         for (r, s) in seqs.iter().enumerate() {
             ids[r * t..r * t + s.len()].copy_from_slice(s);
-            for i in 0..t {
-                for j in 0..t {
-                    if j > i || j >= s.len() {
-                        mask[(r * t + i) * t + j] = f32::NEG_INFINITY;
-                    }
-                }
-            }
         }
-        Ok(Self {
-            ids: Tensor::from_vec(ids, (b, t), device)?,
-            lengths: seqs.iter().map(|s| s.len()).collect(),
-            mask: Tensor::from_vec(mask, (b, 1, t, t), device)?,
-            seq_len: t,
-        })
+        Ok(Self { ids: Tensor::from_vec(ids, (b, t), device)?, lengths: seqs.iter().map(|s| s.len()).collect(), seq_len: t })
     }
 }
 

@@ -22,4 +22,6 @@ pub enum ModelError {
     Forward(#[from] candle_core::Error),
     #[error("a batch needs at least one token in every sequence")]
     EmptySequence,
+    #[error("a sequence of {tokens} tokens is longer than the model's {max} positions; lower `corpus.max_tokens`")]
+    TooLong { tokens: usize, max: usize },
 }

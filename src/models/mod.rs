@@ -2,16 +2,20 @@
 //! tokenizer, and run a forward pass that hands every layer's hidden states to
 //! a consumer as they are produced ([`engine`]).
 //!
-//! Supported here: local Hugging Face-layout folders (`config.json`,
-//! `model.safetensors` or sharded safetensors with an index, `tokenizer.json`)
-//! of the `llama` architecture.
+//! Supported: local Hugging Face-layout folders (`config.json`, weights as
+//! `model.safetensors`, sharded safetensors with an index, or
+//! `pytorch_model.bin`, and `tokenizer.json`) of the architectures in
+//! [`SUPPORTED`] (Llama, Mistral, Qwen2, OLMo, OLMo-2, Gemma, Gemma 2,
+//! GPT-NeoX, GPT-2).
 
+mod arch;
 pub mod config;
+mod decoder;
 pub mod engine;
 mod error;
-pub mod llama;
 pub mod tokenizer;
 
+pub use arch::SUPPORTED;
 pub use engine::{HiddenStates, LayerSink, Model};
 pub use error::ModelError;
 
@@ -33,6 +37,7 @@ pub struct ModelEntry {
 pub struct ModelFiles {
     pub config: PathBuf,
     pub weights: Vec<PathBuf>,
+    pub format: WeightFormat,
     pub tokenizer: PathBuf,
     /// sha256 over config, weights and tokenizer (length-prefixed, in order).
     pub sha256: String,
@@ -50,22 +55,33 @@ impl ModelFiles {
         if !tokenizer.is_file() {
             return Err(missing("tokenizer.json"));
         }
+        // Sharded or single safetensors preferred over pytorch_model.bin.
         let single = dir.join("model.safetensors");
         let index = dir.join("model.safetensors.index.json");
-        let weights = if single.is_file() {
-            vec![single]
+        let bin = dir.join("pytorch_model.bin");
+        let (weights, format) = if single.is_file() {
+            (vec![single], WeightFormat::Safetensors)
         } else if index.is_file() {
-            shards_from_index(&index)?
+            (shards_from_index(&index)?, WeightFormat::Safetensors)
+        } else if bin.is_file() {
+            (vec![bin], WeightFormat::PytorchBin)
         } else {
-            return Err(missing("model.safetensors (or model.safetensors.index.json)"));
+            return Err(missing("weights (model.safetensors, model.safetensors.index.json or pytorch_model.bin)"));
         };
         let mut hasher = crate::io::hash::PartsHasher::new();
         for f in std::iter::once(&config).chain(&weights).chain(std::iter::once(&tokenizer)) {
             let h = crate::io::hash::sha256_file(f).map_err(|source| ModelError::Io { path: f.clone(), source })?;
             hasher.part(h.as_bytes());
         }
-        Ok(Self { config, weights, tokenizer, sha256: hasher.finish() })
+        Ok(Self { config, weights, format, tokenizer, sha256: hasher.finish() })
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightFormat {
+    Safetensors,
+    PytorchBin,
 }
 
 /// The shard files named by a `model.safetensors.index.json`, in name order.

@@ -1,0 +1,107 @@
+//! The architectures lossy runs: one file each for what differs (how
+//! `config.json` reads, which weights go where), on the shared
+//! [`super::decoder`]. `model_type` selects the architecture.
+
+mod gemma;
+mod gemma2;
+mod gpt2;
+mod gpt_neox;
+mod llama;
+mod olmo;
+mod olmo2;
+mod qwen2;
+
+use super::config::{Json, Layout, ModelConfig};
+use super::decoder::{self, Attention, Block, Decoder, Mlp, Norm, Qkv};
+use candle_core::Result;
+use candle_nn::VarBuilder;
+
+/// An architecture: how to read its config and load its weights.
+pub struct Arch {
+    pub model_type: &'static str,
+    pub parse: fn(&Json) -> std::result::Result<ModelConfig, String>,
+    pub load: fn(&ModelConfig, VarBuilder) -> Result<Decoder>,
+}
+
+const ALL: &[Arch] = &[
+    Arch { model_type: "llama", parse: llama::parse, load: hf_decoder },
+    Arch { model_type: "mistral", parse: llama::parse, load: hf_decoder },
+    Arch { model_type: "qwen2", parse: qwen2::parse, load: hf_decoder },
+    Arch { model_type: "olmo", parse: olmo::parse, load: hf_decoder },
+    Arch { model_type: "olmo2", parse: olmo2::parse, load: hf_decoder },
+    Arch { model_type: "gemma", parse: gemma::parse, load: hf_decoder },
+    Arch { model_type: "gemma2", parse: gemma2::parse, load: hf_decoder },
+    Arch { model_type: "gpt_neox", parse: gpt_neox::parse, load: gpt_neox::load },
+    Arch { model_type: "gpt2", parse: gpt2::parse, load: gpt2::load },
+];
+
+/// `model_type`s lossy supports.
+pub const SUPPORTED: &[&str] = &["llama", "mistral", "qwen2", "olmo", "olmo2", "gemma", "gemma2", "gpt_neox", "gpt2"];
+
+pub fn find(model_type: &str) -> Option<&'static Arch> {
+    ALL.iter().find(|a| a.model_type == model_type)
+}
+
+/// The Hugging Face `model.layers.N.{self_attn,mlp}` layout shared by Llama,
+/// Qwen2, OLMo, OLMo-2, Gemma and Gemma 2; the config says which norms exist.
+fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
+    let (d, hd, f) = (cfg.hidden_size, cfg.head_dim, cfg.intermediate_size);
+    let (qd, kvd) = (cfg.num_heads * hd, cfg.num_kv_heads * hd);
+    let m = vb.pp("model");
+    let embed = candle_nn::embedding(cfg.vocab_size, d, m.pp("embed_tokens"))?;
+    let norm = |size: usize, vb: VarBuilder| Norm::load(cfg.norm, size, cfg.norm_eps, vb);
+    let mut blocks = Vec::with_capacity(cfg.num_layers);
+    for i in 0..cfg.num_layers {
+        let b = m.pp(format!("layers.{i}"));
+        let a = b.pp("self_attn");
+        let p = b.pp("mlp");
+        let attn = Attention {
+            qkv: Qkv::Separate {
+                q: decoder::linear(d, qd, cfg.attention_bias, a.pp("q_proj"))?,
+                k: decoder::linear(d, kvd, cfg.attention_bias, a.pp("k_proj"))?,
+                v: decoder::linear(d, kvd, cfg.attention_bias, a.pp("v_proj"))?,
+            },
+            o: decoder::linear(qd, d, cfg.attention_out_bias, a.pp("o_proj"))?,
+            q_norm: cfg.qk_norm.then(|| norm(qd, a.pp("q_norm"))).transpose()?,
+            k_norm: cfg.qk_norm.then(|| norm(kvd, a.pp("k_norm"))).transpose()?,
+            window: cfg.sliding_window[i],
+        };
+        let mlp = Mlp::Gated {
+            gate: decoder::linear(d, f, cfg.mlp_bias, p.pp("gate_proj"))?,
+            up: decoder::linear(d, f, cfg.mlp_bias, p.pp("up_proj"))?,
+            down: decoder::linear(f, d, cfg.mlp_bias, p.pp("down_proj"))?,
+            act: cfg.activation,
+        };
+        let n = |name: &str| norm(d, b.pp(name));
+        let block = match cfg.layout {
+            Layout::PreNorm | Layout::Parallel => Block {
+                attn_norm: Some(n("input_layernorm")?),
+                attn,
+                attn_post_norm: None,
+                mlp_norm: Some(n("post_attention_layernorm")?),
+                mlp,
+                mlp_post_norm: None,
+            },
+            Layout::PostNorm => Block {
+                attn_norm: None,
+                attn,
+                attn_post_norm: Some(n("post_attention_layernorm")?),
+                mlp_norm: None,
+                mlp,
+                mlp_post_norm: Some(n("post_feedforward_layernorm")?),
+            },
+            Layout::Sandwich => Block {
+                attn_norm: Some(n("input_layernorm")?),
+                attn,
+                attn_post_norm: Some(n("post_attention_layernorm")?),
+                mlp_norm: Some(n("pre_feedforward_layernorm")?),
+                mlp,
+                mlp_post_norm: Some(n("post_feedforward_layernorm")?),
+            },
+        };
+        blocks.push(block);
+    }
+    let final_norm = norm(d, m.pp("norm"))?;
+    let lm_head = decoder::lm_head(cfg, &embed, &vb, "lm_head")?;
+    Ok(Decoder { cfg: cfg.clone(), embed, positions: None, blocks, final_norm, lm_head })
+}

@@ -1,0 +1,283 @@
+//! The shared decoder: embeddings, a stack of blocks and a final norm, with
+//! the building blocks every architecture combines (norms, rotary
+//! embeddings, grouped-query attention with optional soft-capping, sliding
+//! windows, q/k norms and clipping, gated or plain MLPs). Architectures
+//! (`arch/*.rs`) only map their weight names and options onto these parts.
+//!
+//! Attention uses an explicit causal-plus-padding mask (right padding) and
+//! keeps no KV cache, so a padded batch gives each sequence the states it
+//! would get alone.
+
+use super::config::{Activation, Layout, ModelConfig, NormKind};
+use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_nn::{Embedding, Linear, VarBuilder};
+use std::collections::HashMap;
+
+/// A normalisation layer.
+pub struct Norm {
+    kind: NormKind,
+    weight: Option<Tensor>,
+    bias: Option<Tensor>,
+    eps: f32,
+}
+
+impl Norm {
+    /// Loads `weight` (and `bias` for LayerNorm) from `vb` as `kind` needs.
+    pub fn load(kind: NormKind, size: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
+        let (weight, bias) = match kind {
+            NormKind::Rms => (Some(vb.get(size, "weight")?), None),
+            NormKind::RmsPlusOne => (Some((vb.get(size, "weight")? + 1.0)?), None),
+            NormKind::Layer => (Some(vb.get(size, "weight")?), Some(vb.get(size, "bias")?)),
+            NormKind::LayerNoParams => {
+                let dev = vb.device();
+                (Some(Tensor::ones(size, DType::F32, dev)?), Some(Tensor::zeros(size, DType::F32, dev)?))
+            }
+        };
+        Ok(Self { kind, weight, bias, eps: eps as f32 })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let w = self.weight.as_ref().expect("norm weight");
+        match self.kind {
+            NormKind::Rms | NormKind::RmsPlusOne => candle_nn::ops::rms_norm(&x.contiguous()?, w, self.eps),
+            NormKind::Layer | NormKind::LayerNoParams => {
+                candle_nn::ops::layer_norm(&x.contiguous()?, w, self.bias.as_ref().expect("norm bias"), self.eps)
+            }
+        }
+    }
+}
+
+pub fn linear(in_dim: usize, out_dim: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
+    candle_nn::linear_b(in_dim, out_dim, bias, vb)
+}
+
+/// A GPT-2 `Conv1D` (weight stored [in, out]) as a Linear.
+pub fn conv1d(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
+    let w = vb.get((in_dim, out_dim), "weight")?.t()?.contiguous()?;
+    Ok(Linear::new(w, Some(vb.get(out_dim, "bias")?)))
+}
+
+/// How q, k and v are projected.
+pub enum Qkv {
+    Separate { q: Linear, k: Linear, v: Linear },
+    /// One projection laid out per head as [heads, 3, head_dim] (GPT-NeoX).
+    FusedPerHead(Linear),
+    /// One projection laid out as [q | k | v] (GPT-2).
+    FusedBlocks(Linear),
+}
+
+pub struct Attention {
+    pub qkv: Qkv,
+    pub o: Linear,
+    pub q_norm: Option<Norm>,
+    pub k_norm: Option<Norm>,
+    /// Sliding window (keys within this many positions), or global.
+    pub window: Option<usize>,
+}
+
+pub enum Mlp {
+    Gated { gate: Linear, up: Linear, down: Linear, act: Activation },
+    Plain { up: Linear, down: Linear, act: Activation },
+}
+
+pub struct Block {
+    pub attn_norm: Option<Norm>,
+    pub attn: Attention,
+    pub attn_post_norm: Option<Norm>,
+    pub mlp_norm: Option<Norm>,
+    pub mlp: Mlp,
+    pub mlp_post_norm: Option<Norm>,
+}
+
+pub struct Decoder {
+    pub cfg: ModelConfig,
+    pub embed: Embedding,
+    pub positions: Option<Embedding>,
+    pub blocks: Vec<Block>,
+    pub final_norm: Norm,
+    pub lm_head: Linear,
+}
+
+fn act(a: Activation, x: &Tensor) -> Result<Tensor> {
+    match a {
+        Activation::Silu => candle_nn::ops::silu(x),
+        Activation::Gelu => x.gelu_erf(),
+        Activation::GeluTanh => x.gelu(),
+    }
+}
+
+fn maybe(norm: &Option<Norm>, x: &Tensor) -> Result<Tensor> {
+    match norm {
+        Some(n) => n.forward(x),
+        None => Ok(x.clone()),
+    }
+}
+
+impl Mlp {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Mlp::Gated { gate, up, down, act: a } => down.forward(&(act(*a, &gate.forward(x)?)? * up.forward(x)?)?),
+            Mlp::Plain { up, down, act: a } => down.forward(&act(*a, &up.forward(x)?)?),
+        }
+    }
+}
+
+/// Per-forward tables: rotary cos/sin and the attention masks.
+pub struct Context {
+    cos: Option<Tensor>,
+    sin: Option<Tensor>,
+    masks: HashMap<Option<usize>, Tensor>,
+}
+
+impl Decoder {
+    /// cos/sin `[seq, rotary_dims/2]`, computed like transformers (angle in f32).
+    fn rotary(&self, seq: usize, device: &Device) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let c = &self.cfg;
+        if c.rotary_dims == 0 {
+            return Ok((None, None));
+        }
+        let inv_freq = c.rope_scaling.inv_freq(c.rotary_dims, c.rope_theta);
+        let half = inv_freq.len();
+        let (mut cos, mut sin) = (Vec::with_capacity(seq * half), Vec::with_capacity(seq * half));
+        for pos in 0..seq {
+            for &f in &inv_freq {
+                let angle = (pos as f32) * (f as f32);
+                cos.push(angle.cos());
+                sin.push(angle.sin());
+            }
+        }
+        Ok((Some(Tensor::from_vec(cos, (seq, half), device)?), Some(Tensor::from_vec(sin, (seq, half), device)?)))
+    }
+
+    /// Additive masks `[batch, 1, seq, seq]`: position i sees j ≤ i within
+    /// its own sequence (and i − j < window for sliding layers).
+    fn mask(lengths: &[usize], t: usize, window: Option<usize>, device: &Device) -> Result<Tensor> {
+        let b = lengths.len();
+        let mut mask = vec![0f32; b * t * t];
+        for (r, &len) in lengths.iter().enumerate() {
+            for i in 0..t {
+                for j in 0..t {
+                    let outside = window.is_some_and(|w| i >= j + w);
+                    if j > i || j >= len || outside {
+                        mask[(r * t + i) * t + j] = f32::NEG_INFINITY;
+                    }
+                }
+            }
+        }
+        Tensor::from_vec(mask, (b, 1, t, t), device)
+    }
+
+    pub fn context(&self, lengths: &[usize], t: usize, device: &Device) -> Result<Context> {
+        let (cos, sin) = self.rotary(t, device)?;
+        let mut masks = HashMap::new();
+        for w in self.blocks.iter().map(|b| b.attn.window) {
+            if let std::collections::hash_map::Entry::Vacant(e) = masks.entry(w) {
+                e.insert(Self::mask(lengths, t, w, device)?);
+            }
+        }
+        Ok(Context { cos, sin, masks })
+    }
+
+    /// The embedding output (hidden state 0).
+    pub fn embed(&self, ids: &Tensor) -> Result<Tensor> {
+        let mut x = self.embed.forward(ids)?;
+        if self.cfg.scale_embeddings {
+            // transformers multiplies by √d rounded to the activation dtype
+            x = (x * ((self.cfg.hidden_size as f64).sqrt() as f32) as f64)?;
+        }
+        if let Some(pos) = &self.positions {
+            let t = ids.dim(1)?;
+            let p = pos.forward(&Tensor::arange(0u32, t as u32, ids.device())?)?;
+            x = x.broadcast_add(&p)?;
+        }
+        Ok(x)
+    }
+
+    pub fn block(&self, i: usize, x: &Tensor, ctx: &Context) -> Result<Tensor> {
+        let b = &self.blocks[i];
+        let a = self.attention(&b.attn, &maybe(&b.attn_norm, x)?, ctx)?;
+        let h = (x + maybe(&b.attn_post_norm, &a)?)?;
+        let mlp_in = if self.cfg.layout == Layout::Parallel { x } else { &h };
+        let m = b.mlp.forward(&maybe(&b.mlp_norm, mlp_in)?)?;
+        &h + maybe(&b.mlp_post_norm, &m)?
+    }
+
+    /// Final norm then LM head (with soft-capping where the model has it).
+    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        let logits = self.lm_head.forward(&self.final_norm.forward(x)?)?;
+        match self.cfg.final_logit_softcapping {
+            Some(cap) => (logits / cap)?.tanh()? * cap,
+            None => Ok(logits),
+        }
+    }
+
+    fn attention(&self, at: &Attention, x: &Tensor, ctx: &Context) -> Result<Tensor> {
+        let c = &self.cfg;
+        let (b, t, _) = x.dims3()?;
+        let (h, kvh, hd) = (c.num_heads, c.num_kv_heads, c.head_dim);
+        let (mut q, mut k, mut v) = match &at.qkv {
+            Qkv::Separate { q, k, v } => (q.forward(x)?, k.forward(x)?, v.forward(x)?),
+            Qkv::FusedPerHead(w) => {
+                let qkv = w.forward(x)?.reshape((b, t, h, 3, hd))?;
+                let part = |i| qkv.narrow(3, i, 1).and_then(|p| p.reshape((b, t, h * hd)));
+                (part(0)?, part(1)?, part(2)?)
+            }
+            Qkv::FusedBlocks(w) => {
+                let qkv = w.forward(x)?;
+                let d = h * hd;
+                (qkv.narrow(2, 0, d)?, qkv.narrow(2, d, d)?, qkv.narrow(2, 2 * d, d)?)
+            }
+        };
+        if let Some(clip) = c.clip_qkv {
+            q = q.clamp(-clip, clip)?;
+            k = k.clamp(-clip, clip)?;
+            v = v.clamp(-clip, clip)?;
+        }
+        if let (Some(qn), Some(kn)) = (&at.q_norm, &at.k_norm) {
+            q = qn.forward(&q)?;
+            k = kn.forward(&k)?;
+        }
+        let split = |y: Tensor, heads: usize| -> Result<Tensor> { y.reshape((b, t, heads, hd))?.transpose(1, 2)?.contiguous() };
+        let (q, k, v) = (split(q, h)?, split(k, kvh)?, split(v, kvh)?);
+        let (q, k) = (self.rope(&q, ctx)?, self.rope(&k, ctx)?);
+        let (k, v) = (repeat_kv(k, h / kvh)?, repeat_kv(v, h / kvh)?);
+        let mut scores = (q.matmul(&k.t()?)? * c.query_pre_attn_scalar.powf(-0.5))?;
+        if let Some(cap) = c.attn_logit_softcapping {
+            scores = ((scores / cap)?.tanh()? * cap)?;
+        }
+        let scores = scores.broadcast_add(&ctx.masks[&at.window])?;
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h * hd))?;
+        at.o.forward(&out)
+    }
+
+    /// Rotary embeddings (half-split layout) on the first `rotary_dims` of each head.
+    fn rope(&self, x: &Tensor, ctx: &Context) -> Result<Tensor> {
+        let (Some(cos), Some(sin)) = (&ctx.cos, &ctx.sin) else { return Ok(x.clone()) };
+        let (rd, hd) = (self.cfg.rotary_dims, self.cfg.head_dim);
+        if rd == hd {
+            return candle_nn::rotary_emb::rope(x, cos, sin);
+        }
+        let rot = candle_nn::rotary_emb::rope(&x.narrow(3, 0, rd)?.contiguous()?, cos, sin)?;
+        Tensor::cat(&[&rot, &x.narrow(3, rd, hd - rd)?], 3)?.contiguous()
+    }
+}
+
+/// Repeats each key/value head `n` times (grouped-query attention).
+pub fn repeat_kv(x: Tensor, n: usize) -> Result<Tensor> {
+    if n == 1 {
+        return Ok(x);
+    }
+    let (b, kv, t, hd) = x.dims4()?;
+    x.unsqueeze(2)?.expand((b, kv, n, t, hd))?.reshape((b, kv * n, t, hd))
+}
+
+/// The LM head: `lm_head.weight` (or another name) if present and untied,
+/// else the token embeddings.
+pub fn lm_head(cfg: &ModelConfig, embed: &Embedding, vb: &VarBuilder, name: &str) -> Result<Linear> {
+    if !cfg.tie_word_embeddings && vb.contains_tensor(&format!("{name}.weight")) {
+        candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp(name))
+    } else {
+        Ok(Linear::new(embed.embeddings().clone(), None))
+    }
+}
