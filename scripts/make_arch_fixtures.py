@@ -481,14 +481,17 @@ def layout_checks(fam: str, m, ids: list[int]) -> dict:
         v_blocks = qkv[..., 2 * H:].view(1, T, heads, hs).transpose(1, 2)
         out["value_vs_per_head_split_of_query_key_value"] = fmt(maxdiff(got["value"], v_raw))
         out["value_vs_q_k_v_block_split"] = fmt(maxdiff(got["value"], v_blocks))
-        out[f"query_dims_{rot}_to_{hs - 1}_vs_unrotated_projection"] = fmt(
-            maxdiff(got["query"][..., rot:], q_raw[..., rot:]))
+        if rot < hs:        # the pass-through dims reach attention unchanged
+            out[f"query_dims_{rot}_to_{hs - 1}_vs_unrotated_projection"] = fmt(
+                maxdiff(got["query"][..., rot:], q_raw[..., rot:]))
+            assert out[f"query_dims_{rot}_to_{hs - 1}_vs_unrotated_projection"] == 0.0
         out[f"query_dims_0_to_{rot - 1}_vs_unrotated_projection"] = fmt(
             maxdiff(got["query"][..., :rot], q_raw[..., :rot]))
+        out["query_position_0_vs_unrotated_projection"] = fmt(maxdiff(got["query"][:, :, 0], q_raw[:, :, 0]))
         assert out["value_vs_per_head_split_of_query_key_value"] == 0.0
         assert out["value_vs_q_k_v_block_split"] > 1e-2
-        assert out[f"query_dims_{rot}_to_{hs - 1}_vs_unrotated_projection"] == 0.0 or rot == hs
         assert out[f"query_dims_0_to_{rot - 1}_vs_unrotated_projection"] > 1e-3
+        assert out["query_position_0_vs_unrotated_projection"] == 0.0
     elif fam == "gpt2":
         att = layer0.attn
         heads, H = m.config.n_head, m.config.n_embd
@@ -747,7 +750,7 @@ def verify_convention(spec_name: str, family: str, m, ids, hs, logits, probe: Pr
     assert res[f"index_{L}_vs_final_norm_of_last_layer_output"] <= 1e-6
     assert res[f"index_{L}_vs_raw_last_layer_output"] > 1e-2
     formula, text = final_norm_formula(family, probe.norm, last)
-    res[f"index_{L}_vs_hand_written_final_norm: {text}"] = maxdiff(hs[L], formula)
+    res[f"index_{L}_vs_hand_written_final_norm_of_last_layer_output"] = maxdiff(hs[L], formula)
     assert maxdiff(hs[L], formula) <= 1e-5, (spec_name, maxdiff(hs[L], formula))
     head = probe.head(hs[L])
     cap = getattr(m.config, "final_logit_softcapping", None)
@@ -755,7 +758,9 @@ def verify_convention(spec_name: str, family: str, m, ids, hs, logits, probe: Pr
         head = torch.tanh(head / cap) * cap
     res["logits_vs_lm_head_of_index_L" + (" (then softcapped)" if cap else "")] = maxdiff(logits, head)
     assert maxdiff(logits, head) <= 1e-5, (spec_name, maxdiff(logits, head))
-    return {k: fmt(v) for k, v in res.items()}
+    out = {k: fmt(v) for k, v in res.items()}
+    out["hand_written_final_norm"] = text
+    return out
 
 
 def references(m, out: Path, seqs_rec: list[dict], hidden: int, family: str, name: str):
@@ -1148,40 +1153,73 @@ the "equal" ones are exactly 0.
 | gpt_neox | `embed_in(ids)` (no position embedding; rotary only) | final LayerNorm applied | `gpt_neox.final_layer_norm` (weight + bias) | `embed_out(entry L)` |
 | olmo | `embed_tokens(ids)` | final non-parametric LayerNorm applied | `model.norm` (no tensors) | `lm_head(entry L)` |
 | olmo2 | `embed_tokens(ids)` | final RMSNorm applied | `model.norm` | `lm_head(entry L)` |
-| gemma | `embed_tokens(ids) * sqrt(hidden)` (**scaled**; equals the raw rows times `sqrt(32)` exactly, the raw rows differ) | final RMSNorm `x * (1 + w)` applied | `model.norm` | `lm_head(entry L)` |
-| gemma2 | `embed_tokens(ids) * sqrt(hidden)` (**scaled**, `sqrt(16)`) | final RMSNorm `x * (1 + w)` applied | `model.norm` | `30 * tanh(lm_head(entry L) / 30)` |
+| gemma | `embed_tokens(ids) * sqrt(hidden)` (**scaled**; equals the raw rows times `sqrt({gemma_h})` exactly, the raw rows differ) | final RMSNorm `x * (1 + w)` applied | `model.norm` | `lm_head(entry L)` |
+| gemma2 | `embed_tokens(ids) * sqrt(hidden)` (**scaled**, `sqrt({gemma2_h})`) | final RMSNorm `x * (1 + w)` applied | `model.norm` | `30 * tanh(lm_head(entry L) / 30)` |
 | gpt2 | `wte(ids) + wpe(positions)` | `ln_f` applied | `transformer.ln_f` (weight + bias) | `lm_head(entry L)` = `wte` tied |
 
 Hook evidence (sequence 0, max abs difference; "raw" = entry L minus the last block's output,
-which must *not* be zero):
+which must *not* be zero; "by hand" = the final norm written out in torch from the hooked last
+block output: `w * x * rsqrt(mean(x^2) + eps)`, Gemma `x * rsqrt(mean(x^2) + eps) * (1 + w)`,
+LayerNorm `F.layer_norm(x, w, b, eps)`, OLMo `F.layer_norm(x, None, None, 1e-5)`):
 
-| model | entry 0 vs layer-0 input | entry 0 vs raw embedding rows | entry L vs final-norm output | entry L vs raw last block | logits vs head(entry L) |
-|---|---|---|---|---|---|
+| model | entry 0 vs layer-0 input | entry 0 vs raw embedding rows | entry L vs final-norm output | entry L vs norm by hand | entry L vs raw last block | logits vs head(entry L) |
+|---|---|---|---|---|---|---|
 {evidence}
 
-## What a loader must get right (each verified against transformers by an ablation)
+## What a loader must get right (each verified against transformers)
 
-An "ablation" rebuilds the model from a modified config with the same weights and reports the
-max abs change of the hidden states; the generator fails if a feature the fixture is meant to
-exercise would change the result by less than the stated amount, so a loader that gets it wrong
-fails the 1e-4 parity test.
+"Hook" evidence comes from forward hooks and from wrapping the family's eager attention kernel
+(which records the q, k, v and mask each layer's attention receives). An "ablation" rebuilds the
+model from a modified config with the same weights and reports the max abs change of the hidden
+states; the generator fails if a feature the fixture is meant to exercise would change the
+result by too little for the 1e-4 parity test to notice. All numbers are in each model's
+`reference.json` under `checks`.
 
 {notes}
 
 ## Padded batch
 
 Right padding with an attention mask equals running each sequence alone at every real position
-(max abs difference per model in the table below). Gemma 2's sliding window does not change that
-with right padding: a real query at position i only ever sees keys j <= i, which are real tokens
-of its own sequence, so the window just removes some of them, exactly as in the unpadded run. The
-window applies to absolute positions 0..T-1 (no left padding, so no offset). Padded query rows
-whose window holds only padded keys are masked with the dtype minimum, not -inf, so they stay
-finite (checked: the whole batch array is finite) and never feed back into real rows, which
-cannot see later positions.
+(max abs difference per model in the table below; all below the 1e-5 the llama fixtures use).
+Gemma 2 has the largest difference, {g2_batch}, and it is **not** caused by the sliding window:
+the same model with every layer global gives exactly the same {g2_batch_global}. Its hidden
+states are simply the largest (up to {g2_maxh} in magnitude, where a float32 ulp is about 1e-6;
+the sandwich norms with weights near 2 grow the residual stream), and the padded batch sums the
+softmax over more (masked) keys. With right padding the window cannot interact with padding at
+real positions: a real query at position i only sees keys j <= i, real tokens of its own
+sequence, and the window removes some of them exactly as in the unpadded run (positions are
+0..T-1 in both). transformers' eager mask uses the float32 minimum ({g2_minv:.4g}), not -inf, so
+the {g2_rows} padded query rows of the short sequence whose window holds only padded keys (layer
+0 of the batch) stay finite (checked: the whole batch array is finite); they cannot reach real
+rows, which never look at later positions.
 
 | model | max abs diff, batch vs alone |
 |---|---|
 {batch_rows}
+
+## transformers 5.24 details that differ from 4.x (relevant to a config / weight loader)
+
+- `rope_theta` / `rope_scaling` became one `rope_parameters` dict (`{{"rope_theta": ..., "rope_type":
+  "default"}}`); GPT-NeoX's `rotary_pct` / `rotary_emb_base` became `rope_parameters.partial_rotary_factor` /
+  `rope_theta`. The old keys still load (the legacy-form fixtures here), `save_pretrained` writes
+  only the new ones.
+- Qwen2 and Gemma 2 configs now carry an explicit `layer_types` list (`"full_attention"` /
+  `"sliding_attention"`); when it is missing the default is derived (Gemma 2: even layers slide;
+  Qwen2: sliding only if `use_sliding_window` and layer index >= `max_window_layers`). Qwen2's
+  `sliding_window` is set to null when `use_sliding_window` is false.
+- `torch_dtype` became `dtype`.
+- GPT-NeoX's head module is now `lm_head`; a conversion mapping renames `embed_out.*` on load and
+  back on save, so files keep `embed_out.weight`.
+- `save_pretrained` always writes safetensors (no `safe_serialization` argument any more);
+  `pytorch_model.bin` still loads.
+- Configs are strict dataclasses: `query_pre_attn_scalar` must be an int (so 2, not 0.5), token ids
+  outside the vocabulary are warned about, and `Gemma2Config` (like `LlamaConfig`, unlike
+  `GemmaConfig` and `Qwen2Config`) rejects `hidden_size % num_attention_heads != 0` even with an
+  explicit `head_dim`.
+- `GemmaConfig` rewrites `hidden_act: "gelu"` to `"gelu_pytorch_tanh"` (with a warning); Gemma 2
+  uses the key `hidden_activation`.
+- `output_hidden_states` is implemented with forward hooks (`capture_outputs`): entry 0 is the
+  input of layer 0 and the last entry is replaced by the normed `last_hidden_state`.
 
 ## Weight names (one layer; layer 0 shown, others differ only in the index)
 
@@ -1216,67 +1254,83 @@ Apache-2.0). No third-party weights, text or tokenizer are included.
 def notes_text(refs: dict) -> str:
     c = {k: v.get("checks", {}) for k, v in refs.items()}
     q = c["qwen2"]["if_sliding_window_4_were_applied"]["max_abs_change_hidden_states"]
-    nx = c["gpt_neox"]
+    nx, nxh = c["gpt_neox"], c["gpt_neox"]["hook_evidence"]
     ol = c["olmo"]
+    o2 = c["olmo2"]
     g2 = c["gemma2"]
+    gp = c["gpt2"]
+    ga = refs["gemma"]["architecture"]
     lines = [
         f"- **qwen2**: q/k/v have biases, o_proj has none. The legacy config says `\"sliding_window\": 4` "
         f"but `\"use_sliding_window\": false`; transformers then sets `sliding_window` to null and every "
-        f"layer to full attention (as on hub Qwen2.5 configs, where the window is 32768 or 131072). "
+        f"layer to full attention (hub Qwen2.5 configs look the same, with a window of 32768 or 131072). "
         f"Applying the window anyway changes the hidden states by {q}.",
-        f"- **gpt_neox**: `query_key_value.weight` is `[3*hidden, hidden]` with rows grouped **per head** "
-        f"(`view(T, heads, 3*head_size)` then `chunk(3)`: head 0's q, k, v rows, then head 1's), not "
-        f"q-block / k-block / v-block. Partial rotary: rotary on the first "
-        f"{nx['rotary_ndims']} of {nx['head_size']} dims of each head (rotate_half within those), the "
-        f"rest passes through (full rotary instead: change "
-        f"{nx['if_partial_rotary_factor_were_1.0']['max_abs_change_hidden_states']}). Parallel residual "
-        f"`x + attn(ln1(x)) + mlp(ln2(x))` (sequential instead: "
+        f"- **gpt_neox**: `query_key_value.weight` is `[3*hidden, hidden]` with rows grouped **per head**: "
+        f"`view(T, heads, 3*head_size)` then `chunk(3)`, i.e. head 0's q, k, v rows, then head 1's. Hook "
+        f"evidence: the value tensor attention receives equals that per-head split exactly "
+        f"({nxh['value_vs_per_head_split_of_query_key_value']}) and differs from a q-block / k-block / "
+        f"v-block split by {nxh['value_vs_q_k_v_block_split']}. Partial rotary: rotary on the first "
+        f"{nx['rotary_ndims']} of {nx['head_size']} dims of each head (rotate_half within those 4); the "
+        f"query dims 4-15 reach attention unchanged "
+        f"({nxh['query_dims_4_to_15_vs_unrotated_projection']}), dims 0-3 do not "
+        f"({nxh['query_dims_0_to_3_vs_unrotated_projection']}). Full rotary instead would change the "
+        f"hidden states by {nx['if_partial_rotary_factor_were_1.0']['max_abs_change_hidden_states']}. "
+        f"Parallel residual `x + attn(ln1(x)) + mlp(ln2(x))` (sequential instead: "
         f"{nx['if_use_parallel_residual_were_false']['max_abs_change_hidden_states']}). `hidden_act` "
         f"\"gelu\" is exact erf GELU (tanh approximation instead: "
-        f"{nx['if_gelu_were_tanh_approximate']['max_abs_change_hidden_states']}). In transformers 5 the "
-        f"head is the module `lm_head`, but checkpoints (these included) store `embed_out.weight`; "
-        f"transformers renames it on load and back on save. The legacy config has `rotary_pct` / "
-        f"`rotary_emb_base` and no `attention_bias` (default true); the v5 one (`gpt_neox-seq`) has "
-        f"`rope_parameters.partial_rotary_factor`.",
-        f"- **olmo**: no norm tensors at all (LayerNorm without weight or bias, eps 1e-5 hard-coded, "
-        f"not in the config). `clip_qkv` 0.5 clamps q, k and v right after their projections, before "
-        f"rope; {ol['clipped_total_sequence_0']} projected values of sequence 0 exceed 0.5 "
-        f"(per projection in `reference.json`); without the clamp the hidden states change by "
-        f"{ol['if_clip_qkv_were_null']['max_abs_change_hidden_states']}.",
-        f"- **olmo2**: no input norms; the norms sit on the branch outputs. `q_norm` / `k_norm` are "
-        f"RMSNorms over the whole projection ({c['olmo2']['q_norm_width']} and "
-        f"{c['olmo2']['k_norm_width']} wide), applied before the head split and before rope; "
-        f"normalising per head instead changes the hidden states by "
-        f"{c['olmo2']['if_q_k_norm_were_per_head']['max_abs_change_hidden_states']}.",
+        f"{nx['if_gelu_were_tanh_approximate']['max_abs_change_hidden_states']}). The head is stored as "
+        f"`embed_out.weight` (hub name). The legacy config has `rotary_pct` / `rotary_emb_base` and no "
+        f"`attention_bias` key (default true); `gpt_neox-seq` has the v5 form with "
+        f"`rope_parameters.partial_rotary_factor` 1.0 and `use_parallel_residual` false.",
+        f"- **olmo**: no norm tensors at all (LayerNorm without weight or bias, eps 1e-5 hard-coded, not "
+        f"in the config). `clip_qkv` 0.5 clamps q, k and v right after their projections, before rope: "
+        f"{ol['clipped_total_sequence_0']} projected values of sequence 0 exceed 0.5 (per projection in "
+        f"`reference.json`), the largest |v| attention receives is exactly "
+        f"{ol['hook_evidence']['max_abs_value_seen_by_attention_per_layer'][0]} in each layer, and without "
+        f"the clamp the hidden states change by {ol['if_clip_qkv_were_null']['max_abs_change_hidden_states']}.",
+        f"- **olmo2**: no input norms; the norms sit on the branch outputs (`h = x + "
+        f"post_attention_layernorm(attn(x))`, `out = h + post_feedforward_layernorm(mlp(h))`). `q_norm` / "
+        f"`k_norm` are RMSNorms over the whole projection ({o2['q_norm_width']} and {o2['k_norm_width']} "
+        f"wide), applied before the head split and before rope: the query attention receives at position 0 "
+        f"(where rope is the identity) equals the q_norm output exactly "
+        f"({o2['hook_evidence']['query_at_position_0_vs_q_norm_output']}). Normalising per head instead "
+        f"changes the hidden states by {o2['if_q_k_norm_were_per_head']['max_abs_change_hidden_states']}.",
         f"- **gemma**: the config says `\"hidden_act\": \"gelu\"`, as the hub Gemma configs do; "
         f"transformers' GemmaConfig rewrites that to `gelu_pytorch_tanh` (exact GELU instead: "
-        f"{c['gemma']['if_gelu_were_exact_erf']['max_abs_change_hidden_states']}). Embeddings scaled by "
-        f"`sqrt(hidden)` computed in the weight dtype; RMSNorm multiplies by `(1 + w)`; `head_dim` 16 is "
-        f"read from the config (4 heads * 16 = 64 != hidden 32).",
+        f"{c['gemma']['if_gelu_were_exact_erf']['max_abs_change_hidden_states']}). Embeddings are multiplied "
+        f"by `sqrt(hidden)` = sqrt({ga['hidden_size']}) as a float32 scalar (entry 0 equals the raw rows times "
+        f"`torch.tensor(sqrt({ga['hidden_size']}), float32)` exactly); RMSNorm multiplies by `(1 + w)`; "
+        f"`head_dim` {ga['head_dim']} is read from the config ({ga['num_attention_heads']} heads * "
+        f"{ga['head_dim']} = {ga['num_attention_heads'] * ga['head_dim']} != hidden {ga['hidden_size']}).",
         f"- **gemma2**: attention scores are `q.k * query_pre_attn_scalar^-0.5` (= "
         f"{g2['attention_scaling']:.4f}, not `head_dim^-0.5`; using head_dim instead: "
-        f"{g2['if_query_pre_attn_scalar_were_head_dim']['max_abs_change_hidden_states']}), then "
-        f"softcapped `cap * tanh(s / cap)` with cap {g2['attn_softcap']} **before** the mask is added. "
-        f"Largest score before the cap per layer: {g2['max_abs_attention_score_before_cap_per_layer']}; dropping the cap "
-        f"changes the hidden states by {g2['if_attn_softcap_were_null']['max_abs_change_hidden_states']} "
-        f"(the 50.0 of the real models would change them by only "
-        f"{g2['cap_50_vs_no_cap']['max_abs_change_hidden_states']} here, which no test could see, "
-        f"hence 2.0). Final logits `30 * tanh(z / 30)` (without it the last logits change by "
-        f"{g2['if_final_softcap_were_null']['max_abs_change_last_logits']}). Layer types "
-        f"{g2['layer_types']} (transformers' default: even layers slide; the legacy config has no "
-        f"`layer_types`, hub Gemma 2 configs have none either). Sliding window 4: query i sees keys j with "
-        f"i - 4 < j <= i. Evidence: making every layer global changes layer 0's output by exactly 0 at "
-        f"positions 0-3 and at every position from 4 on (min over those positions "
-        f"{g2['if_all_layers_were_global']['layer0_output_change_at_positions_from_window']}, overall "
-        f"{g2['if_all_layers_were_global']['max_abs_change_hidden_states']}); with window 3 the first change "
-        f"is at position 3. Four norms per layer: input, post-attention, pre-feedforward, post-feedforward.",
+        f"{g2['if_query_pre_attn_scalar_were_head_dim']['max_abs_change_hidden_states']}), then softcapped "
+        f"`cap * tanh(s / cap)` with cap {g2['attn_softcap']}, before the mask is added. Largest visible score "
+        f"before the cap, per layer: {g2['max_abs_attention_score_before_cap_per_layer']}; dropping the cap "
+        f"changes the hidden states by {g2['if_attn_softcap_were_null']['max_abs_change_hidden_states']}, "
+        f"while the real models' cap of 50.0 would differ from no cap by only "
+        f"{g2['cap_50_vs_no_cap']['max_abs_change_hidden_states']} here (scores this small hardly reach "
+        f"tanh's bend), hence 2.0 and a query_pre_attn_scalar of 2. Final logits `30 * tanh(z / 30)`: without "
+        f"it the last logits change by {g2['if_final_softcap_were_null']['max_abs_change_last_logits']}. "
+        f"Layer types {g2['layer_types']}: transformers' default (even layers slide); the legacy config has "
+        f"no `layer_types`, like hub Gemma 2 configs. Sliding window 4: query i sees keys j with "
+        f"i - 4 < j <= i. Evidence: making every layer global changes layer 0's output by exactly "
+        f"{g2['if_all_layers_were_global']['layer0_output_change_at_positions_below_window']} at positions "
+        f"0-3 and at every position from 4 on (smallest per-position change "
+        f"{g2['if_all_layers_were_global']['layer0_output_change_at_positions_from_window']}, largest change "
+        f"overall {g2['if_all_layers_were_global']['max_abs_change_hidden_states']}); with a window of 3 the "
+        f"first change is at position 3. Four norms per layer: input, post-attention, pre-feedforward, "
+        f"post-feedforward.",
         f"- **gpt2**: `Conv1D` weights are stored `[in, out]` (`c_attn.weight` is "
-        f"{c['gpt2']['c_attn_weight_shape']}), i.e. `y = x @ W + b`; `c_attn` splits into q | k | v blocks "
-        f"of `n_embd` columns each, then heads. `n_inner` null means an MLP width of 4 * n_embd "
-        f"({c['gpt2']['mlp_width']}). `gelu_new` is the tanh approximation. Positions: learned `wpe` "
-        f"(entry 0 equals `wte[ids] + wpe[0..T)` exactly). Every tensor name starts with `transformer.`; "
-        f"hub `gpt2` itself was saved from GPT2Model and has no prefix (and old files carry `attn.bias` "
-        f"mask buffers), which this fixture does not cover.",
+        f"{gp['c_attn_weight_shape']}): `y = x @ W + b` (hook: "
+        f"{gp['hook_evidence']['c_attn_output_vs_x_matmul_W_plus_b']}). `c_attn`'s output splits into q | k | v "
+        f"blocks of `n_embd` columns, then heads: q, k and v seen by attention equal that split exactly "
+        f"({gp['hook_evidence']['value_vs_block_split_of_c_attn']}), unlike GPT-NeoX's per-head layout "
+        f"(differs by {gp['hook_evidence']['value_vs_per_head_split_of_c_attn']}). `n_inner` null means an MLP "
+        f"width of 4 * n_embd ({gp['mlp_width']}). `gelu_new` is the tanh approximation. Entry 0 equals "
+        f"`wte[ids] + wpe[0..T)` exactly. Every tensor name starts with `transformer.`; the hub `gpt2` files "
+        f"were saved from GPT2Model and have no prefix (and old ones carry `attn.bias` mask buffers), which "
+        f"this fixture does not cover.",
         "- **llama-sharded / llama-bin**: the tiny-a model read from two safetensors shards through "
         "`model.safetensors.index.json`, and from a zip-pickle `pytorch_model.bin` in which "
         "`lm_head.weight` and `model.embed_tokens.weight` share one storage. transformers, run on these "
@@ -1298,8 +1352,9 @@ def write_readme(out: Path, refs: dict, versions: dict) -> None:
         L = a["num_hidden_layers"]
         logit_key = [k for k in v if k.startswith("logits_vs")][0]
         evidence.append(f"| {name} | {v['index_0_vs_input_of_layer_0']} | {v['index_0_vs_raw_embedding_rows']} | "
-                        f"{v[f'index_{L}_vs_final_norm_output']} | {v[f'index_{L}_vs_raw_last_layer_output']} | "
-                        f"{v[logit_key]} |")
+                        f"{v[f'index_{L}_vs_final_norm_output']} | "
+                        f"{v[f'index_{L}_vs_hand_written_final_norm_of_last_layer_output']} | "
+                        f"{v[f'index_{L}_vs_raw_last_layer_output']} | {v[logit_key]} |")
         batch_rows.append(f"| {name} | {ref['batch']['max_abs_diff_vs_unbatched_at_real_positions']} |")
     for name in ("qwen2", "gpt_neox", "olmo", "olmo2", "gemma", "gemma2", "gpt2", "llama-sharded"):
         ref = refs[name]
@@ -1315,7 +1370,14 @@ def write_readme(out: Path, refs: dict, versions: dict) -> None:
                   "\n".join(f"{k}  {tensors[k]}" for k in shown) + "\n```\n")
     texts = "; ".join(f"`{json.dumps(s['text'])}` ({s['length']} ids)" for s in refs["qwen2"]["sequences"])
     seeds = ", ".join(f"{s['name']} {s['seed']}" for s in MODELS)
+    g2 = refs["gemma2"]["checks"]
     (out / "README.md").write_text(README.format(
+        gemma_h=refs["gemma"]["architecture"]["hidden_size"],
+        gemma2_h=refs["gemma2"]["architecture"]["hidden_size"],
+        g2_batch=g2["batch_vs_alone_max_abs_diff"]["fixture"],
+        g2_batch_global=g2["batch_vs_alone_max_abs_diff"]["all_layers_global"],
+        g2_maxh=g2["max_abs_hidden_state_value"], g2_minv=g2["batch_sliding_mask_masked_value"],
+        g2_rows=g2["batch_sliding_mask_fully_masked_rows"],
         table="\n".join(rows), vocab=VOCAB_SIZE, texts=texts, evidence="\n".join(evidence),
         notes=notes_text(refs), batch_rows="\n".join(batch_rows), weight_names="\n".join(wn),
         versions=", ".join(f"{k} {v}" for k, v in versions.items()), seeds=seeds, std=INIT_STD,

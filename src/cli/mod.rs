@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch.
 
 mod estimate;
+mod model;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -43,6 +44,10 @@ enum Command {
     },
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
     Estimate(estimate::Args),
+    /// The most likely next tokens after a prompt, with log-probabilities (JSON).
+    NextToken(model::NextTokenArgs),
+    /// Write a text's hidden states at every layer to .npy.
+    HiddenStates(model::HiddenStatesArgs),
 }
 
 /// An error with the exit code it deserves.
@@ -68,6 +73,8 @@ pub fn main() -> ExitCode {
         Command::Validate { studies } => validate(&studies),
         Command::Run { study, output, quiet } => run(&study, output.as_deref(), quiet),
         Command::Estimate(args) => estimate::run(&args),
+        Command::NextToken(args) => model::next_token(&args),
+        Command::HiddenStates(args) => model::hidden_states(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -208,3 +208,66 @@ mod estimate {
         }
     }
 }
+
+mod model_tools {
+    use super::*;
+    use lossy::io::npy;
+
+    fn reference(dir: &Path) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()
+    }
+
+    /// `next-token` log-probabilities equal log-softmax of transformers' logits.
+    #[test]
+    fn next_token_matches_transformers() {
+        let dir = root().join("data/tiny-llama/tiny-c");
+        let r = reference(&dir);
+        let text = r["sequences"][0]["text"].as_str().unwrap();
+        let out = lossy(&root(), &["next-token", "--model", dir.to_str().unwrap(), "--text", text, "--top", "5"]);
+        let (stdout, stderr) = text_of(&out);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let logits = npy::read(&dir.join("logits_last_0.npy")).unwrap().to_f32().unwrap();
+        let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+        let lse = max + logits.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln();
+        let mut best: Vec<usize> = (0..logits.len()).collect();
+        best.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+        for (k, entry) in v["top"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(entry["id"].as_u64().unwrap() as usize, best[k], "rank {k}");
+            let want = logits[best[k]] as f64 - lse;
+            assert!((entry["logprob"].as_f64().unwrap() - want).abs() < 1e-4, "rank {k}: {entry} vs {want}");
+        }
+    }
+
+    #[test]
+    fn hidden_states_writes_every_layer() {
+        let dir = root().join("data/tiny-llama/tiny-d");
+        let r = reference(&dir);
+        let tmp = tempfile::tempdir().unwrap();
+        let out_path = tmp.path().join("h.npy");
+        let text = r["sequences"][1]["text"].as_str().unwrap();
+        let out = lossy(&root(), &["hidden-states", "--model", dir.to_str().unwrap(), "--text", text, "--out", out_path.to_str().unwrap()]);
+        assert!(out.status.success(), "{:?}", text_of(&out));
+        let got = npy::read(&out_path).unwrap();
+        let want = npy::read(&dir.join("hidden_states_1.npy")).unwrap();
+        assert_eq!(got.shape, want.shape);
+        let (a, b) = (got.to_f32().unwrap(), want.to_f32().unwrap());
+        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert!(diff < 1e-4, "max abs diff {diff}");
+    }
+
+    #[test]
+    fn a_folder_without_weights_is_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(root().join("data/tiny-llama/tiny-a/config.json"), tmp.path().join("config.json")).unwrap();
+        std::fs::copy(root().join("data/tiny-llama/tiny-a/tokenizer.json"), tmp.path().join("tokenizer.json")).unwrap();
+        let out = lossy(&root(), &["next-token", "--model", tmp.path().to_str().unwrap(), "--text", "hi"]);
+        let (_, stderr) = text_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("has no weights"), "{stderr}");
+    }
+
+    fn text_of(o: &std::process::Output) -> (String, String) {
+        text(o)
+    }
+}

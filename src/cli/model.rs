@@ -1,0 +1,118 @@
+//! `lossy next-token` and `lossy hidden-states`: check a model quickly
+//! (does it predict sensibly? what are its per-layer states?).
+
+use super::Failure;
+use anyhow::anyhow;
+use lossy::io::{atomic, npy};
+use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct NextTokenArgs {
+    /// The model: a Hugging Face-layout folder.
+    #[arg(long, value_name = "SPEC")]
+    model: PathBuf,
+    /// The prompt.
+    #[arg(long)]
+    text: String,
+    /// How many of the most likely next tokens to print.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Do not add the tokenizer's special tokens (e.g. BOS).
+    #[arg(long)]
+    no_special_tokens: bool,
+}
+
+#[derive(clap::Args)]
+pub struct HiddenStatesArgs {
+    /// The model: a Hugging Face-layout folder.
+    #[arg(long, value_name = "SPEC")]
+    model: PathBuf,
+    /// The text to run.
+    #[arg(long)]
+    text: String,
+    /// Output .npy: float32 [layers + 1, tokens, d].
+    #[arg(long, value_name = "H.npy")]
+    out: PathBuf,
+    /// `hf` (output_hidden_states: last entry after the final norm) or `raw`.
+    #[arg(long, default_value = "hf", value_parser = ["hf", "raw"])]
+    convention: String,
+    /// Do not add the tokenizer's special tokens (e.g. BOS).
+    #[arg(long)]
+    no_special_tokens: bool,
+}
+
+fn load(spec: &Path) -> Result<(Model, Tokenizer), Failure> {
+    let files = ModelFiles::locate(spec).map_err(Failure::input)?;
+    let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
+    let model = Model::load(files, &candle_core::Device::Cpu).map_err(Failure::input)?;
+    Ok((model, tokenizer))
+}
+
+fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failure> {
+    let ids = tok.encode(text, special).map_err(Failure::input)?;
+    if ids.is_empty() {
+        return Err(Failure::input(anyhow!("the text tokenizes to no tokens")));
+    }
+    Ok(ids)
+}
+
+pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
+    let (model, tok) = load(&args.model)?;
+    let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
+    let logits = model.last_logits(&ids).map_err(Failure::running)?;
+    // log-softmax in f64
+    let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+    let lse = max + logits.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln();
+    let mut order: Vec<usize> = (0..logits.len()).collect();
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+    let top: Vec<serde_json::Value> = order
+        .iter()
+        .take(args.top)
+        .map(|&i| {
+            serde_json::json!({
+                "id": i,
+                "token": tok.decode(&[i as u32]).unwrap_or_default(),
+                "logprob": logits[i] as f64 - lse,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({ "model": args.model, "text": args.text, "input_ids": ids, "top": top });
+    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    Ok(())
+}
+
+/// Collects every layer of a single sequence.
+struct Collect {
+    values: Vec<f32>,
+    layers: usize,
+}
+
+impl LayerSink for Collect {
+    fn layer(&mut self, _index: usize, hidden: &candle_core::Tensor) -> ControlFlow<()> {
+        match hidden.flatten_all().and_then(|t| t.to_vec1::<f32>()) {
+            Ok(v) => {
+                self.values.extend(v);
+                self.layers += 1;
+                ControlFlow::Continue(())
+            }
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+}
+
+pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
+    let (model, tok) = load(&args.model)?;
+    let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
+    let convention = if args.convention == "raw" { HiddenStates::Raw } else { HiddenStates::Hf };
+    let mut sink = Collect { values: Vec::new(), layers: 0 };
+    let complete = model.run(&[&ids], convention, &mut sink).map_err(Failure::running)?;
+    if !complete {
+        return Err(Failure::running(anyhow!("reading hidden states failed")));
+    }
+    let shape = [sink.layers, ids.len(), model.hidden_size()];
+    atomic::write(&args.out, &npy::encode_f32(&shape, &sink.values)).map_err(|e| Failure::running(anyhow!("{}: {e}", args.out.display())))?;
+    println!("{}: float32 {:?} (layers + 1, tokens, d), convention {}", args.out.display(), shape, args.convention);
+    Ok(())
+}
