@@ -1184,8 +1184,9 @@ Right padding with an attention mask equals running each sequence alone at every
 Gemma 2 has the largest difference, {g2_batch}, and it is **not** caused by the sliding window:
 the same model with every layer global gives exactly the same {g2_batch_global}. Its hidden
 states are simply the largest (up to {g2_maxh} in magnitude, where a float32 ulp is about 1e-6;
-the sandwich norms with weights near 2 grow the residual stream), and the padded batch sums the
-softmax over more (masked) keys. With right padding the window cannot interact with padding at
+the sandwich norms with weights near 2 grow the residual stream); the difference appears only in
+the padded sequence (the full-length one matches exactly), i.e. it comes from attending over a
+longer, partly masked key range, a float32 rounding effect of a few ulp. With right padding the window cannot interact with padding at
 real positions: a real query at position i only sees keys j <= i, real tokens of its own
 sequence, and the window removes some of them exactly as in the unpadded run (positions are
 0..T-1 in both). transformers' eager mask uses the float32 minimum ({g2_minv:.4g}), not -inf, so

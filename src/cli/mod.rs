@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch.
 
+mod bench;
 mod estimate;
 mod model;
 
@@ -48,6 +49,9 @@ enum Command {
     NextToken(model::NextTokenArgs),
     /// Write a text's hidden states at every layer to .npy.
     HiddenStates(model::HiddenStatesArgs),
+    /// Time the forward pass with per-layer capture (for scripts/bench_engine.py).
+    #[command(hide = true)]
+    BenchForward(bench::Args),
 }
 
 /// An error with the exit code it deserves.
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
         Command::HiddenStates(args) => model::hidden_states(&args),
+        Command::BenchForward(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
