@@ -80,7 +80,7 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
         let model_err = |source| RunError::Model { name: name.clone(), source };
         let files = ModelFiles::locate(&entry.path).map_err(model_err)?;
         let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
-        let model = Model::load(files, &device).map_err(model_err)?;
+        let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
         let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
         let d = model.hidden_size();
         if !estimators.iter().any(|e| e.d == d) {

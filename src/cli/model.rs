@@ -4,7 +4,7 @@
 use super::Failure;
 use anyhow::anyhow;
 use lossy::io::{atomic, npy};
-use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles};
+use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,9 @@ pub struct NextTokenArgs {
     /// Do not add the tokenizer's special tokens (e.g. BOS).
     #[arg(long)]
     no_special_tokens: bool,
+    /// Compute precision.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
+    precision: String,
 }
 
 #[derive(clap::Args)]
@@ -41,12 +44,20 @@ pub struct HiddenStatesArgs {
     /// Do not add the tokenizer's special tokens (e.g. BOS).
     #[arg(long)]
     no_special_tokens: bool,
+    /// Compute precision.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
+    precision: String,
 }
 
-fn load(spec: &Path) -> Result<(Model, Tokenizer), Failure> {
+fn load(spec: &Path, precision: &str) -> Result<(Model, Tokenizer), Failure> {
+    let precision = match precision {
+        "bf16" => Precision::Bf16,
+        "f16" => Precision::F16,
+        _ => Precision::F32,
+    };
     let files = ModelFiles::locate(spec).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model = Model::load(files, &candle_core::Device::Cpu).map_err(Failure::input)?;
+    let model = Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -59,7 +70,7 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 }
 
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model)?;
+    let (model, tok) = load(&args.model, &args.precision)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let logits = model.last_logits(&ids).map_err(Failure::running)?;
     // log-softmax in f64
@@ -103,7 +114,7 @@ impl LayerSink for Collect {
 }
 
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model)?;
+    let (model, tok) = load(&args.model, &args.precision)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let convention = if args.convention == "raw" { HiddenStates::Raw } else { HiddenStates::Hf };
     let mut sink = Collect { values: Vec::new(), layers: 0 };

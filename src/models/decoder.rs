@@ -10,6 +10,11 @@
 
 use super::config::{Activation, Layout, ModelConfig, NormKind};
 use candle_core::{DType, Device, Module, Result, Tensor};
+
+/// The dtype the decoder computes in (that of its embedding weights).
+fn dtype_of(d: &Decoder) -> DType {
+    d.embed.embeddings().dtype()
+}
 use candle_nn::{Embedding, Linear, VarBuilder};
 use std::collections::HashMap;
 
@@ -30,7 +35,7 @@ impl Norm {
             NormKind::Layer => (Some(vb.get(size, "weight")?), Some(vb.get(size, "bias")?)),
             NormKind::LayerNoParams => {
                 let dev = vb.device();
-                (Some(Tensor::ones(size, DType::F32, dev)?), Some(Tensor::zeros(size, DType::F32, dev)?))
+                (Some(Tensor::ones(size, vb.dtype(), dev)?), Some(Tensor::zeros(size, vb.dtype(), dev)?))
             }
         };
         Ok(Self { kind, weight, bias, eps: eps as f32 })
@@ -146,12 +151,13 @@ impl Decoder {
                 sin.push(angle.sin());
             }
         }
-        Ok((Some(Tensor::from_vec(cos, (seq, half), device)?), Some(Tensor::from_vec(sin, (seq, half), device)?)))
+        let dt = dtype_of(self);
+        Ok((Some(Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?), Some(Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?)))
     }
 
     /// Additive masks `[batch, 1, seq, seq]`: position i sees j ≤ i within
     /// its own sequence (and i − j < window for sliding layers).
-    fn mask(lengths: &[usize], t: usize, window: Option<usize>, device: &Device) -> Result<Tensor> {
+    fn mask(lengths: &[usize], t: usize, window: Option<usize>, device: &Device, dtype: DType) -> Result<Tensor> {
         let b = lengths.len();
         let mut mask = vec![0f32; b * t * t];
         for (r, &len) in lengths.iter().enumerate() {
@@ -164,7 +170,7 @@ impl Decoder {
                 }
             }
         }
-        Tensor::from_vec(mask, (b, 1, t, t), device)
+        Tensor::from_vec(mask, (b, 1, t, t), device)?.to_dtype(dtype)
     }
 
     pub fn context(&self, lengths: &[usize], t: usize, device: &Device) -> Result<Context> {
@@ -172,7 +178,7 @@ impl Decoder {
         let mut masks = HashMap::new();
         for w in self.blocks.iter().map(|b| b.attn.window) {
             if let std::collections::hash_map::Entry::Vacant(e) = masks.entry(w) {
-                e.insert(Self::mask(lengths, t, w, device)?);
+                e.insert(Self::mask(lengths, t, w, device, dtype_of(self))?);
             }
         }
         Ok(Context { cos, sin, masks })

@@ -24,6 +24,27 @@ pub enum HiddenStates {
     Raw,
 }
 
+/// The floating-point precision a model computes in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32: the default, and what parity with transformers is tested in.
+    #[default]
+    F32,
+    Bf16,
+    F16,
+}
+
+impl Precision {
+    pub fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::Bf16 => DType::BF16,
+            Precision::F16 => DType::F16,
+        }
+    }
+}
+
 /// Receives hidden states layer by layer.
 pub trait LayerSink {
     /// `index` 0 is the embedding output, 1..=L the blocks. `hidden` is
@@ -41,7 +62,15 @@ pub struct Model {
 }
 
 impl Model {
+    /// Loads a model to compute in f32 (the default and the reference).
     pub fn load(files: ModelFiles, device: &Device) -> Result<Self, ModelError> {
+        Self::load_as(files, device, Precision::F32)
+    }
+
+    /// Loads a model to compute in `precision`; hidden states are handed to
+    /// sinks as f32 whatever the precision.
+    pub fn load_as(files: ModelFiles, device: &Device, precision: Precision) -> Result<Self, ModelError> {
+        let dtype = precision.dtype();
         let config = ModelConfig::from_file(&files.config)?;
         let dir = files.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
         let weights_err = |e: candle_core::Error| ModelError::Weights { dir: dir.clone(), reason: e.to_string() };
@@ -50,11 +79,11 @@ impl Model {
                 check_safetensors(&files)?;
                 // SAFETY: the files are memory-mapped read-only; lossy never
                 // writes to model files while they are mapped.
-                unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, DType::F32, device) }.map_err(weights_err)?
+                unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, dtype, device) }.map_err(weights_err)?
             }
             WeightFormat::PytorchBin => {
                 let path = &files.weights[0];
-                candle_nn::VarBuilder::from_pth(path, DType::F32, device)
+                candle_nn::VarBuilder::from_pth(path, dtype, device)
                     .map_err(|e| ModelError::Corrupt { path: path.clone(), reason: e.to_string() })?
             }
         };
@@ -78,14 +107,14 @@ impl Model {
         let batch = Batch::new(seqs, &self.device, self.config.learned_positions)?;
         let ctx = self.decoder.context(&batch.lengths, batch.seq_len, &self.device)?;
         let mut x = self.decoder.embed(&batch.ids)?;
-        if sink.layer(0, &x).is_break() {
+        if sink.layer(0, &x.to_dtype(DType::F32)?).is_break() {
             return Ok(false);
         }
         let last = self.config.num_layers;
         for i in 0..last {
             x = self.decoder.block(i, &x, &ctx)?;
             let shown = if i + 1 == last && convention == HiddenStates::Hf { self.decoder.final_norm.forward(&x)? } else { x.clone() };
-            if sink.layer(i + 1, &shown).is_break() {
+            if sink.layer(i + 1, &shown.to_dtype(DType::F32)?).is_break() {
                 return Ok(false);
             }
         }
@@ -102,7 +131,7 @@ impl Model {
             x = self.decoder.block(i, &x, &ctx)?;
         }
         let last = x.narrow(1, seq.len() - 1, 1)?;
-        Ok(self.decoder.logits(&last)?.flatten_all()?.to_vec1()?)
+        Ok(self.decoder.logits(&last)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
     }
 }
 

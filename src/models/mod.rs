@@ -16,7 +16,7 @@ mod error;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
-pub use engine::{HiddenStates, LayerSink, Model};
+pub use engine::{HiddenStates, LayerSink, Model, Precision};
 pub use error::ModelError;
 
 use serde::Serialize;
@@ -30,6 +30,8 @@ pub struct ModelEntry {
     /// Local Hugging Face-layout folder.
     pub path: PathBuf,
     pub family: Option<String>,
+    /// Compute precision (f32 by default).
+    pub precision: Precision,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

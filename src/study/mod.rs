@@ -233,7 +233,7 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             let pos = m.name.as_ref().map(|n| n.referenced.into()).or(at(&m.path));
             c.problem(pos, format!("two models are named `{name}`; give each a unique `name`"));
         }
-        out.push(ModelEntry { name, path, family: m.family.clone() });
+        out.push(ModelEntry { name, path, family: m.family.clone(), precision: m.precision.unwrap_or_default() });
     }
     out
 }

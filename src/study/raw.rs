@@ -4,7 +4,7 @@
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
-use crate::models::HiddenStates;
+use crate::models::{HiddenStates, Precision};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -30,6 +30,7 @@ pub struct RawModel {
     pub name: Option<Spanned<String>>,
     pub path: Spanned<String>,
     pub family: Option<String>,
+    pub precision: Option<Precision>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,22 +7,27 @@
 use super::support::root;
 use candle_core::{Device, Tensor};
 use lossy::io::npy;
-use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles};
+use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 const TOLERANCE: f32 = 1e-4;
 
+/// Every fixture model: the six tiny Llamas (`scripts/make_fixture_models.py`)
+/// and one per architecture and weight format (`scripts/make_arch_fixtures.py`).
 fn model_dirs() -> Vec<PathBuf> {
-    let base = root().join("data").join("tiny-llama");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("reference.json").is_file())
-        .collect();
+    let mut dirs = Vec::new();
+    for (base, expected) in [(root().join("data/tiny-llama"), 6), (root().join("tests/fixtures/arch"), 11)] {
+        let found: Vec<PathBuf> = std::fs::read_dir(&base)
+            .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("reference.json").is_file())
+            .collect();
+        assert!(found.len() >= expected, "expected {expected} fixture models in {}, found {}", base.display(), found.len());
+        dirs.extend(found);
+    }
     dirs.sort();
-    assert!(dirs.len() >= 6, "expected the six tiny-llama fixtures");
     dirs
 }
 
@@ -128,6 +133,44 @@ fn last_token_logits_match_transformers() {
         let diff = max_abs_diff(&got, &want);
         assert!(diff <= TOLERANCE, "{}: logits differ by {diff:.2e}", dir.display());
     }
+}
+
+/// bf16 and f16 are approximations: every layer stays within a few percent
+/// of the f32 states (relative to each layer's scale).
+#[test]
+fn half_precisions_track_f32() {
+    for dir in model_dirs() {
+        let r = reference(&dir);
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let mut full = Collect::default();
+        load(&dir).run(&[&ids], HiddenStates::Hf, &mut full).unwrap();
+        for precision in [Precision::Bf16, Precision::F16] {
+            let model = Model::load_as(ModelFiles::locate(&dir).unwrap(), &Device::Cpu, precision).unwrap();
+            let mut half = Collect::default();
+            model.run(&[&ids], HiddenStates::Hf, &mut half).unwrap();
+            for (l, ((_, a), (_, b))) in full.0.iter().zip(&half.0).enumerate() {
+                let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max).max(1e-6);
+                let diff = max_abs_diff(a, b) / scale;
+                assert!(diff < 0.1, "{} {precision:?} layer {l}: relative diff {diff:.3}", dir.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn shape_mismatch_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = root().join("data/tiny-llama/tiny-a");
+    let dir = tmp.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    cfg["intermediate_size"] = 50.into();
+    std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("shape mismatch") && err.contains("mlp"), "{err}");
 }
 
 #[test]
