@@ -3,6 +3,11 @@
 //! model's score is predicted by a fit that never saw it. Reports the
 //! in-sample coefficients, the held-out predictions, and their R² and MAE.
 
+pub mod intervals;
+pub mod models;
+pub mod stats;
+pub mod validate;
+
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};

@@ -4,4 +4,5 @@
 mod cli;
 mod engine;
 mod estimator;
+mod fit_stats;
 mod support;

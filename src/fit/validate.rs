@@ -1,0 +1,311 @@
+//! Validation folds as plain index sets, and running a model over them.
+//!
+//! Schemes: [`leave_one_out`], [`leave_one_group_out`] (e.g. model families,
+//! as Sloth's leave-one-family-out), [`k_fold`] with a seeded shuffle, and
+//! [`hold_out_below`] (train on rows whose column value is below a threshold,
+//! test on the rest: ObsScaling's hold-out by compute).
+//! [`cross_validate`] fits a [`Regressor`] on each training set (its scaler and
+//! penalty choice see only that set) and returns held-out predictions in the
+//! original row order with per-fold and pooled metrics.
+//!
+//! # RNG
+//! [`SplitMix64`] (Steele, Lea & Flood 2014), all arithmetic wrapping mod 2^64:
+//! `state += 0x9E3779B97F4A7C15; z = state; z = (z ^ z>>30) * 0xBF58476D1CE4E5B9;
+//! z = (z ^ z>>27) * 0x94D049BB133111EB; out = z ^ z>>31`. A draw below `m` is
+//! `(out as u128 * m as u128) >> 64` (multiply-shift, bias < m / 2^64). A shuffle
+//! is Fisher–Yates: for i = n−1 down to 1, swap i with a draw below i + 1.
+//! Integer-only, so folds and permutations are identical on every platform
+//! (reproduced in `scripts/stats_fixtures.py`).
+
+use super::models::Regressor;
+use super::stats::{self, StatsError};
+use ndarray::{ArrayView2, Axis};
+use serde::Serialize;
+
+/// The SplitMix64 stream (see the module docs).
+#[derive(Clone, Debug)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        Self { state: seed }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A draw in 0..m (m > 0).
+    pub fn below(&mut self, m: usize) -> usize {
+        ((self.next_u64() as u128 * m as u128) >> 64) as usize
+    }
+
+    /// Uniform in [0, 1) with 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal by Box–Muller (uses libm `ln`/`cos`: for simulations, not fixtures).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.unit();
+        let u2 = self.unit();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// Fisher–Yates shuffle in place.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
+
+/// One split: row indices (ascending) to fit on and to predict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fold {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+fn split(n: usize, is_test: impl Fn(usize) -> bool) -> Fold {
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| is_test(i));
+    Fold { train, test }
+}
+
+/// n folds, fold i tests row i.
+pub fn leave_one_out(n: usize) -> Vec<Fold> {
+    (0..n).map(|i| split(n, |r| r == i)).collect()
+}
+
+/// One fold per distinct group, in order of first appearance; it tests that group's rows.
+pub fn leave_one_group_out<G: PartialEq>(groups: &[G]) -> Vec<Fold> {
+    let mut seen: Vec<&G> = Vec::new();
+    for g in groups {
+        if !seen.contains(&g) {
+            seen.push(g);
+        }
+    }
+    seen.iter().map(|g| split(groups.len(), |r| groups[r] == **g)).collect()
+}
+
+/// k folds after a SplitMix64 Fisher–Yates shuffle of 0..n seeded by `seed`:
+/// fold f tests the next `n/k` shuffled rows, one more for the first `n % k`
+/// folds (sklearn's `KFold` sizes).
+pub fn k_fold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>, StatsError> {
+    if k < 2 || k > n {
+        return Err(StatsError::Invalid(format!("k-fold needs 2 ≤ k ≤ n; k = {k}, n = {n}")));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    SplitMix64::new(seed).shuffle(&mut order);
+    let mut fold_of = vec![0usize; n];
+    let mut start = 0;
+    for f in 0..k {
+        let size = n / k + usize::from(f < n % k);
+        for &r in &order[start..start + size] {
+            fold_of[r] = f;
+        }
+        start += size;
+    }
+    Ok((0..k).map(|f| split(n, |r| fold_of[r] == f)).collect())
+}
+
+/// Train on rows with `values[i] < threshold`, test on the rest (e.g. hold out
+/// the models above a training-compute threshold). Both sides must be non-empty.
+pub fn hold_out_below(values: &[f64], threshold: f64) -> Result<Fold, StatsError> {
+    if values.iter().any(|v| !v.is_finite()) || !threshold.is_finite() {
+        return Err(StatsError::NonFinite("hold-out column"));
+    }
+    let fold = split(values.len(), |r| values[r] >= threshold);
+    if fold.train.is_empty() || fold.test.is_empty() {
+        return Err(StatsError::Invalid(format!("threshold {threshold} leaves {} training and {} test rows", fold.train.len(), fold.test.len())));
+    }
+    Ok(fold)
+}
+
+/// Agreement of predictions with the truth on a set of rows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    pub n: usize,
+    /// NaN when the truth is constant (e.g. one row).
+    pub r2: f64,
+    pub mae: f64,
+    pub rmse: f64,
+    /// Spearman ρ of predictions vs truth (NaN for fewer than 2 distinct values).
+    pub spearman: f64,
+}
+
+impl Metrics {
+    pub fn compute(y: &[f64], pred: &[f64]) -> Self {
+        Metrics { n: y.len(), r2: stats::r2(y, pred), mae: stats::mae(y, pred), rmse: stats::rmse(y, pred), spearman: stats::spearman(y, pred) }
+    }
+}
+
+/// One fold's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FoldReport {
+    pub test: Vec<usize>,
+    pub n_train: usize,
+    /// The penalty chosen on this training set (ridge models).
+    pub alpha: Option<f64>,
+    pub metrics: Metrics,
+}
+
+/// Held-out predictions and their metrics.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CvResult {
+    /// One entry per input row, in input order; NaN for rows no fold tests.
+    pub predicted: Vec<f64>,
+    /// The rows that were predicted, ascending.
+    pub held_out: Vec<usize>,
+    pub folds: Vec<FoldReport>,
+    /// Metrics of all held-out predictions pooled.
+    pub overall: Metrics,
+}
+
+/// Fits `model` on each fold's training rows and predicts its test rows. Each
+/// row may be tested by at most one fold.
+pub fn cross_validate(model: &Regressor, x: ArrayView2<f64>, y: &[f64], folds: &[Fold]) -> Result<CvResult, StatsError> {
+    let n = x.nrows();
+    if y.len() != n {
+        return Err(StatsError::LengthMismatch { what: "y", expected: n, got: y.len() });
+    }
+    let mut predicted = vec![f64::NAN; n];
+    let mut tested = vec![false; n];
+    let mut reports = Vec::with_capacity(folds.len());
+    for fold in folds {
+        for &r in fold.train.iter().chain(&fold.test) {
+            if r >= n {
+                return Err(StatsError::Invalid(format!("fold row {r} out of range 0..{n}")));
+            }
+        }
+        if fold.test.iter().any(|r| fold.train.contains(r)) {
+            return Err(StatsError::Invalid("a fold trains and tests on the same row".into()));
+        }
+        let ytr: Vec<f64> = fold.train.iter().map(|&r| y[r]).collect();
+        let fitted = model.fit(x.select(Axis(0), &fold.train).view(), &ytr)?;
+        let pred = fitted.predict(x.select(Axis(0), &fold.test).view());
+        for (&r, &p) in fold.test.iter().zip(&pred) {
+            if std::mem::replace(&mut tested[r], true) {
+                return Err(StatsError::Invalid(format!("row {r} is tested by more than one fold")));
+            }
+            predicted[r] = p;
+        }
+        let yte: Vec<f64> = fold.test.iter().map(|&r| y[r]).collect();
+        reports.push(FoldReport { test: fold.test.clone(), n_train: fold.train.len(), alpha: fitted.alpha, metrics: Metrics::compute(&yte, &pred) });
+    }
+    let held_out: Vec<usize> = (0..n).filter(|&r| tested[r]).collect();
+    let (yh, ph): (Vec<f64>, Vec<f64>) = held_out.iter().map(|&r| (y[r], predicted[r])).unzip();
+    Ok(CvResult { predicted, held_out, folds: reports, overall: Metrics::compute(&yh, &ph) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_self_test_and_shuffle_is_a_permutation() {
+        assert_eq!(SplitMix64::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+        let mut v: Vec<usize> = (0..50).collect();
+        SplitMix64::new(9).shuffle(&mut v);
+        let mut s = v.clone();
+        s.sort();
+        assert_eq!(s, (0..50).collect::<Vec<_>>());
+        assert_ne!(v, s);
+    }
+
+    #[test]
+    fn folds_partition_the_rows() {
+        for folds in [leave_one_out(7), k_fold(7, 3, 1).unwrap(), leave_one_group_out(&["a", "b", "a", "c", "b", "a", "c"])] {
+            let mut all: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
+            all.sort();
+            assert_eq!(all, (0..7).collect::<Vec<_>>());
+            for f in &folds {
+                assert_eq!(f.train.len() + f.test.len(), 7);
+            }
+        }
+        let sizes: Vec<usize> = k_fold(7, 3, 1).unwrap().iter().map(|f| f.test.len()).collect();
+        assert_eq!(sizes, vec![3, 2, 2]);
+        assert_eq!(leave_one_group_out(&["a", "b", "a"])[0].test, vec![0, 2]);
+        assert!(k_fold(3, 4, 0).is_err());
+    }
+
+    use crate::fit::models::InnerCv;
+    use ndarray::Array2;
+
+    /// y = 2x + N(0, 1) on x ~ U(0, 10): the held-out predictions rank the rows
+    /// almost exactly as the truth does, under every scheme.
+    #[test]
+    fn held_out_ranking_of_a_linear_law_is_high() {
+        let mut rng = SplitMix64::new(77);
+        let xs: Vec<f64> = (0..40).map(|_| 10.0 * rng.unit()).collect();
+        let y: Vec<f64> = xs.iter().map(|v| 2.0 * v + rng.normal()).collect();
+        let x = Array2::from_shape_vec((40, 1), xs.clone()).unwrap();
+        let truth: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
+        let groups: Vec<usize> = (0..40).map(|i| i % 6).collect();
+        let ridge_cv = Regressor::RidgeCv { alphas: vec![0.01, 0.1, 1.0, 10.0], inner: InnerCv::LeaveOneOut };
+        for (model, folds) in [(Regressor::Ols, leave_one_out(40)), (Regressor::Ols, k_fold(40, 5, 3).unwrap()), (ridge_cv, leave_one_group_out(&groups))] {
+            let cv = cross_validate(&model, x.view(), &y, &folds).unwrap();
+            assert_eq!(cv.held_out.len(), 40);
+            assert!(cv.overall.spearman > 0.9 && cv.overall.r2 > 0.9, "{model:?}: {:?}", cv.overall);
+            let rho = stats::spearman(&cv.predicted, &truth);
+            eprintln!("{model:?}: held-out rho vs truth {rho}, vs noisy y {}", cv.overall.spearman);
+            assert!(rho > 0.99, "{rho}");
+        }
+        let base = cross_validate(&Regressor::Mean, x.view(), &y, &leave_one_out(40)).unwrap();
+        assert!(base.overall.r2 < 0.0);
+    }
+
+    /// Nothing about the held-out rows reaches the fit: changing their y (even
+    /// to 1e6) leaves every prediction and the chosen alpha bit-identical, and an
+    /// extreme x in one held-out row leaves the other held-out predictions
+    /// unchanged. A scaler fitted on all rows would move them by far more than 1.
+    #[test]
+    fn scaler_and_penalty_choice_never_see_the_held_out_fold() {
+        let xs: Vec<f64> = (0..12).map(|i| i as f64 + 0.1 * ((i * 7) % 5) as f64).collect();
+        let y: Vec<f64> = xs.iter().enumerate().map(|(i, v)| 2.0 * v + [0.3, -0.4, 0.1][i % 3]).collect();
+        let fold = hold_out_below(&xs, 8.0).unwrap();
+        assert_eq!(fold.test, vec![8, 9, 10, 11]);
+        let model = Regressor::RidgeCv { alphas: vec![0.1, 1.0, 10.0, 100.0], inner: InnerCv::LeaveOneOut };
+        let x = Array2::from_shape_vec((12, 1), xs.clone()).unwrap();
+        let a = cross_validate(&model, x.view(), &y, std::slice::from_ref(&fold)).unwrap();
+        let mut y2 = y.clone();
+        for &r in &fold.test {
+            y2[r] = 1e6;
+        }
+        let b = cross_validate(&model, x.view(), &y2, std::slice::from_ref(&fold)).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.predicted), bits(&b.predicted));
+        assert_eq!(a.folds[0].alpha, b.folds[0].alpha);
+        let mut x3 = x.clone();
+        x3[[11, 0]] = 1e4;
+        let c = cross_validate(&model, x3.view(), &y, std::slice::from_ref(&fold)).unwrap();
+        assert_eq!(bits(&a.predicted[..11]), bits(&c.predicted[..11]));
+        // What leakage would give: scaler on all 12 rows of x3, ridge closed form on the training rows.
+        let alpha = a.folds[0].alpha.unwrap();
+        let col: Vec<f64> = x3.column(0).to_vec();
+        let m = col.iter().sum::<f64>() / 12.0;
+        let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 12.0).sqrt();
+        let z: Vec<f64> = fold.train.iter().map(|&r| (col[r] - m) / sd).collect();
+        let yt: Vec<f64> = fold.train.iter().map(|&r| y[r]).collect();
+        let (zm, ym) = (z.iter().sum::<f64>() / 8.0, yt.iter().sum::<f64>() / 8.0);
+        let slope = z.iter().zip(&yt).map(|(a, b)| (a - zm) * (b - ym)).sum::<f64>() / (z.iter().map(|a| (a - zm).powi(2)).sum::<f64>() + alpha);
+        let leaky = ym + slope * ((col[8] - m) / sd - zm);
+        assert!((leaky - a.predicted[8]).abs() > 1.0, "leaky {leaky} vs honest {}", a.predicted[8]);
+        assert!((a.predicted[8] - 2.0 * xs[8]).abs() < 1.0);
+    }
+
+    #[test]
+    fn hold_out_splits_at_the_threshold() {
+        let f = hold_out_below(&[1e21, 3e22, 5e20, 2e23], 1e22).unwrap();
+        assert_eq!((f.train, f.test), (vec![0, 2], vec![1, 3]));
+        assert!(hold_out_below(&[1.0, 2.0], 5.0).is_err());
+        assert!(hold_out_below(&[1.0, f64::NAN], 1.5).is_err());
+    }
+}
