@@ -11,6 +11,9 @@ pub enum RopeScaling {
     None,
     Linear { factor: f64 },
     Llama3 { factor: f64, low_freq_factor: f64, high_freq_factor: f64, original_max_position_embeddings: f64 },
+    /// One divisor per frequency, as in a GGUF's `rope_freqs.weight` (how
+    /// llama.cpp stores Llama 3.1+ scaling).
+    Factors { factors: Vec<f64> },
 }
 
 /// Normalisation layers.
@@ -207,6 +210,7 @@ impl RopeScaling {
         match *self {
             RopeScaling::None => base,
             RopeScaling::Linear { factor } => base.iter().map(|f| f / factor).collect(),
+            RopeScaling::Factors { ref factors } => base.iter().zip(factors).map(|(f, s)| f / s).collect(),
             RopeScaling::Llama3 { factor, low_freq_factor, high_freq_factor, original_max_position_embeddings: old } => {
                 let low_wavelen = old / low_freq_factor;
                 let high_wavelen = old / high_freq_factor;

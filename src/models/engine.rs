@@ -71,6 +71,12 @@ impl Model {
     /// sinks as f32 whatever the precision.
     pub fn load_as(files: ModelFiles, device: &Device, precision: Precision) -> Result<Self, ModelError> {
         let dtype = precision.dtype();
+        if files.format == WeightFormat::Gguf {
+            let (config, vb) = super::gguf::load(&files.config, device, dtype)?;
+            let decoder = (arch::find(&config.model_type).expect("GGUF architectures are supported ones").load)(&config, vb)
+                .map_err(|e| ModelError::Weights { dir: files.config.clone(), reason: e.to_string() })?;
+            return Ok(Self { config, files, device: device.clone(), decoder });
+        }
         let config = ModelConfig::from_file(&files.config)?;
         let dir = files.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
         let weights_err = |e: candle_core::Error| ModelError::Weights { dir: dir.clone(), reason: e.to_string() };
@@ -81,6 +87,7 @@ impl Model {
                 // writes to model files while they are mapped.
                 unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, dtype, device) }.map_err(weights_err)?
             }
+            WeightFormat::Gguf => unreachable!("handled above"),
             WeightFormat::PytorchBin => {
                 let path = &files.weights[0];
                 candle_nn::VarBuilder::from_pth(path, dtype, device)

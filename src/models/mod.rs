@@ -6,13 +6,16 @@
 //! `model.safetensors`, sharded safetensors with an index, or
 //! `pytorch_model.bin`, and `tokenizer.json`) of the architectures in
 //! [`SUPPORTED`] (Llama, Mistral, Qwen2, OLMo, OLMo-2, Gemma, Gemma 2,
-//! GPT-NeoX, GPT-2).
+//! GPT-NeoX, GPT-2), and single `.gguf` files ([`gguf`]: llama and qwen2,
+//! dequantized to f32, tokenizer rebuilt from the metadata).
 
 mod arch;
 pub mod config;
 mod decoder;
 pub mod engine;
 mod error;
+pub mod gguf;
+pub mod gguf_tokenizer;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
@@ -27,7 +30,7 @@ use std::path::{Path, PathBuf};
 pub struct ModelEntry {
     /// Unique name; scores are joined on it.
     pub name: String,
-    /// Local Hugging Face-layout folder.
+    /// Local Hugging Face-layout folder, or a `.gguf` file.
     pub path: PathBuf,
     pub family: Option<String>,
     /// Compute precision (f32 by default).
@@ -46,8 +49,13 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    /// Finds the files of a Hugging Face-layout folder.
+    /// Finds the files of a Hugging Face-layout folder, or takes a `.gguf`
+    /// file as the whole model (its sha256 is the file's own).
     pub fn locate(dir: &Path) -> Result<Self, ModelError> {
+        if gguf::is_gguf(dir) {
+            let sha256 = crate::io::hash::sha256_file(dir).map_err(|source| ModelError::Io { path: dir.into(), source })?;
+            return Ok(Self { config: dir.into(), weights: vec![dir.into()], format: WeightFormat::Gguf, tokenizer: dir.into(), sha256 });
+        }
         let missing = |file: &str| ModelError::MissingFile { dir: dir.into(), file: file.into() };
         let config = dir.join("config.json");
         if !config.is_file() {
@@ -84,6 +92,8 @@ impl ModelFiles {
 pub enum WeightFormat {
     Safetensors,
     PytorchBin,
+    /// A single GGUF file (weights dequantized on load).
+    Gguf,
 }
 
 /// The shard files named by a `model.safetensors.index.json`, in name order.

@@ -1,4 +1,5 @@
-//! Tokenizers: a model's `tokenizer.json`, loaded with the `tokenizers` crate.
+//! Tokenizers: a model's `tokenizer.json`, loaded with the `tokenizers` crate,
+//! or the tokenizer inside a `.gguf` file ([`super::gguf_tokenizer`]).
 
 use super::ModelError;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,9 @@ pub struct Tokenizer {
 
 impl Tokenizer {
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
+        if super::gguf::is_gguf(path) {
+            return Ok(Self { inner: super::gguf_tokenizer::from_file(path)?, path: path.into() });
+        }
         let inner = tokenizers::Tokenizer::from_file(path)
             .map_err(|e| ModelError::Tokenizer { path: path.into(), reason: e.to_string() })?;
         Ok(Self { inner, path: path.into() })

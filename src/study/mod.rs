@@ -210,13 +210,8 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
     let mut out: Vec<ModelEntry> = Vec::new();
     for m in &models.value {
         let path = c.existing_path(&m.path, "model folder");
-        if path.is_file() {
-            let gguf = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf"));
-            let msg = if gguf {
-                "GGUF model files cannot be loaded by this version of lossy yet; give a Hugging Face-layout folder"
-            } else {
-                "a model `path` must be a Hugging Face-layout folder (config.json, model.safetensors, tokenizer.json)"
-            };
+        if path.is_file() && !crate::models::gguf::is_gguf(&path) {
+            let msg = "a model `path` must be a Hugging Face-layout folder (config.json, model.safetensors, tokenizer.json) or a .gguf file";
             c.problem(at(&m.path), format!("`{}`: {msg}", m.path.value));
         } else if path.is_dir() {
             for needed in ["config.json", "tokenizer.json"] {
@@ -227,7 +222,10 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
         }
         let name = match &m.name {
             Some(n) => n.value.clone(),
-            None => path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            None => {
+                let file = if path.is_file() { path.file_stem() } else { path.file_name() };
+                file.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            }
         };
         if out.iter().any(|e| e.name == name) {
             let pos = m.name.as_ref().map(|n| n.referenced.into()).or(at(&m.path));

@@ -106,3 +106,15 @@ fn yaml_1_1_booleans_are_not_a_trap() {
     let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    name: no\ncorpus:\n  path: corpus.txt\n").unwrap();
     assert_eq!(s.models[0].name, "no");
 }
+
+#[test]
+fn a_model_path_may_be_a_gguf_file() {
+    let f = Fixture::new();
+    std::fs::write(f.dir.path().join("models").join("m.gguf"), "GGUF").unwrap();
+    std::fs::write(f.dir.path().join("models").join("m.bin"), "").unwrap();
+    let s = f.load("version: 1\nmodels:\n  - path: models/m.gguf\ncorpus:\n  path: corpus.txt\n").unwrap();
+    assert!(s.models[0].path.ends_with("models/m.gguf"));
+    assert_eq!(s.models[0].name, "m", "the default name drops the extension");
+    let err = f.load("version: 1\nmodels:\n  - path: models/m.bin\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
+    assert!(err.contains("Hugging Face-layout folder") && err.contains(".gguf file"), "{err}");
+}

@@ -5,4 +5,5 @@ mod cli;
 mod engine;
 mod estimator;
 mod fit_stats;
+mod gguf;
 mod support;
