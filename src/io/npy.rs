@@ -64,10 +64,12 @@ pub struct Header {
 /// Reads rows of a 2-D float array without loading the whole file, so
 /// arrays larger than memory can be streamed.
 pub struct RowReader {
-    file: std::io::BufReader<std::fs::File>,
+    file: std::fs::File,
     path: PathBuf,
     pub header: Header,
     next_row: usize,
+    /// Reused read buffer (no fresh allocation per batch).
+    buf: Vec<u8>,
 }
 
 impl RowReader {
@@ -95,7 +97,7 @@ impl RowReader {
             return Err(NpyError::Dtype { path: path.into(), dtype: header.descr.clone() });
         }
         file.seek(std::io::SeekFrom::Start(header.data_offset as u64)).map_err(io)?;
-        Ok(Self { file: std::io::BufReader::with_capacity(1 << 20, file), path: path.into(), header, next_row: 0 })
+        Ok(Self { file, path: path.into(), header, next_row: 0, buf: Vec::new() })
     }
 
     /// Reads up to `rows` more rows as f32 (f64 data is narrowed).
@@ -104,15 +106,73 @@ impl RowReader {
         let total = self.header.shape.first().copied().unwrap_or(0);
         let width: usize = self.header.shape.iter().skip(1).product();
         let n = rows.min(total - self.next_row);
-        let mut buf = vec![0u8; n * width * self.header.item_size];
-        self.file.read_exact(&mut buf).map_err(|source| NpyError::Io { path: self.path.clone(), source })?;
-        out.clear();
-        match self.header.item_size {
-            4 => out.extend(buf.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))),
-            _ => out.extend(buf.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)),
+        let io = |source| NpyError::Io { path: self.path.clone(), source };
+        if self.header.item_size == 4 && cfg!(target_endian = "little") {
+            // Little-endian f32 on disk is the in-memory layout: read straight
+            // into `out`.
+            out.resize(n * width, 0.0);
+            // SAFETY: any byte pattern is a valid f32, the slice covers exactly
+            // `out`'s initialised elements, and u8 has no alignment needs.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), out.len() * 4) };
+            self.file.read_exact(bytes).map_err(io)?;
+        } else {
+            self.buf.resize(n * width * self.header.item_size, 0);
+            self.file.read_exact(&mut self.buf).map_err(io)?;
+            out.clear();
+            match self.header.item_size {
+                4 => out.extend(self.buf.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))),
+                _ => out.extend(self.buf.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)),
+            }
         }
         self.next_row += n;
         Ok(n)
+    }
+}
+
+/// A [`RowReader`] on its own thread, reading the next batch while the
+/// caller computes on the current one.
+pub struct Prefetch {
+    rx: std::sync::mpsc::Receiver<Result<Vec<f32>, NpyError>>,
+    /// Spent buffers go back to the reader, so batches reuse memory.
+    recycle: std::sync::mpsc::Sender<Vec<f32>>,
+}
+
+impl Prefetch {
+    pub fn new(mut reader: RowReader, rows_per_batch: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let (recycle, spent) = std::sync::mpsc::channel::<Vec<f32>>();
+        std::thread::spawn(move || loop {
+            let mut batch = spent.try_recv().unwrap_or_default();
+            match reader.read_rows(rows_per_batch, &mut batch) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if tx.send(Ok(batch)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        });
+        Self { rx, recycle }
+    }
+
+    /// The next batch into `out`; returns its length in values (0 at the end).
+    pub fn next_into(&mut self, out: &mut Vec<f32>) -> Result<usize, NpyError> {
+        match self.rx.recv() {
+            Ok(Ok(batch)) => {
+                let spent = std::mem::replace(out, batch);
+                let _ = self.recycle.send(spent);
+                Ok(out.len())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                out.clear();
+                Ok(0)
+            }
+        }
     }
 }
 

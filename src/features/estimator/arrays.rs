@@ -73,6 +73,9 @@ pub fn slice_rows(z: &[f32], d: usize) -> impl FnMut(usize, &mut Vec<f32>) -> Re
     }
 }
 
+/// Rows per batch read from the source.
+pub const BATCH: usize = 4096;
+
 /// Options of [`estimate_arrays`] beyond the estimator itself.
 #[derive(Clone, Debug, Default)]
 pub struct ArraysOptions {
@@ -109,7 +112,6 @@ pub fn estimate_arrays(source: RowSource, rows: usize, d: usize, labels: &[Label
     let started = std::time::Instant::now();
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
-    const BATCH: usize = 4096;
     let mut z = Vec::with_capacity(BATCH * d);
     let mut start = 0;
     loop {

@@ -1,9 +1,10 @@
 //! Projection: a batch of embeddings → soft bin assignments.
 //!
-//! Each row is normalised, its cosines with the m reference points are
-//! computed by GEMM (f32 like the reference, or f64 when ε < 1e-3, where f32
-//! rounding of the cosines, amplified by 1/ε, would show), and a softmax with
-//! temperature ε turns them into probabilities (f64). Rows are processed in
+//! Each row's dot products with the m unit reference points are computed by
+//! GEMM (f32 like the reference, or f64 when ε < 1e-3, where f32 rounding of
+//! the cosines, amplified by 1/ε, would show), divided by the row's norm (f64)
+//! to give cosines, and a softmax with temperature ε turns them into
+//! probabilities (f64). Rows are processed in
 //! fixed blocks, in parallel, each block through the same single-threaded
 //! GEMM kernel: results are bit-identical whatever the batch size or split.
 
@@ -39,12 +40,14 @@ trait Element: Copy + Default + Send + Sync + std::ops::Div<Output = Self> + 'st
     fn to_f64(self) -> f64;
     /// W in this precision.
     fn weights(est: &Estimator) -> &[Self];
+    /// `z` itself when it is a full block of this type (no copy needed).
+    fn as_f32_block(z: &[f32], rows: usize) -> Option<&[Self]>;
     /// Runs `f` with this thread's scratch buffers (normalised rows, cosines).
     fn with_scratch<R>(rows_len: usize, out_len: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R;
 }
 
 macro_rules! element {
-    ($t:ty, $tls:ident, $e:ident => $weights:expr) => {
+    ($t:ty, $tls:ident, $e:ident => $weights:expr, $z:ident, $rows:ident => $in_place:expr) => {
         thread_local! {
             static $tls: RefCell<(Vec<$t>, Vec<$t>)> = const { RefCell::new((Vec::new(), Vec::new())) };
         }
@@ -61,6 +64,9 @@ macro_rules! element {
             fn weights($e: &Estimator) -> &[Self] {
                 $weights
             }
+            fn as_f32_block($z: &[f32], $rows: usize) -> Option<&[Self]> {
+                $in_place
+            }
             fn with_scratch<R>(rows_len: usize, out_len: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R {
                 $tls.with(|cell| {
                     let (a, b) = &mut *cell.borrow_mut();
@@ -73,8 +79,8 @@ macro_rules! element {
     };
 }
 
-element!(f32, SCRATCH_F32, e => e.w.as_slice());
-element!(f64, SCRATCH_F64, e => e.w64().as_slice());
+element!(f32, SCRATCH_F32, e => e.w.as_slice(), z, rows => (rows == BLOCK).then_some(z));
+element!(f64, SCRATCH_F64, e => e.w64().as_slice(), _z, _rows => None);
 
 impl Estimator {
     /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
@@ -106,24 +112,34 @@ impl Estimator {
     fn project_block<T: Element>(&self, blk: Block<'_, impl Fn(usize) -> bool>) -> Result<(), AccumulateError> {
         let (d, m) = (self.d, self.m);
         let n = blk.z.len() / d;
-        T::with_scratch(BLOCK * d, BLOCK * m, |zn, cos| {
-            for (r, (out, row)) in zn.chunks_mut(d).zip(blk.z.chunks(d)).enumerate() {
-                let mut ss = 0f64;
-                for &x in row {
-                    if !x.is_finite() {
-                        return Err(AccumulateError::NonFinite { row: blk.first_row + r });
-                    }
-                    ss += (x as f64) * (x as f64);
+        // Row norms (f64), rejecting rows with no direction.
+        let mut inv_norm = [0f64; BLOCK];
+        for (r, row) in blk.z.chunks(d).enumerate() {
+            let mut ss = 0f64;
+            for &x in row {
+                if !x.is_finite() {
+                    return Err(AccumulateError::NonFinite { row: blk.first_row + r });
                 }
-                if ss == 0.0 {
-                    return Err(AccumulateError::ZeroRow { row: blk.first_row + r });
-                }
-                let norm = T::from_f64(ss.sqrt());
-                for (o, &x) in out.iter_mut().zip(row) {
-                    *o = T::from_f32(x) / norm;
-                }
+                ss += (x as f64) * (x as f64);
             }
-            zn[n * d..].fill(T::default());
+            if ss == 0.0 {
+                return Err(AccumulateError::ZeroRow { row: blk.first_row + r });
+            }
+            inv_norm[r] = 1.0 / ss.sqrt();
+        }
+        T::with_scratch(BLOCK * d, BLOCK * m, |lhs, dots| {
+            // The GEMM always sees a full block: a partial one is zero-padded.
+            // Full f32 blocks are read in place.
+            let lhs: &[T] = match T::as_f32_block(blk.z, n) {
+                Some(z) => z,
+                None => {
+                    for (o, &x) in lhs.iter_mut().zip(blk.z) {
+                        *o = T::from_f32(x);
+                    }
+                    lhs[n * d..].fill(T::default());
+                    lhs
+                }
+            };
             let w = T::weights(self);
             // SAFETY: the strides describe the buffers exactly: dst is
             // BLOCK × m row-major, lhs BLOCK × d row-major, rhs is Wᵀ (d × m)
@@ -131,8 +147,8 @@ impl Estimator {
             unsafe {
                 gemm::gemm(
                     BLOCK, m, d,
-                    cos.as_mut_ptr(), 1, m as isize, false,
-                    zn.as_ptr(), 1, d as isize,
+                    dots.as_mut_ptr(), 1, m as isize, false,
+                    lhs.as_ptr(), 1, d as isize,
                     w.as_ptr(), d as isize, 1,
                     T::from_f64(0.0), T::from_f64(1.0), false, false, false,
                     gemm::Parallelism::None,
@@ -141,11 +157,12 @@ impl Estimator {
             let inv_eps = 1.0 / self.epsilon;
             let ln_m = (m as f64).ln();
             for r in 0..n {
-                let (scores, out) = (&cos[r * m..(r + 1) * m], &mut blk.p[r * m..(r + 1) * m]);
-                let max = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64()));
+                // cosine = (z · w) / |z|
+                let (dots, out, scale) = (&dots[r * m..(r + 1) * m], &mut blk.p[r * m..(r + 1) * m], inv_norm[r]);
+                let max = dots.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64())) * scale;
                 let mut sum = 0.0;
-                for (o, &x) in out.iter_mut().zip(scores) {
-                    let e = ((x.to_f64() - max) * inv_eps).exp();
+                for (o, &x) in out.iter_mut().zip(dots) {
+                    let e = ((x.to_f64() * scale - max) * inv_eps).exp();
                     *o = e;
                     sum += e;
                 }
