@@ -72,13 +72,26 @@ def smollm2_folder():
         return out
     if not GGUF.is_file():
         raise SystemExit(f"{GGUF} is missing: run scripts/fetch_gguf_models.sh")
-    code = (
-        "import sys, torch; from transformers import AutoModelForCausalLM, AutoTokenizer; "
-        f"d, f, o = {str(GGUF.parent)!r}, {GGUF.name!r}, {str(out)!r}; "
-        "m = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32); m.save_pretrained(o); "
-        "AutoTokenizer.from_pretrained(d, gguf_file=f).save_pretrained(o)"
-    )
+    # transformers refuses to save_pretrained a GGUF-loaded model, so the
+    # dequantized state dict, config and tokenizer are written by hand.
+    code = f"""
+import json, os, torch
+from safetensors.torch import save_file
+from transformers import AutoModelForCausalLM, AutoTokenizer
+d, f, o = {str(GGUF.parent)!r}, {GGUF.name!r}, {str(out) + '.tmp'!r}
+m = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
+os.makedirs(o, exist_ok=True)
+sd = {{k: v.contiguous() for k, v in m.state_dict().items()}}
+if m.config.tie_word_embeddings:
+    sd.pop("lm_head.weight", None)
+save_file(sd, os.path.join(o, "model.safetensors"))
+cfg = m.config.to_dict()
+cfg.pop("quantization_config", None)
+json.dump(cfg, open(os.path.join(o, "config.json"), "w"), indent=2)
+AutoTokenizer.from_pretrained(d, gguf_file=f).save_pretrained(o)
+"""
     subprocess.run([sys.executable, "-c", code], check=True)
+    os.rename(str(out) + ".tmp", out)
     return out
 
 
