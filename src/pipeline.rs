@@ -112,7 +112,7 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
             estimator_rows: feats.rows,
             seconds,
         });
-        rows.push(ModelRow { name, family: entry.family.clone(), d, features: feats });
+        rows.push(ModelRow { name, family: entry.family.clone(), d, params: model.config.non_embedding_params(), features: feats });
     }
 
     let mut files = Vec::new();
@@ -135,18 +135,18 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
 
     let fit = match (&study.fit, &scores) {
         (Some(settings), Some(scores)) => {
-            let y = scores.column_for(&settings.target, &names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
-            let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| model_table.f64s(f).unwrap_or_default()).collect();
-            let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
-            let result = fit::fit_loo(settings, &names, &x, &y).map_err(|source| RunError::Fit { target: settings.target.clone(), source })?;
-            progress.line(&format!("fit: {} ~ {}: held-out R² = {:.3}, MAE = {:.4}", result.target, result.features.join(" + "), result.r2, result.mae));
-            let mut t = Table::default();
-            t.push("model", Values::Str(result.models.clone()))
-                .push("actual", Values::F64(result.actual.clone()))
-                .push("predicted", Values::F64(result.predicted.clone()))
-                .push("residual", Values::F64(result.actual.iter().zip(&result.predicted).map(|(a, p)| a - p).collect()));
-            t.write_csv(&dir.join("predictions.csv"))?;
-            files.push("predictions.csv".into());
+            let result = run_fit(settings, &names, &model_table, scores, &study.features)?;
+            progress.line(&format!(
+                "fit: {} ~ {}: held-out R² = {:.3} (baseline {:.3}), MAE = {:.4}",
+                settings.target,
+                settings.features.join(" + "),
+                result.metrics.r2,
+                result.baseline.r2,
+                result.metrics.mae
+            ));
+            files.extend(write_fit_tables(&result, &model_table, &dir)?);
+            crate::io::atomic::write(&dir.join("fit.json"), &serde_json::to_vec_pretty(&result).expect("fit serialises")).map_err(io(&dir))?;
+            files.push("fit.json".into());
             Some(result)
         }
         _ => None,
@@ -185,6 +185,55 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
     crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;
     let report_dir = staging.commit().map_err(io(output))?;
     Ok(RunSummary { report_dir, manifest, fit })
+}
+
+/// The study's fit over the model table and the scores.
+fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
+    let err = |source| RunError::Fit { target: settings.target.clone(), source };
+    let y = scores.column_for(&settings.target, names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
+    let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
+    let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
+    let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
+    let families = models.strs("family").unwrap_or_default().to_vec();
+    let columns: Vec<(String, Vec<f64>)> = features.model_feature_names().into_iter().map(|n| { let v = column(&n); (n, v) }).collect();
+    let log_params = column("log_params");
+    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params };
+    fit::fit_study(settings, &input).map_err(err)
+}
+
+/// predictions.csv, correlations.csv and (when some models have no score)
+/// ranking.csv. Returns the file names.
+fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<String>, RunError> {
+    let names = models.strs("model").unwrap_or_default();
+    let families = models.strs("family").unwrap_or_default();
+    let family_of = |m: &String| names.iter().position(|n| n == m).map(|i| families[i].clone()).unwrap_or_default();
+    let mut t = Table::default();
+    t.push("model", Values::Str(f.models.clone()))
+        .push("family", Values::Str(f.models.iter().map(family_of).collect()))
+        .push("actual", Values::F64(f.actual.clone()))
+        .push("predicted", Values::F64(f.predicted.clone()))
+        .push("residual", Values::F64(f.actual.iter().zip(&f.predicted).map(|(a, p)| a - p).collect()));
+    t.write_csv(&dir.join("predictions.csv"))?;
+    let mut c = Table::default();
+    c.push("feature", Values::Str(f.correlations.iter().map(|c| c.feature.clone()).collect()))
+        .push("n", Values::Int(f.correlations.iter().map(|c| c.n as i64).collect()))
+        .push("spearman", Values::F64(f.correlations.iter().map(|c| c.spearman).collect()))
+        .push("p_value", Values::F64(f.correlations.iter().map(|c| c.p_value).collect()))
+        .push("partial_spearman", Values::F64(f.correlations.iter().map(|c| c.partial_spearman).collect()))
+        .push("partial_p_value", Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()));
+    c.write_csv(&dir.join("correlations.csv"))?;
+    let mut out = vec!["predictions.csv".to_string(), "correlations.csv".to_string()];
+    if !f.ranking.is_empty() {
+        let mut r = Table::default();
+        r.push("rank", Values::Int((1..=f.ranking.len() as i64).collect()))
+            .push("model", Values::Str(f.ranking.iter().map(|r| r.model.clone()).collect()))
+            .push("predicted", Values::F64(f.ranking.iter().map(|r| r.predicted).collect()))
+            .push("lower", Values::F64(f.ranking.iter().map(|r| r.lower).collect()))
+            .push("upper", Values::F64(f.ranking.iter().map(|r| r.upper).collect()));
+        r.write_csv(&dir.join("ranking.csv"))?;
+        out.push("ranking.csv".into());
+    }
+    Ok(out)
 }
 
 /// The information plane, and score versus optimality when scores exist.

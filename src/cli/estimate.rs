@@ -40,7 +40,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     // Z is streamed in batches, so it may be larger than memory.
-    let mut reader = npy::RowReader::open(&args.embeddings).map_err(|e| match e {
+    let reader = npy::RowReader::open(&args.embeddings).map_err(|e| match e {
         npy::NpyError::Dtype { .. } => Failure::input(anyhow!("{}: embeddings must be float32 or float64", args.embeddings.display())),
         e => Failure::input(e),
     })?;

@@ -94,9 +94,12 @@ impl FeatureSettings {
         cols
     }
 
-    /// Model-level feature names a fit may use.
+    /// Model-level feature names a fit may use: the value columns and the
+    /// `log_params` baseline.
     pub fn model_feature_names(&self) -> Vec<String> {
-        self.value_columns()
+        let mut names = self.value_columns();
+        names.push("log_params".into());
+        names
     }
 
     pub fn null_seed(&self) -> Option<u64> {

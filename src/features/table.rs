@@ -65,8 +65,9 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
     means
 }
 
-/// One row per model: `model`, `family`, `layers`, `d`, `documents`,
-/// `tokens`, `rows`, then the value columns (means over blocks).
+/// One row per model: `model`, `family`, `layers`, `d`, `params`
+/// (non-embedding parameters), `log_params` (log10), `documents`, `tokens`,
+/// `rows`, then the value columns (means over blocks).
 pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     let names = settings.value_columns();
     let mut t = Table::default();
@@ -74,6 +75,8 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     t.push("family", Values::Str(models.iter().map(|m| m.family.clone().unwrap_or_default()).collect()));
     t.push("layers", Values::Int(models.iter().map(|m| m.features.layers.len() as i64 - 1).collect()));
     t.push("d", Values::Int(models.iter().map(|m| m.d as i64).collect()));
+    t.push("params", Values::Int(models.iter().map(|m| m.params as i64).collect()));
+    t.push("log_params", Values::F64(models.iter().map(|m| (m.params as f64).log10()).collect()));
     t.push("documents", Values::Int(models.iter().map(|m| m.features.documents as i64).collect()));
     t.push("tokens", Values::Int(models.iter().map(|m| m.features.tokens as i64).collect()));
     t.push("rows", Values::Int(models.iter().map(|m| m.features.rows as i64).collect()));
@@ -110,5 +113,7 @@ pub struct ModelRow {
     pub name: String,
     pub family: Option<String>,
     pub d: usize,
+    /// Non-embedding parameters.
+    pub params: usize,
     pub features: ModelFeatures,
 }

@@ -38,23 +38,49 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
     md.push_str(&markdown_table(features, &["model", "family", "layers", "d", "rows"]));
     if let Some(f) = fit {
         md.push_str("\n## Fit\n\n");
+        let s = &f.settings;
         let _ = writeln!(
             md,
-            "OLS of `{}` on {} with leave-one-out validation over {} models: held-out R² = {:.4}, MAE = {:.4}.\n",
-            f.target,
-            f.features.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "),
+            "{} of `{}` on {}, validated by {} ({} folds over {} models with a score).\n",
+            match s.method { crate::fit::Method::Ols => "OLS", crate::fit::Method::RidgeCv => "Ridge (penalty by inner leave-one-out)" },
+            s.target,
+            s.features.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+            match s.validation {
+                crate::fit::Validation::LeaveOneOut => "leave-one-out".to_string(),
+                crate::fit::Validation::LeaveOneFamilyOut => "leave-one-family-out".to_string(),
+                crate::fit::Validation::KFold => format!("{}-fold (seed {})", s.folds, s.seed),
+            },
+            f.folds,
             f.models.len(),
-            f.r2,
-            f.mae
         );
-        let coefs: Vec<String> = f.features.iter().zip(&f.coefficients).map(|(n, c)| format!("{c:.4} × {n}")).collect();
-        let _ = writeln!(md, "In-sample fit: {} = {:.4} + {}.\n", f.target, f.intercept, coefs.join(" + "));
+        md.push_str("| held-out predictions | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
+        let _ = writeln!(md, "| the fit | {:.4} | {:.4} | {:.4} |", f.metrics.r2, f.metrics.mae, f.metrics.spearman);
+        let _ = writeln!(md, "| intercept-only baseline | {:.4} | {:.4} | – |\n", f.baseline.r2, f.baseline.mae);
+        let coefs: Vec<String> = s.features.iter().zip(&f.coefficients).map(|(n, c)| format!("{c:.4} × {n}")).collect();
+        let _ = writeln!(md, "Fitted on all of them: {} = {:.4} + {}.\n", s.target, f.intercept, coefs.join(" + "));
         if !f.skipped.is_empty() {
-            let _ = writeln!(md, "Left out (missing score or feature): {}.\n", f.skipped.join(", "));
+            let _ = writeln!(md, "Left out (a feature is missing): {}.\n", f.skipped.join(", "));
         }
         md.push_str("| model | actual | predicted (held out) |\n|---|---|---|\n");
         for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
             let _ = writeln!(md, "| {m} | {a:.4} | {p:.4} |");
+        }
+        let _ = writeln!(
+            md,
+            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for log10 parameters; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
+            s.target, s.permutations
+        );
+        md.push_str("| feature | n | ρ | p | partial ρ | p |\n|---|---|---|---|---|---|\n");
+        let num = |x: f64, p: usize| if x.is_finite() { format!("{x:.p$}") } else { "–".into() };
+        for c in &f.correlations {
+            let _ = writeln!(md, "| {} | {} | {} | {} | {} | {} |", c.feature, c.n, num(c.spearman, 3), num(c.p_value, 3), num(c.partial_spearman, 3), num(c.partial_p_value, 3));
+        }
+        if !f.ranking.is_empty() {
+            let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
+            md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
+            for (i, r) in f.ranking.iter().enumerate() {
+                let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4));
+            }
         }
     }
     if let Some(s) = &manifest.scores {
@@ -71,8 +97,13 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
     md.push_str("\n## Files\n\n");
     md.push_str("- `features.csv`/`.parquet`: one row per model (means over blocks)\n");
     md.push_str("- `layers.csv`/`.parquet`: one row per model and layer (0 = embeddings)\n");
-    if fit.is_some() {
+    if let Some(f) = fit {
         md.push_str("- `predictions.csv`: held-out predictions of the fit\n");
+        md.push_str("- `correlations.csv`: Spearman and partial Spearman of every feature with the target\n");
+        if !f.ranking.is_empty() {
+            md.push_str("- `ranking.csv`: predictions with intervals for models without a score\n");
+        }
+        md.push_str("- `fit.json`: every choice and number of the fit\n");
     }
     md.push_str("- `manifest.json`: resolved study, versions, hashes, seeds, timings\n");
     md

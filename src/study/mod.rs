@@ -330,7 +330,7 @@ fn check_scores(c: &mut Checker, raw: &RawScores) -> ScoreSettings {
 fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, features: &FeatureSettings, n_models: usize) -> FitSettings {
     let Some(scores) = scores else {
         c.problem(at(&raw.target), "`fit` needs a `scores` section to take its target from");
-        return FitSettings { target: raw.target.value.clone(), features: vec![] };
+        return FitSettings::new(&raw.target.value, vec![]);
     };
     if let Ok(columns) = crate::scores::read_header(&scores.csv) {
         if !columns.contains(&raw.target.value) {
@@ -365,7 +365,21 @@ fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, feat
             chosen.len() + 2
         ));
     }
-    FitSettings { target: raw.target.value.clone(), features: chosen }
+    if let Some(f) = raw.folds.as_ref().filter(|f| f.value < 2) {
+        c.problem(at(f), "`folds` must be at least 2");
+    }
+    if let Some(i) = raw.interval.as_ref().filter(|i| !(i.value > 0.0 && i.value < 1.0)) {
+        c.problem(at(i), "`interval` is a coverage between 0 and 1, e.g. 0.9");
+    }
+    let mut s = FitSettings::new(&raw.target.value, chosen);
+    s.method = raw.method.unwrap_or(s.method);
+    s.validation = raw.validation.unwrap_or(s.validation);
+    s.folds = raw.folds.as_ref().map_or(s.folds, |f| f.value);
+    s.seed = raw.seed.unwrap_or(s.seed);
+    s.interval = raw.interval.as_ref().map_or(s.interval, |i| i.value);
+    s.permutations = raw.permutations.unwrap_or(s.permutations);
+    s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
+    s
 }
 
 #[cfg(test)]

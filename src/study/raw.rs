@@ -4,6 +4,7 @@
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
+use crate::fit::{Method, Validation};
 use crate::models::{HiddenStates, Precision};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -73,6 +74,13 @@ pub struct RawScores {
 pub struct RawFit {
     pub target: Spanned<String>,
     pub features: Option<Spanned<Vec<String>>>,
+    pub method: Option<Method>,
+    pub validation: Option<Validation>,
+    pub folds: Option<Spanned<usize>>,
+    pub seed: Option<u64>,
+    pub interval: Option<Spanned<f64>>,
+    pub permutations: Option<usize>,
+    pub higher_is_better: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

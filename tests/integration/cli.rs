@@ -8,7 +8,7 @@ use std::path::Path;
 /// mirrors the repository, so reports land in the temp folder.
 fn demo_workspace() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    for sub in ["pipelines", "data"] {
+    for sub in ["pipelines", "data", "tests/fixtures/arch"] {
         copy_dir(&root().join(sub), &tmp.path().join(sub));
     }
     tmp
@@ -40,6 +40,9 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
         "features.parquet",
         "layers.csv",
         "predictions.csv",
+        "correlations.csv",
+        "ranking.csv",
+        "fit.json",
         "manifest.json",
         "figures/information_plane.svg",
         "figures/information_plane.png",
@@ -54,7 +57,11 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
     assert!(manifest["estimators"][0]["epsilon"].as_f64().unwrap() > 0.0);
     let features = std::fs::read(report.join("features.csv")).unwrap();
     let header = String::from_utf8_lossy(&features).lines().next().unwrap().to_string();
-    assert!(header.starts_with("model,family,layers,d,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
+    assert!(header.starts_with("model,family,layers,d,params,log_params,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
+    // The two models without a score are predicted and ranked.
+    let ranking = std::fs::read_to_string(report.join("ranking.csv")).unwrap();
+    assert!(ranking.starts_with("rank,model,predicted,lower,upper") && ranking.contains("qwen2-tiny") && ranking.contains("gemma2-tiny"), "{ranking}");
+    assert!(std::fs::read_to_string(report.join("correlations.csv")).unwrap().contains("\noptimality,6,"));
 
     // Bootstrap intervals bracket each model's estimate.
     let table = lossy::table::Table::read_csv(&report.join("features.csv")).unwrap();

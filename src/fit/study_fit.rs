@@ -1,0 +1,223 @@
+//! The fit a study asks for: cross-validated regression of a score on
+//! model-level features, an intercept-only baseline under the same folds,
+//! correlations (Spearman and partial Spearman controlling for log
+//! parameters, with permutation p-values), and predictions with jackknife+
+//! intervals for models that have features but no score, ranked.
+
+use super::intervals::jackknife_plus;
+use super::models::{InnerCv, Regressor};
+use super::stats::{partial_spearman_test, spearman_test, StatsError};
+use super::validate::{cross_validate, k_fold, leave_one_group_out, leave_one_out, Metrics};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// The regression method of a study's fit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Ordinary least squares.
+    #[default]
+    Ols,
+    /// Ridge on standardised features, the penalty chosen by inner
+    /// leave-one-out over the training fold only (alphas 10^-3 … 10^3).
+    RidgeCv,
+}
+
+/// How held-out predictions are made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validation {
+    #[default]
+    LeaveOneOut,
+    /// Each family is held out in turn.
+    LeaveOneFamilyOut,
+    /// k folds after a seeded shuffle.
+    KFold,
+}
+
+/// Checked fit settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FitSettings {
+    /// The score column to predict.
+    pub target: String,
+    /// Model-level feature columns used as predictors.
+    pub features: Vec<String>,
+    pub method: Method,
+    pub validation: Validation,
+    /// Folds for k-fold.
+    pub folds: usize,
+    /// Seed of k-fold shuffles and permutation tests.
+    pub seed: u64,
+    /// Coverage of prediction intervals for unscored models (jackknife+).
+    pub interval: f64,
+    /// Permutations per p-value.
+    pub permutations: usize,
+    /// Rank unscored models with the highest predicted score first (false for
+    /// scores where lower is better, such as loss).
+    pub higher_is_better: bool,
+}
+
+impl FitSettings {
+    pub fn new(target: &str, features: Vec<String>) -> Self {
+        Self {
+            target: target.into(),
+            features,
+            method: Method::Ols,
+            validation: Validation::LeaveOneOut,
+            folds: 5,
+            seed: 0,
+            interval: 0.9,
+            permutations: 999,
+            higher_is_better: true,
+        }
+    }
+
+    fn regressor(&self) -> Regressor {
+        match self.method {
+            Method::Ols => Regressor::Ols,
+            Method::RidgeCv => Regressor::RidgeCv {
+                alphas: (-3..=3).map(|e| 10f64.powi(e)).collect(),
+                inner: InnerCv::LeaveOneOut,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error("a fit on {features} feature(s) needs at least {needed} models with a score and finite features; have {have}")]
+    TooFewModels { features: usize, needed: usize, have: usize },
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+}
+
+/// Everything the fit stage needs about the models.
+pub struct FitInput<'a> {
+    pub names: &'a [String],
+    pub families: &'a [String],
+    /// `x[i]` = model i's features, in `settings.features` order.
+    pub x: &'a [Vec<f64>],
+    /// The target score, NaN where a model has none.
+    pub y: &'a [f64],
+    /// Every model-level feature column, for the correlation table.
+    pub columns: &'a [(String, Vec<f64>)],
+    /// log10 of non-embedding parameters, the covariate of partial correlations.
+    pub log_params: &'a [f64],
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Correlation {
+    pub feature: String,
+    pub n: usize,
+    pub spearman: f64,
+    pub p_value: f64,
+    /// Partial Spearman controlling for log parameters (NaN when they do not vary).
+    pub partial_spearman: f64,
+    pub partial_p_value: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Ranked {
+    pub model: String,
+    pub predicted: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FitResult {
+    pub settings: FitSettings,
+    pub intercept: f64,
+    pub coefficients: Vec<f64>,
+    /// Models with a score and finite features, their scores, held-out
+    /// predictions and folds.
+    pub models: Vec<String>,
+    pub actual: Vec<f64>,
+    pub predicted: Vec<f64>,
+    pub metrics: Metrics,
+    /// The intercept-only baseline under the same folds.
+    pub baseline: Metrics,
+    pub folds: usize,
+    pub correlations: Vec<Correlation>,
+    /// Models with features but no score: predictions and intervals, best first.
+    pub ranking: Vec<Ranked>,
+    /// Models left out: a missing feature (and no score either way).
+    pub skipped: Vec<String>,
+}
+
+pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, FitError> {
+    let n = input.names.len();
+    let k = settings.features.len();
+    let finite_x = |i: usize| input.x[i].iter().all(|v| v.is_finite());
+    let scored: Vec<usize> = (0..n).filter(|&i| finite_x(i) && input.y[i].is_finite()).collect();
+    let unscored: Vec<usize> = (0..n).filter(|&i| finite_x(i) && !input.y[i].is_finite()).collect();
+    let skipped = (0..n).filter(|&i| !finite_x(i)).map(|i| input.names[i].clone()).collect();
+    let needed = k + 2;
+    if scored.len() < needed {
+        return Err(FitError::TooFewModels { features: k, needed, have: scored.len() });
+    }
+    let matrix = |rows: &[usize]| Array2::from_shape_fn((rows.len(), k), |(r, c)| input.x[rows[r]][c]);
+    let xs = matrix(&scored);
+    let ys: Vec<f64> = scored.iter().map(|&i| input.y[i]).collect();
+    let folds = match settings.validation {
+        Validation::LeaveOneOut => leave_one_out(scored.len()),
+        Validation::LeaveOneFamilyOut => leave_one_group_out(&scored.iter().map(|&i| input.families[i].as_str()).collect::<Vec<_>>()),
+        Validation::KFold => k_fold(scored.len(), settings.folds, settings.seed)?,
+    };
+    let model = settings.regressor();
+    let cv = cross_validate(&model, xs.view(), &ys, &folds)?;
+    let baseline = cross_validate(&Regressor::Mean, xs.view(), &ys, &folds)?;
+    let full = model.fit(xs.view(), &ys)?;
+
+    let alpha = 1.0 - settings.interval;
+    let ranking = if unscored.is_empty() {
+        Vec::new()
+    } else {
+        let jk = jackknife_plus(&model, xs.view(), &ys, matrix(&unscored).view(), alpha)?;
+        let mut r: Vec<Ranked> = unscored
+            .iter()
+            .zip(&jk.intervals)
+            .map(|(&i, iv)| Ranked { model: input.names[i].clone(), predicted: iv.point, lower: iv.lower, upper: iv.upper })
+            .collect();
+        r.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
+        if !settings.higher_is_better {
+            r.reverse();
+        }
+        r
+    };
+
+    let covariate: Vec<f64> = scored.iter().map(|&i| input.log_params[i]).collect();
+    let varies = covariate.iter().any(|&c| (c - covariate[0]).abs() > 1e-12);
+    let mut correlations = Vec::new();
+    for (name, values) in input.columns {
+        let rows: Vec<usize> = scored.iter().copied().filter(|&i| values[i].is_finite()).collect();
+        if rows.len() < 3 {
+            continue;
+        }
+        let (fx, fy): (Vec<f64>, Vec<f64>) = rows.iter().map(|&i| (values[i], input.y[i])).unzip();
+        let s = spearman_test(&fx, &fy, settings.permutations, settings.seed);
+        let cov: Vec<f64> = rows.iter().map(|&i| input.log_params[i]).collect();
+        let (partial, partial_p) = if varies && name != "log_params" && rows.len() >= 4 {
+            let p = partial_spearman_test(&fx, &fy, &[cov], settings.permutations, settings.seed);
+            (p.statistic, p.p_value)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        correlations.push(Correlation { feature: name.clone(), n: rows.len(), spearman: s.statistic, p_value: s.p_value, partial_spearman: partial, partial_p_value: partial_p });
+    }
+
+    Ok(FitResult {
+        settings: settings.clone(),
+        intercept: full.intercept,
+        coefficients: full.coefficients.clone(),
+        models: scored.iter().map(|&i| input.names[i].clone()).collect(),
+        actual: ys,
+        predicted: cv.predicted.clone(),
+        metrics: cv.overall,
+        baseline: baseline.overall,
+        folds: folds.len(),
+        correlations,
+        ranking,
+        skipped,
+    })
+}
