@@ -1,51 +1,13 @@
-//! The two statistics the scatter plots print: Spearman rank correlation (average ranks
-//! for ties) and an ordinary least-squares line with its R².
+//! The two statistics the scatter plots print: Spearman rank correlation (from
+//! [`crate::fit::stats`]) and a least-squares line with its R².
 
-/// Ranks starting at 1; tied values share the mean of the ranks they span.
-fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        // positions start..end (0-based) hold ranks start+1..=end; their mean:
-        let rank = (start + 1 + end) as f64 / 2.0;
-        for &i in &order[start..end] {
-            ranks[i] = rank;
-        }
-        start = end;
-    }
-    ranks
-}
-
-/// Pearson correlation; `None` when fewer than two pairs or either side is constant.
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len();
-    if n < 2 || y.len() != n {
-        return None;
-    }
-    let mx = x.iter().sum::<f64>() / n as f64;
-    let my = y.iter().sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    if sxx <= 0.0 || syy <= 0.0 {
-        return None;
-    }
-    Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
-}
-
-/// Spearman's rho: the Pearson correlation of average ranks. `None` when it is undefined
-/// (fewer than two points, or all x or all y tied).
+/// Spearman's rho (the fit stage's, average ranks for ties). `None` when it
+/// is undefined (fewer than two points, or all x or all y tied).
 pub(crate) fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    pearson(&average_ranks(x), &average_ranks(y))
+    if x.len() < 2 {
+        return None;
+    }
+    Some(crate::fit::stats::spearman(x, y)).filter(|r| r.is_finite())
 }
 
 /// A fitted line `y = intercept + slope * x`.
@@ -94,15 +56,6 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
-    }
-
-    #[test]
-    fn ranks_average_ties() {
-        assert_eq!(
-            average_ranks(&[10.0, 20.0, 20.0, 5.0]),
-            vec![2.0, 3.5, 3.5, 1.0]
-        );
-        assert_eq!(average_ranks(&[1.0, 1.0, 1.0]), vec![2.0, 2.0, 2.0]);
     }
 
     #[test]
