@@ -13,7 +13,7 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model: a Hugging Face-layout folder.
+    /// The model: a Hugging Face-layout folder or a .gguf file.
     #[arg(long)]
     model: PathBuf,
     /// Token ids, int [batch, tokens] (.npy).

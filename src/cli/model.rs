@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct NextTokenArgs {
-    /// The model: a Hugging Face-layout folder.
+    /// The model: a Hugging Face-layout folder or a .gguf file.
     #[arg(long, value_name = "SPEC")]
     model: PathBuf,
     /// The prompt.
@@ -29,7 +29,7 @@ pub struct NextTokenArgs {
 
 #[derive(clap::Args)]
 pub struct HiddenStatesArgs {
-    /// The model: a Hugging Face-layout folder.
+    /// The model: a Hugging Face-layout folder or a .gguf file.
     #[arg(long, value_name = "SPEC")]
     model: PathBuf,
     /// The text to run.
