@@ -4,6 +4,7 @@
 
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::bootstrap::poisson_weight;
+use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
@@ -46,6 +47,8 @@ struct Sink<'a, 'e> {
     boot: &'a mut [Vec<Accumulator<'e>>],
     bootstrap_seed: u64,
     est: &'e Estimator,
+    /// Projection buffers, reused for every layer and batch.
+    projected: Projected,
     d: usize,
     error: Option<FeatureError>,
 }
@@ -79,7 +82,8 @@ impl Sink<'_, '_> {
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
         let acc = &self.accs[layer];
-        let projected = self.est.project(&z, |r| acc.needs_row_entropy(&ids, r)).map_err(|source| match source {
+        let projected = &mut self.projected;
+        self.est.project_into(&z, |r| acc.needs_row_entropy(&ids, r), projected).map_err(|source| match source {
             AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
                 let (document, position) = row_of[row];
                 FeatureError::BadHiddenState { layer, document, position, source }
@@ -87,10 +91,10 @@ impl Sink<'_, '_> {
             source => FeatureError::Accumulate { layer, source },
         })?;
         let wrap = |source| FeatureError::Accumulate { layer, source };
-        self.accs[layer].accumulate(&projected, &ids, None).map_err(wrap)?;
+        self.accs[layer].accumulate(projected, &ids, None).map_err(wrap)?;
         for (b, acc) in self.boot[layer].iter_mut().enumerate() {
             let weights: Vec<f64> = row_of.iter().map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64)).collect();
-            acc.accumulate(&projected, &ids, Some(&weights)).map_err(wrap)?;
+            acc.accumulate(projected, &ids, Some(&weights)).map_err(wrap)?;
         }
         Ok(())
     }
@@ -137,6 +141,7 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
             boot: &mut boot,
             bootstrap_seed: settings.bootstrap_seed,
             est,
+            projected: Projected::default(),
             d: model.hidden_size(),
             error: None,
         };

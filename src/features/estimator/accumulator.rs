@@ -73,6 +73,8 @@ pub struct Accumulator<'e> {
     total: Vec<f64>,
     weight: f64,
     sets: Vec<SetState>,
+    /// Projection buffers reused by [`Accumulator::update`].
+    scratch: Projected,
 }
 
 /// Entropy and mutual information for one label set.
@@ -146,7 +148,7 @@ impl<'e> Accumulator<'e> {
                 }
             })
             .collect();
-        Self { est, total: vec![0.0; m], weight: 0.0, sets }
+        Self { est, total: vec![0.0; m], weight: 0.0, sets, scratch: Projected::default() }
     }
 
     /// Whether row `r` of a batch needs its own entropy for these labels.
@@ -160,8 +162,13 @@ impl<'e> Accumulator<'e> {
     /// Projects and accumulates one batch (`rows × d`); `labels[s][r]` is the
     /// id of row r in set s, or [`NO_LABEL`].
     pub fn update(&mut self, z: &[f32], labels: &[&[u32]]) -> Result<(), AccumulateError> {
-        let projected = self.est.project(z, |r| self.needs_row_entropy(labels, r))?;
-        self.accumulate(&projected, labels, None)
+        let mut projected = std::mem::take(&mut self.scratch);
+        let result = self
+            .est
+            .project_into(z, |r| self.needs_row_entropy(labels, r), &mut projected)
+            .and_then(|()| self.accumulate(&projected, labels, None));
+        self.scratch = projected;
+        result
     }
 
     /// Accumulates an already projected batch, optionally with a weight per

@@ -21,6 +21,7 @@ pub const F64_PROJECTION_BELOW_EPS: f64 = 1e-3;
 
 /// Soft assignments of one batch: rows × m probabilities (f64), and each
 /// row's own entropy where asked for (rows whose label occurs once).
+#[derive(Default)]
 pub struct Projected {
     pub rows: usize,
     pub p: Vec<f64>,
@@ -86,14 +87,26 @@ impl Estimator {
     /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
     /// `need_row_entropy(r)` asks for row r's own entropy.
     pub fn project(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync) -> Result<Projected, AccumulateError> {
+        let mut out = Projected::default();
+        self.project_into(z, need_row_entropy, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Estimator::project`], reusing `out`'s buffers: batches of one
+    /// size then allocate (and free) nothing, which matters because large
+    /// frees are unmapped and cost every core a TLB flush.
+    pub fn project_into(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync, out: &mut Projected) -> Result<(), AccumulateError> {
         let (d, m) = (self.d, self.m);
         if z.len() % d != 0 {
             return Err(AccumulateError::Ragged { len: z.len(), d });
         }
         let rows = z.len() / d;
-        let mut p = vec![0f64; rows * m];
-        let mut row_entropy = vec![f64::NAN; rows];
+        out.rows = rows;
+        out.p.resize(rows * m, 0.0);
+        out.row_entropy.clear();
+        out.row_entropy.resize(rows, f64::NAN);
         let f64_cosines = self.epsilon < F64_PROJECTION_BELOW_EPS;
+        let (p, row_entropy) = (&mut out.p, &mut out.row_entropy);
         p.par_chunks_mut(BLOCK * m)
             .zip(row_entropy.par_chunks_mut(BLOCK))
             .zip(z.par_chunks(BLOCK * d))
@@ -105,8 +118,7 @@ impl Estimator {
                 } else {
                     self.project_block::<f32>(block)
                 }
-            })?;
-        Ok(Projected { rows, p, row_entropy })
+            })
     }
 
     fn project_block<T: Element>(&self, blk: Block<'_, impl Fn(usize) -> bool>) -> Result<(), AccumulateError> {
