@@ -356,6 +356,33 @@ impl Figure for Chart {
     }
 }
 
+/// A plotted point before layout: coordinates, group and label.
+pub(crate) struct Plotted<'a> {
+    pub x: f64,
+    pub y: f64,
+    pub group: Option<&'a str>,
+    pub label: &'a str,
+}
+
+/// Chart points with one marker per group; names are drawn only when there
+/// are at most `max_labelled` points. Returns the group markers too (for the
+/// legend).
+pub(crate) fn chart_points(points: &[Plotted], max_labelled: usize) -> (super::markers::Groups, Vec<ChartPoint>) {
+    let groups = super::markers::assign(&points.iter().map(|p| p.group).collect::<Vec<_>>());
+    let label_points = points.len() <= max_labelled;
+    let chart = points
+        .iter()
+        .zip(&groups.of_point)
+        .map(|(p, m)| ChartPoint {
+            x: p.x,
+            y: p.y,
+            marker: *m,
+            label: (label_points && !p.label.trim().is_empty()).then(|| p.label.to_string()),
+        })
+        .collect();
+    (groups, chart)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

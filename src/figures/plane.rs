@@ -8,10 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
-use super::chart::{Chart, ChartPoint, RefLine};
+use super::chart::{chart_points, Chart, Plotted, RefLine};
 use super::error::FigureError;
 use super::legend::{Entry, Swatch};
-use super::markers;
 use super::output::{figure_name, write_figure};
 use super::style::REFERENCE;
 use super::FigureOptions;
@@ -48,18 +47,9 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
     let y_data = extent(kept.iter().map(|p| p.expressivity))?;
     let y_range = padded((y_data.0.min(x_range.0), y_data.1.max(x_range.1)), PAD);
 
-    let groups = markers::assign(&kept.iter().map(|p| p.group.as_deref()).collect::<Vec<_>>());
-    let label_points = kept.len() <= MAX_LABELLED;
-    let chart_points = kept
-        .iter()
-        .zip(&groups.of_point)
-        .map(|(p, m)| ChartPoint {
-            x: p.complexity,
-            y: p.expressivity,
-            marker: *m,
-            label: (label_points && !p.label.trim().is_empty()).then(|| p.label.clone()),
-        })
-        .collect();
+    let plotted: Vec<Plotted> =
+        kept.iter().map(|p| Plotted { x: p.complexity, y: p.expressivity, group: p.group.as_deref(), label: &p.label }).collect();
+    let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
     let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true)
         .into_iter()
@@ -214,7 +204,7 @@ mod tests {
     #[test]
     fn two_points() {
         let pts = [pt("a", Some("f"), 0.4, 0.2), pt("b", None, 0.5, 0.35)];
-        check_files(&pts, "two", &["a", "b", "f", markers::NO_GROUP]);
+        check_files(&pts, "two", &["a", "b", "f", super::super::markers::NO_GROUP]);
     }
 
     #[test]

@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
-use super::chart::{Chart, ChartPoint, RefLine};
+use super::chart::{chart_points, Chart, Plotted, RefLine};
 use super::error::FigureError;
 use super::legend::{Entry, Swatch};
-use super::markers;
 use super::output::{figure_name, write_figure};
 use super::plane::MAX_LABELLED;
 use super::stats::{ols, spearman};
@@ -60,18 +59,8 @@ pub(crate) fn scatter_chart(
     let xs: Vec<f64> = kept.iter().map(|p| p.x).collect();
     let ys: Vec<f64> = kept.iter().map(|p| p.y).collect();
 
-    let groups = markers::assign(&kept.iter().map(|p| p.group.as_deref()).collect::<Vec<_>>());
-    let label_points = kept.len() <= MAX_LABELLED;
-    let chart_points = kept
-        .iter()
-        .zip(&groups.of_point)
-        .map(|(p, m)| ChartPoint {
-            x: p.x,
-            y: p.y,
-            marker: *m,
-            label: (label_points && !p.label.trim().is_empty()).then(|| p.label.clone()),
-        })
-        .collect();
+    let plotted: Vec<Plotted> = kept.iter().map(|p| Plotted { x: p.x, y: p.y, group: p.group.as_deref(), label: &p.label }).collect();
+    let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
     let mut legend = vec![Entry {
         swatch: Swatch::None,

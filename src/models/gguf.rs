@@ -345,7 +345,8 @@ fn plain(e: candle_core::Error) -> String {
     }
 }
 
-fn as_f64(v: &Value) -> Option<f64> {
+/// A numeric GGUF metadata value as f64 (integers of any width, floats).
+pub(crate) fn as_f64(v: &Value) -> Option<f64> {
     Some(match v {
         Value::U8(x) => *x as f64,
         Value::I8(x) => *x as f64,

@@ -69,7 +69,7 @@ pub fn from_metadata(path: &Path, md: &HashMap<String, Value>) -> Result<tokeniz
     let tokens = string_array(md, "tokenizer.ggml.tokens").map_err(&err)?;
     let merges = string_array(md, "tokenizer.ggml.merges").map_err(&err)?;
     let types: Vec<i64> = match md.get("tokenizer.ggml.token_type") {
-        Some(Value::Array(a)) => a.iter().map(|v| int(v).unwrap_or(1)).collect(),
+        Some(Value::Array(a)) => a.iter().map(|v| super::gguf::as_f64(v).map_or(1, |x| x as i64)).collect(),
         _ => vec![1; tokens.len()],
     };
 
@@ -171,19 +171,6 @@ fn string_array<'a>(md: &'a HashMap<String, Value>, key: &str) -> Result<Vec<&'a
     }
 }
 
-fn int(v: &Value) -> Option<i64> {
-    Some(match v {
-        Value::U8(x) => *x as i64,
-        Value::I8(x) => *x as i64,
-        Value::U16(x) => *x as i64,
-        Value::I16(x) => *x as i64,
-        Value::U32(x) => *x as i64,
-        Value::I32(x) => *x as i64,
-        Value::I64(x) => *x,
-        Value::U64(x) => i64::try_from(*x).ok()?,
-        _ => return None,
-    })
-}
 
 #[cfg(test)]
 mod tests {
