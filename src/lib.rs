@@ -13,6 +13,7 @@ pub mod corpus;
 pub mod features;
 pub mod figures;
 pub mod fit;
+pub mod hub;
 pub mod io;
 pub mod models;
 pub mod pipeline;

@@ -7,8 +7,9 @@ use crate::features::{self, FeatureError, ModelRow};
 use crate::figures::{self, FigureError, FigureOptions, PlanePoint, XyPoint};
 use crate::fit::{self, FitError, FitResult};
 use crate::models::{tokenizer::Tokenizer, Model, ModelError, ModelFiles};
-use crate::report::{self, manifest::ScoresRecord, manifest::Seeds, Manifest, ModelRecord};
-use crate::scores::{ScoreError, Scores};
+use crate::report::{self, manifest::Seeds, Manifest, ModelRecord};
+use crate::hub::{Hub, HubError};
+use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SourceKind, SnapshotUse};
 use crate::study::Study;
 use crate::table::{Table, TableError, Values};
 use std::path::{Path, PathBuf};
@@ -28,12 +29,16 @@ pub enum RunError {
     Tokenize { name: String, source: CorpusError },
     #[error(transparent)]
     Scores(#[from] ScoreError),
+    #[error(transparent)]
+    Hub(#[from] HubError),
     #[error("fit of `{target}`: {source}")]
     Fit { target: String, source: FitError },
     #[error(transparent)]
     Figure(#[from] FigureError),
     #[error(transparent)]
     Table(#[from] TableError),
+    #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
+    MissingScore { column: String, sources: String },
     #[error("writing the report in {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -58,7 +63,14 @@ pub struct RunSummary {
 
 /// Runs `study` and writes its report to `output` (replacing an older one
 /// only once the new one is complete).
-pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
+/// How a run may reach the network.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Use only cached hub files and shipped snapshots (also `HF_HUB_OFFLINE=1`).
+    pub offline: bool,
+}
+
+pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
     let started = Instant::now();
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -126,12 +138,10 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
     }
 
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let scores = study.scores.as_ref().map(|s| Scores::load(s, &names)).transpose()?;
-    if let Some(s) = &scores {
-        if !s.unmatched_models.is_empty() {
-            progress.line(&format!("scores: no row for {}", s.unmatched_models.join(", ")));
-        }
-    }
+    let scores = match &study.scores {
+        Some(settings) => Some(load_scores(study, settings, options, progress)?),
+        None => None,
+    };
 
     let fit = match (&study.fit, &scores) {
         (Some(settings), Some(scores)) => {
@@ -163,12 +173,7 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
         corpus: corpus.record(&study.corpus),
         estimators: estimators.iter().map(Estimator::record).collect(),
         seeds: Seeds { reference_points: study.features.estimator.seed, null_labels: study.features.null_seed() },
-        scores: scores.as_ref().map(|s| ScoresRecord {
-            path: s.source.clone(),
-            sha256: s.sha256.clone(),
-            unmatched_models: s.unmatched_models.clone(),
-            unused_rows: s.unused_rows.clone(),
-        }),
+        scores: scores.as_ref().map(|s| s.sources.clone()).unwrap_or_default(),
         files: {
             let mut f = files.clone();
             f.extend(["report.md".to_string(), "manifest.json".to_string()]);
@@ -187,17 +192,41 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
     Ok(RunSummary { report_dir, manifest, fit })
 }
 
+/// Loads every score source, reaching the hub only if a source needs it.
+fn load_scores(study: &Study, settings: &ScoreSettings, options: &RunOptions, progress: &mut dyn Progress) -> Result<Scores, RunError> {
+    let needs_hub = settings.sources.iter().any(|s| matches!(&s.kind, SourceKind::Leaderboard(l) if l.snapshot != SnapshotUse::Always));
+    let hub = if needs_hub { Some(Hub::from_env(options.offline)?) } else { None };
+    let keys: Vec<ModelKey> = study.models.iter().map(|m| ModelKey { name: m.name.clone(), id: m.id.clone(), revision: m.revision.clone(), sha: None }).collect();
+    let scores = Scores::load(settings, &keys, hub.as_ref())?;
+    for s in &scores.sources {
+        if let crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, reason, .. }) = &s.provenance {
+            progress.line(&format!("scores: using the shipped leaderboard snapshot {file}: {reason}"));
+        }
+        if !s.unmatched_models.is_empty() {
+            progress.line(&format!("scores: {} has no row for {}", s.source, s.unmatched_models.join(", ")));
+        }
+        for (model, n) in &s.duplicates {
+            progress.line(&format!("scores: {} has {n} rows for {model}; combined as the source's `duplicates` policy says", s.source));
+        }
+    }
+    Ok(scores)
+}
+
 /// The study's fit over the model table and the scores.
 fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit { target: settings.target.clone(), source };
-    let y = scores.column_for(&settings.target, names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
+    let y = scores.column(&settings.target).map(<[f64]>::to_vec).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
     let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
     let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
     let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
     let families = models.strs("family").unwrap_or_default().to_vec();
     let columns: Vec<(String, Vec<f64>)> = features.model_feature_names().into_iter().map(|n| { let v = column(&n); (n, v) }).collect();
     let log_params = column("log_params");
-    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params };
+    let hold_out = match &settings.hold_out {
+        Some(h) => Some(models.f64s(&h.column).or_else(|| scores.column(&h.column).map(<[f64]>::to_vec)).ok_or_else(|| RunError::MissingScore { column: h.column.clone(), sources: "the feature table or the scores".into() })?),
+        None => None,
+    };
+    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params, hold_out: hold_out.as_deref() };
     fit::fit_study(settings, &input).map_err(err)
 }
 
@@ -258,7 +287,7 @@ fn draw_figures(study: &Study, models: &Table, scores: Option<&Scores>, dir: &Pa
     let written = figures::information_plane(&plane, &title, &fig_dir.join("information_plane"), &opts)?;
     out.push(("Information plane".to_string(), rel(written)));
     if let (Some(scores), Some(fit)) = (scores, &study.fit) {
-        let y = scores.column_for(&fit.target, &names).unwrap_or_default();
+        let y = scores.column(&fit.target).map(<[f64]>::to_vec).unwrap_or_else(|| vec![f64::NAN; names.len()]);
         let x = models.f64s("optimality").unwrap_or_default();
         let points: Vec<XyPoint> = (0..names.len()).map(|i| XyPoint { label: names[i].clone(), group: group(i), x: x[i], y: y[i] }).collect();
         let title = format!("{}: {} vs optimality", study.name, fit.target);

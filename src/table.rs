@@ -116,6 +116,15 @@ impl Table {
         crate::io::atomic::write(path, &buf).map_err(|e| err(e.to_string()))
     }
 
+    /// Reads a CSV or parquet file, chosen by extension (`.parquet` or `.pq`
+    /// is parquet, anything else CSV).
+    pub fn read(path: &Path) -> Result<Table, TableError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet" | "pq") => Self::read_parquet(path),
+            _ => Self::read_csv(path),
+        }
+    }
+
     /// Reads a CSV with a header; numeric columns become F64 (empty cells
     /// NaN), everything else text.
     pub fn read_csv(path: &Path) -> Result<Table, TableError> {
@@ -126,6 +135,85 @@ impl Table {
             .try_into_reader_with_file_path(Some(path.into()))
             .and_then(|r| r.finish())
             .map_err(|e| err(e.to_string()))?;
+        Self::from_frame(&df, path)
+    }
+
+    /// Reads CSV from memory; `label` names it in errors.
+    pub fn read_csv_bytes(bytes: &[u8], label: &Path) -> Result<Table, TableError> {
+        let err = |reason: String| TableError::Read { path: label.into(), reason };
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| err(e.to_string()))?;
+        Self::from_frame(&df, label)
+    }
+
+    /// Reads a parquet file (all columns; numeric ones as F64, nulls NaN;
+    /// booleans and everything else as text).
+    pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
+        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let df = ParquetReader::new(file).finish().map_err(|e| err(e.to_string()))?;
+        Self::from_frame(&df, path)
+    }
+
+    /// The column names of a CSV or parquet file, reading as little as possible.
+    pub fn read_header(path: &Path) -> Result<Vec<String>, TableError> {
+        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let df = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet" | "pq") => {
+                let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+                let schema = ParquetReader::new(file).schema().map_err(|e| err(e.to_string()))?;
+                return Ok(schema.iter_names().map(|n| n.to_string()).collect());
+            }
+            _ => CsvReadOptions::default()
+                .with_has_header(true)
+                .with_n_rows(Some(1))
+                .try_into_reader_with_file_path(Some(path.into()))
+                .and_then(|r| r.finish())
+                .map_err(|e| err(e.to_string()))?,
+        };
+        Ok(df.get_column_names().iter().map(|n| n.to_string()).collect())
+    }
+
+    /// Concatenates tables with the same columns (parquet shards).
+    pub fn concat(parts: Vec<Table>) -> Table {
+        let mut iter = parts.into_iter();
+        let Some(mut out) = iter.next() else { return Table::default() };
+        for part in iter {
+            for col in &mut out.columns {
+                let Some(more) = part.column(&col.name) else {
+                    match &mut col.values {
+                        Values::Str(a) => a.extend(std::iter::repeat_n(String::new(), part.rows())),
+                        Values::F64(a) => a.extend(std::iter::repeat_n(f64::NAN, part.rows())),
+                        Values::Int(a) => a.extend(std::iter::repeat_n(0, part.rows())),
+                    }
+                    continue;
+                };
+                match (&mut col.values, more) {
+                    (Values::Str(a), Values::Str(b)) => a.extend(b.iter().cloned()),
+                    (Values::F64(a), Values::F64(b)) => a.extend(b),
+                    (Values::Int(a), Values::Int(b)) => a.extend(b),
+                    (a, b) => {
+                        let as_f64 = |v: &Values| match v {
+                            Values::F64(x) => x.clone(),
+                            Values::Int(x) => x.iter().map(|&i| i as f64).collect(),
+                            Values::Str(x) => vec![f64::NAN; x.len()],
+                        };
+                        let mut joined = as_f64(a);
+                        joined.extend(as_f64(b));
+                        *a = Values::F64(joined);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn from_frame(df: &DataFrame, path: &Path) -> Result<Table, TableError> {
+        let err = |reason: String| TableError::Read { path: path.into(), reason };
         let mut table = Table::default();
         for col in df.columns() {
             let name = col.name().to_string();
@@ -163,7 +251,16 @@ mod tests {
         assert_eq!(x[0], 0.1 + 0.2, "floats must round-trip exactly");
         assert!(x[1].is_nan());
         assert_eq!(back.f64s("n").unwrap(), vec![3.0, -4.0]);
-        t.write_parquet(&dir.path().join("t.parquet")).unwrap();
-        assert!(std::fs::metadata(dir.path().join("t.parquet")).unwrap().len() > 0);
+        let pq = dir.path().join("t.parquet");
+        t.write_parquet(&pq).unwrap();
+        let back = Table::read(&pq).unwrap();
+        assert_eq!(back.strs("model").unwrap(), t.strs("model").unwrap());
+        assert_eq!(back.f64s("x").unwrap()[0], 0.1 + 0.2);
+        assert!(back.f64s("x").unwrap()[1].is_nan());
+        assert_eq!(Table::read_header(&pq).unwrap(), vec!["model", "x", "n"]);
+        assert_eq!(Table::read_header(&path).unwrap(), vec!["model", "x", "n"]);
+        let both = Table::concat(vec![back.clone(), back]);
+        assert_eq!(both.rows(), 4);
+        assert_eq!(both.strs("model").unwrap()[2], "a");
     }
 }

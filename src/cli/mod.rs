@@ -42,6 +42,9 @@ enum Command {
         /// Print no progress lines.
         #[arg(long, short)]
         quiet: bool,
+        /// Use only cached hub files and shipped snapshots (as HF_HUB_OFFLINE=1).
+        #[arg(long)]
+        offline: bool,
     },
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
     Estimate(estimate::Args),
@@ -75,7 +78,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { studies } => validate(&studies),
-        Command::Run { study, output, quiet } => run(&study, output.as_deref(), quiet),
+        Command::Run { study, output, quiet, offline } => run(&study, output.as_deref(), quiet, offline),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
         Command::HiddenStates(args) => model::hidden_states(&args),
@@ -107,7 +110,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-fn run(path: &Path, output: Option<&Path>, quiet: bool) -> Result<(), Failure> {
+fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
     let output = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
     let mut progress = |msg: &str| {
@@ -115,7 +118,7 @@ fn run(path: &Path, output: Option<&Path>, quiet: bool) -> Result<(), Failure> {
             eprintln!("{msg}");
         }
     };
-    let summary = lossy::pipeline::run(&study, &output, &mut progress)
+    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline }, &mut progress)
         .with_context(|| format!("study {} failed", path.display()))
         .map_err(Failure::running)?;
     println!("report: {}", summary.report_dir.display());

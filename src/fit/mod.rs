@@ -17,14 +17,14 @@ pub mod stats;
 pub mod study_fit;
 pub mod validate;
 
-pub use study_fit::{fit_study, FitError, FitInput, FitResult, FitSettings, Method, Validation};
+pub use study_fit::{fit_study, FitError, FitInput, FitResult, FitSettings, HoldOut, Method, Validation};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn input<'a>(names: &'a [String], families: &'a [String], x: &'a [Vec<f64>], y: &'a [f64], cols: &'a [(String, Vec<f64>)], lp: &'a [f64]) -> FitInput<'a> {
-        FitInput { names, families, x, y, columns: cols, log_params: lp }
+        FitInput { names, families, x, y, columns: cols, log_params: lp, hold_out: None }
     }
 
     fn names(n: usize) -> Vec<String> {

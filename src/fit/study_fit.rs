@@ -7,7 +7,7 @@
 use super::intervals::jackknife_plus;
 use super::models::{InnerCv, Regressor};
 use super::stats::{partial_spearman_test, spearman_test, StatsError};
-use super::validate::{cross_validate, k_fold, leave_one_group_out, leave_one_out, Metrics};
+use super::validate::{cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Metrics};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,18 @@ pub enum Validation {
     LeaveOneFamilyOut,
     /// k folds after a seeded shuffle.
     KFold,
+    /// One split: train on models below a threshold of a column (size,
+    /// compute), test on those at or above it.
+    HoldOut,
+}
+
+/// The split of [`Validation::HoldOut`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HoldOut {
+    /// A model-level feature or score column, such as `log_params`.
+    pub column: String,
+    /// Models with `column >= threshold` are held out.
+    pub threshold: f64,
 }
 
 /// Checked fit settings.
@@ -55,6 +67,8 @@ pub struct FitSettings {
     /// Rank unscored models with the highest predicted score first (false for
     /// scores where lower is better, such as loss).
     pub higher_is_better: bool,
+    /// The split, when `validation` is hold-out.
+    pub hold_out: Option<HoldOut>,
 }
 
 impl FitSettings {
@@ -69,6 +83,7 @@ impl FitSettings {
             interval: 0.9,
             permutations: 999,
             higher_is_better: true,
+            hold_out: None,
         }
     }
 
@@ -87,6 +102,8 @@ impl FitSettings {
 pub enum FitError {
     #[error("a fit on {features} feature(s) needs at least {needed} models with a score and finite features; have {have}")]
     TooFewModels { features: usize, needed: usize, have: usize },
+    #[error("hold-out validation: {0}")]
+    HoldOut(String),
     #[error(transparent)]
     Stats(#[from] StatsError),
 }
@@ -103,6 +120,8 @@ pub struct FitInput<'a> {
     pub columns: &'a [(String, Vec<f64>)],
     /// log10 of non-embedding parameters, the covariate of partial correlations.
     pub log_params: &'a [f64],
+    /// The hold-out column's value per model (hold-out validation only).
+    pub hold_out: Option<&'a [f64]>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -163,6 +182,16 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         Validation::LeaveOneOut => leave_one_out(scored.len()),
         Validation::LeaveOneFamilyOut => leave_one_group_out(&scored.iter().map(|&i| input.families[i].as_str()).collect::<Vec<_>>()),
         Validation::KFold => k_fold(scored.len(), settings.folds, settings.seed)?,
+        Validation::HoldOut => {
+            let (Some(split), Some(values)) = (&settings.hold_out, input.hold_out) else {
+                return Err(FitError::HoldOut("no column and threshold given".into()));
+            };
+            let v: Vec<f64> = scored.iter().map(|&i| values[i]).collect();
+            if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+                return Err(FitError::HoldOut(format!("model `{}` has no value of `{}`", input.names[scored[j]], split.column)));
+            }
+            vec![hold_out_below(&v, split.threshold).map_err(|e| FitError::HoldOut(format!("`{}` at {}: {e}", split.column, split.threshold)))?]
+        }
     };
     let model = settings.regressor();
     let cv = cross_validate(&model, xs.view(), &ys, &folds)?;

@@ -35,6 +35,10 @@ pub struct ModelEntry {
     pub family: Option<String>,
     /// Compute precision (f32 by default).
     pub precision: Precision,
+    /// Hugging Face hub id (`org/name`); score sources match on it.
+    pub id: Option<String>,
+    /// The hub revision the weights correspond to (branch, tag, step or sha).
+    pub revision: Option<String>,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

@@ -26,14 +26,6 @@ pub struct ModelRecord {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ScoresRecord {
-    pub path: PathBuf,
-    pub sha256: String,
-    pub unmatched_models: Vec<String>,
-    pub unused_rows: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
     pub lossy_version: &'static str,
     pub study_sha256: String,
@@ -43,7 +35,8 @@ pub struct Manifest {
     /// One estimator per hidden width (W depends on d).
     pub estimators: Vec<EstimatorRecord>,
     pub seeds: Seeds,
-    pub scores: Option<ScoresRecord>,
+    /// Each score source: its hash or hub commit, columns, and what did not match.
+    pub scores: Vec<crate::scores::SourceRecord>,
     pub files: Vec<String>,
     pub seconds_total: f64,
 }

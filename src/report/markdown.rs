@@ -49,6 +49,10 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
                 crate::fit::Validation::LeaveOneOut => "leave-one-out".to_string(),
                 crate::fit::Validation::LeaveOneFamilyOut => "leave-one-family-out".to_string(),
                 crate::fit::Validation::KFold => format!("{}-fold (seed {})", s.folds, s.seed),
+                crate::fit::Validation::HoldOut => match &s.hold_out {
+                    Some(h) => format!("holding out the models with `{}` ≥ {}", h.column, h.threshold),
+                    None => "hold-out".to_string(),
+                },
             },
             f.folds,
             f.models.len(),
@@ -83,9 +87,17 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
             }
         }
     }
-    if let Some(s) = &manifest.scores {
-        if !s.unmatched_models.is_empty() {
-            let _ = writeln!(md, "\nModels with no score: {}.", s.unmatched_models.join(", "));
+    if !manifest.scores.is_empty() {
+        md.push_str("\n## Score sources\n\n| source | rows | matched | no row for | unused rows | duplicates |\n|---|---|---|---|---|---|\n");
+        for s in &manifest.scores {
+            let origin = match &s.provenance {
+                crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, .. }) => format!(" (shipped snapshot `{file}`)"),
+                crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Hub { sha, .. }) => format!(" (hub commit `{}`)", &sha[..12.min(sha.len())]),
+                crate::scores::Provenance::Files { .. } => String::new(),
+            };
+            let matched = manifest.models.len().saturating_sub(s.unmatched_models.len());
+            let dups: Vec<String> = s.duplicates.iter().map(|(m, n)| format!("{m} ×{n}")).collect();
+            let _ = writeln!(md, "| {}{origin} | {} | {matched} | {} | {} | {} |", s.source, s.rows, list_or_dash(&s.unmatched_models), s.unused_rows, list_or_dash(&dups));
         }
     }
     if !figures.is_empty() {
@@ -125,4 +137,8 @@ fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     s
+}
+
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() { "–".into() } else { items.join(", ") }
 }

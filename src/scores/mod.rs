@@ -1,119 +1,233 @@
-//! Stage 4, scores: downstream benchmark scores, keyed by model name, read
-//! from a local CSV, and joined to the feature table. Models without a score
-//! and score rows without a model are reported, never silently dropped.
+//! Stage 4, scores: downstream benchmark scores from several sources, joined
+//! to the study's models, each column remembering where it came from.
+//!
+//! Sources ([`Source`]): a CSV or parquet table ([`table_source`]),
+//! lm-evaluation-harness result files ([`lm_eval`]), and the Open LLM
+//! Leaderboard v2 ([`leaderboard`], from the hub, with a compiled-in
+//! snapshot). Rows are matched to models by hub id and revision
+//! ([`matching`]); unmatched models, unused rows and duplicates are reported
+//! in the manifest, never silently dropped.
 
-use crate::table::{Table, TableError};
+pub mod leaderboard;
+pub mod lm_eval;
+pub mod matching;
+pub mod table_source;
+
+use crate::hub::{Hub, HubError};
+use crate::table::TableError;
+pub use leaderboard::{LeaderboardSource, SnapshotUse};
+pub use lm_eval::LmEvalSource;
+pub use matching::{Duplicates, ModelKey, RowKey, Rows};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+pub use table_source::TableSource;
 
-/// Checked score settings.
+/// One checked score source.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Source {
+    pub kind: SourceKind,
+    /// Prepended to every column name (to keep two sources' columns apart).
+    pub prefix: String,
+    pub duplicates: Duplicates,
+    /// Model names in the source → hub ids in the study.
+    pub model_aliases: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Table(TableSource),
+    LmEval(LmEvalSource),
+    Leaderboard(LeaderboardSource),
+}
+
+/// Checked score settings: the sources, in study order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
 pub struct ScoreSettings {
-    pub csv: PathBuf,
-    /// The column naming the model (matched against study model names).
-    pub model_column: String,
+    pub sources: Vec<Source>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
-    #[error("cannot read scores file {path}: {source}")]
+    #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("scores file {path} is empty (no header line)")]
-    Empty { path: PathBuf },
     #[error(transparent)]
     Table(#[from] TableError),
-    #[error("scores file {path}: model `{model}` appears in {count} rows; keep one row per model")]
-    Duplicate { path: PathBuf, model: String, count: usize },
+    #[error("{path}: column `{column}` is not numeric")]
+    NotNumeric { path: PathBuf, column: String },
+    #[error("lm-eval results {path}: {reason}")]
+    LmEval { path: PathBuf, reason: String },
+    #[error("Open LLM Leaderboard: {0}")]
+    Leaderboard(String),
+    #[error("scores from {source_name}: {error}")]
+    Duplicate { source_name: String, error: matching::DuplicateRows },
+    #[error("score column `{column}` comes from both {first} and {second}; give one source a `prefix`")]
+    ColumnClash { column: String, first: String, second: String },
+    #[error(transparent)]
+    Hub(#[from] HubError),
 }
 
-/// The header of a CSV file (cheap: reads the first line only).
-pub fn read_header(path: &Path) -> Result<Vec<String>, ScoreError> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|source| ScoreError::Read { path: path.into(), source })?;
-    let mut line = String::new();
-    std::io::BufReader::new(file).read_line(&mut line).map_err(|source| ScoreError::Read { path: path.into(), source })?;
-    let line = line.trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}');
-    if line.trim().is_empty() {
-        return Err(ScoreError::Empty { path: path.into() });
+impl Source {
+    /// A short description for messages and the manifest.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SourceKind::Table(t) => t.path.display().to_string(),
+            SourceKind::LmEval(l) => format!("lm-eval results {}", l.path.display()),
+            SourceKind::Leaderboard(l) => format!("leaderboard {}", l.dataset),
+        }
     }
-    Ok(line.split(',').map(|s| s.trim().trim_matches('"').to_string()).collect())
+
+    /// The columns this source provides, prefixed (cheap except for lm-eval, which parses its files).
+    pub fn column_names(&self) -> Result<Vec<String>, ScoreError> {
+        let names = match &self.kind {
+            SourceKind::Table(t) => t.column_names()?,
+            SourceKind::LmEval(l) => l.column_names()?,
+            SourceKind::Leaderboard(_) => leaderboard::COLUMNS.iter().map(|s| s.to_string()).collect(),
+        };
+        Ok(names.into_iter().map(|n| format!("{}{n}", self.prefix)).collect())
+    }
+
+    fn rows(&self, hub: Option<&Hub>) -> Result<(Rows, Provenance), ScoreError> {
+        let (mut rows, provenance) = match &self.kind {
+            SourceKind::Table(t) => (t.rows()?, Provenance::Files { sha256: hash_files(std::slice::from_ref(&t.path))? }),
+            SourceKind::LmEval(l) => {
+                let files = l.files()?;
+                (l.rows()?, Provenance::Files { sha256: hash_files(&files)? })
+            }
+            SourceKind::Leaderboard(l) => {
+                let (rows, origin) = l.rows(hub)?;
+                (rows, Provenance::Leaderboard(origin))
+            }
+        };
+        for key in &mut rows.keys {
+            if let Some((_, to)) = self.model_aliases.iter().find(|(from, _)| *from == key.model) {
+                key.model = to.clone();
+            }
+        }
+        for (name, _) in &mut rows.columns {
+            *name = format!("{}{name}", self.prefix);
+        }
+        Ok((rows, provenance))
+    }
 }
 
-/// Scores for the study's models, with what could not be matched.
+/// What a source's rows hash to, or where the leaderboard came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Provenance {
+    Files { sha256: String },
+    Leaderboard(leaderboard::Origin),
+}
+
+/// What the manifest says about one source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceRecord {
+    pub source: String,
+    pub provenance: Provenance,
+    pub columns: Vec<String>,
+    pub rows: usize,
+    pub unmatched_models: Vec<String>,
+    /// Rows naming no study model: the count, and the first 20.
+    pub unused_rows: usize,
+    pub unused_examples: Vec<String>,
+    pub duplicates: Vec<(String, usize)>,
+}
+
+/// Scores joined to the study's models (one value per model, in study order).
 #[derive(Clone, Debug)]
 pub struct Scores {
-    pub table: Table,
-    pub model_column: String,
-    /// Study models with no row in the scores file.
-    pub unmatched_models: Vec<String>,
-    /// Score rows naming no study model.
-    pub unused_rows: Vec<String>,
-    pub source: PathBuf,
-    pub sha256: String,
+    pub models: Vec<String>,
+    pub columns: Vec<(String, Vec<f64>)>,
+    pub sources: Vec<SourceRecord>,
 }
 
 impl Scores {
-    pub fn load(settings: &ScoreSettings, models: &[String]) -> Result<Self, ScoreError> {
-        let table = Table::read_csv(&settings.csv)?;
-        let names = table
-            .strs(&settings.model_column)
-            .ok_or_else(|| TableError::MissingColumn { path: settings.csv.clone(), column: settings.model_column.clone() })?
-            .to_vec();
-        for n in &names {
-            let count = names.iter().filter(|m| *m == n).count();
-            if count > 1 {
-                return Err(ScoreError::Duplicate { path: settings.csv.clone(), model: n.clone(), count });
+    pub fn load(settings: &ScoreSettings, models: &[ModelKey], hub: Option<&Hub>) -> Result<Self, ScoreError> {
+        let mut columns: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut owner: Vec<String> = Vec::new();
+        let mut sources = Vec::new();
+        for source in &settings.sources {
+            let (rows, provenance) = source.rows(hub)?;
+            let joined = matching::join(&rows, models, source.duplicates).map_err(|error| ScoreError::Duplicate { source_name: source.describe(), error })?;
+            for (name, values) in joined.columns {
+                if let Some(i) = columns.iter().position(|(n, _)| *n == name) {
+                    return Err(ScoreError::ColumnClash { column: name, first: owner[i].clone(), second: source.describe() });
+                }
+                columns.push((name, values));
+                owner.push(source.describe());
             }
+            sources.push(SourceRecord {
+                source: source.describe(),
+                provenance,
+                columns: rows.columns.iter().map(|(n, _)| n.clone()).collect(),
+                rows: rows.keys.len(),
+                unmatched_models: joined.unmatched_models,
+                unused_rows: joined.unused_rows.len(),
+                unused_examples: joined.unused_rows.into_iter().take(20).collect(),
+                duplicates: joined.duplicates,
+            });
         }
-        let unmatched_models = models.iter().filter(|m| !names.contains(m)).cloned().collect();
-        let unused_rows = names.iter().filter(|n| !models.contains(n)).cloned().collect();
-        let sha256 = crate::io::hash::sha256_file(&settings.csv).map_err(|source| ScoreError::Read { path: settings.csv.clone(), source })?;
-        Ok(Self { table, model_column: settings.model_column.clone(), unmatched_models, unused_rows, source: settings.csv.clone(), sha256 })
+        Ok(Self { models: models.iter().map(|m| m.name.clone()).collect(), columns, sources })
     }
 
-    /// The score of `column` for each model (NaN where absent).
-    pub fn column_for(&self, column: &str, models: &[String]) -> Option<Vec<f64>> {
-        let names = self.table.strs(&self.model_column)?;
-        let values = self.table.f64s(column)?;
-        Some(models.iter().map(|m| names.iter().position(|n| n == m).map_or(f64::NAN, |i| values[i])).collect())
+    /// A score column, one value per study model (NaN where it has none).
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
-    /// Benchmark columns (numeric columns other than the model column).
-    pub fn benchmarks(&self) -> Vec<String> {
-        self.table
-            .columns
-            .iter()
-            .filter(|c| c.name != self.model_column && self.table.f64s(&c.name).is_some())
-            .map(|c| c.name.clone())
-            .collect()
+    pub fn names(&self) -> Vec<String> {
+        self.columns.iter().map(|(n, _)| n.clone()).collect()
     }
+
+    /// Study models that no source scored at all.
+    pub fn unscored_models(&self) -> Vec<String> {
+        (0..self.models.len()).filter(|&i| self.columns.iter().all(|(_, v)| !v[i].is_finite())).map(|i| self.models[i].clone()).collect()
+    }
+}
+
+fn hash_files(paths: &[PathBuf]) -> Result<String, ScoreError> {
+    if let [one] = paths {
+        return crate::io::hash::sha256_file(one).map_err(|source| ScoreError::Read { path: one.clone(), source });
+    }
+    let mut h = crate::io::hash::PartsHasher::new();
+    for p in paths {
+        let bytes = std::fs::read(p).map_err(|source| ScoreError::Read { path: p.clone(), source })?;
+        h.part(p.file_name().unwrap_or_default().to_string_lossy().as_bytes()).part(&bytes);
+    }
+    Ok(h.finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn joins_by_model_name_and_reports_mismatches() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.csv");
-        std::fs::write(&p, "model,acc,note\na,0.5,x\nc,0.25,y\n").unwrap();
-        assert_eq!(read_header(&p).unwrap(), vec!["model", "acc", "note"]);
-        let s = Scores::load(&ScoreSettings { csv: p, model_column: "model".into() }, &["a".into(), "b".into()]).unwrap();
-        assert_eq!(s.unmatched_models, vec!["b"]);
-        assert_eq!(s.unused_rows, vec!["c"]);
-        let acc = s.column_for("acc", &["a".into(), "b".into()]).unwrap();
-        assert_eq!(acc[0], 0.5);
-        assert!(acc[1].is_nan());
-        assert_eq!(s.benchmarks(), vec!["acc"]);
+    fn table_source(path: PathBuf) -> Source {
+        Source { kind: SourceKind::Table(TableSource { path, model_column: "model".into(), revision_column: None, columns: vec![] }), prefix: String::new(), duplicates: Duplicates::Error, model_aliases: vec![] }
     }
 
     #[test]
-    fn duplicate_rows_are_an_error() {
+    fn joins_sources_and_reports_what_did_not_match() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.csv");
-        std::fs::write(&p, "model,acc\na,0.5\na,0.6\n").unwrap();
-        let err = Scores::load(&ScoreSettings { csv: p, model_column: "model".into() }, &["a".into()]).unwrap_err();
-        assert!(err.to_string().contains("appears in 2 rows"), "{err}");
+        std::fs::write(&p, "model,acc,note\na,0.5,x\nc,0.25,y\n").unwrap();
+        let q = dir.path().join("t.csv");
+        std::fs::write(&q, "model,acc\nb,0.75\n").unwrap();
+        let mut second = table_source(q);
+        second.prefix = "t_".into();
+        let settings = ScoreSettings { sources: vec![table_source(p.clone()), second] };
+        let models = [ModelKey::named("a"), ModelKey::named("b")];
+        let s = Scores::load(&settings, &models, None).unwrap();
+        assert_eq!(s.names(), vec!["acc", "t_acc"]);
+        assert_eq!(s.column("acc").unwrap()[0], 0.5);
+        assert!(s.column("acc").unwrap()[1].is_nan());
+        assert_eq!(s.column("t_acc").unwrap()[1], 0.75);
+        assert_eq!(s.sources[0].unmatched_models, vec!["b"]);
+        assert_eq!(s.sources[0].unused_examples, vec!["c"]);
+        assert!(s.unscored_models().is_empty());
+
+        let clash = ScoreSettings { sources: vec![table_source(p.clone()), table_source(p)] };
+        let err = Scores::load(&clash, &models, None).unwrap_err();
+        assert!(err.to_string().contains("give one source a `prefix`"), "{err}");
     }
 }

@@ -8,6 +8,7 @@
 
 mod error;
 pub mod raw;
+mod scores;
 mod suggest;
 
 pub use error::{Pos, Problem, StudyError};
@@ -16,7 +17,7 @@ use crate::corpus::CorpusSettings;
 use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
 use crate::figures::FigureFormat;
-use crate::fit::FitSettings;
+use crate::fit::{FitSettings, HoldOut, Validation};
 use crate::models::ModelEntry;
 use crate::scores::ScoreSettings;
 use raw::*;
@@ -101,8 +102,8 @@ fn section_of(expected: &[&str]) -> String {
         "`corpus`"
     } else if has("orders") {
         "`features`"
-    } else if has("model_column") {
-        "`scores`"
+    } else if has("lm_eval") {
+        "a `scores` source"
     } else if has("target") {
         "`fit`"
     } else if has("formats") {
@@ -183,7 +184,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
     let models = check_models(&mut c, &raw.models);
     let corpus = check_corpus(&mut c, &raw.corpus);
     let features = check_features(&mut c, &raw.features);
-    let scores = raw.scores.as_ref().map(|s| check_scores(&mut c, s));
+    let scores = raw.scores.as_ref().map(|s| scores::check_scores(&mut c, &s.0));
     let fit = raw.fit.as_ref().map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
     let figures = raw
         .figures
@@ -231,9 +232,28 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             let pos = m.name.as_ref().map(|n| n.referenced.into()).or(at(&m.path));
             c.problem(pos, format!("two models are named `{name}`; give each a unique `name`"));
         }
-        out.push(ModelEntry { name, path, family: m.family.clone(), precision: m.precision.unwrap_or_default() });
+        if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
+            c.problem(at(id), format!("`{}` is not a hub id: expected `org/name`", id.value));
+        }
+        if let (Some(r), None) = (&m.revision, &m.id) {
+            c.problem(at(r), "`revision` needs the model's hub `id`");
+        }
+        out.push(ModelEntry {
+            name,
+            path,
+            family: m.family.clone(),
+            precision: m.precision.unwrap_or_default(),
+            id: m.id.as_ref().map(|i| i.value.clone()),
+            revision: m.revision.as_ref().map(|r| r.value.clone()),
+        });
     }
     out
+}
+
+/// `org/name`, each part letters, digits, `-`, `_` or `.`.
+fn is_hub_id(id: &str) -> bool {
+    let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && !p.starts_with('.');
+    matches!(id.split_once('/'), Some((org, name)) if ok(org) && ok(name))
 }
 
 fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
@@ -307,38 +327,16 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
     }
 }
 
-fn check_scores(c: &mut Checker, raw: &RawScores) -> ScoreSettings {
-    let csv = c.existing_path(&raw.csv, "scores file");
-    let model_column = raw.model_column.as_ref().map_or_else(|| "model".to_string(), |s| s.value.clone());
-    if csv.is_file() {
-        match crate::scores::read_header(&csv) {
-            Ok(columns) => {
-                if !columns.contains(&model_column) {
-                    let pos = raw.model_column.as_ref().map_or(at(&raw.csv), at);
-                    let hint = suggest::nearest(&model_column, columns.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    c.problem(pos, format!("scores file has no model column `{model_column}` (columns: {}){hint}", columns.join(", ")));
-                }
-            }
-            Err(e) => c.problem(at(&raw.csv), e.to_string()),
-        }
-    }
-    ScoreSettings { csv, model_column }
-}
-
 fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, features: &FeatureSettings, n_models: usize) -> FitSettings {
     let Some(scores) = scores else {
         c.problem(at(&raw.target), "`fit` needs a `scores` section to take its target from");
         return FitSettings::new(&raw.target.value, vec![]);
     };
-    if let Ok(columns) = crate::scores::read_header(&scores.csv) {
-        if !columns.contains(&raw.target.value) {
-            let hint = suggest::nearest(&raw.target.value, columns.iter().map(String::as_str))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            c.problem(at(&raw.target), format!("fit target `{}` is not a column of the scores file{hint}", raw.target.value));
-        }
+    let columns = scores::available_columns(scores);
+    if !columns.contains(&raw.target.value) {
+        let hint = suggest::nearest(&raw.target.value, columns.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+        let shown = if columns.len() > 30 { format!("{} columns, e.g. {}", columns.len(), columns[..30].join(", ")) } else { columns.join(", ") };
+        c.problem(at(&raw.target), format!("fit target `{}` is not a score column (available: {shown}){hint}", raw.target.value));
     }
     let known = features.model_feature_names();
     let chosen = match &raw.features {
@@ -379,6 +377,23 @@ fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, feat
     s.interval = raw.interval.as_ref().map_or(s.interval, |i| i.value);
     s.permutations = raw.permutations.unwrap_or(s.permutations);
     s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
+    match (&raw.hold_out, s.validation) {
+        (Some(h), Validation::HoldOut) => {
+            if !h.threshold.value.is_finite() {
+                c.problem(at(&h.threshold), "`hold_out.threshold` must be a finite number");
+            }
+            let mut valid = known.clone();
+            valid.extend(columns.iter().cloned());
+            if !valid.contains(&h.column.value) {
+                let hint = suggest::nearest(&h.column.value, valid.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                c.problem(at(&h.column), format!("hold-out column `{}` is neither a model feature nor a score column{hint}", h.column.value));
+            }
+            s.hold_out = Some(HoldOut { column: h.column.value.clone(), threshold: h.threshold.value });
+        }
+        (None, Validation::HoldOut) => c.problem(at(&raw.target), "`validation: hold-out` needs `hold_out: {column: ..., threshold: ...}` (models at or above the threshold are held out)"),
+        (Some(h), _) => c.problem(at(&h.column), "`hold_out` applies only with `validation: hold-out`"),
+        (None, _) => {}
+    }
     s
 }
 

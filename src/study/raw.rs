@@ -6,6 +6,8 @@ use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
 use crate::fit::{Method, Validation};
 use crate::models::{HiddenStates, Precision};
+use crate::scores::{Duplicates, SnapshotUse};
+use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -19,7 +21,7 @@ pub struct RawStudy {
     pub corpus: RawCorpus,
     #[serde(default)]
     pub features: RawFeatures,
-    pub scores: Option<RawScores>,
+    pub scores: Option<OneOrMany<RawScoreSource>>,
     pub fit: Option<RawFit>,
     #[serde(default)]
     pub figures: RawFigures,
@@ -29,6 +31,8 @@ pub struct RawStudy {
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
     pub name: Option<Spanned<String>>,
+    pub id: Option<Spanned<String>>,
+    pub revision: Option<Spanned<String>>,
     pub path: Spanned<String>,
     pub family: Option<String>,
     pub precision: Option<Precision>,
@@ -62,11 +66,47 @@ pub struct RawFeatures {
     pub bootstrap_seed: Option<u64>,
 }
 
+/// One score source: exactly one of `csv`, `parquet`, `lm_eval` or
+/// `leaderboard`, with the options that apply to it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScores {
-    pub csv: Spanned<String>,
+pub struct RawScoreSource {
+    pub csv: Option<Spanned<String>>,
+    pub parquet: Option<Spanned<String>>,
+    pub lm_eval: Option<Spanned<String>>,
+    pub leaderboard: Option<Spanned<String>>,
     pub model_column: Option<Spanned<String>>,
+    pub revision_column: Option<Spanned<String>>,
+    pub columns: Option<Spanned<BTreeMap<String, String>>>,
+    pub prefix: Option<Spanned<String>>,
+    pub duplicates: Option<Duplicates>,
+    pub model_aliases: Option<BTreeMap<String, String>>,
+    pub dataset: Option<Spanned<String>>,
+    pub revision: Option<Spanned<String>>,
+    pub snapshot: Option<Spanned<SnapshotUse>>,
+}
+
+/// A section that takes one item or a list of them.
+#[derive(Debug)]
+pub struct OneOrMany<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping or a list of mappings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::<T>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(OneOrMany)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|t| OneOrMany(vec![t]))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +121,14 @@ pub struct RawFit {
     pub interval: Option<Spanned<f64>>,
     pub permutations: Option<usize>,
     pub higher_is_better: Option<bool>,
+    pub hold_out: Option<RawHoldOut>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHoldOut {
+    pub column: Spanned<String>,
+    pub threshold: Spanned<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

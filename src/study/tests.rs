@@ -27,6 +27,8 @@ impl Fixture {
 }
 
 const MINIMAL: &str = "version: 1\nmodels:\n  - path: models/m1\ncorpus:\n  path: corpus.txt\n";
+/// Enough models for a one-feature fit.
+const THREE: &str = "version: 1\nmodels:\n  - path: models/m1\n  - {path: models/m1, name: b}\n  - {path: models/m1, name: c}\ncorpus:\n  path: corpus.txt\n";
 
 #[test]
 fn minimal_study_gets_defaults_and_absolute_paths() {
@@ -117,4 +119,66 @@ fn a_model_path_may_be_a_gguf_file() {
     assert_eq!(s.models[0].name, "m", "the default name drops the extension");
     let err = f.load("version: 1\nmodels:\n  - path: models/m.bin\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("Hugging Face-layout folder") && err.contains(".gguf file"), "{err}");
+}
+
+#[test]
+fn scores_take_one_source_or_a_list_of_kinds() {
+    let f = Fixture::new();
+    std::fs::write(f.dir.path().join("more.csv"), "Model,Step,MMLU (5-shot)\norg/a,1000,0.5\n").unwrap();
+    let yaml = format!(
+        "{THREE}scores:\n  - csv: scores.csv\n  - csv: more.csv\n    model_column: Model\n    revision_column: Step\n    columns: {{mmlu: MMLU (5-shot)}}\n  - leaderboard: open-llm-v2\n    snapshot: always\nfit:\n  target: mmlu\n"
+    );
+    let s = f.load(&yaml).unwrap();
+    let sources = &s.scores.as_ref().unwrap().sources;
+    assert_eq!(sources.len(), 3);
+    assert!(matches!(&sources[1].kind, crate::scores::SourceKind::Table(t) if t.columns == vec![("mmlu".to_string(), "MMLU (5-shot)".to_string())]));
+    assert!(matches!(&sources[2].kind, crate::scores::SourceKind::Leaderboard(l) if l.snapshot == crate::scores::SnapshotUse::Always));
+    assert_eq!(sources[2].duplicates, crate::scores::Duplicates::Mean, "the leaderboard averages re-evaluations by default");
+    // One mapping still works, as in version 1's first form.
+    let s = f.load(&format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n")).unwrap();
+    assert_eq!(s.scores.unwrap().sources.len(), 1);
+}
+
+#[test]
+fn score_source_mistakes_are_located() {
+    let f = Fixture::new();
+    let yaml = format!(
+        "{MINIMAL}scores:\n  - csv: scores.csv\n    leaderboard: open-llm-v2\n  - leaderboard: open-llm-v3\n    model_column: model\n  - prefix: x_\n  - csv: scores.csv\n    columns: {{mmlu: MMLU}}\nfit:\n  target: average_score\n"
+    );
+    let msg = f.load(&yaml).unwrap_err().to_string();
+    for needle in [
+        "8:18: a score source has one kind; this one names `csv` and `leaderboard`",
+        "9:18: unknown leaderboard `open-llm-v3`",
+        "10:19: `model_column` applies to csv and parquet sources, not to `leaderboard`",
+        "11:13: a score source needs one of",
+        "13:14: scores file has no column `MMLU`",
+        "fit target `average_score` is not a score column",
+        "did you mean `average`?",
+    ] {
+        assert!(msg.contains(needle), "missing `{needle}` in:\n{msg}");
+    }
+    let err = f.load(&format!("{MINIMAL}scores:\n  - lm_eval: scores.csv\n    snapshots: always\n")).unwrap_err().to_string();
+    assert!(err.contains("unknown key `snapshots` in a `scores` source") && err.contains("did you mean `snapshot`?"), "{err}");
+}
+
+#[test]
+fn hold_out_validation_needs_a_known_column_and_threshold() {
+    let f = Fixture::new();
+    let base = format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n");
+    let s = f.load(&format!("{base}  validation: hold-out\n  hold_out: {{column: log_params, threshold: 8.5}}\n")).unwrap();
+    let fit = s.fit.unwrap();
+    assert_eq!(fit.hold_out, Some(crate::fit::HoldOut { column: "log_params".into(), threshold: 8.5 }));
+    let msg = f.load(&format!("{base}  validation: hold-out\n")).unwrap_err().to_string();
+    assert!(msg.contains("needs `hold_out: {column"), "{msg}");
+    let msg = f.load(&format!("{base}  validation: hold-out\n  hold_out: {{column: log_param, threshold: 8.5}}\n")).unwrap_err().to_string();
+    assert!(msg.contains("hold-out column `log_param`") && msg.contains("did you mean `log_params`?"), "{msg}");
+}
+
+#[test]
+fn model_ids_must_look_like_hub_ids() {
+    let f = Fixture::new();
+    let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    id: org/m1\n    revision: step10\ncorpus:\n  path: corpus.txt\n").unwrap();
+    assert_eq!((s.models[0].id.as_deref(), s.models[0].revision.as_deref()), (Some("org/m1"), Some("step10")));
+    let msg = f.load("version: 1\nmodels:\n  - path: models/m1\n    id: just-a-name\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
+    assert!(msg.contains("4:9: `just-a-name` is not a hub id"), "{msg}");
 }

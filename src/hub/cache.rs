@@ -1,0 +1,149 @@
+//! The Hugging Face cache layout, shared with the Python libraries so an
+//! existing `~/.cache/huggingface/hub` is reused and what lossy downloads is
+//! reused by them:
+//!
+//! ```text
+//! <cache>/models--org--name/refs/<revision>          the commit sha it pointed to
+//!                          /blobs/<etag>              file contents
+//!                          /snapshots/<sha>/<path>    symlink to ../../blobs/<etag>
+//! ```
+//!
+//! Files enter `blobs/` by rename from a fully checked temporary file, and the
+//! snapshot link is made last, so an interrupted download leaves no file that
+//! looks complete.
+
+use super::error::HubError;
+use super::RepoRef;
+use std::path::{Path, PathBuf};
+
+pub struct RepoCache {
+    pub root: PathBuf,
+}
+
+impl RepoCache {
+    pub fn new(cache: &Path, repo: &RepoRef) -> Self {
+        let prefix = match repo.kind {
+            super::RepoKind::Model => "models",
+            super::RepoKind::Dataset => "datasets",
+        };
+        Self { root: cache.join(format!("{prefix}--{}", repo.id.replace('/', "--"))) }
+    }
+
+    /// The sha a revision pointed to when last resolved (a sha names itself
+    /// when its snapshot exists).
+    pub fn ref_sha(&self, revision: &str) -> Option<String> {
+        if is_commit_sha(revision) && self.root.join("snapshots").join(revision).is_dir() {
+            return Some(revision.to_string());
+        }
+        let sha = std::fs::read_to_string(self.root.join("refs").join(revision)).ok()?;
+        let sha = sha.trim();
+        is_commit_sha(sha).then(|| sha.to_string())
+    }
+
+    pub fn write_ref(&self, revision: &str, sha: &str) -> Result<(), HubError> {
+        if revision == sha {
+            return Ok(());
+        }
+        let path = self.root.join("refs").join(revision);
+        crate::io::atomic::write(&path, sha.as_bytes()).map_err(|source| HubError::Io { path, source })
+    }
+
+    /// The cached file `name` of commit `sha`, if complete.
+    pub fn snapshot_file(&self, sha: &str, name: &str) -> Option<PathBuf> {
+        let p = self.root.join("snapshots").join(sha).join(name);
+        p.is_file().then_some(p)
+    }
+
+    /// Files present in a snapshot, as repository paths, sorted.
+    pub fn snapshot_files(&self, sha: &str) -> Vec<String> {
+        let base = self.root.join("snapshots").join(sha);
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.is_file() {
+                    if let Ok(rel) = p.strip_prefix(&base) {
+                        out.push(rel.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Moves a checked temporary file into `blobs/<etag>` and links it from
+    /// the snapshot. Returns the snapshot path.
+    pub fn store(&self, sha: &str, name: &str, temp: &Path, etag: &str) -> Result<PathBuf, HubError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| HubError::Io { path, source }
+        };
+        let blobs = self.root.join("blobs");
+        std::fs::create_dir_all(&blobs).map_err(io(&blobs))?;
+        let blob = blobs.join(etag);
+        std::fs::rename(temp, &blob).map_err(io(&blob))?;
+        let link = self.root.join("snapshots").join(sha).join(name);
+        let parent = link.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let _ = std::fs::remove_file(&link);
+        link_or_copy(&blob, &link, name).map_err(io(&link))?;
+        Ok(link)
+    }
+
+    /// Folder for temporary downloads (inside the repo, so the final rename
+    /// never crosses file systems).
+    pub fn incomplete_dir(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
+}
+
+#[cfg(unix)]
+fn link_or_copy(blob: &Path, link: &Path, name: &str) -> std::io::Result<()> {
+    // snapshots/<sha>/<a>/<b> → ../../../blobs/<etag>: one `..` per path segment plus two.
+    let depth = name.split('/').count() + 1;
+    let mut target = PathBuf::new();
+    for _ in 0..depth {
+        target.push("..");
+    }
+    target.push("blobs");
+    target.push(blob.file_name().unwrap_or_default());
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn link_or_copy(blob: &Path, link: &Path, _name: &str) -> std::io::Result<()> {
+    std::fs::copy(blob, link).map(|_| ())
+}
+
+pub fn is_commit_sha(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{RepoKind, RepoRef};
+
+    #[test]
+    fn layout_matches_python_and_links_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(dir.path(), &RepoRef { kind: RepoKind::Model, id: "org/name".into() });
+        assert!(c.root.ends_with("models--org--name"));
+        let sha = "a".repeat(40);
+        c.write_ref("main", &sha).unwrap();
+        assert_eq!(c.ref_sha("main").as_deref(), Some(sha.as_str()));
+        assert_eq!(c.ref_sha("v1"), None);
+        let tmp = dir.path().join("t");
+        std::fs::write(&tmp, b"hello").unwrap();
+        let p = c.store(&sha, "sub/dir/file.json", &tmp, "etag1").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+        assert_eq!(c.snapshot_file(&sha, "sub/dir/file.json"), Some(p));
+        assert_eq!(c.snapshot_files(&sha), vec!["sub/dir/file.json"]);
+        assert_eq!(c.ref_sha(&sha).as_deref(), Some(sha.as_str()), "a sha with a snapshot names itself");
+    }
+}

@@ -1,0 +1,54 @@
+//! What can go wrong talking to the hub, each with a message that says what
+//! to do about it. No variant carries the token.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Env(#[from] super::env::EnvError),
+    #[error("{what}: access denied (HTTP {status}){hint}")]
+    Unauthorized { what: String, status: u16, hint: &'static str },
+    #[error("{what}: not found on {endpoint} (HTTP 404); check the id, revision and file name")]
+    NotFound { what: String, endpoint: String },
+    #[error("{what}: the server answered HTTP {status}{retried}")]
+    Status { what: String, status: u16, retried: String },
+    #[error("{what}: {detail}{retried}")]
+    Network { what: String, detail: String, retried: String },
+    #[error("{what}: the download stopped after {got} of {expected} bytes{retried}")]
+    Truncated { what: String, got: u64, expected: u64, retried: String },
+    #[error("{what}: the downloaded file has sha256 {got}, but the hub announced {expected}")]
+    Corrupt { what: String, got: String, expected: String },
+    #[error("{what}: unreadable answer from the hub: {detail}")]
+    Response { what: String, detail: String },
+    #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
+    Offline { what: String, cache: PathBuf },
+    #[error("cache file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl HubError {
+    /// Failures that another attempt may cure.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HubError::Status { status, .. } => *status == 429 || *status >= 500,
+            HubError::Network { .. } | HubError::Truncated { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Failures that mean "the hub could not be reached", after which a cached
+    /// copy may stand in.
+    pub fn is_unreachable(&self) -> bool {
+        self.is_transient()
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        let note = if attempts > 1 { format!(" (gave up after {attempts} attempts)") } else { String::new() };
+        match &mut self {
+            HubError::Status { retried, .. } | HubError::Network { retried, .. } | HubError::Truncated { retried, .. } => *retried = note,
+            _ => {}
+        }
+        self
+    }
+}

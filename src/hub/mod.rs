@@ -1,0 +1,209 @@
+//! The Hugging Face hub: revisions resolved to commit shas, files downloaded
+//! into the shared cache layout, and offline use of that cache. Used for
+//! score datasets (the Open LLM Leaderboard) and, through the same client,
+//! for models and corpora.
+//!
+//! Everything goes over real HTTP to `HF_ENDPOINT`, so tests point lossy at a
+//! server of their own on 127.0.0.1.
+
+mod cache;
+mod env;
+mod error;
+mod http;
+
+pub use cache::{is_commit_sha, RepoCache};
+pub use env::{EnvError, HubEnv, Token};
+pub use error::HubError;
+
+use http::Http;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepoKind {
+    Model,
+    Dataset,
+}
+
+/// A repository on the hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoRef {
+    pub kind: RepoKind,
+    pub id: String,
+}
+
+impl RepoRef {
+    pub fn model(id: &str) -> Self {
+        Self { kind: RepoKind::Model, id: id.into() }
+    }
+    pub fn dataset(id: &str) -> Self {
+        Self { kind: RepoKind::Dataset, id: id.into() }
+    }
+    fn describe(&self) -> String {
+        match self.kind {
+            RepoKind::Model => format!("model {}", self.id),
+            RepoKind::Dataset => format!("dataset {}", self.id),
+        }
+    }
+    fn api_path(&self) -> &'static str {
+        match self.kind {
+            RepoKind::Model => "models",
+            RepoKind::Dataset => "datasets",
+        }
+    }
+    fn file_prefix(&self) -> &'static str {
+        match self.kind {
+            RepoKind::Model => "",
+            RepoKind::Dataset => "datasets/",
+        }
+    }
+}
+
+/// A revision pinned to its commit.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Resolved {
+    pub revision: String,
+    pub sha: String,
+    /// Repository paths at that commit (from the hub; from the snapshot when offline).
+    pub files: Vec<String>,
+    /// True when the hub could not be asked and the cache answered.
+    pub from_cache: bool,
+}
+
+pub struct Hub {
+    pub env: HubEnv,
+    http: Option<Http>,
+}
+
+impl Hub {
+    pub fn new(env: HubEnv) -> Result<Self, HubError> {
+        let http = if env.offline { None } else { Some(Http::new(&env)?) };
+        Ok(Self { env, http })
+    }
+
+    /// From the process environment, offline if `offline` or `HF_HUB_OFFLINE`.
+    pub fn from_env(offline: bool) -> Result<Self, HubError> {
+        let mut env = HubEnv::from_env()?;
+        env.offline |= offline;
+        Self::new(env)
+    }
+
+    pub fn cache(&self, repo: &RepoRef) -> RepoCache {
+        RepoCache::new(&self.env.cache, repo)
+    }
+
+    /// Pins `revision` (branch, tag or sha) to its commit. Online, the hub is
+    /// asked and the answer cached in `refs/`; when the hub cannot be reached
+    /// (or offline) the cached ref answers.
+    pub fn resolve(&self, repo: &RepoRef, revision: &str) -> Result<Resolved, HubError> {
+        let cache = self.cache(repo);
+        let what = format!("{} at revision `{revision}`", repo.describe());
+        let from_cache = |err: HubError| -> Result<Resolved, HubError> {
+            match cache.ref_sha(revision) {
+                Some(sha) => Ok(Resolved { revision: revision.into(), files: cache.snapshot_files(&sha), sha, from_cache: true }),
+                None => Err(err),
+            }
+        };
+        let Some(http) = &self.http else {
+            return from_cache(HubError::Offline { what, cache: self.env.cache.clone() });
+        };
+        let url = format!("{}/api/{}/{}/revision/{}", self.env.endpoint, repo.api_path(), repo.id, encode(revision));
+        let text = match http.get_text(&url, &what) {
+            Ok(t) => t,
+            Err(e) if e.is_unreachable() => return from_cache(e),
+            Err(e) => return Err(e),
+        };
+        let info: RepoInfo = serde_json::from_str(&text).map_err(|e| HubError::Response { what: what.clone(), detail: e.to_string() })?;
+        if !is_commit_sha(&info.sha) {
+            return Err(HubError::Response { what, detail: format!("`{}` is not a commit sha", info.sha) });
+        }
+        cache.write_ref(revision, &info.sha)?;
+        let mut files: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
+        files.sort();
+        Ok(Resolved { revision: revision.into(), sha: info.sha, files, from_cache: false })
+    }
+
+    /// The local path of `name` at a resolved commit, downloading it into the
+    /// cache if needed. A cached file costs no request.
+    pub fn file(&self, repo: &RepoRef, sha: &str, name: &str) -> Result<PathBuf, HubError> {
+        let cache = self.cache(repo);
+        if let Some(p) = cache.snapshot_file(sha, name) {
+            return Ok(p);
+        }
+        let what = format!("{} file `{name}` at {}", repo.describe(), &sha[..sha.len().min(12)]);
+        let Some(http) = &self.http else {
+            return Err(HubError::Offline { what, cache: self.env.cache.clone() });
+        };
+        let url = format!("{}/{}{}/resolve/{sha}/{}", self.env.endpoint, repo.file_prefix(), repo.id, encode_path(name));
+        let got = http.download(&url, &cache.incomplete_dir(), &what)?;
+        let etag = got.etag.clone().filter(|e| !e.is_empty() && !e.contains('/')).unwrap_or_else(|| got.sha256.clone());
+        cache.store(sha, name, &got.temp, &etag).inspect_err(|_| {
+            let _ = std::fs::remove_file(&got.temp);
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RepoInfo {
+    sha: String,
+    #[serde(default)]
+    siblings: Vec<Sibling>,
+}
+
+#[derive(serde::Deserialize)]
+struct Sibling {
+    rfilename: String,
+}
+
+/// Percent-encodes one path segment (a revision such as `refs/convert/parquet`
+/// becomes one segment).
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes a repository path, keeping its slashes.
+fn encode_path(s: &str) -> String {
+    s.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_and_paths_are_encoded_as_the_hub_expects() {
+        assert_eq!(encode("refs/convert/parquet"), "refs%2Fconvert%2Fparquet");
+        assert_eq!(encode("step1000"), "step1000");
+        assert_eq!(encode_path("data/train 0.parquet"), "data/train%200.parquet");
+    }
+
+    #[test]
+    fn offline_resolution_uses_refs_and_names_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = HubEnv::from_vars(|k| match k {
+            "HF_HUB_CACHE" => Some(dir.path().to_string_lossy().into_owned()),
+            "HF_HUB_OFFLINE" => Some("1".into()),
+            _ => None,
+        })
+        .unwrap();
+        let hub = Hub::new(env).unwrap();
+        let repo = RepoRef::model("org/m");
+        let err = hub.resolve(&repo, "main").unwrap_err();
+        assert!(err.to_string().contains("model org/m at revision `main` is not in the cache"), "{err}");
+        let sha = "b".repeat(40);
+        hub.cache(&repo).write_ref("main", &sha).unwrap();
+        let r = hub.resolve(&repo, "main").unwrap();
+        assert_eq!(r.sha, sha);
+        assert!(r.from_cache);
+        let err = hub.file(&repo, &sha, "config.json").unwrap_err();
+        assert!(matches!(err, HubError::Offline { .. }), "{err}");
+    }
+}
