@@ -62,7 +62,7 @@ impl Http {
             let (mut resp, etag) = self.get_with_etag(url, what)?;
             let expected = resp.content_length();
             let temp = dir.join(format!(".lossy-{}-{}.incomplete", std::process::id(), unique()));
-            let result = stream_to(&mut resp, &temp, what);
+            let result = stream_to(&mut resp, expected, &temp, what);
             let (bytes, sha256) = match result {
                 Ok(v) => v,
                 Err(e) => {
@@ -142,7 +142,7 @@ impl Http {
     }
 }
 
-fn stream_to(resp: &mut Response, temp: &Path, what: &str) -> Result<(u64, String), HubError> {
+fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str) -> Result<(u64, String), HubError> {
     let io = |source| HubError::Io { path: temp.into(), source };
     let mut file = std::fs::File::create(temp).map_err(io)?;
     let mut hasher = Sha256::new();
@@ -155,7 +155,7 @@ fn stream_to(resp: &mut Response, temp: &Path, what: &str) -> Result<(u64, Strin
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 // A body cut short surfaces as a read error; report it as truncation when the length is known.
-                return Err(match resp.content_length() {
+                return Err(match expected {
                     Some(expected) => HubError::Truncated { what: what.into(), got: bytes, expected, retried: String::new() },
                     None => HubError::Network { what: what.into(), detail: e.to_string(), retried: String::new() },
                 });

@@ -7,3 +7,6 @@ mod estimator;
 mod fit_stats;
 mod gguf;
 mod support;
+mod http_server;
+mod hub;
+mod scores;
