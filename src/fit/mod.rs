@@ -103,4 +103,34 @@ mod tests {
         let err = fit_study(&FitSettings::new("y", vec!["a".into()]), &input(&names, &fam, &x, &y, &[], &lp)).unwrap_err();
         assert!(matches!(err, FitError::TooFewModels { have: 2, needed: 3, .. }), "{err}");
     }
+
+    /// Hold-out by size: train on the small models only, predict the large
+    /// ones; predictions exist for the held-out models alone, and the fit on
+    /// the small ones extrapolates an exact law.
+    #[test]
+    fn hold_out_trains_below_the_threshold_and_tests_above() {
+        let names = names(8);
+        let fam = vec!["f".to_string(); 8];
+        let x: Vec<Vec<f64>> = (0..8).map(|i| vec![i as f64 * 0.5]).collect();
+        let y: Vec<f64> = x.iter().map(|r| 2.0 + 3.0 * r[0]).collect();
+        let lp: Vec<f64> = (0..8).map(|i| 7.0 + i as f64 * 0.25).collect();
+        let mut s = FitSettings::new("y", vec!["a".into()]);
+        s.validation = Validation::HoldOut;
+        s.hold_out = Some(HoldOut { column: "log_params".into(), threshold: 8.0 });
+        let mut inp = input(&names, &fam, &x, &y, &[], &lp);
+        inp.hold_out = Some(&lp);
+        let f = fit_study(&s, &inp).unwrap();
+        assert_eq!(f.folds, 1);
+        assert_eq!(f.metrics.n, 4, "models 4..7 have log_params >= 8");
+        for i in 0..8 {
+            if i < 4 {
+                assert!(f.predicted[i].is_nan(), "training model {i} gets no held-out prediction");
+            } else {
+                assert!((f.predicted[i] - y[i]).abs() < 1e-9);
+            }
+        }
+        s.hold_out = Some(HoldOut { column: "log_params".into(), threshold: 100.0 });
+        let err = fit_study(&s, &inp).unwrap_err().to_string();
+        assert!(err.contains("hold-out validation") && err.contains("0 test rows"), "{err}");
+    }
 }

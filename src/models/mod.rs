@@ -16,6 +16,7 @@ pub mod engine;
 mod error;
 pub mod gguf;
 pub mod gguf_tokenizer;
+pub mod hub_source;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
@@ -30,15 +31,19 @@ use std::path::{Path, PathBuf};
 pub struct ModelEntry {
     /// Unique name; scores are joined on it.
     pub name: String,
-    /// Local Hugging Face-layout folder, or a `.gguf` file.
-    pub path: PathBuf,
+    /// Local Hugging Face-layout folder, or a `.gguf` file; `None` for a
+    /// model fetched from the hub by `id` and `revision`.
+    pub path: Option<PathBuf>,
     pub family: Option<String>,
     /// Compute precision (f32 by default).
     pub precision: Precision,
-    /// Hugging Face hub id (`org/name`); score sources match on it.
+    /// Hugging Face hub id (`org/name`): where the model is fetched from
+    /// when it has no `path`, and what score sources match on.
     pub id: Option<String>,
-    /// The hub revision the weights correspond to (branch, tag, step or sha).
+    /// The hub revision (branch, tag, checkpoint branch or commit sha).
     pub revision: Option<String>,
+    /// Position in a checkpoint series (`revisions:`), for trajectories.
+    pub step: Option<usize>,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

@@ -12,7 +12,12 @@ use std::path::PathBuf;
 pub struct ModelRecord {
     pub name: String,
     pub family: Option<String>,
+    /// The folder or file the model was loaded from (the hub cache snapshot for hub models).
     pub path: PathBuf,
+    /// Hub id, the revision asked for, and the commit it resolved to.
+    pub id: Option<String>,
+    pub revision: Option<String>,
+    pub commit: Option<String>,
     pub architecture: String,
     pub layers: usize,
     pub d: usize,

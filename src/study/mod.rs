@@ -210,44 +210,78 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
     }
     let mut out: Vec<ModelEntry> = Vec::new();
     for m in &models.value {
-        let path = c.existing_path(&m.path, "model folder");
-        if path.is_file() && !crate::models::gguf::is_gguf(&path) {
-            let msg = "a model `path` must be a Hugging Face-layout folder (config.json, model.safetensors, tokenizer.json) or a .gguf file";
-            c.problem(at(&m.path), format!("`{}`: {msg}", m.path.value));
-        } else if path.is_dir() {
-            for needed in ["config.json", "tokenizer.json"] {
-                if !path.join(needed).is_file() {
-                    c.problem(at(&m.path), format!("model folder `{}` has no {needed}", m.path.value));
-                }
-            }
-        }
-        let name = match &m.name {
-            Some(n) => n.value.clone(),
-            None => {
-                let file = if path.is_file() { path.file_stem() } else { path.file_name() };
-                file.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-            }
-        };
-        if out.iter().any(|e| e.name == name) {
-            let pos = m.name.as_ref().map(|n| n.referenced.into()).or(at(&m.path));
-            c.problem(pos, format!("two models are named `{name}`; give each a unique `name`"));
-        }
         if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
             c.problem(at(id), format!("`{}` is not a hub id: expected `org/name`", id.value));
         }
-        if let (Some(r), None) = (&m.revision, &m.id) {
-            c.problem(at(r), "`revision` needs the model's hub `id`");
+        let path = m.path.as_ref().map(|p| check_model_path(c, p));
+        let first_pos = m.path.as_ref().or(m.id.as_ref()).or(m.name.as_ref()).and_then(at).or(at(models));
+        if path.is_none() && m.id.is_none() {
+            c.problem(first_pos, "a model needs a `path` (local folder or .gguf file) or a hub `id`");
         }
-        out.push(ModelEntry {
+        if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
+            c.problem(at(r), "give `revision` or `revisions`, not both");
+        }
+        if let (Some(r), Some(_)) = (&m.revisions, &m.path) {
+            c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
+        }
+        if let Some(r) = m.revisions.as_ref().filter(|r| r.value.is_empty()) {
+            c.problem(at(r), "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]");
+        }
+        if m.id.is_none() && (m.revision.is_some() || m.revisions.is_some()) {
+            c.problem(m.revision.as_ref().and_then(at).or(m.revisions.as_ref().and_then(at)), "`revision` and `revisions` need the model's hub `id`");
+        }
+        let base = match (&m.name, &path, &m.id) {
+            (Some(n), _, _) => n.value.clone(),
+            (None, Some(p), _) => {
+                let file = if p.is_file() { p.file_stem() } else { p.file_name() };
+                file.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            }
+            (None, None, Some(id)) => id.value.rsplit('/').next().unwrap_or_default().to_string(),
+            (None, None, None) => String::new(),
+        };
+        let entry = |name: String, revision: Option<String>, step: Option<usize>, family: Option<String>| ModelEntry {
             name,
-            path,
-            family: m.family.clone(),
+            path: path.clone(),
+            family,
             precision: m.precision.unwrap_or_default(),
             id: m.id.as_ref().map(|i| i.value.clone()),
-            revision: m.revision.as_ref().map(|r| r.value.clone()),
-        });
+            revision,
+            step,
+        };
+        let expanded: Vec<ModelEntry> = match (&m.revisions, &m.revision) {
+            (Some(revs), _) => revs
+                .value
+                .iter()
+                .enumerate()
+                .map(|(i, r)| entry(format!("{base}@{r}"), Some(r.clone()), Some(i), m.family.clone().or_else(|| Some(base.clone()))))
+                .collect(),
+            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => vec![entry(format!("{base}@{}", r.value), Some(r.value.clone()), None, m.family.clone())],
+            (None, r) => vec![entry(base, r.as_ref().map(|r| r.value.clone()), None, m.family.clone())],
+        };
+        for e in expanded {
+            if out.iter().any(|o| o.name == e.name) {
+                c.problem(m.name.as_ref().and_then(at).or(first_pos), format!("two models are named `{}`; give each a unique `name`", e.name));
+            }
+            out.push(e);
+        }
     }
     out
+}
+
+/// Checks a local model path: an HF-layout folder or a `.gguf` file.
+fn check_model_path(c: &mut Checker, p: &Spanned<String>) -> PathBuf {
+    let path = c.existing_path(p, "model folder");
+    if path.is_file() && !crate::models::gguf::is_gguf(&path) {
+        let msg = "a model `path` must be a Hugging Face-layout folder (config.json, model.safetensors, tokenizer.json) or a .gguf file";
+        c.problem(at(p), format!("`{}`: {msg}", p.value));
+    } else if path.is_dir() {
+        for needed in ["config.json", "tokenizer.json"] {
+            if !path.join(needed).is_file() {
+                c.problem(at(p), format!("model folder `{}` has no {needed}", p.value));
+            }
+        }
+    }
+    path
 }
 
 /// `org/name`, each part letters, digits, `-`, `_` or `.`.

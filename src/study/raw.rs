@@ -33,7 +33,8 @@ pub struct RawModel {
     pub name: Option<Spanned<String>>,
     pub id: Option<Spanned<String>>,
     pub revision: Option<Spanned<String>>,
-    pub path: Spanned<String>,
+    pub revisions: Option<Spanned<Vec<String>>>,
+    pub path: Option<Spanned<String>>,
     pub family: Option<String>,
     pub precision: Option<Precision>,
 }

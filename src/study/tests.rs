@@ -36,7 +36,8 @@ fn minimal_study_gets_defaults_and_absolute_paths() {
     let s = f.load(MINIMAL).unwrap();
     assert_eq!(s.name, "study");
     assert_eq!(s.models[0].name, "m1");
-    assert!(s.models[0].path.is_absolute() && s.models[0].path.ends_with("models/m1"));
+    let path = s.models[0].path.as_ref().unwrap();
+    assert!(path.is_absolute() && path.ends_with("models/m1"));
     assert_eq!(s.corpus.paths, vec![f.dir.path().join("corpus.txt")]);
     assert_eq!(s.features, FeatureSettings::default());
     assert_eq!(s.corpus.max_tokens, 512);
@@ -115,7 +116,7 @@ fn a_model_path_may_be_a_gguf_file() {
     std::fs::write(f.dir.path().join("models").join("m.gguf"), "GGUF").unwrap();
     std::fs::write(f.dir.path().join("models").join("m.bin"), "").unwrap();
     let s = f.load("version: 1\nmodels:\n  - path: models/m.gguf\ncorpus:\n  path: corpus.txt\n").unwrap();
-    assert!(s.models[0].path.ends_with("models/m.gguf"));
+    assert!(s.models[0].path.as_ref().unwrap().ends_with("models/m.gguf"));
     assert_eq!(s.models[0].name, "m", "the default name drops the extension");
     let err = f.load("version: 1\nmodels:\n  - path: models/m.bin\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("Hugging Face-layout folder") && err.contains(".gguf file"), "{err}");
@@ -181,4 +182,24 @@ fn model_ids_must_look_like_hub_ids() {
     assert_eq!((s.models[0].id.as_deref(), s.models[0].revision.as_deref()), (Some("org/m1"), Some("step10")));
     let msg = f.load("version: 1\nmodels:\n  - path: models/m1\n    id: just-a-name\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(msg.contains("4:9: `just-a-name` is not a hub id"), "{msg}");
+}
+
+#[test]
+fn hub_models_and_checkpoint_series_expand_to_named_entries() {
+    let f = Fixture::new();
+    let s = f
+        .load("version: 1\nmodels:\n  - id: EleutherAI/pythia-160m\n  - id: EleutherAI/pythia-410m\n    revisions: [step1000, step143000]\n  - id: org/x\n    revision: v2\ncorpus:\n  path: corpus.txt\n")
+        .unwrap();
+    let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, vec!["pythia-160m", "pythia-410m@step1000", "pythia-410m@step143000", "x@v2"]);
+    assert_eq!(s.models[2].revision.as_deref(), Some("step143000"));
+    assert_eq!((s.models[2].step, s.models[2].family.as_deref()), (Some(1), Some("pythia-410m")));
+    assert!(s.models.iter().all(|m| m.path.is_none()));
+    let msg = f
+        .load("version: 1\nmodels:\n  - name: lonely\n  - path: models/m1\n    revisions: [a]\n  - id: org/y\n    revision: a\n    revisions: [b]\ncorpus:\n  path: corpus.txt\n")
+        .unwrap_err()
+        .to_string();
+    for needle in ["3:11: a model needs a `path`", "5:16: `revisions` fetches a checkpoint series", "5:16: `revision` and `revisions` need the model's hub `id`", "8:16: give `revision` or `revisions`, not both"] {
+        assert!(msg.contains(needle), "missing `{needle}` in:\n{msg}");
+    }
 }

@@ -10,3 +10,4 @@ mod support;
 mod http_server;
 mod hub;
 mod scores;
+mod hub_models;

@@ -1,12 +1,16 @@
 //! `lossy run`: executes a checked study stage by stage and writes its report.
 //! The only module that knows the whole flow; each stage stays independent.
+//! [`probe`] turns models and the corpus into features.
+
+mod probe;
 
 use crate::corpus::{Corpus, CorpusError};
 use crate::features::estimator::{Estimator, EstimatorError};
-use crate::features::{self, FeatureError, ModelRow};
+use crate::features::{self, FeatureError};
 use crate::figures::{self, FigureError, FigureOptions, PlanePoint, XyPoint};
 use crate::fit::{self, FitError, FitResult};
-use crate::models::{tokenizer::Tokenizer, Model, ModelError, ModelFiles};
+use crate::models::hub_source::FetchError;
+use crate::models::ModelError;
 use crate::report::{self, manifest::Seeds, Manifest, ModelRecord};
 use crate::hub::{Hub, HubError};
 use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SourceKind, SnapshotUse};
@@ -21,6 +25,8 @@ pub enum RunError {
     Corpus(#[from] CorpusError),
     #[error("model `{name}`: {source}")]
     Model { name: String, source: ModelError },
+    #[error("model `{name}`: {source}")]
+    Fetch { name: String, source: FetchError },
     #[error("model `{name}`: {source}")]
     Features { name: String, source: FeatureError },
     #[error("model `{name}`: {source}")]
@@ -81,51 +87,9 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let corpus = Corpus::load(&study.corpus)?;
     progress.line(&format!("corpus: {} documents (sha256 {})", corpus.documents.len(), &corpus.sha256[..12]));
-
-    let device = candle_core::Device::Cpu;
-    let mut rows = Vec::new();
-    let mut records = Vec::new();
-    let mut estimators: Vec<Estimator> = Vec::new();
-    for (i, entry) in study.models.iter().enumerate() {
-        let t0 = Instant::now();
-        let name = entry.name.clone();
-        let model_err = |source| RunError::Model { name: name.clone(), source };
-        let files = ModelFiles::locate(&entry.path).map_err(model_err)?;
-        let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
-        let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-        let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
-        let d = model.hidden_size();
-        if !estimators.iter().any(|e| e.d == d) {
-            let est = Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator { name: name.clone(), source })?;
-            estimators.push(est);
-        }
-        let est = estimators.iter().find(|e| e.d == d).expect("estimator for this width");
-        let feats = features::extract(&model, &docs, &study.features, est).map_err(|source| RunError::Features { name: name.clone(), source })?;
-        let seconds = t0.elapsed().as_secs_f64();
-        progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {d}, {} tokens, {} positions, {seconds:.1}s",
-            i + 1,
-            study.models.len(),
-            model.num_layers(),
-            feats.tokens,
-            feats.rows
-        ));
-        records.push(ModelRecord {
-            name: name.clone(),
-            family: entry.family.clone(),
-            path: entry.path.clone(),
-            architecture: model.config.model_type.clone(),
-            layers: model.num_layers(),
-            d,
-            non_embedding_params: model.config.non_embedding_params(),
-            sha256: model.files.sha256.clone(),
-            documents: feats.documents,
-            tokens: feats.tokens,
-            estimator_rows: feats.rows,
-            seconds,
-        });
-        rows.push(ModelRow { name, family: entry.family.clone(), d, params: model.config.non_embedding_params(), features: feats });
-    }
+    let network = Network::new(options);
+    let probed = probe::probe_all(study, &corpus, &network, progress)?;
+    let (rows, records, estimators) = (probed.rows, probed.records, probed.estimators);
 
     let mut files = Vec::new();
     let layer_refs: Vec<(&str, &features::ModelFeatures)> = rows.iter().map(|r| (r.name.as_str(), &r.features)).collect();
@@ -139,7 +103,7 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
     let scores = match &study.scores {
-        Some(settings) => Some(load_scores(study, settings, options, progress)?),
+        Some(settings) => Some(load_scores(study, &records, settings, &network, progress)?),
         None => None,
     };
 
@@ -192,12 +156,33 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
     Ok(RunSummary { report_dir, manifest, fit })
 }
 
+/// The hub client, made on first use (a study of local models and files
+/// never touches the network or the environment's hub settings).
+pub(crate) struct Network {
+    offline: bool,
+    hub: std::cell::OnceCell<Hub>,
+}
+
+impl Network {
+    fn new(options: &RunOptions) -> Self {
+        Self { offline: options.offline, hub: std::cell::OnceCell::new() }
+    }
+
+    pub(crate) fn hub(&self) -> Result<&Hub, HubError> {
+        if let Some(h) = self.hub.get() {
+            return Ok(h);
+        }
+        let hub = Hub::from_env(self.offline)?;
+        Ok(self.hub.get_or_init(|| hub))
+    }
+}
+
 /// Loads every score source, reaching the hub only if a source needs it.
-fn load_scores(study: &Study, settings: &ScoreSettings, options: &RunOptions, progress: &mut dyn Progress) -> Result<Scores, RunError> {
+fn load_scores(study: &Study, records: &[ModelRecord], settings: &ScoreSettings, network: &Network, progress: &mut dyn Progress) -> Result<Scores, RunError> {
     let needs_hub = settings.sources.iter().any(|s| matches!(&s.kind, SourceKind::Leaderboard(l) if l.snapshot != SnapshotUse::Always));
-    let hub = if needs_hub { Some(Hub::from_env(options.offline)?) } else { None };
-    let keys: Vec<ModelKey> = study.models.iter().map(|m| ModelKey { name: m.name.clone(), id: m.id.clone(), revision: m.revision.clone(), sha: None }).collect();
-    let scores = Scores::load(settings, &keys, hub.as_ref())?;
+    let hub = if needs_hub { Some(network.hub()?) } else { None };
+    let keys: Vec<ModelKey> = study.models.iter().zip(records).map(|(m, r)| ModelKey { name: m.name.clone(), id: m.id.clone(), revision: m.revision.clone(), sha: r.commit.clone() }).collect();
+    let scores = Scores::load(settings, &keys, hub)?;
     for s in &scores.sources {
         if let crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, reason, .. }) = &s.provenance {
             progress.line(&format!("scores: using the shipped leaderboard snapshot {file}: {reason}"));
