@@ -159,6 +159,13 @@ impl Table {
         Self::from_frame(&df, path)
     }
 
+    /// Rows in a parquet file (from its footer).
+    pub fn parquet_rows(path: &Path) -> Result<usize, TableError> {
+        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        ParquetReader::new(file).num_rows().map_err(|e| err(e.to_string()))
+    }
+
     /// The column names of a CSV or parquet file, reading as little as possible.
     pub fn read_header(path: &Path) -> Result<Vec<String>, TableError> {
         let err = |reason: String| TableError::Read { path: path.into(), reason };

@@ -3,6 +3,7 @@
 mod bench;
 mod estimate;
 mod model;
+mod plan;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// What a study will cost per model (resolves models, runs none).
+    Plan(plan::Args),
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
     Estimate(estimate::Args),
     /// The most likely next tokens after a prompt, with log-probabilities (JSON).
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { studies } => validate(&studies),
         Command::Run { study, output, quiet, offline } => run(&study, output.as_deref(), quiet, offline),
+        Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
         Command::HiddenStates(args) => model::hidden_states(&args),

@@ -1,9 +1,13 @@
 //! Stage 2, corpus: the probing texts. Reads local `.txt` files (documents
-//! separated by blank lines) and `.jsonl` files (one JSON object per line,
-//! text in a chosen field), selects documents deterministically (the first
+//! separated by blank lines), `.jsonl` files (one JSON object per line,
+//! text in a chosen field) and `.parquet` files (a text column), or a hub
+//! dataset's parquet shards ([`dataset`]); selects documents deterministically (the first
 //! `max_documents`, in file order) and tokenizes them per model, truncating
 //! each document at `max_tokens` (no packing).
 
+pub mod dataset;
+
+pub use dataset::{DatasetError, DatasetRecord, DatasetSource};
 use crate::io::hash::PartsHasher;
 use crate::models::tokenizer::Tokenizer;
 use crate::models::ModelError;
@@ -13,7 +17,10 @@ use std::path::{Path, PathBuf};
 /// Checked corpus settings.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CorpusSettings {
+    /// Local files (.txt, .jsonl, .parquet); empty when `dataset` is given.
     pub paths: Vec<PathBuf>,
+    /// A hub dataset instead of local files.
+    pub dataset: Option<DatasetSource>,
     /// The field holding the text in `.jsonl` files.
     pub text_field: String,
     /// Use at most this many documents (all if absent).
@@ -26,7 +33,7 @@ pub struct CorpusSettings {
 
 impl Default for CorpusSettings {
     fn default() -> Self {
-        Self { paths: vec![], text_field: "text".into(), max_documents: None, max_tokens: 512, add_special_tokens: true }
+        Self { paths: vec![], dataset: None, text_field: "text".into(), max_documents: None, max_tokens: 512, add_special_tokens: true }
     }
 }
 
@@ -40,6 +47,10 @@ pub enum CorpusError {
     MissingField { path: PathBuf, line: usize, field: String },
     #[error("the corpus has no usable text: every document in {} is empty or blank", paths_list(.paths))]
     Empty { paths: Vec<PathBuf> },
+    #[error("corpus dataset: {0}")]
+    Dataset(#[from] DatasetError),
+    #[error("{path}: {reason}")]
+    Parquet { path: PathBuf, reason: String },
     #[error("tokenizing the corpus: {0}")]
     Tokenize(#[from] ModelError),
 }
@@ -54,12 +65,16 @@ pub struct Corpus {
     pub documents: Vec<String>,
     /// sha256 over the selected documents' text (length-prefixed, in order).
     pub sha256: String,
+    /// Where a hub dataset's documents came from.
+    pub dataset: Option<DatasetRecord>,
 }
 
 /// What to record about the corpus in outputs.
 #[derive(Clone, Debug, Serialize)]
 pub struct CorpusRecord {
     pub paths: Vec<PathBuf>,
+    /// The hub dataset, its parquet commit and the shards read.
+    pub dataset: Option<DatasetRecord>,
     pub documents: usize,
     pub sha256: String,
     pub max_documents: Option<usize>,
@@ -67,11 +82,26 @@ pub struct CorpusRecord {
 }
 
 impl Corpus {
-    /// Reads and selects documents. Blank documents are skipped.
+    /// Reads and selects documents from the local files. Blank documents are skipped.
     pub fn load(settings: &CorpusSettings) -> Result<Self, CorpusError> {
+        Self::load_from(settings, &settings.paths, None)
+    }
+
+    /// Fetches the dataset's shards (if the corpus is a hub dataset), then loads.
+    pub fn fetch_and_load(settings: &CorpusSettings, hub: Option<&crate::hub::Hub>) -> Result<Self, CorpusError> {
+        match (&settings.dataset, hub) {
+            (Some(ds), Some(hub)) => {
+                let (paths, record) = dataset::fetch(hub, ds, settings.max_documents)?;
+                Self::load_from(settings, &paths, Some(record))
+            }
+            _ => Self::load(settings),
+        }
+    }
+
+    fn load_from(settings: &CorpusSettings, paths: &[PathBuf], dataset: Option<DatasetRecord>) -> Result<Self, CorpusError> {
         let mut documents = Vec::new();
         let limit = settings.max_documents.unwrap_or(usize::MAX);
-        'files: for path in &settings.paths {
+        'files: for path in paths {
             for doc in read_documents(path, &settings.text_field)? {
                 if documents.len() >= limit {
                     break 'files;
@@ -82,18 +112,19 @@ impl Corpus {
             }
         }
         if documents.is_empty() {
-            return Err(CorpusError::Empty { paths: settings.paths.clone() });
+            return Err(CorpusError::Empty { paths: paths.to_vec() });
         }
         let mut h = PartsHasher::new();
         for d in &documents {
             h.part(d.as_bytes());
         }
-        Ok(Self { documents, sha256: h.finish() })
+        Ok(Self { documents, sha256: h.finish(), dataset })
     }
 
     pub fn record(&self, settings: &CorpusSettings) -> CorpusRecord {
         CorpusRecord {
             paths: settings.paths.clone(),
+            dataset: self.dataset.clone(),
             documents: self.documents.len(),
             sha256: self.sha256.clone(),
             max_documents: settings.max_documents,
@@ -118,6 +149,13 @@ impl Corpus {
 
 /// The documents of one file, in order.
 fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        let bad = |reason: String| CorpusError::Parquet { path: path.into(), reason };
+        let table = crate::table::Table::read_parquet(path).map_err(|e| bad(e.to_string()))?;
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let text = table.strs(text_field).ok_or_else(|| bad(format!("no text column `{text_field}` (columns: {}); set `corpus.text_field`", names.join(", "))))?;
+        return Ok(text.to_vec());
+    }
     let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read { path: path.into(), source })?;
     let is_jsonl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
     if !is_jsonl {

@@ -73,12 +73,15 @@ pub struct Resolved {
 pub struct Hub {
     pub env: HubEnv,
     http: Option<Http>,
+    /// Set once the hub could not be reached: later calls go straight to the
+    /// cache instead of waiting through retries again.
+    unreachable: std::sync::Mutex<Option<String>>,
 }
 
 impl Hub {
     pub fn new(env: HubEnv) -> Result<Self, HubError> {
         let http = if env.offline { None } else { Some(Http::new(&env)?) };
-        Ok(Self { env, http })
+        Ok(Self { env, http, unreachable: std::sync::Mutex::new(None) })
     }
 
     /// From the process environment, offline if `offline` or `HF_HUB_OFFLINE`.
@@ -107,10 +110,16 @@ impl Hub {
         let Some(http) = &self.http else {
             return from_cache(HubError::Offline { what, cache: self.env.cache.clone() });
         };
+        if let Some(earlier) = self.unreachable() {
+            return from_cache(HubError::Network { what, detail: format!("not asked: the hub was unreachable earlier in this run ({})", earlier.rsplit(": ").next().unwrap_or(&earlier)), retried: String::new() });
+        }
         let url = format!("{}/api/{}/{}/revision/{}", self.env.endpoint, repo.api_path(), repo.id, encode(revision));
         let text = match http.get_text(&url, &what) {
             Ok(t) => t,
-            Err(e) if e.is_unreachable() => return from_cache(e),
+            Err(e) if e.is_unreachable() => {
+                self.note_unreachable(&e);
+                return from_cache(e);
+            }
             Err(e) => return Err(e),
         };
         let info: RepoInfo = serde_json::from_str(&text).map_err(|e| HubError::Response { what: what.clone(), detail: e.to_string() })?;
@@ -135,11 +144,29 @@ impl Hub {
             return Err(HubError::Offline { what, cache: self.env.cache.clone() });
         };
         let url = format!("{}/{}{}/resolve/{sha}/{}", self.env.endpoint, repo.file_prefix(), repo.id, encode_path(name));
-        let got = http.download(&url, &cache.incomplete_dir(), &what)?;
+        if let Some(earlier) = self.unreachable() {
+            return Err(HubError::Network { what, detail: format!("not asked: the hub was unreachable earlier in this run ({})", earlier.rsplit(": ").next().unwrap_or(&earlier)), retried: String::new() });
+        }
+        let got = http.download(&url, &cache.incomplete_dir(), &what).inspect_err(|e| self.note_unreachable(e))?;
         let etag = got.etag.clone().filter(|e| !e.is_empty() && !e.contains('/')).unwrap_or_else(|| got.sha256.clone());
         cache.store(sha, name, &got.temp, &etag).inspect_err(|_| {
             let _ = std::fs::remove_file(&got.temp);
         })
+    }
+}
+
+impl Hub {
+    fn unreachable(&self) -> Option<String> {
+        self.unreachable.lock().ok().and_then(|u| u.clone())
+    }
+
+    /// Remembers a connection failure (not a server error: the server answered).
+    fn note_unreachable(&self, e: &HubError) {
+        if let HubError::Network { detail, .. } = e {
+            if let Ok(mut u) = self.unreachable.lock() {
+                u.get_or_insert_with(|| detail.clone());
+            }
+        }
     }
 }
 

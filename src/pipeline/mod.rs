@@ -2,6 +2,7 @@
 //! The only module that knows the whole flow; each stage stays independent.
 //! [`probe`] turns models and the corpus into features.
 
+pub mod plan;
 mod probe;
 
 use crate::corpus::{Corpus, CorpusError};
@@ -85,9 +86,8 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
     let staging = report::Staging::new(output).map_err(io(output))?;
     let dir = staging.dir.clone();
 
-    let corpus = Corpus::load(&study.corpus)?;
-    progress.line(&format!("corpus: {} documents (sha256 {})", corpus.documents.len(), &corpus.sha256[..12]));
     let network = Network::new(options);
+    let corpus = load_corpus(study, &network, progress)?;
     let probed = probe::probe_all(study, &corpus, &network, progress)?;
     let (rows, records, estimators) = (probed.rows, probed.records, probed.estimators);
 
@@ -175,6 +175,18 @@ impl Network {
         let hub = Hub::from_env(self.offline)?;
         Ok(self.hub.get_or_init(|| hub))
     }
+}
+
+/// The corpus, fetching a hub dataset's shards first when it is one.
+pub(crate) fn load_corpus(study: &Study, network: &Network, progress: &mut dyn Progress) -> Result<Corpus, RunError> {
+    let hub = if study.corpus.dataset.is_some() { Some(network.hub()?) } else { None };
+    let corpus = Corpus::fetch_and_load(&study.corpus, hub)?;
+    let from = match &corpus.dataset {
+        Some(d) => format!(" from {} {}/{} at {} ({} shard(s))", d.source.id, d.source.config, d.source.split, &d.sha[..12], d.files.len()),
+        None => String::new(),
+    };
+    progress.line(&format!("corpus: {} documents{from} (sha256 {})", corpus.documents.len(), &corpus.sha256[..12]));
+    Ok(corpus)
 }
 
 /// Loads every score source, reaching the hub only if a source needs it.

@@ -293,15 +293,29 @@ fn is_hub_id(id: &str) -> bool {
 fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     let mut spans: Vec<&Spanned<String>> = raw.path.iter().collect();
     spans.extend(raw.paths.iter().flatten());
-    if spans.is_empty() {
-        c.problem(None, "`corpus` needs `path` (or `paths`): the text files to probe the models with");
+    let dataset = raw.dataset.as_ref().map(|d| {
+        if !is_hub_id(&d.value.id.value) {
+            c.problem(at(&d.value.id), format!("`{}` is not a hub dataset id: expected `org/name`", d.value.id.value));
+        }
+        if let Some(p) = spans.first() {
+            c.problem(at(p), "give the corpus as local files (`path`/`paths`) or as a hub `dataset`, not both");
+        }
+        crate::corpus::DatasetSource {
+            id: d.value.id.value.clone(),
+            config: d.value.config.clone().unwrap_or_else(|| "default".into()),
+            split: d.value.split.clone().unwrap_or_else(|| "train".into()),
+            revision: d.value.revision.clone().unwrap_or_else(|| crate::corpus::dataset::PARQUET_REVISION.into()),
+        }
+    });
+    if spans.is_empty() && dataset.is_none() {
+        c.problem(None, "`corpus` needs `path` (or `paths`): the text files to probe the models with, or a hub `dataset`");
     }
     let mut paths = Vec::new();
     for p in spans {
         let path = c.existing_path(p, "corpus file");
         let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-        if ext != "txt" && ext != "jsonl" {
-            c.problem(at(p), format!("corpus file `{}` must be .txt or .jsonl", p.value));
+        if !["txt", "jsonl", "parquet"].contains(&ext.as_str()) {
+            c.problem(at(p), format!("corpus file `{}` must be .txt, .jsonl or .parquet", p.value));
         }
         paths.push(path);
     }
@@ -315,6 +329,7 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     let defaults = CorpusSettings::default();
     CorpusSettings {
         paths,
+        dataset,
         text_field: raw.text_field.clone().unwrap_or(defaults.text_field),
         max_documents: raw.max_documents.as_ref().map(|s| s.value),
         max_tokens: raw.max_tokens.as_ref().map_or(defaults.max_tokens, |s| s.value),

@@ -42,12 +42,23 @@ pub struct RawModel {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorpus {
+    pub dataset: Option<Spanned<RawDataset>>,
     pub path: Option<Spanned<String>>,
     pub paths: Option<Vec<Spanned<String>>>,
     pub text_field: Option<String>,
     pub max_documents: Option<Spanned<usize>>,
     pub max_tokens: Option<Spanned<usize>>,
     pub add_special_tokens: Option<bool>,
+}
+
+/// A hub dataset as the corpus.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDataset {
+    pub id: Spanned<String>,
+    pub config: Option<String>,
+    pub split: Option<String>,
+    pub revision: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

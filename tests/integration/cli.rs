@@ -278,3 +278,24 @@ mod model_tools {
         text(o)
     }
 }
+
+/// The paper's study names real hub models; without network `lossy plan`
+/// still accepts it and says, per model, what it could not resolve.
+#[test]
+fn plan_accepts_the_paper_study_offline() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lossy"))
+        .args(["plan", "pipelines/paper-open-llm-v2.yaml", "--offline", "--json"])
+        .current_dir(root())
+        .env("HF_HUB_CACHE", cache.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let models = plan["models"].as_array().unwrap();
+    assert_eq!(models.len(), 22);
+    assert_eq!(models[0]["source"], "EleutherAI/pythia-160m@main");
+    assert!(models.iter().all(|m| m["unresolved"].as_str().is_some_and(|r| r.contains("not in the cache"))), "{stdout}");
+    assert!(plan["corpus_unresolved"].as_str().unwrap().contains("allenai/c4"));
+}

@@ -69,6 +69,16 @@ fn hub_models_are_fetched_pinned_and_match_local_folders() {
     assert_eq!(manifest["models"][0]["family"], "tiny", "a checkpoint series is one family");
     assert!(d.join("hub/models--lossy-test--tiny/snapshots").join(SHA_A).join("model.safetensors").is_file());
 
+    // The plan reads configs and tokenizers only, and agrees with the run.
+    let (ok, json, err) = run(d, &server, &["plan", "study.yaml", "--json"]);
+    assert!(ok, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let row = &plan["models"][0];
+    assert_eq!((row["commit"].as_str(), row["architecture"].as_str(), row["layers"].as_u64()), (Some(SHA_A), Some("llama"), Some(2)));
+    assert_eq!(row["tokens"], manifest["models"][0]["tokens"], "the plan counts the tokens the run used");
+    assert_eq!(row["non_embedding_params"], manifest["models"][0]["non_embedding_params"]);
+    assert_eq!(row["tokens"], plan["models"][2]["tokens"], "hub and local copies of one model");
+
     // Offline: the cache answers and the server hears nothing.
     let before = server.requests();
     let (ok, _, err) = run(d, &server, &["run", "study.yaml", "--offline", "--output", "offline"]);

@@ -11,3 +11,4 @@ mod http_server;
 mod hub;
 mod scores;
 mod hub_models;
+mod corpus_dataset;

@@ -1,0 +1,99 @@
+//! `lossy plan`: prints what a study will cost, per model, as a table or JSON.
+
+use super::Failure;
+use anyhow::Context;
+use lossy::pipeline::plan::{plan, Plan};
+use lossy::pipeline::RunOptions;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Study file (YAML, version 1).
+    study: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Use only the hub cache (as HF_HUB_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
+    /// Assumed forward-pass throughput in GFLOP/s [default: 15 per CPU core].
+    #[arg(long, value_name = "GFLOPS")]
+    gflops: Option<f64>,
+}
+
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let study = lossy::study::load(&args.study).map_err(Failure::input)?;
+    let mut progress = |msg: &str| eprintln!("{msg}");
+    let p = plan(&study, &RunOptions { offline: args.offline }, args.gflops, &mut progress)
+        .with_context(|| format!("planning {}", args.study.display()))
+        .map_err(Failure::running)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&p).expect("plan serialises"));
+    } else {
+        print!("{}", table(&p));
+    }
+    Ok(())
+}
+
+fn table(p: &Plan) -> String {
+    let head = ["model", "source", "arch", "layers", "d", "params", "tokens", "FLOPs", "peak memory", "time"];
+    let mut rows: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "?".into());
+    for m in &p.models {
+        let source = match &m.commit {
+            Some(c) => format!("{} ({})", m.source, &c[..c.len().min(10)]),
+            None => m.source.clone(),
+        };
+        rows.push(vec![
+            m.name.clone(),
+            source,
+            opt(m.architecture.clone()),
+            opt(m.layers.map(|v| v.to_string())),
+            opt(m.d.map(|v| v.to_string())),
+            opt(m.non_embedding_params.map(|v| si(v as f64))),
+            opt(m.tokens.map(|v| si(v as f64))),
+            opt(m.flops.map(si)),
+            opt(m.peak_memory_bytes.map(bytes)),
+            opt(m.seconds.map(duration)),
+        ]);
+    }
+    let widths: Vec<usize> = (0..head.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    match (&p.corpus_documents, &p.corpus_sha256, &p.corpus_unresolved) {
+        (Some(n), Some(sha), _) => out.push_str(&format!(
+            "\n{n} documents (sha256 {}); total {} FLOPs, about {} at {} GFLOP/s (forward passes only)\n",
+            &sha[..12],
+            si(p.total_flops),
+            duration(p.total_seconds),
+            p.assumed_gflops
+        )),
+        (_, _, reason) => out.push_str(&format!("\ncorpus not resolved ({}): tokens, FLOPs and time unknown\n", reason.as_deref().unwrap_or("?"))),
+    }
+    for m in p.models.iter().filter(|m| m.unresolved.is_some()) {
+        out.push_str(&format!("{}: not resolved: {}\n", m.name, m.unresolved.as_deref().unwrap_or_default()));
+    }
+    out
+}
+
+fn si(v: f64) -> String {
+    let (scale, unit) = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")].into_iter().find(|(s, _)| v >= *s).unwrap_or((1.0, ""));
+    format!("{:.1}{unit}", v / scale)
+}
+
+fn bytes(b: u64) -> String {
+    let (scale, unit) = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")].into_iter().find(|(s, _)| b >= *s).unwrap_or((1, "B"));
+    format!("{:.1} {unit}", b as f64 / scale as f64)
+}
+
+fn duration(s: f64) -> String {
+    match s {
+        s if s < 60.0 => format!("{s:.1} s"),
+        s if s < 3600.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
+}

@@ -1,0 +1,153 @@
+//! `lossy plan`: what a study will cost, before running any model. Each
+//! model is resolved (hub revisions pinned to commits, over the network if
+//! allowed, from the cache otherwise) and only its config and tokenizer are
+//! read: architecture, layers, width, parameters, the corpus's tokens under
+//! its tokenizer, FLOPs (2 × non-embedding parameters per token), peak
+//! memory and time. Models that cannot be resolved (no network and nothing
+//! cached) are listed with the reason instead of stopping the plan.
+//!
+//! Estimates: peak memory = weights in the compute precision + one batch of
+//! activations (hidden, MLP and attention-score buffers) + the estimator's
+//! reference points; time = FLOPs / an assumed throughput (`gflops`, by
+//! default 15 GFLOP/s per CPU core, which is what lossy's forward pass
+//! reaches on AVX-512 CPUs; see `reports/bench/engine.md`). Estimator time is
+//! not included.
+
+use super::probe::locate;
+use super::{Network, Progress, RunError, RunOptions};
+use crate::corpus::Corpus;
+use crate::models::config::ModelConfig;
+use crate::models::gguf::{self, GgufFile};
+use crate::models::tokenizer::Tokenizer;
+use crate::models::{ModelEntry, ModelError, Precision};
+use crate::study::Study;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub study: String,
+    pub corpus_documents: Option<usize>,
+    pub corpus_sha256: Option<String>,
+    /// Why the corpus could not be read (tokens and FLOPs are then unknown).
+    pub corpus_unresolved: Option<String>,
+    pub assumed_gflops: f64,
+    pub models: Vec<ModelPlan>,
+    pub total_flops: f64,
+    pub total_seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelPlan {
+    pub name: String,
+    /// `org/name@revision` for hub models, the path for local ones.
+    pub source: String,
+    pub commit: Option<String>,
+    /// Why the rest is missing (no network and nothing cached, …).
+    pub unresolved: Option<String>,
+    pub architecture: Option<String>,
+    pub layers: Option<usize>,
+    pub d: Option<usize>,
+    pub non_embedding_params: Option<usize>,
+    pub tokens: Option<usize>,
+    pub flops: Option<f64>,
+    pub peak_memory_bytes: Option<u64>,
+    pub seconds: Option<f64>,
+}
+
+pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: &mut dyn Progress) -> Result<Plan, RunError> {
+    let network = Network::new(options);
+    let (corpus, corpus_unresolved) = match super::load_corpus(study, &network, progress) {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let assumed_gflops = gflops.unwrap_or(15.0 * cores);
+    let mut models = Vec::new();
+    for entry in &study.models {
+        let source = match (&entry.path, &entry.id) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some(id)) => format!("{id}@{}", entry.revision.as_deref().unwrap_or("main")),
+            (None, None) => String::new(),
+        };
+        let mut row = ModelPlan {
+            name: entry.name.clone(),
+            source,
+            commit: None,
+            unresolved: None,
+            architecture: None,
+            layers: None,
+            d: None,
+            non_embedding_params: None,
+            tokens: None,
+            flops: None,
+            peak_memory_bytes: None,
+            seconds: None,
+        };
+        match locate(entry, &network, false, progress) {
+            Ok(located) => {
+                row.commit = located.commit;
+                if let Err(e) = fill(&mut row, entry, &located.dir, corpus.as_ref(), study, assumed_gflops) {
+                    row.unresolved = Some(e);
+                }
+            }
+            Err(RunError::Fetch { source, .. }) => row.unresolved = Some(source.to_string()),
+            Err(e) => row.unresolved = Some(e.to_string()),
+        }
+        models.push(row);
+    }
+    let total_flops = models.iter().filter_map(|m| m.flops).sum();
+    Ok(Plan {
+        study: study.name.clone(),
+        corpus_documents: corpus.as_ref().map(|c| c.documents.len()),
+        corpus_sha256: corpus.as_ref().map(|c| c.sha256.clone()),
+        corpus_unresolved,
+        assumed_gflops,
+        total_seconds: total_flops / (assumed_gflops * 1e9),
+        total_flops,
+        models,
+    })
+}
+
+fn fill(row: &mut ModelPlan, entry: &ModelEntry, dir: &Path, corpus: Option<&Corpus>, study: &Study, gflops: f64) -> Result<(), String> {
+    let (config, tokenizer) = read(dir).map_err(|e| e.to_string())?;
+    let params = config.non_embedding_params();
+    row.architecture = Some(config.model_type.clone());
+    row.layers = Some(config.num_layers);
+    row.d = Some(config.hidden_size);
+    row.non_embedding_params = Some(params);
+    row.peak_memory_bytes = Some(peak_memory(&config, entry.precision, study));
+    if let Some(corpus) = corpus {
+        let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|e| e.to_string())?;
+        let tokens: usize = docs.iter().map(Vec::len).sum();
+        let flops = 2.0 * params as f64 * tokens as f64;
+        row.tokens = Some(tokens);
+        row.flops = Some(flops);
+        row.seconds = Some(flops / (gflops * 1e9));
+    }
+    Ok(())
+}
+
+/// Config and tokenizer of a model folder or GGUF file, without touching the weights.
+fn read(dir: &Path) -> Result<(ModelConfig, Tokenizer), ModelError> {
+    if gguf::is_gguf(dir) {
+        let file = GgufFile::open(dir)?;
+        return Ok((ModelConfig::from_gguf(&file)?, Tokenizer::from_file(dir)?));
+    }
+    Ok((ModelConfig::from_file(&dir.join("config.json"))?, Tokenizer::from_file(&dir.join("tokenizer.json"))?))
+}
+
+/// Weights + one batch of activations + the reference points (bytes).
+pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
+    let bytes = match precision {
+        Precision::F32 => 4.0,
+        _ => 2.0,
+    };
+    let embeddings = c.vocab_size * c.hidden_size * if c.tie_word_embeddings { 1 } else { 2 };
+    let weights = (c.non_embedding_params() + embeddings) as f64 * bytes;
+    let (b, t) = (study.features.batch_size as f64, study.corpus.max_tokens as f64);
+    let per_token = c.hidden_size as f64 * 6.0 + c.intermediate_size as f64 * 3.0 + c.num_heads as f64 * t;
+    let activations = b * t * per_token * 4.0;
+    let reference_points = (study.features.estimator.bins * c.hidden_size) as f64 * 8.0;
+    (weights + activations + reference_points) as u64
+}
