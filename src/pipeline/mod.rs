@@ -227,8 +227,8 @@ fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores
     fit::fit_study(settings, &input).map_err(err)
 }
 
-/// predictions.csv, correlations.csv and (when some models have no score)
-/// ranking.csv. Returns the file names.
+/// predictions, correlations and (when some models have no score) ranking,
+/// each as CSV and parquet. Returns the file names.
 fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<String>, RunError> {
     let names = models.strs("model").unwrap_or_default();
     let families = models.strs("family").unwrap_or_default();
@@ -240,6 +240,7 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
         .push("predicted", Values::F64(f.predicted.clone()))
         .push("residual", Values::F64(f.actual.iter().zip(&f.predicted).map(|(a, p)| a - p).collect()));
     t.write_csv(&dir.join("predictions.csv"))?;
+    t.write_parquet(&dir.join("predictions.parquet"))?;
     let mut c = Table::default();
     c.push("feature", Values::Str(f.correlations.iter().map(|c| c.feature.clone()).collect()))
         .push("n", Values::Int(f.correlations.iter().map(|c| c.n as i64).collect()))
@@ -248,7 +249,8 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
         .push("partial_spearman", Values::F64(f.correlations.iter().map(|c| c.partial_spearman).collect()))
         .push("partial_p_value", Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()));
     c.write_csv(&dir.join("correlations.csv"))?;
-    let mut out = vec!["predictions.csv".to_string(), "correlations.csv".to_string()];
+    c.write_parquet(&dir.join("correlations.parquet"))?;
+    let mut out: Vec<String> = ["predictions", "correlations"].iter().flat_map(|s| [format!("{s}.csv"), format!("{s}.parquet")]).collect();
     if !f.ranking.is_empty() {
         let mut r = Table::default();
         r.push("rank", Values::Int((1..=f.ranking.len() as i64).collect()))
@@ -257,7 +259,8 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
             .push("lower", Values::F64(f.ranking.iter().map(|r| r.lower).collect()))
             .push("upper", Values::F64(f.ranking.iter().map(|r| r.upper).collect()));
         r.write_csv(&dir.join("ranking.csv"))?;
-        out.push("ranking.csv".into());
+        r.write_parquet(&dir.join("ranking.parquet"))?;
+        out.extend(["ranking.csv".to_string(), "ranking.parquet".to_string()]);
     }
     Ok(out)
 }
