@@ -46,6 +46,10 @@ enum Command {
         /// Use only cached hub files and shipped snapshots (as HF_HUB_OFFLINE=1).
         #[arg(long)]
         offline: bool,
+        /// Compute every model's features afresh (neither read nor write the
+        /// feature cache in $LOSSY_CACHE, default ~/.cache/lossy).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// What a study will cost per model (resolves models, runs none).
     Plan(plan::Args),
@@ -81,7 +85,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { studies } => validate(&studies),
-        Command::Run { study, output, quiet, offline } => run(&study, output.as_deref(), quiet, offline),
+        Command::Run { study, output, quiet, offline, no_cache } => run(&study, output.as_deref(), quiet, offline, no_cache),
         Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
@@ -114,7 +118,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool) -> Result<(), Failure> {
+fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool, no_cache: bool) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
     let output = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
     let mut progress = |msg: &str| {
@@ -122,7 +126,7 @@ fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool) -> Result
             eprintln!("{msg}");
         }
     };
-    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline }, &mut progress)
+    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline, feature_cache: (!no_cache).then(lossy::features::cache::default_dir) }, &mut progress)
         .with_context(|| format!("study {} failed", path.display()))
         .map_err(Failure::running)?;
     println!("report: {}", summary.report_dir.display());

@@ -24,7 +24,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<(), Failure> {
     let study = lossy::study::load(&args.study).map_err(Failure::input)?;
     let mut progress = |msg: &str| eprintln!("{msg}");
-    let p = plan(&study, &RunOptions { offline: args.offline }, args.gflops, &mut progress)
+    let p = plan(&study, &RunOptions { offline: args.offline, feature_cache: Some(lossy::features::cache::default_dir()) }, args.gflops, &mut progress)
         .with_context(|| format!("planning {}", args.study.display()))
         .map_err(Failure::running)?;
     if args.json {
@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn table(p: &Plan) -> String {
-    let head = ["model", "source", "arch", "layers", "d", "params", "tokens", "FLOPs", "peak memory", "time"];
+    let head = ["model", "source", "arch", "layers", "d", "params", "tokens", "FLOPs", "peak memory", "time", "features"];
     let mut rows: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
     let opt = |v: Option<String>| v.unwrap_or_else(|| "?".into());
     for m in &p.models {
@@ -55,6 +55,11 @@ fn table(p: &Plan) -> String {
             opt(m.flops.map(si)),
             opt(m.peak_memory_bytes.map(bytes)),
             opt(m.seconds.map(duration)),
+            match m.cached {
+                Some(true) => "cached".into(),
+                Some(false) => "to compute".into(),
+                None => "?".into(),
+            },
         ]);
     }
     let widths: Vec<usize> = (0..head.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();

@@ -21,6 +21,7 @@
 //! mean expressivity to the mean complexity.
 
 pub mod estimator;
+pub mod cache;
 mod extract;
 mod table;
 pub use estimator::Estimate;

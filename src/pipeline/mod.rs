@@ -75,6 +75,8 @@ pub struct RunSummary {
 pub struct RunOptions {
     /// Use only cached hub files and shipped snapshots (also `HF_HUB_OFFLINE=1`).
     pub offline: bool,
+    /// The feature cache folder; `None` computes everything afresh.
+    pub feature_cache: Option<PathBuf>,
 }
 
 pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
@@ -88,7 +90,8 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let network = Network::new(options);
     let corpus = load_corpus(study, &network, progress)?;
-    let probed = probe::probe_all(study, &corpus, &network, progress)?;
+    let cache = options.feature_cache.clone().map(crate::features::cache::FeatureCache::new);
+    let probed = probe::probe_all(study, &corpus, &network, cache.as_ref(), progress)?;
     let (rows, records, estimators) = (probed.rows, probed.records, probed.estimators);
 
     let mut files = Vec::new();

@@ -53,6 +53,9 @@ pub struct ModelPlan {
     pub flops: Option<f64>,
     pub peak_memory_bytes: Option<u64>,
     pub seconds: Option<f64>,
+    /// Whether the feature cache already holds this model's features (known
+    /// when its weights are on disk).
+    pub cached: Option<bool>,
 }
 
 pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: &mut dyn Progress) -> Result<Plan, RunError> {
@@ -63,6 +66,8 @@ pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: 
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let assumed_gflops = gflops.unwrap_or(15.0 * cores);
+    let cache = options.feature_cache.clone().map(crate::features::cache::FeatureCache::new);
+    let reference_points = super::probe::reference_points_sha256(study)?;
     let mut models = Vec::new();
     for entry in &study.models {
         let source = match (&entry.path, &entry.id) {
@@ -83,12 +88,17 @@ pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: 
             flops: None,
             peak_memory_bytes: None,
             seconds: None,
+            cached: None,
         };
         match locate(entry, &network, false, progress) {
             Ok(located) => {
                 row.commit = located.commit;
                 if let Err(e) = fill(&mut row, entry, &located.dir, corpus.as_ref(), study, assumed_gflops) {
                     row.unresolved = Some(e);
+                }
+                if let (Some(cache), Some(corpus), Ok(files)) = (&cache, &corpus, crate::models::ModelFiles::locate(&located.dir)) {
+                    let inputs = super::probe::cache_inputs(study, entry, corpus, &files.sha256, reference_points.as_deref());
+                    row.cached = Some(cache.get(&crate::features::cache::key(&inputs)).is_some());
                 }
             }
             Err(RunError::Fetch { source, .. }) => row.unresolved = Some(source.to_string()),

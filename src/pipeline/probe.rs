@@ -1,11 +1,14 @@
 //! The probe stage: each model located (a local folder or GGUF file, or
 //! fetched from the hub at a pinned commit), loaded, run over the corpus, and
 //! reduced to features. One estimator per hidden width is shared, so models
-//! of the same width see the same reference points.
+//! of the same width see the same reference points. Features found in the
+//! feature cache (same model content, corpus, settings and code) are reused
+//! without loading the model.
 
 use super::{Network, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::estimator::Estimator;
+use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::{self, ModelRow};
 use crate::models::{hub_source, tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
 use crate::report::ModelRecord;
@@ -40,33 +43,48 @@ pub fn locate(entry: &ModelEntry, network: &Network, weights: bool, progress: &m
     Ok(Located { dir: fetched.dir, commit: Some(fetched.resolved.sha) })
 }
 
-pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, progress: &mut dyn Progress) -> Result<Probed, RunError> {
+pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, cache: Option<&FeatureCache>, progress: &mut dyn Progress) -> Result<Probed, RunError> {
     let device = candle_core::Device::Cpu;
     let mut out = Probed { rows: Vec::new(), records: Vec::new(), estimators: Vec::new() };
+    let reference_points = reference_points_sha256(study)?;
     for (i, entry) in study.models.iter().enumerate() {
         let t0 = Instant::now();
         let name = entry.name.clone();
         let model_err = |source| RunError::Model { name: name.clone(), source };
         let located = locate(entry, network, true, progress)?;
         let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
-        let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
-        let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-        let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
-        let d = model.hidden_size();
-        if !out.estimators.iter().any(|e| e.d == d) {
-            let est = Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator { name: name.clone(), source })?;
-            out.estimators.push(est);
-        }
-        let est = out.estimators.iter().find(|e| e.d == d).expect("estimator for this width");
-        let feats = features::extract(&model, &docs, &study.features, est).map_err(|source| RunError::Features { name: name.clone(), source })?;
+        let inputs = cache_inputs(study, entry, corpus, &files.sha256, reference_points.as_deref());
+        let key = cache::key(&inputs);
+        let hit = cache.and_then(|c| c.get(&key));
+        let cached = hit.is_some();
+        let (facts, feats, sha256) = match hit {
+            Some((facts, feats)) => (facts, feats, files.sha256.clone()),
+            None => {
+                let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
+                let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
+                let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
+                let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
+                let feats = features::extract(&model, &docs, &study.features, est).map_err(|source| RunError::Features { name: name.clone(), source })?;
+                let facts = CachedModel { architecture: model.config.model_type.clone(), layers: model.num_layers(), d: model.hidden_size(), non_embedding_params: model.config.non_embedding_params() };
+                if let Some(c) = cache {
+                    if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
+                        progress.line(&format!("{name}: could not write the feature cache ({e}); continuing"));
+                    }
+                }
+                (facts, feats, model.files.sha256.clone())
+            }
+        };
+        estimator_for(&mut out.estimators, study, facts.d, &name)?;
         let seconds = t0.elapsed().as_secs_f64();
         progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {d}, {} tokens, {} positions, {seconds:.1}s",
+            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {seconds:.1}s{}",
             i + 1,
             study.models.len(),
-            model.num_layers(),
+            facts.layers,
+            facts.d,
             feats.tokens,
-            feats.rows
+            feats.rows,
+            if cached { " (cached)" } else { "" }
         ));
         out.records.push(ModelRecord {
             name: name.clone(),
@@ -75,17 +93,50 @@ pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, progress: &m
             id: entry.id.clone(),
             revision: entry.revision.clone(),
             commit: located.commit.clone(),
-            architecture: model.config.model_type.clone(),
-            layers: model.num_layers(),
-            d,
-            non_embedding_params: model.config.non_embedding_params(),
-            sha256: model.files.sha256.clone(),
+            architecture: facts.architecture.clone(),
+            layers: facts.layers,
+            d: facts.d,
+            non_embedding_params: facts.non_embedding_params,
+            sha256,
             documents: feats.documents,
             tokens: feats.tokens,
             estimator_rows: feats.rows,
             seconds,
+            feature_cache_key: key,
+            from_cache: cached,
         });
-        out.rows.push(ModelRow { name, family: entry.family.clone(), d, params: model.config.non_embedding_params(), features: feats });
+        out.rows.push(ModelRow { name, family: entry.family.clone(), d: facts.d, params: facts.non_embedding_params, features: feats });
     }
     Ok(out)
+}
+
+/// Everything a model's features depend on, for the feature-cache key.
+pub fn cache_inputs(study: &Study, entry: &ModelEntry, corpus: &Corpus, model_sha256: &str, reference_points_sha256: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "model_sha256": model_sha256,
+        "precision": entry.precision,
+        "corpus_sha256": corpus.sha256,
+        "max_tokens": study.corpus.max_tokens,
+        "add_special_tokens": study.corpus.add_special_tokens,
+        "features": study.features,
+        "reference_points_sha256": reference_points_sha256,
+    })
+}
+
+/// The hash of a study's reference-points file, if it names one.
+pub fn reference_points_sha256(study: &Study) -> Result<Option<String>, RunError> {
+    match &study.features.estimator.reference_points {
+        Some(p) => Ok(Some(crate::io::hash::sha256_file(p).map_err(|source| RunError::Io { path: p.clone(), source })?)),
+        None => Ok(None),
+    }
+}
+
+/// The estimator for width `d`, made on first need (one per width, shared).
+fn estimator_for<'a>(estimators: &'a mut Vec<Estimator>, study: &Study, d: usize, name: &str) -> Result<&'a Estimator, RunError> {
+    if let Some(i) = estimators.iter().position(|e| e.d == d) {
+        return Ok(&estimators[i]);
+    }
+    let est = Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator { name: name.into(), source })?;
+    estimators.push(est);
+    Ok(estimators.last().expect("just pushed"))
 }

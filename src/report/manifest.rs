@@ -28,6 +28,10 @@ pub struct ModelRecord {
     pub tokens: usize,
     pub estimator_rows: usize,
     pub seconds: f64,
+    /// The feature-cache key (see `features::cache`), and whether the
+    /// features came from the cache rather than a forward pass in this run.
+    pub feature_cache_key: String,
+    pub from_cache: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

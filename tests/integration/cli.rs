@@ -72,11 +72,58 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
         }
     }
 
-    // A second run gives byte-identical features.
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--output", "again"]);
+    // A second run, computed afresh, gives byte-identical features; a third
+    // takes every model from the feature cache and gives them again.
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--no-cache", "--output", "again"]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_eq!(features, std::fs::read(ws.path().join("again").join("features.csv")).unwrap(), "features.csv differs between runs");
     assert_eq!(std::fs::read(report.join("layers.csv")).unwrap(), std::fs::read(ws.path().join("again/layers.csv")).unwrap());
+    assert!(manifest["models"].as_array().unwrap().iter().all(|m| m["from_cache"] == false));
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "cached"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("(cached)").count(), 8, "every model from the cache:\n{stderr}");
+    assert_eq!(features, std::fs::read(ws.path().join("cached/features.csv")).unwrap());
+    assert_eq!(std::fs::read(report.join("layers.csv")).unwrap(), std::fs::read(ws.path().join("cached/layers.csv")).unwrap());
+    assert_eq!(std::fs::read(report.join("predictions.csv")).unwrap(), std::fs::read(ws.path().join("cached/predictions.csv")).unwrap());
+}
+
+/// A run killed after its first model resumes: the finished model comes from
+/// the feature cache, and the results equal an uninterrupted run's.
+#[test]
+fn an_interrupted_run_resumes_from_the_feature_cache() {
+    use std::io::{BufRead, BufReader};
+    let ws = demo_workspace();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lossy"))
+        .args(["run", "pipelines/demo.yaml", "--output", "killed"])
+        .current_dir(ws.path())
+        .env("LOSSY_CACHE", ws.path().join(".lossy-cache"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().starts_with("[1/8]") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!ws.path().join("killed").exists(), "no partial report");
+    let entries = std::fs::read_dir(ws.path().join(".lossy-cache/features")).unwrap().count();
+    assert!((1..8).contains(&entries), "{entries} cache entries: the kill came too late to test resuming");
+
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "resumed"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("[1/8] tiny-a") && stderr.lines().next_back().is_some());
+    assert_eq!(stderr.matches("(cached)").count(), entries, "{stderr}");
+    let fresh = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--no-cache", "--output", "fresh"]);
+    assert!(fresh.status.success());
+    for f in ["features.csv", "layers.csv", "predictions.csv", "ranking.csv"] {
+        assert_eq!(std::fs::read(ws.path().join("resumed").join(f)).unwrap(), std::fs::read(ws.path().join("fresh").join(f)).unwrap(), "{f}");
+    }
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn run(dir: &Path, server: &HubServer, args: &[&str]) -> (bool, String, String) 
         .env("HF_ENDPOINT", &server.endpoint)
         .env("HF_HUB_CACHE", dir.join("hub"))
         .env("HF_HOME", dir.join("hf-home"))
+        .env("LOSSY_CACHE", dir.join(".lossy-cache"))
         .env_remove("HF_TOKEN")
         .env_remove("HF_HUB_OFFLINE")
         .output()
@@ -57,7 +58,8 @@ fn hub_models_are_fetched_pinned_and_match_local_folders() {
         local("tiny-b")
     );
     std::fs::write(d.join("study.yaml"), &study).unwrap();
-    let (ok, _, err) = run(d, &server, &["run", "study.yaml"]);
+    // No feature cache here: the hub and local copies must each be computed.
+    let (ok, _, err) = run(d, &server, &["run", "study.yaml", "--no-cache"]);
     assert!(ok, "{err}");
     assert!(err.contains(&format!("tiny@main: lossy-test/tiny@main is commit {SHA_A}")), "{err}");
     let report = d.join("reports/hub");

@@ -12,9 +12,10 @@ pub fn fixtures() -> PathBuf {
     root().join("tests").join("fixtures")
 }
 
-/// Runs the real `lossy` binary with `args` in `cwd`.
+/// Runs the real `lossy` binary with `args` in `cwd`, with a feature cache
+/// of its own in `cwd/.lossy-cache`.
 pub fn lossy(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lossy")).args(args).current_dir(cwd).output().expect("run lossy")
+    Command::new(env!("CARGO_BIN_EXE_lossy")).args(args).current_dir(cwd).env("LOSSY_CACHE", cwd.join(".lossy-cache")).output().expect("run lossy")
 }
 
 pub fn text(o: &Output) -> (String, String) {

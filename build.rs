@@ -1,0 +1,50 @@
+//! Build-time facts lossy records in its outputs:
+//! - `LOSSY_FEATURE_CODE`: a hash of the source code that turns a model and a
+//!   corpus into features (`src/features`, `src/models`, `src/corpus`). It is
+//!   part of every feature-cache key, so changed code never serves cached
+//!   numbers computed by the old code.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let mut files = Vec::new();
+    for dir in ["src/features", "src/models", "src/corpus"] {
+        println!("cargo:rerun-if-changed={dir}");
+        sources(Path::new(dir), &mut files);
+    }
+    files.sort();
+    // FNV-1a: stable across Rust versions, enough to tell code versions apart.
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    for f in &files {
+        f.to_string_lossy().replace('\\', "/").hash(&mut h);
+        std::fs::read(f).unwrap_or_default().hash(&mut h);
+    }
+    println!("cargo:rustc-env=LOSSY_FEATURE_CODE={:016x}", h.finish());
+    println!("cargo:rerun-if-changed=build.rs");
+}
+
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

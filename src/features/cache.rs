@@ -1,0 +1,212 @@
+//! A content-addressed cache of per-model features, so a second `run` of an
+//! unchanged study recomputes nothing, a changed model recomputes only that
+//! model, and an interrupted run resumes where it stopped (each model's
+//! entry is written atomically as soon as it is done).
+//!
+//! The key is the sha256 of everything a model's features depend on: the
+//! model's content hash (config, weights, tokenizer), the corpus hash and
+//! token settings, the feature settings (with the reference points'
+//! provenance), the compute precision, lossy's version and a hash of the
+//! source code that computes features (`LOSSY_FEATURE_CODE`, from
+//! `build.rs`), so a code change never serves stale numbers.
+//!
+//! Entries live in `$LOSSY_CACHE` (default `$XDG_CACHE_HOME/lossy` or
+//! `~/.cache/lossy`) under `features/<key>.bin`: a magic line, a JSON header
+//! (the key's inputs and the model facts), then the estimates as exact f64
+//! bits. A corrupt or foreign entry is ignored and recomputed.
+
+use super::estimator::accumulator::{Estimate, SetResult};
+use super::ModelFeatures;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"LOSSYFC1";
+
+/// What a cached model contributes besides its estimates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CachedModel {
+    pub architecture: String,
+    pub layers: usize,
+    pub d: usize,
+    pub non_embedding_params: usize,
+}
+
+/// The folder of the feature cache (`LOSSY_CACHE`, else the user cache).
+pub fn default_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LOSSY_CACHE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("lossy")
+}
+
+/// The cache key: sha256 over the JSON of `inputs` plus the code identity.
+pub fn key(inputs: &serde_json::Value) -> String {
+    let mut h = crate::io::hash::PartsHasher::new();
+    h.part(env!("CARGO_PKG_VERSION").as_bytes()).part(env!("LOSSY_FEATURE_CODE").as_bytes()).part(inputs.to_string().as_bytes());
+    h.finish()
+}
+
+pub struct FeatureCache {
+    dir: PathBuf,
+}
+
+impl FeatureCache {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir: dir.join("features") }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.bin"))
+    }
+
+    /// The cached entry, if present and intact.
+    pub fn get(&self, key: &str) -> Option<(CachedModel, ModelFeatures)> {
+        let bytes = std::fs::read(self.path(key)).ok()?;
+        decode(&bytes, key)
+    }
+
+    /// Stores an entry atomically. Failing to write the cache is not fatal
+    /// for a run, so the error is returned for the caller to report.
+    pub fn put(&self, key: &str, inputs: &serde_json::Value, model: &CachedModel, features: &ModelFeatures) -> std::io::Result<()> {
+        crate::io::atomic::write(&self.path(key), &encode(key, inputs, model, features))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    key: String,
+    lossy_version: String,
+    inputs: serde_json::Value,
+    model: CachedModel,
+}
+
+fn encode(key: &str, inputs: &serde_json::Value, model: &CachedModel, f: &ModelFeatures) -> Vec<u8> {
+    let header = Header { key: key.into(), lossy_version: env!("CARGO_PKG_VERSION").into(), inputs: inputs.clone(), model: model.clone() };
+    let json = serde_json::to_vec(&header).expect("header serialises");
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    put_u64(&mut out, json.len() as u64);
+    out.extend_from_slice(&json);
+    for n in [f.rows, f.documents, f.tokens, f.layers.len(), f.replicates.len()] {
+        put_u64(&mut out, n as u64);
+    }
+    for e in f.layers.iter().chain(f.replicates.iter().flatten()) {
+        put_estimate(&mut out, e);
+    }
+    out
+}
+
+fn decode(bytes: &[u8], key: &str) -> Option<(CachedModel, ModelFeatures)> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(8)? != MAGIC {
+        return None;
+    }
+    let len = r.u64()? as usize;
+    let header: Header = serde_json::from_slice(r.take(len)?).ok()?;
+    if header.key != key {
+        return None;
+    }
+    let (rows, documents, tokens, n_layers, n_reps) = (r.u64()? as usize, r.u64()? as usize, r.u64()? as usize, r.u64()? as usize, r.u64()? as usize);
+    let layers = (0..n_layers).map(|_| r.estimate()).collect::<Option<Vec<_>>>()?;
+    let replicates = (0..n_reps).map(|_| (0..n_layers).map(|_| r.estimate()).collect::<Option<Vec<_>>>()).collect::<Option<Vec<_>>>()?;
+    if r.at != bytes.len() {
+        return None;
+    }
+    Some((header.model, ModelFeatures { layers, replicates, rows, documents, tokens }))
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_f64(out: &mut Vec<u8>, v: f64) {
+    put_u64(out, v.to_bits());
+}
+
+fn put_estimate(out: &mut Vec<u8>, e: &Estimate) {
+    put_f64(out, e.entropy);
+    put_f64(out, e.rows);
+    put_u64(out, e.sets.len() as u64);
+    for s in &e.sets {
+        put_u64(out, s.name.len() as u64);
+        out.extend_from_slice(s.name.as_bytes());
+        for v in [s.entropy, s.conditional_entropy, s.mutual_information, s.regularity, s.rows] {
+            put_f64(out, v);
+        }
+        put_u64(out, s.distinct as u64);
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len())?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Some(s)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn f64(&mut self) -> Option<f64> {
+        self.u64().map(f64::from_bits)
+    }
+    fn estimate(&mut self) -> Option<Estimate> {
+        let entropy = self.f64()?;
+        let rows = self.f64()?;
+        let n = self.u64()? as usize;
+        let mut sets = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            let len = self.u64()? as usize;
+            let name = String::from_utf8(self.take(len)?.to_vec()).ok()?;
+            let (entropy, conditional_entropy, mutual_information, regularity, rows) = (self.f64()?, self.f64()?, self.f64()?, self.f64()?, self.f64()?);
+            sets.push(SetResult { name, entropy, conditional_entropy, mutual_information, regularity, rows, distinct: self.u64()? as usize });
+        }
+        Some(Estimate { entropy, rows, sets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features() -> ModelFeatures {
+        let set = |name: &str, x: f64| SetResult { name: name.into(), entropy: x, conditional_entropy: x / 3.0, mutual_information: f64::NAN, regularity: 0.1 + 0.2, rows: 7.0, distinct: 5 };
+        let est = |x: f64| Estimate { entropy: x, rows: 12.0, sets: vec![set("input_1", x), set("output_1", -0.0)] };
+        ModelFeatures { layers: vec![est(0.5), est(1.0 / 3.0)], replicates: vec![vec![est(0.25), est(f64::INFINITY)]], rows: 12, documents: 3, tokens: 15 }
+    }
+
+    fn same_bits(a: &ModelFeatures, b: &ModelFeatures) -> bool {
+        let bits = |f: &ModelFeatures| encode("k", &serde_json::Value::Null, &CachedModel { architecture: String::new(), layers: 0, d: 0, non_embedding_params: 0 }, f);
+        bits(a) == bits(b)
+    }
+
+    #[test]
+    fn entries_round_trip_bit_for_bit_and_damage_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(dir.path().to_path_buf());
+        let model = CachedModel { architecture: "llama".into(), layers: 2, d: 32, non_embedding_params: 1000 };
+        let inputs = serde_json::json!({"model": "abc"});
+        let k = key(&inputs);
+        assert!(cache.get(&k).is_none());
+        cache.put(&k, &inputs, &model, &features()).unwrap();
+        let (m, f) = cache.get(&k).unwrap();
+        assert_eq!(m, model);
+        assert!(same_bits(&f, &features()), "NaN, -0.0 and infinities survive exactly");
+        assert!(cache.get(&key(&serde_json::json!({"model": "abd"}))).is_none());
+        // A truncated entry is a miss, not an error.
+        let path = cache.path(&k);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(cache.get(&k).is_none());
+    }
+}
