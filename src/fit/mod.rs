@@ -133,4 +133,24 @@ mod tests {
         let err = fit_study(&s, &inp).unwrap_err().to_string();
         assert!(err.contains("hold-out validation") && err.contains("0 test rows"), "{err}");
     }
+
+    /// The comparison table answers "does the feature add to log parameters?":
+    /// with a score made of both, only the joint model predicts well held-out.
+    #[test]
+    fn comparisons_show_what_a_feature_adds_to_log_parameters() {
+        let n = 16;
+        let names = names(n);
+        let fam = vec!["f".to_string(); n];
+        let lp: Vec<f64> = (0..n).map(|i| 8.0 + (i % 4) as f64 * 0.5).collect();
+        let feat: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64 / 5.0).collect();
+        let y: Vec<f64> = (0..n).map(|i| 2.0 * lp[i] + 3.0 * feat[i]).collect();
+        let x: Vec<Vec<f64>> = feat.iter().map(|&v| vec![v]).collect();
+        let f = fit_study(&FitSettings::new("y", vec!["optimality".into()]), &input(&names, &fam, &x, &y, &[], &lp)).unwrap();
+        let names_of: Vec<Vec<String>> = f.comparisons.iter().map(|c| c.features.clone()).collect();
+        assert_eq!(names_of, vec![vec![], vec!["log_params".to_string()], vec!["optimality".to_string()], vec!["log_params".to_string(), "optimality".to_string()]]);
+        let r2: Vec<f64> = f.comparisons.iter().map(|c| c.metrics.r2).collect();
+        assert!((r2[3] - 1.0).abs() < 1e-9, "the joint model is exact: {r2:?}");
+        assert!(r2[1] < 0.9 && r2[2] < 0.9, "neither alone explains the score: {r2:?}");
+        assert_eq!(f.comparisons[0].metrics, f.baseline);
+    }
 }

@@ -135,6 +135,15 @@ pub struct Correlation {
     pub partial_p_value: f64,
 }
 
+/// One predictor set under the fit's folds: does the study's feature add to
+/// the baselines?
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// The predictors (empty = intercept only).
+    pub features: Vec<String>,
+    pub metrics: Metrics,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Ranked {
     pub model: String,
@@ -156,12 +165,41 @@ pub struct FitResult {
     pub metrics: Metrics,
     /// The intercept-only baseline under the same folds.
     pub baseline: Metrics,
+    /// Held-out metrics of nested predictor sets under the same folds and
+    /// method: intercept only, log parameters alone, and log parameters
+    /// plus the fit's features (when every scored model has log parameters).
+    pub comparisons: Vec<Comparison>,
     pub folds: usize,
     pub correlations: Vec<Correlation>,
     /// Models with features but no score: predictions and intervals, best first.
     pub ranking: Vec<Ranked>,
     /// Models left out: a missing feature (and no score either way).
     pub skipped: Vec<String>,
+}
+
+/// Cross-validates the baseline predictor sets with the fit's method and folds.
+fn compare(settings: &FitSettings, input: &FitInput, scored: &[usize], ys: &[f64], folds: &[super::validate::Fold], mean: &Metrics, fit: &Metrics) -> Result<Vec<Comparison>, FitError> {
+    let mut out = vec![Comparison { features: vec![], metrics: mean.clone() }];
+    let lp: Vec<f64> = scored.iter().map(|&i| input.log_params[i]).collect();
+    let varies = lp.iter().any(|&v| (v - lp[0]).abs() > 1e-12);
+    if !lp.iter().all(|v| v.is_finite()) || !varies || settings.features.iter().any(|f| f == "log_params") {
+        out.push(Comparison { features: settings.features.clone(), metrics: fit.clone() });
+        return Ok(out);
+    }
+    let model = settings.regressor();
+    let with_lp = |extra: bool| {
+        Array2::from_shape_fn((scored.len(), 1 + if extra { settings.features.len() } else { 0 }), |(r, c)| if c == 0 { lp[r] } else { input.x[scored[r]][c - 1] })
+    };
+    let alone = cross_validate(&model, with_lp(false).view(), ys, folds)?;
+    out.push(Comparison { features: vec!["log_params".into()], metrics: alone.overall });
+    out.push(Comparison { features: settings.features.clone(), metrics: fit.clone() });
+    if scored.len() >= settings.features.len() + 3 {
+        let both = cross_validate(&model, with_lp(true).view(), ys, folds)?;
+        let mut names = vec!["log_params".to_string()];
+        names.extend(settings.features.iter().cloned());
+        out.push(Comparison { features: names, metrics: both.overall });
+    }
+    Ok(out)
 }
 
 pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, FitError> {
@@ -197,6 +235,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
     let cv = cross_validate(&model, xs.view(), &ys, &folds)?;
     let baseline = cross_validate(&Regressor::Mean, xs.view(), &ys, &folds)?;
     let full = model.fit(xs.view(), &ys)?;
+    let comparisons = compare(settings, input, &scored, &ys, &folds, &baseline.overall, &cv.overall)?;
 
     let alpha = 1.0 - settings.interval;
     let ranking = if unscored.is_empty() {
@@ -244,6 +283,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         predicted: cv.predicted.clone(),
         metrics: cv.overall,
         baseline: baseline.overall,
+        comparisons,
         folds: folds.len(),
         correlations,
         ranking,
