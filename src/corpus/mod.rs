@@ -1,9 +1,10 @@
 //! Stage 2, corpus: the probing texts. Reads local `.txt` files (documents
 //! separated by blank lines), `.jsonl` files (one JSON object per line,
 //! text in a chosen field) and `.parquet` files (a text column), or a hub
-//! dataset's parquet shards ([`dataset`]); selects documents deterministically (the first
-//! `max_documents`, in file order) and tokenizes them per model, truncating
-//! each document at `max_tokens` (no packing).
+//! dataset's parquet shards ([`dataset`]); selects documents deterministically
+//! (the first `max_documents` in file order, or a seeded sample of them kept in
+//! file order) and tokenizes them per model, truncating each document at
+//! `max_tokens` (no packing).
 
 pub mod dataset;
 
@@ -25,6 +26,9 @@ pub struct CorpusSettings {
     pub text_field: String,
     /// Use at most this many documents (all if absent).
     pub max_documents: Option<usize>,
+    /// Draw the `max_documents` at random with this seed (in their original
+    /// order) instead of taking the first ones.
+    pub sample_seed: Option<u64>,
     /// Truncate each document to this many tokens.
     pub max_tokens: usize,
     /// Let the tokenizer add its special tokens (e.g. BOS), as HF does by default.
@@ -33,7 +37,7 @@ pub struct CorpusSettings {
 
 impl Default for CorpusSettings {
     fn default() -> Self {
-        Self { paths: vec![], dataset: None, text_field: "text".into(), max_documents: None, max_tokens: 512, add_special_tokens: true }
+        Self { paths: vec![], dataset: None, text_field: "text".into(), max_documents: None, sample_seed: None, max_tokens: 512, add_special_tokens: true }
     }
 }
 
@@ -78,6 +82,7 @@ pub struct CorpusRecord {
     pub documents: usize,
     pub sha256: String,
     pub max_documents: Option<usize>,
+    pub sample_seed: Option<u64>,
     pub max_tokens: usize,
 }
 
@@ -91,7 +96,9 @@ impl Corpus {
     pub fn fetch_and_load(settings: &CorpusSettings, hub: Option<&crate::hub::Hub>) -> Result<Self, CorpusError> {
         match (&settings.dataset, hub) {
             (Some(ds), Some(hub)) => {
-                let (paths, record) = dataset::fetch(hub, ds, settings.max_documents)?;
+                // Sampling draws from every document, so it needs every shard.
+                let needed = if settings.sample_seed.is_some() { None } else { settings.max_documents };
+                let (paths, record) = dataset::fetch(hub, ds, needed)?;
                 Self::load_from(settings, &paths, Some(record))
             }
             _ => Self::load(settings),
@@ -100,7 +107,7 @@ impl Corpus {
 
     fn load_from(settings: &CorpusSettings, paths: &[PathBuf], dataset: Option<DatasetRecord>) -> Result<Self, CorpusError> {
         let mut documents = Vec::new();
-        let limit = settings.max_documents.unwrap_or(usize::MAX);
+        let limit = if settings.sample_seed.is_some() { usize::MAX } else { settings.max_documents.unwrap_or(usize::MAX) };
         'files: for path in paths {
             for doc in read_documents(path, &settings.text_field)? {
                 if documents.len() >= limit {
@@ -113,6 +120,9 @@ impl Corpus {
         }
         if documents.is_empty() {
             return Err(CorpusError::Empty { paths: paths.to_vec() });
+        }
+        if let (Some(seed), Some(n)) = (settings.sample_seed, settings.max_documents) {
+            documents = sample(documents, n, seed);
         }
         let mut h = PartsHasher::new();
         for d in &documents {
@@ -128,6 +138,7 @@ impl Corpus {
             documents: self.documents.len(),
             sha256: self.sha256.clone(),
             max_documents: settings.max_documents,
+            sample_seed: settings.sample_seed,
             max_tokens: settings.max_tokens,
         }
     }
@@ -177,6 +188,23 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
     Ok(docs)
 }
 
+/// `n` of `docs` drawn without replacement by a seeded Fisher–Yates shuffle
+/// (SplitMix64, as the fit's folds), kept in their original order.
+fn sample(docs: Vec<String>, n: usize, seed: u64) -> Vec<String> {
+    if n >= docs.len() {
+        return docs;
+    }
+    let mut index: Vec<usize> = (0..docs.len()).collect();
+    crate::fit::validate::SplitMix64::new(seed).shuffle(&mut index);
+    let mut chosen = index[..n].to_vec();
+    chosen.sort_unstable();
+    let mut keep = vec![false; docs.len()];
+    for i in chosen {
+        keep[i] = true;
+    }
+    docs.into_iter().zip(keep).filter_map(|(d, k)| k.then_some(d)).collect()
+}
+
 /// Splits text into documents at blank lines.
 fn split_paragraphs(text: &str) -> Vec<String> {
     let mut docs = Vec::new();
@@ -203,6 +231,21 @@ mod tests {
 
     fn settings(paths: Vec<PathBuf>) -> CorpusSettings {
         CorpusSettings { paths, ..Default::default() }
+    }
+
+    #[test]
+    fn a_seeded_sample_is_reproducible_ordered_and_seed_dependent() {
+        let dir = tempfile::tempdir().unwrap();
+        let txt = dir.path().join("a.txt");
+        std::fs::write(&txt, (0..50).map(|i| format!("doc {i}\n\n")).collect::<String>()).unwrap();
+        let draw = |seed: u64| Corpus::load(&CorpusSettings { max_documents: Some(10), sample_seed: Some(seed), ..settings(vec![txt.clone()]) }).unwrap();
+        let a = draw(7);
+        assert_eq!(a.documents.len(), 10);
+        assert_eq!(a, draw(7));
+        assert_ne!(a.documents, draw(8).documents);
+        let idx: Vec<usize> = a.documents.iter().map(|d| d[4..].parse().unwrap()).collect();
+        assert!(idx.windows(2).all(|w| w[0] < w[1]), "file order kept: {idx:?}");
+        assert!(idx.iter().any(|&i| i >= 10), "not just the first ten: {idx:?}");
     }
 
     #[test]

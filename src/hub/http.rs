@@ -55,14 +55,15 @@ impl Http {
         })
     }
 
-    /// Downloads `url` into a temporary file in `dir`.
-    pub fn download(&self, url: &str, dir: &Path, what: &str) -> Result<Downloaded, HubError> {
+    /// Downloads `url` into a temporary file in `dir`, calling `progress`
+    /// with (bytes so far, total if announced) as data arrives.
+    pub fn download(&self, url: &str, dir: &Path, what: &str, progress: &dyn Fn(u64, Option<u64>)) -> Result<Downloaded, HubError> {
         std::fs::create_dir_all(dir).map_err(|source| HubError::Io { path: dir.into(), source })?;
         self.retrying(what, || {
             let (mut resp, etag) = self.get_with_etag(url, what)?;
             let expected = resp.content_length();
             let temp = dir.join(format!(".lossy-{}-{}.incomplete", std::process::id(), unique()));
-            let result = stream_to(&mut resp, expected, &temp, what);
+            let result = stream_to(&mut resp, expected, &temp, what, progress);
             let (bytes, sha256) = match result {
                 Ok(v) => v,
                 Err(e) => {
@@ -142,7 +143,7 @@ impl Http {
     }
 }
 
-fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str) -> Result<(u64, String), HubError> {
+fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str, progress: &dyn Fn(u64, Option<u64>)) -> Result<(u64, String), HubError> {
     let io = |source| HubError::Io { path: temp.into(), source };
     let mut file = std::fs::File::create(temp).map_err(io)?;
     let mut hasher = Sha256::new();
@@ -164,6 +165,7 @@ fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(io)?;
         bytes += n as u64;
+        progress(bytes, expected);
     }
     file.sync_all().map_err(io)?;
     Ok((bytes, hex::encode(hasher.finalize())))

@@ -147,7 +147,7 @@ impl Hub {
         if let Some(earlier) = self.unreachable() {
             return Err(HubError::Network { what, detail: format!("not asked: the hub was unreachable earlier in this run ({})", earlier.rsplit(": ").next().unwrap_or(&earlier)), retried: String::new() });
         }
-        let got = http.download(&url, &cache.incomplete_dir(), &what).inspect_err(|e| self.note_unreachable(e))?;
+        let got = http.download(&url, &cache.incomplete_dir(), &what, &progress_line(name)).inspect_err(|e| self.note_unreachable(e))?;
         let etag = got.etag.clone().filter(|e| !e.is_empty() && !e.contains('/')).unwrap_or_else(|| got.sha256.clone());
         cache.store(sha, name, &got.temp, &etag).inspect_err(|_| {
             let _ = std::fs::remove_file(&got.temp);
@@ -166,6 +166,28 @@ impl Hub {
             if let Ok(mut u) = self.unreachable.lock() {
                 u.get_or_insert_with(|| detail.clone());
             }
+        }
+    }
+}
+
+/// A progress line on stderr for downloads over 16 MiB, when stderr is a
+/// terminal (redrawn in place at most every 250 ms).
+fn progress_line(name: &str) -> impl Fn(u64, Option<u64>) + '_ {
+    use std::io::{IsTerminal, Write};
+    let show = std::io::stderr().is_terminal();
+    let last = std::cell::Cell::new(None::<std::time::Instant>);
+    move |done, total| {
+        let Some(total) = total.filter(|&t| show && t > 16 << 20) else { return };
+        let now = std::time::Instant::now();
+        if done < total && last.get().is_some_and(|t| now.duration_since(t).as_millis() < 250) {
+            return;
+        }
+        last.set(Some(now));
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{name}: {:.0} of {:.0} MiB ({:.0}%)", mib(done), mib(total), 100.0 * done as f64 / total as f64);
+        if done >= total {
+            let _ = writeln!(err);
         }
     }
 }

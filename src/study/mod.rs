@@ -325,6 +325,9 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
         }
     };
     positive(c, &raw.max_documents, "max_documents");
+    if let (Some(s), None) = (&raw.sample_seed, &raw.max_documents) {
+        c.problem(at(s), "`sample_seed` draws `max_documents` documents at random: set `max_documents` too");
+    }
     positive(c, &raw.max_tokens, "max_tokens");
     let defaults = CorpusSettings::default();
     CorpusSettings {
@@ -332,6 +335,7 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
         dataset,
         text_field: raw.text_field.clone().unwrap_or(defaults.text_field),
         max_documents: raw.max_documents.as_ref().map(|s| s.value),
+        sample_seed: raw.sample_seed.as_ref().map(|s| s.value),
         max_tokens: raw.max_tokens.as_ref().map_or(defaults.max_tokens, |s| s.value),
         add_special_tokens: raw.add_special_tokens.unwrap_or(defaults.add_special_tokens),
     }

@@ -47,6 +47,7 @@ pub struct RawCorpus {
     pub paths: Option<Vec<Spanned<String>>>,
     pub text_field: Option<String>,
     pub max_documents: Option<Spanned<usize>>,
+    pub sample_seed: Option<Spanned<u64>>,
     pub max_tokens: Option<Spanned<usize>>,
     pub add_special_tokens: Option<bool>,
 }
