@@ -5,7 +5,6 @@
 
 use crate::http_server::HubServer;
 use lossy::corpus::{Corpus, CorpusSettings, DatasetSource};
-use lossy::hub::{Hub, HubEnv};
 use lossy::table::{Table, Values};
 use std::path::Path;
 
@@ -30,13 +29,7 @@ fn a_dataset_corpus_is_pinned_selected_in_order_and_hashed_like_local_text() {
     server.revision("datasets", "lossy-test/c4", "refs%2Fconvert%2Fparquet", SHA, &files);
     server.file("datasets/", "lossy-test/c4", SHA, files[0], shard(tmp.path(), "a.parquet", &first));
     server.file("datasets/", "lossy-test/c4", SHA, files[1], shard(tmp.path(), "b.parquet", &second));
-    let (endpoint, cache) = (server.endpoint.clone(), tmp.path().join("hub").to_string_lossy().into_owned());
-    let hub = Hub::new(HubEnv::from_vars(|k| match k {
-        "HF_ENDPOINT" => Some(endpoint.clone()),
-        "HF_HUB_CACHE" => Some(cache.clone()),
-        _ => None,
-    }).unwrap())
-    .unwrap();
+    let hub = server.hub(&tmp.path().join("hub"), None, false, 0);
     let source = DatasetSource { id: "lossy-test/c4".into(), config: "en".into(), split: "validation".into(), revision: "refs/convert/parquet".into() };
     let settings = |n: usize| CorpusSettings { dataset: Some(source.clone()), max_documents: Some(n), ..CorpusSettings::default() };
 

@@ -98,6 +98,26 @@ impl HubServer {
     pub fn requests(&self) -> usize {
         self.state.lock().unwrap().seen.len()
     }
+
+    /// A hub client pointed at this server, with its own cache, a 1 s timeout,
+    /// `retries` retries and a 5 ms backoff.
+    pub fn hub(&self, cache: &std::path::Path, token: Option<&str>, offline: bool, retries: u32) -> lossy::hub::Hub {
+        let (endpoint, cache) = (self.endpoint.clone(), cache.to_string_lossy().into_owned());
+        let token = token.map(str::to_string);
+        let mut env = lossy::hub::HubEnv::from_vars(|k| match k {
+            "HF_ENDPOINT" => Some(endpoint.clone()),
+            "HF_HUB_CACHE" => Some(cache.clone()),
+            "HF_HOME" => Some("/nonexistent-hf-home".into()),
+            "HF_TOKEN" => token.clone(),
+            "HF_HUB_OFFLINE" => offline.then(|| "1".into()),
+            "LOSSY_HTTP_TIMEOUT" => Some("1".into()),
+            "LOSSY_HTTP_RETRIES" => Some(retries.to_string()),
+            _ => None,
+        })
+        .unwrap();
+        env.backoff = Duration::from_millis(5);
+        lossy::hub::Hub::new(env).unwrap()
+    }
 }
 
 fn serve(mut stream: TcpStream, state: &Mutex<State>) {

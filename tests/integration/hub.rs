@@ -4,7 +4,7 @@
 //! short), each with a clear message and no corrupt file left in the cache.
 
 use crate::http_server::{Fault, HubServer};
-use lossy::hub::{Hub, HubEnv, HubError, RepoRef};
+use lossy::hub::{Hub, HubError, RepoRef};
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,22 +12,7 @@ const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const SHA_V1: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
 fn hub(server: &HubServer, cache: &Path, token: Option<&str>, offline: bool) -> Hub {
-    let endpoint = server.endpoint.clone();
-    let cache = cache.to_string_lossy().into_owned();
-    let token = token.map(str::to_string);
-    let mut env = HubEnv::from_vars(|k| match k {
-        "HF_ENDPOINT" => Some(endpoint.clone()),
-        "HF_HUB_CACHE" => Some(cache.clone()),
-        "HF_HOME" => Some("/nonexistent-hf-home".into()),
-        "HF_TOKEN" => token.clone(),
-        "HF_HUB_OFFLINE" => offline.then(|| "1".into()),
-        "LOSSY_HTTP_TIMEOUT" => Some("1".into()),
-        "LOSSY_HTTP_RETRIES" => Some("2".into()),
-        _ => None,
-    })
-    .unwrap();
-    env.backoff = Duration::from_millis(5);
-    Hub::new(env).unwrap()
+    server.hub(cache, token, offline, 2)
 }
 
 fn serve_model(server: &HubServer) {

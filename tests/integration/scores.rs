@@ -4,30 +4,17 @@
 
 use crate::http_server::{Fault, HubServer};
 use crate::support::fixtures;
-use lossy::hub::{Hub, HubEnv};
+use lossy::hub::Hub;
 use lossy::scores::leaderboard::Origin;
 use lossy::scores::{Duplicates, LeaderboardSource, LmEvalSource, ModelKey, Provenance, ScoreSettings, Scores, SnapshotUse, Source, SourceKind};
 use lossy::table::{Table, Values};
 use std::path::Path;
-use std::time::Duration;
 
 const SHA: &str = "fedcba9876543210fedcba9876543210fedcba98";
 const SHARD: &str = "data/train-00000-of-00001.parquet";
 
 fn hub(server: &HubServer, cache: &Path, offline: bool) -> Hub {
-    let (endpoint, cache) = (server.endpoint.clone(), cache.to_string_lossy().into_owned());
-    let mut env = HubEnv::from_vars(|k| match k {
-        "HF_ENDPOINT" => Some(endpoint.clone()),
-        "HF_HUB_CACHE" => Some(cache.clone()),
-        "HF_HOME" => Some("/nonexistent-hf-home".into()),
-        "HF_HUB_OFFLINE" => offline.then(|| "1".into()),
-        "LOSSY_HTTP_TIMEOUT" => Some("1".into()),
-        "LOSSY_HTTP_RETRIES" => Some("1".into()),
-        _ => None,
-    })
-    .unwrap();
-    env.backoff = Duration::from_millis(5);
-    Hub::new(env).unwrap()
+    server.hub(cache, None, offline, 1)
 }
 
 /// The constructed `/rows` fixture as a parquet shard with the real column names.
