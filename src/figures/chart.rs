@@ -1,7 +1,8 @@
-//! The labelled scatter chart that both figures are: a title, padded axes with readable
-//! ticks, reference lines, one marker per point, optional point labels, and a legend in
-//! the plot corner that hides the fewest points (or right of the plot when every corner
-//! would hide some).
+//! The labelled chart most figures are: a title, padded axes with readable ticks (or
+//! category names on y), bands, reference lines, polylines, interval bars, one marker per
+//! point, optional point labels, and a legend in the plot corner that hides the fewest
+//! points (or right of the plot when every corner would hide some). A chart can also be
+//! drawn into one cell of a larger figure (see `panels`).
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -14,6 +15,7 @@ use super::labels;
 use super::legend::{self, Entry};
 use super::markers::{draw_marker, Marker};
 use super::output::{DrawResult, Figure};
+use super::series::{self, Band, Interval, Polyline};
 use super::style::{Style, TextKind as T, GRID, INK};
 
 /// One plotted point, with finite coordinates.
@@ -24,6 +26,8 @@ pub(crate) struct ChartPoint {
     pub marker: Marker,
     /// Text drawn beside the point, if any.
     pub label: Option<String>,
+    /// Marker size relative to the usual one.
+    pub size: f64,
 }
 
 /// A straight reference line, already clipped to the axis ranges.
@@ -69,7 +73,7 @@ impl RefLine {
 }
 
 /// Everything a chart shows; built by the figure functions, drawn by [`Figure::draw`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Chart {
     pub title: String,
     pub x_label: String,
@@ -79,9 +83,19 @@ pub(crate) struct Chart {
     pub points: Vec<ChartPoint>,
     pub lines: Vec<RefLine>,
     pub legend: Vec<Entry>,
+    /// Filled bands, drawn first.
+    pub bands: Vec<Band>,
+    /// Polylines (with gaps), drawn over the reference lines.
+    pub paths: Vec<Polyline>,
+    /// Interval bars with caps, drawn under the markers.
+    pub intervals: Vec<Interval>,
+    /// Names for y = 0, 1, 2, ... instead of numeric y ticks.
+    pub y_categories: Option<Vec<String>>,
+    /// A panel of a larger figure: a smaller title.
+    pub panel: bool,
 }
 
-type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// Space around the plot, in device pixels.
 struct Frame {
@@ -106,8 +120,9 @@ impl Chart {
             return Ok(root.margin(margin, 0, 0, 0));
         }
         let (w, _) = root.dim_in_pixel();
-        let mut style = st.font(T::Title);
-        let (tw, th) = st.measure(root, &self.title, T::Title)?;
+        let kind = if self.panel { T::PanelTitle } else { T::Title };
+        let mut style = st.font(kind);
+        let (tw, th) = st.measure(root, &self.title, kind)?;
         let room = (w as i32 - 2 * margin) as f64;
         if tw > room {
             // Shrink a long title to fit, down to 70% of its size.
@@ -133,7 +148,11 @@ impl Chart {
         (xd, yd): (usize, usize),
     ) -> Result<Frame, DrawingAreaErrorKind<DB::ErrorType>> {
         let mut y_tick_w: f64 = 0.0;
-        for l in tick_labels(self.y_range, Y_TICKS, yd) {
+        let y_labels = match &self.y_categories {
+            Some(names) => names.clone(),
+            None => tick_labels(self.y_range, Y_TICKS, yd),
+        };
+        for l in y_labels {
             y_tick_w = y_tick_w.max(st.measure(root, &l, T::TickLabel)?.0);
         }
         let y_tick_w = y_tick_w.round() as i32;
@@ -220,7 +239,7 @@ fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     }
 }
 
-fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
+pub(crate) fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
     let (px, py) = chart.backend_coord(&(x, y));
     (px as f64, py as f64)
 }
@@ -248,7 +267,23 @@ impl Figure for Chart {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let body = self.draw_title(root, st)?;
+        self.draw_in(root, root, st)
+    }
+}
+
+impl Chart {
+    /// Draws the chart inside `cell`, a part of `root` (the whole figure, whose origin is
+    /// the device origin: markers, labels and the legend are placed in device pixels).
+    pub(crate) fn draw_in<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        cell: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = self.draw_title(cell, st)?;
         let decimals = (
             tick_decimals(self.x_range, X_TICKS),
             tick_decimals(self.y_range, Y_TICKS),
@@ -286,10 +321,11 @@ impl Figure for Chart {
         let (xd, yd) = decimals;
         let fx = move |v: &f64| format_tick(*v, xd);
         let fy = move |v: &f64| format_tick(*v, yd);
+        let y_ticks = if self.y_categories.is_some() { 0 } else { Y_TICKS };
         chart
             .configure_mesh()
             .x_labels(X_TICKS)
-            .y_labels(Y_TICKS)
+            .y_labels(y_ticks)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
             .x_desc(self.x_label.as_str())
@@ -302,6 +338,10 @@ impl Figure for Chart {
             .max_light_lines(0)
             .set_all_tick_mark_size(frame.tick)
             .draw()?;
+        if let Some(names) = &self.y_categories {
+            series::draw_categories(root, &chart, names, st, frame.tick)?;
+        }
+        series::draw_bands(&chart, &self.bands)?;
 
         for l in &self.lines {
             let style = l.colour.stroke_width(st.line_width());
@@ -318,13 +358,16 @@ impl Figure for Chart {
             }
         }
 
+        series::draw_paths(&chart, &self.paths, st)?;
+        series::draw_intervals(root, &chart, &self.intervals, st)?;
+
         let anchors: Vec<(f64, f64)> = self
             .points
             .iter()
             .map(|p| pixel(&chart, (p.x, p.y)))
             .collect();
         for (p, &a) in self.points.iter().zip(&anchors) {
-            draw_marker(root, a, r, st.thin_width(), &p.marker)?;
+            draw_marker(root, a, r * p.size, st.thin_width(), &p.marker)?;
         }
 
         let labelled: Vec<(usize, &str)> = self
@@ -378,6 +421,7 @@ pub(crate) fn chart_points(points: &[Plotted], max_labelled: usize) -> (super::m
             y: p.y,
             marker: *m,
             label: (label_points && !p.label.trim().is_empty()).then(|| p.label.to_string()),
+            size: 1.0,
         })
         .collect();
     (groups, chart)
@@ -406,6 +450,7 @@ mod tests {
                     y,
                     marker,
                     label: None,
+                    size: 1.0,
                 })
                 .collect(),
             lines: Vec::new(),
@@ -413,6 +458,7 @@ mod tests {
                 swatch: legend::Swatch::Marker(marker),
                 text: "a family name".into(),
             }],
+            ..Chart::default()
         }
     }
 
