@@ -35,6 +35,8 @@ pub struct ModelEntry {
     pub family: Option<String>,
     /// Compute precision (f32 by default).
     pub precision: Precision,
+    /// Position in a checkpoint series (training step), if declared.
+    pub step: Option<f64>,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

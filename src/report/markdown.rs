@@ -105,7 +105,9 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         }
         md.push_str("- `fit.json`: every choice and number of the fit\n");
     }
-    md.push_str("- `manifest.json`: resolved study, versions, hashes, seeds, timings\n");
+    md.push_str("- `report.json`: every number above, and the layer table, in one file\n");
+    md.push_str("- `figures/`: every figure as listed above, in each requested format\n");
+    md.push_str("- `manifest.json`: resolved study, lossy version and commit, hashes, seeds, timings, host\n");
     md
 }
 

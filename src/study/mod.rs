@@ -15,7 +15,7 @@ pub use error::{Pos, Problem, StudyError};
 use crate::corpus::CorpusSettings;
 use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
-use crate::figures::FigureFormat;
+use crate::figures::{FigureFormat, FigureSettings};
 use crate::fit::FitSettings;
 use crate::models::ModelEntry;
 use crate::scores::ScoreSettings;
@@ -41,7 +41,7 @@ pub struct Study {
     pub features: FeatureSettings,
     pub scores: Option<ScoreSettings>,
     pub fit: Option<FitSettings>,
-    pub figures: Vec<FigureFormat>,
+    pub figures: FigureSettings,
 }
 
 /// Reads and checks a study file.
@@ -185,17 +185,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
     let features = check_features(&mut c, &raw.features);
     let scores = raw.scores.as_ref().map(|s| check_scores(&mut c, s));
     let fit = raw.fit.as_ref().map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
-    let figures = raw
-        .figures
-        .formats
-        .clone()
-        .unwrap_or_else(|| vec![FigureFormatName::Svg, FigureFormatName::Png])
-        .into_iter()
-        .map(|f| match f {
-            FigureFormatName::Svg => FigureFormat::Svg,
-            FigureFormatName::Png => FigureFormat::Png,
-        })
-        .collect();
+    let figures = check_figures(&mut c, &raw.figures);
 
     if !c.problems.is_empty() {
         return Err(StudyError::Invalid { path: file.into(), problems: c.problems });
@@ -231,9 +221,44 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             let pos = m.name.as_ref().map(|n| n.referenced.into()).or(at(&m.path));
             c.problem(pos, format!("two models are named `{name}`; give each a unique `name`"));
         }
-        out.push(ModelEntry { name, path, family: m.family.clone(), precision: m.precision.unwrap_or_default() });
+        if let Some(step) = m.step.filter(|s| !s.is_finite()) {
+            c.problem(at(&m.path), format!("model `{name}`: `step` must be a finite number, not {step}"));
+        }
+        out.push(ModelEntry { name, path, family: m.family.clone(), precision: m.precision.unwrap_or_default(), step: m.step });
     }
     out
+}
+
+fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
+    let d = FigureSettings::default();
+    let formats = match &raw.formats {
+        Some(f) => {
+            if f.value.is_empty() {
+                c.problem(at(f), "`figures.formats` is empty: list svg, png and/or pdf (or remove the key)");
+            }
+            f.value
+                .iter()
+                .map(|f| match f {
+                    FigureFormatName::Svg => FigureFormat::Svg,
+                    FigureFormatName::Png => FigureFormat::Png,
+                    FigureFormatName::Pdf => FigureFormat::Pdf,
+                })
+                .collect()
+        }
+        None => d.formats,
+    };
+    if let Some(i) = raw.include.as_ref().filter(|i| i.value.is_empty()) {
+        c.problem(at(i), "`figures.include` is empty: name the figures to draw, or remove the key to draw all that apply");
+    }
+    if let Some(dpi) = raw.dpi.as_ref().filter(|v| !(v.value >= 30.0 && v.value <= 1200.0)) {
+        c.problem(at(dpi), format!("`figures.dpi` must be between 30 and 1200, not {}", dpi.value));
+    }
+    FigureSettings {
+        include: raw.include.as_ref().map(|i| i.value.clone()),
+        formats,
+        width: raw.width.unwrap_or(d.width),
+        dpi: raw.dpi.as_ref().map_or(d.dpi, |v| v.value),
+    }
 }
 
 fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
