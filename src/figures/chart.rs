@@ -109,11 +109,36 @@ struct Frame {
 }
 
 impl Chart {
+    /// At most this many x tick labels: fewer in a small panel.
+    fn x_ticks(&self) -> usize {
+        if self.panel {
+            4
+        } else {
+            X_TICKS
+        }
+    }
+    fn y_ticks(&self) -> usize {
+        if self.panel {
+            5
+        } else {
+            Y_TICKS
+        }
+    }
+    /// Axis titles are set smaller in panels.
+    fn axis_kind(&self) -> T {
+        if self.panel {
+            T::TickLabel
+        } else {
+            T::AxisLabel
+        }
+    }
+
     /// Draws the title and returns the area left below it.
     fn draw_title<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         st: &Style,
+        draw: bool,
     ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
         let margin = st.ipx(10.0);
         if self.title.trim().is_empty() {
@@ -132,6 +157,9 @@ impl Chart {
         let h = th.round() as i32 + 2 * margin;
         let (top, body) = root.split_vertically(h);
         let centred = style.pos(Pos::new(HPos::Center, VPos::Center));
+        if !draw {
+            return Ok(body);
+        }
         top.draw(&Text::new(
             self.title.clone(),
             (w as i32 / 2, h / 2 + margin / 4),
@@ -150,25 +178,29 @@ impl Chart {
         let mut y_tick_w: f64 = 0.0;
         let y_labels = match &self.y_categories {
             Some(names) => names.clone(),
-            None => tick_labels(self.y_range, Y_TICKS, yd),
+            None => tick_labels(self.y_range, self.y_ticks(), yd),
         };
         for l in y_labels {
             y_tick_w = y_tick_w.max(st.measure(root, &l, T::TickLabel)?.0);
         }
         let y_tick_w = y_tick_w.round() as i32;
-        let last_x_w = match tick_labels(self.x_range, X_TICKS, xd).last() {
+        let last_x_w = match tick_labels(self.x_range, self.x_ticks(), xd).last() {
             Some(l) => st.measure(root, l, T::TickLabel)?.0.round() as i32,
             None => 0,
         };
         let tick_h = st.measure(root, "0.9", T::TickLabel)?.1.round() as i32;
-        let axis_h = st.measure(root, "Xy", T::AxisLabel)?.1.round() as i32;
+        let axis_h = st.measure(root, "Xy", self.axis_kind())?.1.round() as i32;
+        let (x_axis_h, y_axis_h) = (
+            if self.x_label.is_empty() { 0 } else { axis_h },
+            if self.y_label.is_empty() { 0 } else { axis_h },
+        );
         let tick = st.ipx(5.0);
         let gap = st.ipx(8.0);
         Ok(Frame {
             edge: st.ipx(6.0),
             // plotters puts tick labels 2 * tick from the axis and the title at the far edge
-            x_area: 2 * tick + tick_h + gap + axis_h + st.ipx(4.0),
-            y_area: 2 * tick + y_tick_w + gap + axis_h + st.ipx(4.0),
+            x_area: 2 * tick + tick_h + gap + x_axis_h + st.ipx(4.0),
+            y_area: 2 * tick + y_tick_w + gap + y_axis_h + st.ipx(4.0),
             top: (tick_h / 2 + st.ipx(4.0)).max(st.ipx(8.0)),
             right: (last_x_w / 2 + st.ipx(6.0)).max(st.ipx(16.0)),
             tick,
@@ -204,7 +236,7 @@ impl Chart {
         m: &legend::Metrics,
         st: &Style,
         body_w: u32,
-    ) -> (Rect, bool) {
+    ) -> (Rect, bool, usize) {
         let r = st.marker_radius(self.points.len());
         let inset = st.px(8.0);
         let markers: Vec<Rect> = self
@@ -224,7 +256,53 @@ impl Chart {
             &samples,
         );
         let outside_w = m.width + 2.0 * inset;
-        (b, hidden > 0 && outside_w < 0.38 * body_w as f64)
+        (b, hidden > 0 && outside_w < 0.38 * body_w as f64, hidden)
+    }
+
+    /// When the legend would hide points and cannot move out, the same chart with its y
+    /// range extended (up for a top corner, down for a bottom one) by the legend's height,
+    /// so the legend sits beside the data instead of on it. Reference lines are re-clipped.
+    fn grown_for_legend<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        cell: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> Result<Option<Chart>, DrawingAreaErrorKind<DB::ErrorType>> {
+        if self.legend.is_empty() || self.y_categories.is_some() {
+            return Ok(None);
+        }
+        let body = self.draw_title(cell, st, false)?;
+        let decimals = (tick_decimals(self.x_range, self.x_ticks()), tick_decimals(self.y_range, self.y_ticks()));
+        let frame = self.frame(root, st, decimals)?;
+        let m = legend::measure(root, &self.legend, st)?;
+        let chart = self.build(&body, &frame)?;
+        let (b, move_out, hidden) = self.legend_spot(&chart, &m, st, body.dim_in_pixel().0);
+        if hidden == 0 || move_out {
+            return Ok(None);
+        }
+        let plot = plot_rect(&chart);
+        let frac = ((m.height + st.px(12.0)) / plot.height().max(1.0)).min(0.6);
+        let (y0, y1) = self.y_range;
+        let extra = (y1 - y0) * frac / (1.0 - frac);
+        let mut grown = self.clone();
+        if b.y0 < 0.5 * (plot.y0 + plot.y1) {
+            grown.y_range.1 += extra;
+        } else {
+            grown.y_range.0 -= extra;
+        }
+        grown.lines = self
+            .lines
+            .iter()
+            .filter_map(|l| {
+                let (dx, dy) = (l.to.0 - l.from.0, l.to.1 - l.from.1);
+                if dx.abs() < 1e-300 {
+                    return Some(l.clone());
+                }
+                let slope = dy / dx;
+                RefLine::clipped(l.from.1 - slope * l.from.0, slope, grown.x_range, grown.y_range, l.colour, l.dashed)
+            })
+            .collect();
+        Ok(Some(grown))
     }
 }
 
@@ -283,10 +361,25 @@ impl Chart {
     where
         DB::ErrorType: 'static,
     {
-        let body = self.draw_title(cell, st)?;
+        match self.grown_for_legend(root, cell, st)? {
+            Some(grown) => grown.draw_body(root, cell, st),
+            None => self.draw_body(root, cell, st),
+        }
+    }
+
+    fn draw_body<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        cell: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = self.draw_title(cell, st, true)?;
         let decimals = (
-            tick_decimals(self.x_range, X_TICKS),
-            tick_decimals(self.y_range, Y_TICKS),
+            tick_decimals(self.x_range, self.x_ticks()),
+            tick_decimals(self.y_range, self.y_ticks()),
         );
         let frame = self.frame(root, st, decimals)?;
         let r = st.marker_radius(self.points.len());
@@ -304,7 +397,7 @@ impl Chart {
         let mut chart = self.build(&body, &frame)?;
         let mut legend_box = None;
         if let Some(m) = metrics {
-            let (b, move_out) = self.legend_spot(&chart, &m, st, body_w);
+            let (b, move_out, _) = self.legend_spot(&chart, &m, st, body_w);
             if move_out {
                 let outside_w = (m.width + 2.0 * inset).ceil() as i32;
                 let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
@@ -321,16 +414,16 @@ impl Chart {
         let (xd, yd) = decimals;
         let fx = move |v: &f64| format_tick(*v, xd);
         let fy = move |v: &f64| format_tick(*v, yd);
-        let y_ticks = if self.y_categories.is_some() { 0 } else { Y_TICKS };
+        let y_ticks = if self.y_categories.is_some() { 0 } else { self.y_ticks() };
         chart
             .configure_mesh()
-            .x_labels(X_TICKS)
+            .x_labels(self.x_ticks())
             .y_labels(y_ticks)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .axis_desc_style(st.font(T::AxisLabel))
+            .axis_desc_style(st.font(self.axis_kind()))
             .label_style(st.font(T::TickLabel))
             .axis_style(INK.stroke_width(st.thin_width()))
             .bold_line_style(GRID.stroke_width(st.thin_width()))
@@ -341,7 +434,7 @@ impl Chart {
         if let Some(names) = &self.y_categories {
             series::draw_categories(root, &chart, names, st, frame.tick)?;
         }
-        series::draw_bands(&chart, &self.bands)?;
+        series::draw_bands(&chart, &self.bands, self.y_range)?;
 
         for l in &self.lines {
             let style = l.colour.stroke_width(st.line_width());
@@ -463,7 +556,7 @@ mod tests {
     }
 
     /// Lays `chart` out on a 640x480 bitmap and returns where its legend would go.
-    fn spot(chart: &Chart) -> (Rect, bool) {
+    fn spot(chart: &Chart) -> (Rect, bool, usize) {
         assert!(crate::figures::style::ensure_fonts());
         let st = Style::new(1.0, crate::figures::style::Target::Raster);
         let mut buf = vec![0u8; 640 * 480 * 3];
@@ -476,7 +569,7 @@ mod tests {
 
     #[test]
     fn legend_stays_inside_when_a_corner_is_free() {
-        let (b, out) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
+        let (b, out, _) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
         assert!(!out);
         assert!(b.x0 < 320.0 && b.y0 < 240.0, "upper left: {b:?}");
     }

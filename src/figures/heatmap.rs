@@ -1,7 +1,7 @@
 //! The correlation heatmap: features (rows) against correlations with each score (columns:
 //! Spearman ρ and partial ρ per benchmark), every value printed in its cell with a star when
 //! its permutation p < 0.05, on a diverging blue–white–vermillion scale from −1 to 1, with
-//! the scale drawn below. Missing values are grey cells marked "–".
+//! the scale and a note drawn below. Missing values are grey cells marked "–".
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +30,7 @@ const MISSING: RGBColor = RGBColor(215, 215, 215);
 const TITLE_UNITS: f64 = 30.0;
 const ROW_UNITS: f64 = 22.0;
 const HEADER_UNITS: f64 = 40.0;
-const SCALE_UNITS: f64 = 62.0;
+const SCALE_UNITS: f64 = 80.0;
 
 pub(crate) struct Heatmap {
     pub grid: CorrelationGrid,
@@ -72,10 +72,11 @@ impl Figure for Heatmap {
         for r in &g.rows {
             label_w = label_w.max(st.measure(root, r, TextKind::TickLabel)?.0);
         }
-        let x0 = label_w + st.px(14.0);
-        let avail = w - x0 - st.px(10.0);
-        let mut col_w = avail / g.columns.len().max(1) as f64;
-        col_w = col_w.min(st.px(120.0));
+        let labels_w = label_w + st.px(14.0);
+        let avail = w - labels_w - st.px(10.0);
+        let col_w = (avail / g.columns.len().max(1) as f64).min(st.px(120.0));
+        // Centre the labels and the grid on the page.
+        let x0 = labels_w + ((avail - col_w * g.columns.len() as f64) / 2.0).max(0.0);
         let top = st.px(TITLE_UNITS + HEADER_UNITS);
         let row_h = st.px(ROW_UNITS);
         let ip = |x: f64, y: f64| (x.round() as i32, y.round() as i32);
@@ -122,7 +123,7 @@ impl Figure for Heatmap {
             root.draw(&Text::new(text.to_string(), ip(x, bar_y + bar_h + st.px(3.0)), font(TextKind::Annotation).pos(centre(HPos::Center, VPos::Top))))?;
         }
         let note = format!("Spearman ρ; {NOTE}");
-        root.draw(&Text::new(note, ip(x0 + bar_w + st.px(12.0), bar_y + bar_h / 2.0), font(TextKind::Annotation).pos(centre(HPos::Left, VPos::Center))))?;
+        root.draw(&Text::new(note, ip(x0, bar_y + bar_h + st.px(20.0)), font(TextKind::Annotation).pos(centre(HPos::Left, VPos::Top))))?;
         Ok(())
     }
 }

@@ -11,11 +11,11 @@ use super::legend::{self, Entry};
 use super::output::{DrawResult, Figure};
 use super::style::{Style, TextKind};
 
-/// Charts in a grid, filled row by row.
+/// Charts in a grid, filled row by row (`None` leaves a cell empty).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Panels {
     pub title: String,
-    pub charts: Vec<Chart>,
+    pub charts: Vec<Option<Chart>>,
     /// Columns of the grid (at least 1).
     pub columns: usize,
     /// Height of a panel over its width.
@@ -70,7 +70,9 @@ impl Figure for Panels {
         let cols = self.columns.max(1);
         let cells = grid.split_evenly((self.rows(), cols));
         for (chart, cell) in self.charts.iter().zip(&cells) {
-            chart.draw_in(root, cell, st)?;
+            if let Some(chart) = chart {
+                chart.draw_in(root, cell, st)?;
+            }
         }
         if let Some(m) = metrics {
             let (sx, sy) = side.get_base_pixel();

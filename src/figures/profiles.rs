@@ -1,6 +1,7 @@
 //! Per-layer profiles: H(Z), complexity, expressivity and optimality against relative depth
 //! (layer / L), one line per model, as small multiples: H(Z) once, then one row of panels
-//! per n-gram order. Few models get a colour (and markers) each; many are coloured by family.
+//! per n-gram order (entropies and informations normalised by ln m, as everywhere). Few
+//! models get a colour (and markers) each; many are coloured by family.
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,7 @@ pub struct LayerProfile {
     pub orders: Vec<OrderProfile>,
 }
 
-pub(crate) const DEPTH_LABEL: &str = "relative depth (layer / L)";
+pub(crate) const DEPTH_LABEL: &str = "layer / L";
 
 fn order_name(n: usize) -> &'static str {
     match n {
@@ -69,21 +70,36 @@ impl Quantity {
     /// Panel title and y label.
     fn text(self) -> (String, String) {
         match self {
-            Quantity::Entropy => ("H(Z)".into(), "entropy (normalised)".into()),
-            Quantity::Complexity(n) => (format!("complexity I(X;Z), {}", order_name(n)), "normalised".into()),
-            Quantity::Expressivity(n) => (format!("expressivity I(Y;Z), {}", order_name(n)), "normalised".into()),
-            Quantity::Optimality(n) => (format!("optimality, {}", order_name(n)), "I(Y;Z) / I(X;Z)".into()),
+            Quantity::Entropy => ("entropy H(Z)".into(), String::new()),
+            Quantity::Complexity(n) => (format!("complexity I(X;Z), {}", order_name(n)), String::new()),
+            Quantity::Expressivity(n) => (format!("expressivity I(Y;Z), {}", order_name(n)), String::new()),
+            Quantity::Optimality(n) => (format!("optimality, {}", order_name(n)), String::new()),
         }
     }
 }
 
-/// H(Z) once, then complexity, expressivity and optimality for each order.
-fn panels_spec(orders: &[usize]) -> Vec<Quantity> {
-    let mut out = vec![Quantity::Entropy];
-    for &n in orders {
-        out.extend([Quantity::Complexity(n), Quantity::Expressivity(n), Quantity::Optimality(n)]);
+/// The grid's cells: with four columns, one row per order (complexity, expressivity,
+/// optimality) and H(Z) once at the end of the first row, so each column holds one
+/// quantity; with fewer columns, H(Z) first and the rest in order.
+fn panels_spec(orders: &[usize], columns: usize) -> Vec<Option<Quantity>> {
+    let per_order = |n| [Quantity::Complexity(n), Quantity::Expressivity(n), Quantity::Optimality(n)].map(Some);
+    if columns == 4 {
+        let mut out = Vec::new();
+        for (i, &n) in orders.iter().enumerate() {
+            out.extend(per_order(n));
+            out.push(if i == 0 { Some(Quantity::Entropy) } else { None });
+        }
+        if orders.is_empty() {
+            out.push(Some(Quantity::Entropy));
+        }
+        out
+    } else {
+        let mut out = vec![Some(Quantity::Entropy)];
+        for &n in orders {
+            out.extend(per_order(n));
+        }
+        out
     }
-    out
 }
 
 pub(crate) fn profiles_figure(profiles: &[LayerProfile], orders: &[usize], title: &str, width_units: f64) -> Option<Panels> {
@@ -91,22 +107,30 @@ pub(crate) fn profiles_figure(profiles: &[LayerProfile], orders: &[usize], title
     let groups: Vec<Option<&str>> = profiles.iter().map(|p| p.group.as_deref()).collect();
     let markers = by_model_or_group(&labels, &groups);
     let few = profiles.len() <= MAX_COLOURED_MODELS;
+    let columns = if width_units >= 600.0 { 4 } else { 2 };
     let mut charts = Vec::new();
-    for q in panels_spec(orders) {
+    for q in panels_spec(orders, columns) {
+        let Some(q) = q else {
+            charts.push(None);
+            continue;
+        };
         let (panel_title, y_label) = q.text();
         let series: Vec<(&LayerProfile, &Vec<f64>)> = profiles.iter().filter_map(|p| q.pick(p).map(|v| (p, v))).collect();
-        let Some(y) = extent(series.iter().flat_map(|(_, v)| v.iter().copied())) else { continue };
+        let Some(y) = extent(series.iter().flat_map(|(_, v)| v.iter().copied())) else {
+            charts.push(None);
+            continue;
+        };
         let (mut paths, mut points) = (Vec::new(), Vec::new());
         for (p, values) in &series {
             let i = profiles.iter().position(|q| std::ptr::eq(q, *p)).unwrap_or(0);
             let m = markers.of_point[i];
             let xy: Vec<Option<(f64, f64)>> = p.depth.iter().zip(values.iter()).map(|(&x, &y)| Some((x, y))).collect();
             if few {
-                points.extend(xy.iter().flatten().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|&(x, y)| ChartPoint { x, y, marker: m, label: None, size: 0.55 }));
+                points.extend(xy.iter().flatten().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|&(x, y)| ChartPoint { x, y, marker: m, label: None, size: 0.45 }));
             }
             paths.push(Polyline { points: xy, colour: m.colour, width: if few { 1.5 } else { 1.0 }, dashed: false });
         }
-        charts.push(Chart {
+        charts.push(Some(Chart {
             title: panel_title,
             x_label: DEPTH_LABEL.to_string(),
             y_label,
@@ -116,14 +140,19 @@ pub(crate) fn profiles_figure(profiles: &[LayerProfile], orders: &[usize], title
             paths,
             panel: true,
             ..Chart::default()
-        });
+        }));
     }
-    if charts.is_empty() {
+    while charts.last().is_some_and(Option::is_none) {
+        charts.pop();
+    }
+    if charts.iter().all(Option::is_none) {
         return None;
     }
-    let legend = capped(markers.entries.iter().map(|(n, m)| Entry { swatch: Swatch::Marker(*m), text: n.clone() }).collect(), MAX_ENTRIES);
-    let columns = if width_units >= 600.0 { 4 } else { 2 }.min(charts.len());
-    Some(Panels { title: title.to_string(), charts, columns, aspect: 0.85, legend })
+    // Many models are drawn as lines only, so their legend shows lines.
+    let swatch = |m: &super::markers::Marker| if few { Swatch::Marker(*m) } else { Swatch::Line { colour: m.colour, dashed: false } };
+    let legend = capped(markers.entries.iter().map(|(n, m)| Entry { swatch: swatch(m), text: n.clone() }).collect(), MAX_ENTRIES);
+    let columns = columns.min(charts.len());
+    Some(Panels { title: title.to_string(), charts, columns, aspect: 1.0, legend })
 }
 
 /// Draws the per-layer profiles; returns the files written, or [`FigureError::Empty`] when
@@ -156,9 +185,11 @@ mod tests {
     #[test]
     fn two_models_two_orders() {
         let fig = profiles_figure(&profiles(2, 6, &[1, 2]), &[1, 2], "Per-layer profiles", 859.0).unwrap();
-        assert_eq!(fig.charts.len(), 7);
+        assert_eq!(fig.charts.len(), 7, "two rows of four, the last cell empty and dropped");
+        assert_eq!(fig.charts[3].as_ref().unwrap().title, "entropy H(Z)");
+        assert!(fig.charts[7 - 1].is_some());
         assert_eq!(fig.columns, 4);
-        check_figure(&fig, "profiles-two", &["Per-layer profiles", "H(Z)", "complexity I(X;Z), bigram", "optimality, unigram", DEPTH_LABEL, "model-0", "model-1"]);
+        check_figure(&fig, "profiles-two", &["Per-layer profiles", "entropy H(Z)", "complexity I(X;Z), bigram", "optimality, unigram", DEPTH_LABEL, "model-0", "model-1"]);
     }
 
     #[test]

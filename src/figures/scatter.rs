@@ -104,10 +104,9 @@ pub(crate) fn scatter_chart(
         let half: Option<Vec<f64>> = grid.iter().map(|&x| fit.band_half_width(x)).collect();
         if let Some(half) = half {
             let mid: Vec<f64> = grid.iter().map(|&x| fit.intercept + fit.slope * x).collect();
-            let clamp = |v: f64| v.clamp(y_range.0, y_range.1);
             bands.push(Band {
-                lower: mid.iter().zip(&half).map(|(m, h)| clamp(m - h)).collect(),
-                upper: mid.iter().zip(&half).map(|(m, h)| clamp(m + h)).collect(),
+                lower: mid.iter().zip(&half).map(|(m, h)| m - h).collect(),
+                upper: mid.iter().zip(&half).map(|(m, h)| m + h).collect(),
                 xs: grid,
                 colour: INK,
                 opacity: 0.12,
@@ -124,7 +123,10 @@ pub(crate) fn scatter_chart(
                 text: format!("OLS fit (R² = {:.2})", fit.r2),
             });
             if !bands.is_empty() {
-                legend.push(Entry { swatch: Swatch::Band(INK), text: BAND_LABEL.to_string() });
+                if let Some(last) = legend.last_mut() {
+                    last.swatch = Swatch::Band(INK);
+                    last.text = format!("OLS fit (R² = {:.2}), {BAND_LABEL}", fit.r2);
+                }
             }
         }
     }
@@ -146,16 +148,16 @@ pub(crate) fn scatter_chart(
     })
 }
 
-pub(crate) const BAND_LABEL: &str = "95% confidence band of the fit";
+pub(crate) const BAND_LABEL: &str = "95% band";
 
 /// One panel per score, two columns; every panel has its own statistics box.
 pub(crate) fn score_panels(panels: &[ScorePanel], x_label: &str, title: &str, width_units: f64) -> Option<Panels> {
-    let charts: Vec<Chart> = panels
+    let charts: Vec<Option<Chart>> = panels
         .iter()
         .filter_map(|p| {
             let mut c = scatter_chart(&p.points, x_label, &p.score, &p.score, p.note)?;
             c.panel = true;
-            Some(c)
+            Some(Some(c))
         })
         .collect();
     if charts.is_empty() {
@@ -254,7 +256,7 @@ mod tests {
             "study",
             &[
                 "Spearman ρ = 0.96, n = 7",
-                "OLS fit (R² = 0.59)",
+                "OLS fit (R² = 0.59), 95% band",
                 "pythia",
                 "qwen2.5",
                 "SmolLM2-360M",

@@ -76,9 +76,11 @@ pub(crate) fn draw_paths<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws bands clamped to the y range `(lo, hi)` (plotters does not clip polygons).
 pub(crate) fn draw_bands<DB: DrawingBackend>(
     chart: &ChartContext<'_, DB, Cart>,
     bands: &[Band],
+    (lo, hi): (f64, f64),
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let area = chart.plotting_area();
     for b in bands {
@@ -88,8 +90,9 @@ pub(crate) fn draw_bands<DB: DrawingBackend>(
         if ok.len() < 2 {
             continue;
         }
-        let mut outline: Vec<(f64, f64)> = ok.iter().map(|&i| (b.xs[i], b.upper[i])).collect();
-        outline.extend(ok.iter().rev().map(|&i| (b.xs[i], b.lower[i])));
+        let clamp = |v: f64| v.clamp(lo, hi);
+        let mut outline: Vec<(f64, f64)> = ok.iter().map(|&i| (b.xs[i], clamp(b.upper[i]))).collect();
+        outline.extend(ok.iter().rev().map(|&i| (b.xs[i], clamp(b.lower[i]))));
         area.draw(&Polygon::new(outline, b.colour.mix(b.opacity).filled()))?;
     }
     Ok(())

@@ -49,6 +49,12 @@ pub(crate) fn check_figure_with(fig: &impl Figure, case: &str, texts: &[&str], o
     let pdf = String::from_utf8_lossy(&pdf);
     assert!(pdf.contains("/FontFile2") && pdf.contains("DejaVuSans"), "{case}: font not embedded");
     assert!(pdf.trim_end().ends_with("%%EOF"), "{case}: PDF not terminated");
+    // For checking by eye: LOSSY_FIGURE_DIR=/some/dir cargo test figures keeps every PNG.
+    if let Some(keep) = std::env::var_os("LOSSY_FIGURE_DIR") {
+        let keep = Path::new(&keep);
+        let _ = std::fs::create_dir_all(keep);
+        let _ = std::fs::copy(&written[1], keep.join(format!("{case}.png")));
+    }
     let _ = std::fs::remove_dir_all(dir);
     svg
 }

@@ -162,11 +162,27 @@ impl<'a> View<'a> {
         self.benchmarks()
             .into_iter()
             .map(|(b, y)| {
-                let note = self.d.fit.filter(|f| f.settings.target == b).and_then(|f| f.correlations.iter().find(|c| c.feature == feature)).map(|c| fig::RhoNote { rho: c.spearman, p_value: c.p_value });
+                let from_fit = self.d.fit.filter(|f| f.settings.target == b).and_then(|f| f.correlations.iter().find(|c| c.feature == feature));
+                let note = match from_fit {
+                    Some(c) => Some(fig::RhoNote { rho: c.spearman, p_value: c.p_value }),
+                    None => self.spearman_note(&x, &y),
+                };
                 let points = self.names.iter().enumerate().map(|(i, n)| fig::XyPoint { label: n.clone(), group: self.group(n), x: x[i], y: y[i] }).collect();
                 fig::ScorePanel { score: b, points, note }
             })
             .collect()
+    }
+
+    /// Spearman's rho of the finite pairs with a permutation p-value (the fit's permutation
+    /// count and seed; 999 and 0 without a fit), as the fit stage computes it for its target.
+    fn spearman_note(&self, x: &[f64], y: &[f64]) -> Option<fig::RhoNote> {
+        let (xs, ys): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip();
+        if xs.len() < 3 {
+            return None;
+        }
+        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let t = stats::spearman_test(&xs, &ys, permutations, seed);
+        Some(fig::RhoNote { rho: t.statistic, p_value: t.p_value })
     }
 
     pub(crate) fn predictions(&self, f: &FitResult) -> Vec<fig::Prediction> {
