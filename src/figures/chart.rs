@@ -480,6 +480,7 @@ impl Chart {
             let boxes = labels::place(&label_anchors, &sizes, r, &plot_rect(&chart), &obstacles);
             let font = font.pos(Pos::new(HPos::Left, VPos::Top));
             for ((_, text), b) in labelled.iter().zip(&boxes) {
+                let Some(b) = b else { continue };
                 let at = (b.x0.round() as i32, b.y0.round() as i32);
                 root.draw(&Text::new(text.to_string(), at, font.clone()))?;
             }

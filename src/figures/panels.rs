@@ -1,5 +1,5 @@
 //! Small multiples: a figure title, a grid of charts that share one legend, and the legend
-//! in a column right of the grid.
+//! in the first empty cell of the grid, or in a column right of it when no cell is free.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -32,8 +32,13 @@ impl Panels {
     fn rows(&self) -> usize {
         self.charts.len().div_ceil(self.columns.max(1)).max(1)
     }
+    /// The first empty cell, where the legend goes.
+    fn free_cell(&self) -> Option<usize> {
+        let cells = self.rows() * self.columns.max(1);
+        (0..cells).find(|&i| self.charts.get(i).is_none_or(Option::is_none))
+    }
     fn legend_share(&self) -> f64 {
-        if self.legend.is_empty() {
+        if self.legend.is_empty() || self.free_cell().is_some() {
             0.0
         } else {
             LEGEND_SHARE
@@ -65,7 +70,11 @@ impl Figure for Panels {
         } else {
             Some(legend::measure(root, &self.legend, st)?)
         };
-        let side_w = metrics.map_or(0.0, |m| (m.width + st.px(12.0)).min(0.4 * w as f64));
+        let free = self.free_cell();
+        let side_w = match (metrics, free) {
+            (Some(m), None) => (m.width + st.px(12.0)).min(0.4 * w as f64),
+            _ => 0.0,
+        };
         let (grid, side) = body.split_horizontally(w as i32 - side_w.round() as i32);
         let cols = self.columns.max(1);
         let cells = grid.split_evenly((self.rows(), cols));
@@ -75,8 +84,16 @@ impl Figure for Panels {
             }
         }
         if let Some(m) = metrics {
-            let (sx, sy) = side.get_base_pixel();
-            let rect = Rect::new(sx as f64 + st.px(4.0), sy as f64 + st.px(12.0), m.width, m.height);
+            let (sx, sy) = match free.and_then(|i| cells.get(i)) {
+                Some(cell) => {
+                    let (x, y) = cell.get_base_pixel();
+                    (x + st.ipx(16.0), y + st.ipx(16.0))
+                }
+                None => side.get_base_pixel(),
+            };
+            // Keep the legend on the page even when it is wider than its cell.
+            let x = (sx as f64 + st.px(4.0)).min(w as f64 - m.width - st.px(2.0)).max(0.0);
+            let rect = Rect::new(x, sy as f64 + st.px(12.0), m.width, m.height);
             legend::draw(root, &rect, &self.legend, &m, st, st.marker_radius(0))?;
         }
         Ok(())

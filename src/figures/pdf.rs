@@ -17,7 +17,7 @@ const FACE: &str = "DejaVu Sans";
 pub(crate) fn svg_to_pdf(svg: &str) -> Result<Vec<u8>, String> {
     let mut db = usvg::fontdb::Database::new();
     db.load_font_data(DEJAVU_SANS.to_vec());
-    if db.len() == 0 {
+    if db.is_empty() {
         return Err("the embedded font could not be loaded".into());
     }
     db.set_sans_serif_family(FACE);

@@ -30,7 +30,7 @@ pub(crate) fn check_figure_with(fig: &impl Figure, case: &str, texts: &[&str], o
     let found = svg_texts(&svg);
     for t in texts {
         let escaped = t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        assert!(found.iter().any(|f| *f == escaped), "{case}: svg lacks {t:?} in {found:?}");
+        assert!(found.contains(&escaped), "{case}: svg lacks {t:?} in {found:?}");
     }
     assert!(svg.contains("font-family=\"DejaVu Sans, sans-serif\""));
 

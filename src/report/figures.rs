@@ -60,13 +60,12 @@ fn relative(paths: &[PathBuf]) -> Vec<String> {
 type Drawn = (String, Result<Vec<PathBuf>, FigureError>);
 
 fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions, explicit: bool) -> Vec<Drawn> {
-    let name = &d.study.name;
     let at = dir.join(kind.name());
     let one = |title: String, r: Result<Vec<PathBuf>, FigureError>| vec![(title, r)];
     let v = super::figure_data::View::new(d);
     match kind {
         FigureKind::InformationPlane => {
-            let title = format!("{name}: information plane (unigram, mean over layers)");
+            let title = "Information plane (unigram, mean over layers)".to_string();
             one(title.clone(), fig::information_plane(&v.plane_points(), &title, &at, opts))
         }
         FigureKind::InformationPlaneLayers => {
@@ -74,7 +73,7 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
             if paths.is_empty() {
                 return vec![];
             }
-            let title = format!("{name}: information plane by layer (unigram)");
+            let title = "Information plane by layer (unigram)".to_string();
             one(title.clone(), fig::information_plane_layers(&paths, &title, &at, opts))
         }
         FigureKind::Trajectory => {
@@ -82,7 +81,7 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
             if points.is_empty() {
                 return vec![];
             }
-            let title = format!("{name}: checkpoint trajectories (unigram)");
+            let title = "Checkpoint trajectories (unigram)".to_string();
             one(title.clone(), fig::trajectory(&points, &title, &at, opts))
         }
         FigureKind::LayerProfiles => {
@@ -90,7 +89,7 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
             if profiles.is_empty() {
                 return vec![];
             }
-            let title = format!("{name}: per-layer profiles");
+            let title = "Per-layer profiles".to_string();
             one(title.clone(), fig::layer_profiles(&profiles, &d.study.features.orders, &title, &at, opts))
         }
         FigureKind::ScoreVsFeature => v
@@ -102,13 +101,13 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
                     return None;
                 }
                 let stem = format!("scores_vs_{feature}");
-                let title = format!("{name}: scores vs {feature}");
+                let title = format!("Scores vs {feature}");
                 Some((title.clone(), fig::scores_vs_feature(&panels, &super::figure_data::feature_label(&feature), &title, &dir.join(stem), opts)))
             })
             .collect(),
         FigureKind::PredictedVsActual => match d.fit {
             Some(f) => {
-                let title = format!("{name}: held-out predictions of {}", f.settings.target);
+                let title = format!("Held-out predictions of {}", f.settings.target);
                 one(title.clone(), fig::predicted_vs_actual(&v.predictions(f), &f.settings.target, &title, &at, opts))
             }
             None => vec![],
@@ -117,14 +116,14 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
             Some(f) => {
                 let models: Vec<fig::RankedModel> =
                     f.ranking.iter().map(|r| fig::RankedModel { label: r.model.clone(), predicted: r.predicted, lower: r.lower, upper: r.upper }).collect();
-                let title = format!("{name}: models without a score, ranked");
+                let title = "Models without a score, ranked".to_string();
                 one(title.clone(), fig::ranking(&models, &f.settings.target, Some(f.settings.interval), &title, &at, opts))
             }
             None => vec![],
         },
         FigureKind::Correlations => match v.correlation_grid() {
             Some(grid) => {
-                let title = format!("{name}: correlations with the scores");
+                let title = "Correlations with the scores".to_string();
                 one(title.clone(), fig::correlation_heatmap(&grid, &title, &at, opts))
             }
             None => vec![],
