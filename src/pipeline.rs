@@ -181,7 +181,7 @@ pub fn run(study: &Study, output: &Path, progress: &mut dyn Progress) -> Result<
         },
         seconds_total: started.elapsed().as_secs_f64(),
     };
-    let md = report::render_markdown(&manifest, &model_table, fit.as_ref(), &report::figure_links(&figures));
+    let md = report::render_markdown(&manifest, &model_table, fit.as_ref(), &figures);
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     crate::io::atomic::write(&dir.join("manifest.json"), &json).map_err(io(&dir))?;
     crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;

@@ -16,7 +16,7 @@ use super::style::{Style, TextKind, FRAME, INK};
 use super::FigureOptions;
 
 /// Correlations to show: `values[r][c]` for row `rows[r]` and column `columns[c]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CorrelationGrid {
     pub rows: Vec<String>,
     pub columns: Vec<String>,

@@ -19,14 +19,6 @@ pub use host::{Host, GIT_COMMIT};
 pub use manifest::{Manifest, ModelRecord};
 pub use markdown::render as render_markdown;
 
-/// Links for `report.md`: each figure's title and its PNG (else its first file).
-pub fn figure_links(figures: &[WrittenFigure]) -> Vec<(String, String)> {
-    figures
-        .iter()
-        .filter_map(|f| f.files.iter().find(|p| p.ends_with(".png")).or(f.files.first()).map(|p| (f.title.clone(), p.clone())))
-        .collect()
-}
-
 /// Writes `report.json` (see [`json`]) into `dir`.
 pub fn write_json(dir: &Path, data: &FigureData, figures: &[WrittenFigure]) -> std::io::Result<()> {
     let doc = json::render(&data.study.name, data.models, data.layers, data.scores.map(|s| &s.table), data.fit, figures);
