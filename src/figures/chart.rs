@@ -98,7 +98,7 @@ pub(crate) struct Chart {
 pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// Space around the plot, in device pixels.
-struct Frame {
+pub(crate) struct Frame {
     /// Room for the rotated y-axis title's ascenders and the x title's descenders.
     edge: i32,
     x_area: i32,
@@ -110,14 +110,14 @@ struct Frame {
 
 impl Chart {
     /// At most this many x tick labels: fewer in a small panel.
-    fn x_ticks(&self) -> usize {
+    pub(crate) fn x_ticks(&self) -> usize {
         if self.panel {
             4
         } else {
             X_TICKS
         }
     }
-    fn y_ticks(&self) -> usize {
+    pub(crate) fn y_ticks(&self) -> usize {
         if self.panel {
             5
         } else {
@@ -125,7 +125,7 @@ impl Chart {
         }
     }
     /// Axis titles are set smaller in panels.
-    fn axis_kind(&self) -> T {
+    pub(crate) fn axis_kind(&self) -> T {
         if self.panel {
             T::TickLabel
         } else {
@@ -134,7 +134,7 @@ impl Chart {
     }
 
     /// Draws the title and returns the area left below it.
-    fn draw_title<DB: DrawingBackend>(
+    pub(crate) fn draw_title<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         st: &Style,
@@ -169,7 +169,7 @@ impl Chart {
     }
 
     /// Label-area sizes that fit the tick labels and axis titles.
-    fn frame<DB: DrawingBackend>(
+    pub(crate) fn frame<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         st: &Style,
@@ -207,7 +207,7 @@ impl Chart {
         })
     }
 
-    fn build<'a, DB: DrawingBackend>(
+    pub(crate) fn build<'a, DB: DrawingBackend>(
         &self,
         area: &'a DrawingArea<DB, Shift>,
         f: &Frame,
@@ -226,88 +226,9 @@ impl Chart {
     }
 }
 
-impl Chart {
-    /// The best legend box inside the plot, and whether the legend should move right of
-    /// the plot instead: when every corner would hide a point and the legend is narrow
-    /// enough to leave most of the width to the plot.
-    fn legend_spot<DB: DrawingBackend>(
-        &self,
-        chart: &ChartContext<'_, DB, Cart>,
-        m: &legend::Metrics,
-        st: &Style,
-        body_w: u32,
-    ) -> (Rect, bool, usize) {
-        let r = st.marker_radius(self.points.len());
-        let inset = st.px(8.0);
-        let markers: Vec<Rect> = self
-            .points
-            .iter()
-            .map(|p| {
-                let (x, y) = pixel(chart, (p.x, p.y));
-                Rect::around(x, y, r)
-            })
-            .collect();
-        let samples = line_samples(chart, &self.lines);
-        let (b, hidden) = legend::best_corner(
-            &plot_rect(chart),
-            (m.width, m.height),
-            inset,
-            &markers,
-            &samples,
-        );
-        let outside_w = m.width + 2.0 * inset;
-        (b, hidden > 0 && outside_w < 0.38 * body_w as f64, hidden)
-    }
-
-    /// When the legend would hide points and cannot move out, the same chart with its y
-    /// range extended (up for a top corner, down for a bottom one) by the legend's height,
-    /// so the legend sits beside the data instead of on it. Reference lines are re-clipped.
-    fn grown_for_legend<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        cell: &DrawingArea<DB, Shift>,
-        st: &Style,
-    ) -> Result<Option<Chart>, DrawingAreaErrorKind<DB::ErrorType>> {
-        if self.legend.is_empty() || self.y_categories.is_some() {
-            return Ok(None);
-        }
-        let body = self.draw_title(cell, st, false)?;
-        let decimals = (tick_decimals(self.x_range, self.x_ticks()), tick_decimals(self.y_range, self.y_ticks()));
-        let frame = self.frame(root, st, decimals)?;
-        let m = legend::measure(root, &self.legend, st)?;
-        let chart = self.build(&body, &frame)?;
-        let (b, move_out, hidden) = self.legend_spot(&chart, &m, st, body.dim_in_pixel().0);
-        if hidden == 0 || move_out {
-            return Ok(None);
-        }
-        let plot = plot_rect(&chart);
-        let frac = ((m.height + st.px(12.0)) / plot.height().max(1.0)).min(0.6);
-        let (y0, y1) = self.y_range;
-        let extra = (y1 - y0) * frac / (1.0 - frac);
-        let mut grown = self.clone();
-        if b.y0 < 0.5 * (plot.y0 + plot.y1) {
-            grown.y_range.1 += extra;
-        } else {
-            grown.y_range.0 -= extra;
-        }
-        grown.lines = self
-            .lines
-            .iter()
-            .filter_map(|l| {
-                let (dx, dy) = (l.to.0 - l.from.0, l.to.1 - l.from.1);
-                if dx.abs() < 1e-300 {
-                    return Some(l.clone());
-                }
-                let slope = dy / dx;
-                RefLine::clipped(l.from.1 - slope * l.from.0, slope, grown.x_range, grown.y_range, l.colour, l.dashed)
-            })
-            .collect();
-        Ok(Some(grown))
-    }
-}
 
 /// The plot rectangle of a chart, in device pixels.
-fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
+pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
     Rect {
         x0: xs.start as f64,
@@ -322,22 +243,6 @@ pub(crate) fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, 
     (px as f64, py as f64)
 }
 
-/// Points along the reference lines every few pixels, to tell the legend where they run.
-fn line_samples<DB: DrawingBackend>(
-    chart: &ChartContext<'_, DB, Cart>,
-    lines: &[RefLine],
-) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
-    for l in lines {
-        let (a, b) = (pixel(chart, l.from), pixel(chart, l.to));
-        let n = (((b.0 - a.0).hypot(b.1 - a.1)) / 3.0).ceil().max(1.0) as usize;
-        out.extend((0..=n).map(|i| {
-            let t = i as f64 / n as f64;
-            (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
-        }));
-    }
-    out
-}
 
 impl Figure for Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult

@@ -33,6 +33,7 @@ mod heatmap;
 mod labels;
 mod layer_plane;
 mod legend;
+mod legend_place;
 mod markers;
 pub mod options;
 mod output;

@@ -174,8 +174,7 @@ mod tests {
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
             })
             .collect();
-        let mut figures = crate::figures::FigureSettings::default();
-        figures.formats = vec![FigureFormat::Svg];
+        let figures = crate::figures::FigureSettings { formats: vec![FigureFormat::Svg], ..Default::default() };
         let study = Study {
             version: 1,
             name: "t".into(),
