@@ -44,9 +44,10 @@ pub(crate) fn check_figure_with(fig: &impl Figure, case: &str, texts: &[&str], o
     colours.dedup();
     assert!(colours.len() > 20, "{case}: only {} colours", colours.len());
 
-    let pdf = std::fs::read(&written[2]).unwrap();
-    assert!(pdf.starts_with(b"%PDF-"), "{case}: not a PDF");
-    let pdf = String::from_utf8_lossy(&pdf);
+    let bytes = std::fs::read(&written[2]).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "{case}: not a PDF");
+    check_pdf_structure(&bytes, case);
+    let pdf = String::from_utf8_lossy(&bytes);
     assert!(pdf.contains("/FontFile2") && pdf.contains("DejaVuSans"), "{case}: font not embedded");
     assert!(pdf.trim_end().ends_with("%%EOF"), "{case}: PDF not terminated");
     // For checking by eye: LOSSY_FIGURE_DIR=/some/dir cargo test figures keeps every PNG.
@@ -57,6 +58,31 @@ pub(crate) fn check_figure_with(fig: &impl Figure, case: &str, texts: &[&str], o
     }
     let _ = std::fs::remove_dir_all(dir);
     svg
+}
+
+/// The cross-reference table is where `startxref` says, and every object it lists starts
+/// at its recorded offset with `<n> 0 obj`: the file parses as a PDF reader would read it.
+pub(crate) fn check_pdf_structure(pdf: &[u8], case: &str) {
+    // Byte offsets: search the bytes, and decode only the (ASCII) table and trailer.
+    let at = pdf.windows(9).rposition(|w| w == b"startxref").unwrap_or_else(|| panic!("{case}: no startxref"));
+    let tail = String::from_utf8_lossy(&pdf[at + 9..]);
+    let offset: usize = tail.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{case}: bad startxref"));
+    assert!(pdf[offset..].starts_with(b"xref"), "{case}: startxref does not point at the xref table");
+    let table = String::from_utf8_lossy(&pdf[offset..]);
+    let mut lines = table.lines().skip(1);
+    let header: Vec<usize> = lines.next().unwrap_or("").split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    let [first, count] = header[..] else { panic!("{case}: bad xref header") };
+    let mut checked = 0;
+    for (k, line) in lines.take(count).enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.get(2) == Some(&"n") {
+            let off: usize = fields[0].parse().unwrap_or_else(|_| panic!("{case}: bad xref entry {line:?}"));
+            let want = format!("{} 0 obj", first + k);
+            assert!(pdf[off..].starts_with(want.as_bytes()), "{case}: object {} not at {off}", first + k);
+            checked += 1;
+        }
+    }
+    assert!(checked > 3, "{case}: only {checked} objects");
 }
 
 /// [`check_figure_with`] at the default options (double column, 200 dpi).
