@@ -1,4 +1,8 @@
 //! Build-time facts lossy records in its outputs:
+//! - `LOSSY_GIT_COMMIT`: the git commit lossy is built from (shown in every
+//!   report's manifest). Without git or outside a checkout it is "unknown";
+//!   the build never fails for it. A value already in the environment (e.g.
+//!   set by a packager) wins.
 //! - `LOSSY_FEATURE_CODE`: a hash of the source code that turns a model and a
 //!   corpus into features (`src/features`, `src/models`, `src/corpus`). It is
 //!   part of every feature-cache key, so changed code never serves cached
@@ -6,6 +10,38 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    git_commit();
+    feature_code();
+}
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8(out.stdout).ok()?.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn git_commit() {
+    println!("cargo:rerun-if-env-changed=LOSSY_GIT_COMMIT");
+    let commit = match std::env::var("LOSSY_GIT_COMMIT") {
+        Ok(v) if !v.is_empty() => v,
+        _ => git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string()),
+    };
+    // Rebuild when HEAD moves (a commit or a checkout); paths are git's own,
+    // so this works in worktrees too.
+    for path in [git(&["rev-parse", "--git-path", "HEAD"]), git(&["rev-parse", "--symbolic-full-name", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r]))]
+        .into_iter()
+        .flatten()
+    {
+        println!("cargo:rerun-if-changed={path}");
+    }
+    println!("cargo:rustc-env=LOSSY_GIT_COMMIT={commit}");
+}
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -19,7 +55,7 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn main() {
+fn feature_code() {
     let mut files = Vec::new();
     for dir in ["src/features", "src/models", "src/corpus"] {
         println!("cargo:rerun-if-changed={dir}");
@@ -33,7 +69,6 @@ fn main() {
         std::fs::read(f).unwrap_or_default().hash(&mut h);
     }
     println!("cargo:rustc-env=LOSSY_FEATURE_CODE={:016x}", h.finish());
-    println!("cargo:rerun-if-changed=build.rs");
 }
 
 struct Fnv(u64);

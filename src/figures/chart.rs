@@ -1,7 +1,8 @@
-//! The labelled scatter chart that both figures are: a title, padded axes with readable
-//! ticks, reference lines, one marker per point, optional point labels, and a legend in
-//! the plot corner that hides the fewest points (or right of the plot when every corner
-//! would hide some).
+//! The labelled chart most figures are: a title, padded axes with readable ticks (or
+//! category names on y), bands, reference lines, polylines, interval bars, one marker per
+//! point, optional point labels, and a legend in the plot corner that hides the fewest
+//! points (or right of the plot when every corner would hide some). A chart can also be
+//! drawn into one cell of a larger figure (see `panels`).
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -14,6 +15,7 @@ use super::labels;
 use super::legend::{self, Entry};
 use super::markers::{draw_marker, Marker};
 use super::output::{DrawResult, Figure};
+use super::series::{self, Band, Interval, Polyline};
 use super::style::{Style, TextKind as T, GRID, INK};
 
 /// One plotted point, with finite coordinates.
@@ -24,6 +26,8 @@ pub(crate) struct ChartPoint {
     pub marker: Marker,
     /// Text drawn beside the point, if any.
     pub label: Option<String>,
+    /// Marker size relative to the usual one.
+    pub size: f64,
 }
 
 /// A straight reference line, already clipped to the axis ranges.
@@ -69,7 +73,7 @@ impl RefLine {
 }
 
 /// Everything a chart shows; built by the figure functions, drawn by [`Figure::draw`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Chart {
     pub title: String,
     pub x_label: String,
@@ -79,12 +83,22 @@ pub(crate) struct Chart {
     pub points: Vec<ChartPoint>,
     pub lines: Vec<RefLine>,
     pub legend: Vec<Entry>,
+    /// Filled bands, drawn first.
+    pub bands: Vec<Band>,
+    /// Polylines (with gaps), drawn over the reference lines.
+    pub paths: Vec<Polyline>,
+    /// Interval bars with caps, drawn under the markers.
+    pub intervals: Vec<Interval>,
+    /// Names for y = 0, 1, 2, ... instead of numeric y ticks.
+    pub y_categories: Option<Vec<String>>,
+    /// A panel of a larger figure: a smaller title.
+    pub panel: bool,
 }
 
-type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// Space around the plot, in device pixels.
-struct Frame {
+pub(crate) struct Frame {
     /// Room for the rotated y-axis title's ascenders and the x title's descenders.
     edge: i32,
     x_area: i32,
@@ -95,19 +109,45 @@ struct Frame {
 }
 
 impl Chart {
+    /// At most this many x tick labels: fewer in a small panel.
+    pub(crate) fn x_ticks(&self) -> usize {
+        if self.panel {
+            4
+        } else {
+            X_TICKS
+        }
+    }
+    pub(crate) fn y_ticks(&self) -> usize {
+        if self.panel {
+            5
+        } else {
+            Y_TICKS
+        }
+    }
+    /// Axis titles are set smaller in panels.
+    pub(crate) fn axis_kind(&self) -> T {
+        if self.panel {
+            T::TickLabel
+        } else {
+            T::AxisLabel
+        }
+    }
+
     /// Draws the title and returns the area left below it.
-    fn draw_title<DB: DrawingBackend>(
+    pub(crate) fn draw_title<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         st: &Style,
+        draw: bool,
     ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
         let margin = st.ipx(10.0);
         if self.title.trim().is_empty() {
             return Ok(root.margin(margin, 0, 0, 0));
         }
         let (w, _) = root.dim_in_pixel();
-        let mut style = st.font(T::Title);
-        let (tw, th) = st.measure(root, &self.title, T::Title)?;
+        let kind = if self.panel { T::PanelTitle } else { T::Title };
+        let mut style = st.font(kind);
+        let (tw, th) = st.measure(root, &self.title, kind)?;
         let room = (w as i32 - 2 * margin) as f64;
         if tw > room {
             // Shrink a long title to fit, down to 70% of its size.
@@ -117,6 +157,9 @@ impl Chart {
         let h = th.round() as i32 + 2 * margin;
         let (top, body) = root.split_vertically(h);
         let centred = style.pos(Pos::new(HPos::Center, VPos::Center));
+        if !draw {
+            return Ok(body);
+        }
         top.draw(&Text::new(
             self.title.clone(),
             (w as i32 / 2, h / 2 + margin / 4),
@@ -126,37 +169,45 @@ impl Chart {
     }
 
     /// Label-area sizes that fit the tick labels and axis titles.
-    fn frame<DB: DrawingBackend>(
+    pub(crate) fn frame<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         st: &Style,
         (xd, yd): (usize, usize),
     ) -> Result<Frame, DrawingAreaErrorKind<DB::ErrorType>> {
         let mut y_tick_w: f64 = 0.0;
-        for l in tick_labels(self.y_range, Y_TICKS, yd) {
+        let y_labels = match &self.y_categories {
+            Some(names) => names.clone(),
+            None => tick_labels(self.y_range, self.y_ticks(), yd),
+        };
+        for l in y_labels {
             y_tick_w = y_tick_w.max(st.measure(root, &l, T::TickLabel)?.0);
         }
         let y_tick_w = y_tick_w.round() as i32;
-        let last_x_w = match tick_labels(self.x_range, X_TICKS, xd).last() {
+        let last_x_w = match tick_labels(self.x_range, self.x_ticks(), xd).last() {
             Some(l) => st.measure(root, l, T::TickLabel)?.0.round() as i32,
             None => 0,
         };
         let tick_h = st.measure(root, "0.9", T::TickLabel)?.1.round() as i32;
-        let axis_h = st.measure(root, "Xy", T::AxisLabel)?.1.round() as i32;
+        let axis_h = st.measure(root, "Xy", self.axis_kind())?.1.round() as i32;
+        let (x_axis_h, y_axis_h) = (
+            if self.x_label.is_empty() { 0 } else { axis_h },
+            if self.y_label.is_empty() { 0 } else { axis_h },
+        );
         let tick = st.ipx(5.0);
         let gap = st.ipx(8.0);
         Ok(Frame {
             edge: st.ipx(6.0),
             // plotters puts tick labels 2 * tick from the axis and the title at the far edge
-            x_area: 2 * tick + tick_h + gap + axis_h + st.ipx(4.0),
-            y_area: 2 * tick + y_tick_w + gap + axis_h + st.ipx(4.0),
+            x_area: 2 * tick + tick_h + gap + x_axis_h + st.ipx(4.0),
+            y_area: 2 * tick + y_tick_w + gap + y_axis_h + st.ipx(4.0),
             top: (tick_h / 2 + st.ipx(4.0)).max(st.ipx(8.0)),
             right: (last_x_w / 2 + st.ipx(6.0)).max(st.ipx(16.0)),
             tick,
         })
     }
 
-    fn build<'a, DB: DrawingBackend>(
+    pub(crate) fn build<'a, DB: DrawingBackend>(
         &self,
         area: &'a DrawingArea<DB, Shift>,
         f: &Frame,
@@ -175,42 +226,9 @@ impl Chart {
     }
 }
 
-impl Chart {
-    /// The best legend box inside the plot, and whether the legend should move right of
-    /// the plot instead: when every corner would hide a point and the legend is narrow
-    /// enough to leave most of the width to the plot.
-    fn legend_spot<DB: DrawingBackend>(
-        &self,
-        chart: &ChartContext<'_, DB, Cart>,
-        m: &legend::Metrics,
-        st: &Style,
-        body_w: u32,
-    ) -> (Rect, bool) {
-        let r = st.marker_radius(self.points.len());
-        let inset = st.px(8.0);
-        let markers: Vec<Rect> = self
-            .points
-            .iter()
-            .map(|p| {
-                let (x, y) = pixel(chart, (p.x, p.y));
-                Rect::around(x, y, r)
-            })
-            .collect();
-        let samples = line_samples(chart, &self.lines);
-        let (b, hidden) = legend::best_corner(
-            &plot_rect(chart),
-            (m.width, m.height),
-            inset,
-            &markers,
-            &samples,
-        );
-        let outside_w = m.width + 2.0 * inset;
-        (b, hidden > 0 && outside_w < 0.38 * body_w as f64)
-    }
-}
 
 /// The plot rectangle of a chart, in device pixels.
-fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
+pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
     Rect {
         x0: xs.start as f64,
@@ -220,27 +238,11 @@ fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     }
 }
 
-fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
+pub(crate) fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
     let (px, py) = chart.backend_coord(&(x, y));
     (px as f64, py as f64)
 }
 
-/// Points along the reference lines every few pixels, to tell the legend where they run.
-fn line_samples<DB: DrawingBackend>(
-    chart: &ChartContext<'_, DB, Cart>,
-    lines: &[RefLine],
-) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
-    for l in lines {
-        let (a, b) = (pixel(chart, l.from), pixel(chart, l.to));
-        let n = (((b.0 - a.0).hypot(b.1 - a.1)) / 3.0).ceil().max(1.0) as usize;
-        out.extend((0..=n).map(|i| {
-            let t = i as f64 / n as f64;
-            (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
-        }));
-    }
-    out
-}
 
 impl Figure for Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult
@@ -248,10 +250,41 @@ impl Figure for Chart {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let body = self.draw_title(root, st)?;
+        self.draw_in(root, root, st)
+    }
+}
+
+impl Chart {
+    /// Draws the chart inside `cell`, a part of `root` (the whole figure, whose origin is
+    /// the device origin: markers, labels and the legend are placed in device pixels).
+    pub(crate) fn draw_in<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        cell: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        match self.grown_for_legend(root, cell, st)? {
+            Some(grown) => grown.draw_body(root, cell, st),
+            None => self.draw_body(root, cell, st),
+        }
+    }
+
+    fn draw_body<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        cell: &DrawingArea<DB, Shift>,
+        st: &Style,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = self.draw_title(cell, st, true)?;
         let decimals = (
-            tick_decimals(self.x_range, X_TICKS),
-            tick_decimals(self.y_range, Y_TICKS),
+            tick_decimals(self.x_range, self.x_ticks()),
+            tick_decimals(self.y_range, self.y_ticks()),
         );
         let frame = self.frame(root, st, decimals)?;
         let r = st.marker_radius(self.points.len());
@@ -269,7 +302,7 @@ impl Figure for Chart {
         let mut chart = self.build(&body, &frame)?;
         let mut legend_box = None;
         if let Some(m) = metrics {
-            let (b, move_out) = self.legend_spot(&chart, &m, st, body_w);
+            let (b, move_out, _) = self.legend_spot(&chart, &m, st, body_w);
             if move_out {
                 let outside_w = (m.width + 2.0 * inset).ceil() as i32;
                 let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
@@ -286,15 +319,16 @@ impl Figure for Chart {
         let (xd, yd) = decimals;
         let fx = move |v: &f64| format_tick(*v, xd);
         let fy = move |v: &f64| format_tick(*v, yd);
+        let y_ticks = if self.y_categories.is_some() { 0 } else { self.y_ticks() };
         chart
             .configure_mesh()
-            .x_labels(X_TICKS)
-            .y_labels(Y_TICKS)
+            .x_labels(self.x_ticks())
+            .y_labels(y_ticks)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .axis_desc_style(st.font(T::AxisLabel))
+            .axis_desc_style(st.font(self.axis_kind()))
             .label_style(st.font(T::TickLabel))
             .axis_style(INK.stroke_width(st.thin_width()))
             .bold_line_style(GRID.stroke_width(st.thin_width()))
@@ -302,6 +336,10 @@ impl Figure for Chart {
             .max_light_lines(0)
             .set_all_tick_mark_size(frame.tick)
             .draw()?;
+        if let Some(names) = &self.y_categories {
+            series::draw_categories(root, &chart, names, st, frame.tick)?;
+        }
+        series::draw_bands(&chart, &self.bands, self.y_range)?;
 
         for l in &self.lines {
             let style = l.colour.stroke_width(st.line_width());
@@ -318,13 +356,16 @@ impl Figure for Chart {
             }
         }
 
+        series::draw_paths(&chart, &self.paths, st)?;
+        series::draw_intervals(root, &chart, &self.intervals, st)?;
+
         let anchors: Vec<(f64, f64)> = self
             .points
             .iter()
             .map(|p| pixel(&chart, (p.x, p.y)))
             .collect();
         for (p, &a) in self.points.iter().zip(&anchors) {
-            draw_marker(root, a, r, st.thin_width(), &p.marker)?;
+            draw_marker(root, a, r * p.size, st.thin_width(), &p.marker)?;
         }
 
         let labelled: Vec<(usize, &str)> = self
@@ -344,6 +385,7 @@ impl Figure for Chart {
             let boxes = labels::place(&label_anchors, &sizes, r, &plot_rect(&chart), &obstacles);
             let font = font.pos(Pos::new(HPos::Left, VPos::Top));
             for ((_, text), b) in labelled.iter().zip(&boxes) {
+                let Some(b) = b else { continue };
                 let at = (b.x0.round() as i32, b.y0.round() as i32);
                 root.draw(&Text::new(text.to_string(), at, font.clone()))?;
             }
@@ -378,6 +420,7 @@ pub(crate) fn chart_points(points: &[Plotted], max_labelled: usize) -> (super::m
             y: p.y,
             marker: *m,
             label: (label_points && !p.label.trim().is_empty()).then(|| p.label.to_string()),
+            size: 1.0,
         })
         .collect();
     (groups, chart)
@@ -406,6 +449,7 @@ mod tests {
                     y,
                     marker,
                     label: None,
+                    size: 1.0,
                 })
                 .collect(),
             lines: Vec::new(),
@@ -413,11 +457,12 @@ mod tests {
                 swatch: legend::Swatch::Marker(marker),
                 text: "a family name".into(),
             }],
+            ..Chart::default()
         }
     }
 
     /// Lays `chart` out on a 640x480 bitmap and returns where its legend would go.
-    fn spot(chart: &Chart) -> (Rect, bool) {
+    fn spot(chart: &Chart) -> (Rect, bool, usize) {
         assert!(crate::figures::style::ensure_fonts());
         let st = Style::new(1.0, crate::figures::style::Target::Raster);
         let mut buf = vec![0u8; 640 * 480 * 3];
@@ -430,7 +475,7 @@ mod tests {
 
     #[test]
     fn legend_stays_inside_when_a_corner_is_free() {
-        let (b, out) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
+        let (b, out, _) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
         assert!(!out);
         assert!(b.x0 < 320.0 && b.y0 < 240.0, "upper left: {b:?}");
     }

@@ -18,6 +18,8 @@ pub(crate) enum Swatch {
         colour: RGBColor,
         dashed: bool,
     },
+    /// A light filled box (a confidence band).
+    Band(RGBColor),
     /// No swatch: the text starts at the left edge (used for statistics).
     None,
 }
@@ -144,6 +146,13 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 )?;
                 sx0 + m.swatch_w + m.gap
             }
+            Swatch::Band(colour) => {
+                let h = m.row_h * 0.35;
+                let box_ = [(ir(sx0), ir(cy - h)), (ir(sx0 + m.swatch_w), ir(cy + h))];
+                area.draw(&Rectangle::new(box_, colour.mix(0.12).filled()))?;
+                area.draw(&PathElement::new(vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))], colour.stroke_width(st.line_width())))?;
+                sx0 + m.swatch_w + m.gap
+            }
             Swatch::Line { colour, dashed } => {
                 let style = colour.stroke_width(st.line_width());
                 if *dashed {
@@ -208,5 +217,36 @@ mod tests {
         let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &line);
         assert_eq!(n, 0);
         assert_eq!(r.y0, 5.0); // a top corner, crossed by the line but hiding no point
+    }
+}
+
+/// Legends list at most this many groups; the rest are summarised as "+N more".
+pub(crate) const MAX_ENTRIES: usize = 12;
+
+/// `entries` cut to at most `max` rows: the first `max - 1` and a "+N more" row.
+pub(crate) fn capped(mut entries: Vec<Entry>, max: usize) -> Vec<Entry> {
+    if entries.len() > max && max > 0 {
+        let rest = entries.len() - (max - 1);
+        entries.truncate(max - 1);
+        entries.push(Entry {
+            swatch: Swatch::None,
+            text: format!("+{rest} more"),
+        });
+    }
+    entries
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    #[test]
+    fn long_legends_are_capped() {
+        let e = |i: usize| Entry { swatch: Swatch::None, text: format!("m{i}") };
+        let all: Vec<Entry> = (0..50).map(e).collect();
+        let c = capped(all.clone(), 12);
+        assert_eq!(c.len(), 12);
+        assert_eq!(c[11].text, "+39 more");
+        assert_eq!(capped(all[..12].to_vec(), 12).len(), 12);
     }
 }

@@ -88,6 +88,19 @@ pub(crate) fn assign(groups: &[Option<&str>]) -> Groups {
     Groups { entries, of_point }
 }
 
+/// Up to this many models get a colour each; beyond it, colour follows the family.
+pub(crate) const MAX_COLOURED_MODELS: usize = 8;
+
+/// Markers for lines of many models: one per model when there are few, else one per group
+/// (so 50 models in 5 families give 5 colours and a 5-row legend).
+pub(crate) fn by_model_or_group(labels: &[&str], groups: &[Option<&str>]) -> Groups {
+    if labels.len() <= MAX_COLOURED_MODELS {
+        assign(&labels.iter().map(|l| Some(*l)).collect::<Vec<_>>())
+    } else {
+        assign(groups)
+    }
+}
+
 /// Draws a filled marker with a thin dark outline centred on `(x, y)` (device pixels);
 /// `r` is the radius of a circle of the same visual weight.
 pub(crate) fn draw_marker<DB: DrawingBackend>(
@@ -161,6 +174,16 @@ mod tests {
         assert_eq!(g.of_point[0], g.of_point[3]);
         assert_ne!(g.of_point[0], g.of_point[2]);
         assert_eq!(g.of_point[1].colour, UNGROUPED);
+    }
+
+    #[test]
+    fn few_models_get_their_own_colour() {
+        let g = by_model_or_group(&["a", "b"], &[Some("f"), Some("f")]);
+        assert_eq!(g.entries.len(), 2);
+        let labels: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+        let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let groups: Vec<Option<&str>> = (0..50).map(|i| Some(["x", "y"][i % 2])).collect();
+        assert_eq!(by_model_or_group(&refs, &groups).entries.len(), 2);
     }
 
     #[test]

@@ -1,90 +1,63 @@
-//! Paper-ready figures: the information plane and score-versus-feature scatter plots.
+//! Paper-ready figures, drawn with plotters and written as SVG, PNG and PDF.
 //!
-//! Every figure is written as SVG and/or PNG with the same layout. Text is set in
-//! DejaVu Sans, which is compiled into the binary (`fonts/`), so a figure renders the
-//! same on a machine with no system fonts at all: PNG glyphs are rasterised by
-//! `ab_glyph` from the embedded font, and SVG text names `DejaVu Sans, sans-serif`.
+//! Text is set in DejaVu Sans, which is compiled into the binary (`fonts/`, with its
+//! licence), so a figure renders the same on a machine with no system fonts at all: PNG
+//! glyphs are rasterised by `ab_glyph` from the embedded font, SVG text names
+//! `DejaVu Sans, sans-serif`, and the PDF (converted from the SVG by usvg and svg2pdf with
+//! only the bundled font loaded) embeds a subset of it. Colours are the Okabe–Ito palette,
+//! viridis for order and a blue–vermillion diverging scale for signs; groups also differ by
+//! marker shape. Sizes are in inches (single or double column, see [`options`]).
 //!
-//! This module depends on nothing else in lossy. Its public surface is:
+//! This module reads no lossy tables: each figure takes plain values, and the report stage
+//! (`report::figures`) builds them from the tables. Its public surface:
 //! - [`information_plane`]: complexity I(X;Z) against expressivity I(Y;Z), one point per model;
-//! - [`score_vs_feature`]: a benchmark score against a feature, with an OLS line and Spearman rho;
-//! - [`FigureOptions`], [`FigureFormat`] and [`FigureError`].
+//! - [`information_plane_layers`]: one path per model through its layers;
+//! - [`trajectory`]: checkpoint series joined in order, coloured by step;
+//! - [`layer_profiles`]: per-layer H(Z), complexity, expressivity, optimality against depth;
+//! - [`score_vs_feature`] / [`scores_vs_feature`]: scores against a feature, with the OLS
+//!   line, its confidence band and Spearman's rho;
+//! - [`predicted_vs_actual`]: held-out predictions with the identity line, R² and MAE;
+//! - [`ranking`]: predicted scores of unscored models with intervals;
+//! - [`correlation_heatmap`]: features × correlations with each score;
+//! - [`FigureOptions`], [`FigureSettings`], [`FigureKind`], [`FigureFormat`], [`FigureError`].
 //!
 //! Files are written atomically (rendered to a temporary file in the destination folder,
-//! then renamed), and points with non-finite coordinates are skipped.
+//! then renamed); points with non-finite coordinates are skipped and lines break there.
 
 mod axes;
 mod chart;
+mod colormap;
 mod error;
 mod geometry;
+mod heatmap;
 mod labels;
+mod layer_plane;
 mod legend;
+mod legend_place;
 mod markers;
+pub mod options;
 mod output;
+mod panels;
+mod pdf;
 mod plane;
+mod predicted;
+mod profiles;
+mod ranking;
 mod scatter;
+mod series;
 mod stats;
 mod style;
+#[cfg(test)]
+mod testing;
+mod trajectory;
 
 pub use error::FigureError;
+pub use heatmap::{correlation_heatmap, CorrelationGrid};
+pub use layer_plane::{information_plane_layers, LayerPath};
+pub use options::{ColumnWidth, FigureFormat, FigureKind, FigureOptions, FigureSettings};
 pub use plane::{information_plane, PlanePoint};
-pub use scatter::{score_vs_feature, XyPoint};
-
-/// An output file format. Serialises as `"svg"` / `"png"`, as study files spell it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureFormat {
-    /// Scalable vector graphics, text kept as text.
-    Svg,
-    /// Raster image at `width_px * dpi_scale` by `height_px * dpi_scale` pixels.
-    Png,
-}
-
-impl FigureFormat {
-    /// The file extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            FigureFormat::Svg => "svg",
-            FigureFormat::Png => "png",
-        }
-    }
-}
-
-/// How and where figures are rendered.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FigureOptions {
-    /// Formats to write; each gives one file `<stem>.<ext>`.
-    pub formats: Vec<FigureFormat>,
-    /// Logical width in pixels (the SVG size; font sizes are chosen for 640).
-    pub width_px: u32,
-    /// Logical height in pixels (the SVG size; font sizes are chosen for 480).
-    pub height_px: u32,
-    /// PNG pixel multiplier: a 640x480 figure at 2.0 gives a 1280x960 PNG.
-    pub dpi_scale: f64,
-}
-
-impl Default for FigureOptions {
-    fn default() -> Self {
-        Self {
-            formats: vec![FigureFormat::Svg, FigureFormat::Png],
-            width_px: 640,
-            height_px: 480,
-            dpi_scale: 2.0,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_and_serialised_names() {
-        let o = FigureOptions::default();
-        assert_eq!(o.formats, [FigureFormat::Svg, FigureFormat::Png]);
-        assert_eq!((o.width_px, o.height_px, o.dpi_scale), (640, 480, 2.0));
-        let json = serde_json::to_string(&o.formats).unwrap();
-        assert_eq!(json, r#"["svg","png"]"#);
-        assert_eq!(FigureFormat::Png.extension(), "png");
-    }
-}
+pub use predicted::{predicted_vs_actual, Prediction};
+pub use profiles::{layer_profiles, LayerProfile, OrderProfile};
+pub use ranking::{ranking, RankedModel};
+pub use scatter::{score_vs_feature, scores_vs_feature, RhoNote, ScorePanel, XyPoint};
+pub use trajectory::{trajectory, TrajectoryPoint};

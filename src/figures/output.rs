@@ -1,5 +1,6 @@
-//! Rendering a figure to SVG and PNG files: option checks, one backend per format, and
-//! atomic writes (render to a temporary file in the destination folder, then rename).
+//! Rendering a figure to SVG, PNG and PDF files: option checks, one backend per format
+//! (the PDF is converted from the SVG), and atomic writes (render to a temporary file in
+//! the destination folder, then rename).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use plotters::prelude::*;
 
 use super::error::FigureError;
 use super::style::{ensure_fonts, Style, Target, FONT_FAMILY, SVG_FONT_FAMILY};
+use super::options::UNITS_PER_INCH;
 use super::{FigureFormat, FigureOptions};
 
 /// What a figure's drawing code returns; errors become [`FigureError::Draw`].
@@ -20,6 +22,22 @@ pub(crate) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> DrawResult
     where
         DB::ErrorType: 'static;
+
+    /// Logical height for a logical width; a single plot is 3:4.
+    fn height_units(&self, width_units: f64) -> f64 {
+        0.75 * width_units
+    }
+}
+
+/// Logical width and height of `fig` under `opts`, in whole units.
+pub(crate) fn logical_size(fig: &impl Figure, opts: &FigureOptions) -> (u32, u32) {
+    let w = opts.width_units();
+    let h = match opts.height_in {
+        Some(h) => h * UNITS_PER_INCH,
+        None => fig.height_units(w),
+    };
+    let unit = |v: f64| if v.is_finite() { v.round().clamp(0.0, 1e6) as u32 } else { 0 };
+    (unit(w), unit(h))
 }
 
 /// Largest accepted side of an output image, in device pixels.
@@ -48,28 +66,28 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Device size of the PNG for `opts`.
-pub(crate) fn png_size(opts: &FigureOptions) -> (u32, u32) {
-    let side = |v: u32| (v as f64 * opts.dpi_scale).round().max(1.0) as u32;
-    (side(opts.width_px), side(opts.height_px))
+/// Device size of the PNG of a figure of logical size `(w, h)`.
+pub(crate) fn png_size((w, h): (u32, u32), opts: &FigureOptions) -> (u32, u32) {
+    let side = |v: u32| (v as f64 * opts.png_scale()).round().max(1.0) as u32;
+    (side(w), side(h))
 }
 
-fn check_options(name: &str, opts: &FigureOptions) -> Result<(), FigureError> {
+fn check_options(name: &str, (w, h): (u32, u32), opts: &FigureOptions) -> Result<(), FigureError> {
     let bad = |m: String| Err(FigureError::draw(name, m));
-    if opts.width_px < 160 || opts.height_px < 120 {
+    if w < 160 || h < 120 {
         return bad(format!(
-            "size {}x{} is too small (at least 160x120)",
-            opts.width_px, opts.height_px
+            "size {:.2} x {:.2} in is too small (at least {:.2} x {:.2} in)",
+            w as f64 / UNITS_PER_INCH,
+            h as f64 / UNITS_PER_INCH,
+            160.0 / UNITS_PER_INCH,
+            1.0
         ));
     }
-    if !(opts.dpi_scale.is_finite() && opts.dpi_scale >= 0.25) {
-        return bad(format!(
-            "dpi_scale {} must be at least 0.25",
-            opts.dpi_scale
-        ));
+    if !(opts.dpi.is_finite() && opts.dpi >= 30.0) {
+        return bad(format!("dpi {} must be at least 30", opts.dpi));
     }
-    let largest = opts.width_px.max(opts.height_px) as f64;
-    if largest > MAX_SIDE || largest * opts.dpi_scale > MAX_SIDE {
+    let largest = w.max(h) as f64;
+    if largest > MAX_SIDE || largest * opts.png_scale() > MAX_SIDE {
         return bad(format!("a side larger than {MAX_SIDE} pixels"));
     }
     Ok(())
@@ -100,14 +118,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FigureError> {
 /// quarter of a logical pixel, and dashed lines do not wobble.
 const SVG_SUPERSAMPLE: u32 = 4;
 
-/// Renders the SVG document of `fig`, `width_px` x `height_px` on the page.
+/// Renders the SVG document of `fig`, of logical size `size`, sized in inches on the page.
 pub(crate) fn render_svg(
     fig: &impl Figure,
     name: &str,
-    opts: &FigureOptions,
+    size: (u32, u32),
 ) -> Result<String, FigureError> {
     let k = SVG_SUPERSAMPLE;
-    let (w, h) = (opts.width_px * k, opts.height_px * k);
+    let (w, h) = (size.0 * k, size.1 * k);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
@@ -116,9 +134,11 @@ pub(crate) fn render_svg(
         root.present().map_err(|e| FigureError::draw(name, e))?;
     }
     let drawn = format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
+    let inches = |v: u32| format!("{:.4}", v as f64 / UNITS_PER_INCH).trim_end_matches('0').trim_end_matches('.').to_string();
     let page = format!(
-        "<svg width=\"{}\" height=\"{}\" viewBox=\"0 0 {w} {h}\"",
-        opts.width_px, opts.height_px
+        "<svg width=\"{}in\" height=\"{}in\" viewBox=\"0 0 {w} {h}\"",
+        inches(size.0),
+        inches(size.1)
     );
     if !svg.starts_with(&drawn) {
         return Err(FigureError::draw(
@@ -140,12 +160,13 @@ fn write_png(
     fig: &impl Figure,
     name: &str,
     path: &Path,
+    size: (u32, u32),
     opts: &FigureOptions,
 ) -> Result<(), FigureError> {
     let tmp = with_suffix(path, ".tmp.png");
     let drawn = {
-        let root = BitMapBackend::new(&tmp, png_size(opts)).into_drawing_area();
-        match fig.draw(&root, &Style::new(opts.dpi_scale, Target::Raster)) {
+        let root = BitMapBackend::new(&tmp, png_size(size, opts)).into_drawing_area();
+        match fig.draw(&root, &Style::new(opts.png_scale(), Target::Raster)) {
             Ok(()) => root
                 .present()
                 .map_err(|e| io_error(path, std::io::Error::other(e.to_string()))),
@@ -169,7 +190,8 @@ pub(crate) fn write_figure(
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
     let name = figure_name(out_stem);
-    check_options(&name, opts)?;
+    let size = logical_size(fig, opts);
+    check_options(&name, size, opts)?;
     if !ensure_fonts() {
         return Err(FigureError::draw(
             &name,
@@ -186,8 +208,14 @@ pub(crate) fn write_figure(
         }
         let path = with_extension(out_stem, format.extension());
         match format {
-            FigureFormat::Svg => write_atomic(&path, render_svg(fig, &name, opts)?.as_bytes())?,
-            FigureFormat::Png => write_png(fig, &name, &path, opts)?,
+            FigureFormat::Svg => write_atomic(&path, render_svg(fig, &name, size)?.as_bytes())?,
+            FigureFormat::Png => write_png(fig, &name, &path, size, opts)?,
+            FigureFormat::Pdf => {
+                let svg = render_svg(fig, &name, size)?;
+                let pdf = super::pdf::svg_to_pdf(&svg)
+                    .map_err(|e| FigureError::draw(&name, format!("PDF conversion: {e}")))?;
+                write_atomic(&path, &pdf)?
+            }
         }
         written.push(path);
     }
@@ -205,11 +233,11 @@ pub(crate) mod testing {
         opts: &FigureOptions,
     ) -> (Vec<u8>, (u32, u32), usize) {
         assert!(ensure_fonts());
-        let (w, h) = png_size(opts);
+        let (w, h) = png_size(logical_size(fig, opts), opts);
         let mut buf = vec![0u8; (w * h * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-            fig.draw(&root, &Style::new(opts.dpi_scale, Target::Raster))
+            fig.draw(&root, &Style::new(opts.png_scale(), Target::Raster))
                 .expect("draws");
             root.present().expect("presents");
         }
@@ -266,28 +294,13 @@ mod tests {
     #[test]
     fn options_are_checked() {
         let ok = FigureOptions::default();
-        assert!(check_options("f", &ok).is_ok());
-        assert_eq!(png_size(&ok), (1280, 960));
-        for bad in [
-            FigureOptions {
-                width_px: 10,
-                ..ok.clone()
-            },
-            FigureOptions {
-                dpi_scale: f64::NAN,
-                ..ok.clone()
-            },
-            FigureOptions {
-                dpi_scale: 0.0,
-                ..ok.clone()
-            },
-            FigureOptions {
-                dpi_scale: 100.0,
-                ..ok.clone()
-            },
-        ] {
+        assert!(check_options("f", (859, 644), &ok).is_ok());
+        assert_eq!(png_size((859, 644), &ok), (1432, 1073));
+        assert!(check_options("f", (100, 644), &ok).is_err());
+        for dpi in [f64::NAN, 0.0, 10.0, 3000.0] {
+            let bad = FigureOptions { dpi, ..ok.clone() };
             assert!(matches!(
-                check_options("f", &bad),
+                check_options("f", (859, 644), &bad),
                 Err(FigureError::Draw { .. })
             ));
         }

@@ -80,6 +80,7 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
         points: chart_points,
         lines,
         legend,
+        ..Chart::default()
     })
 }
 
@@ -158,7 +159,7 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
 
         let svg = std::fs::read_to_string(&written[0]).unwrap();
-        assert!(svg.starts_with("<svg width=\"640\" height=\"480\" viewBox=\"0 0 2560 1920\""));
+        assert!(svg.starts_with("<svg width=\"7.1583in\" height=\"5.3667in\" viewBox=\"0 0 3436 2576\""));
         let texts = svg_texts(&svg);
         for text in [X_LABEL, Y_LABEL, "Information plane", BOUND_LABEL]
             .iter()
@@ -172,7 +173,7 @@ mod tests {
         assert!(svg.contains("font-family=\"DejaVu Sans, sans-serif\""));
         assert!(!svg.contains("font-family=\"sans-serif\""));
 
-        assert_eq!(png_header_size(&written[1]), (1280, 960));
+        assert_eq!(png_header_size(&written[1]), (1432, 1073));
         let png_len = std::fs::metadata(&written[1]).unwrap().len();
         assert!(png_len > 20_000, "png is only {png_len} bytes");
 
@@ -252,13 +253,13 @@ mod tests {
         let dir = scratch_dir("plane-formats");
         let opts = FigureOptions {
             formats: vec![FigureFormat::Png, FigureFormat::Png],
-            width_px: 320,
-            height_px: 240,
-            dpi_scale: 1.5,
+            width_in: 3.0,
+            height_in: None,
+            dpi: 120.0,
         };
         let written = information_plane(&study(), "t", &dir.join("sub").join("p"), &opts).unwrap();
         assert_eq!(written, vec![dir.join("sub").join("p.png")]);
-        assert_eq!(png_header_size(&written[0]), (480, 360));
+        assert_eq!(png_header_size(&written[0]), (360, 270));
         let _ = std::fs::remove_dir_all(dir);
     }
 

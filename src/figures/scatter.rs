@@ -1,10 +1,15 @@
-//! A benchmark score against one feature: one point per model, an OLS line, and a box
-//! giving Spearman's rho and n (plus the group legend), placed where it hides no point.
+//! A benchmark score against one feature: one point per model, an OLS line with its 95%
+//! confidence band, and a box giving Spearman's rho (with the fit stage's permutation
+//! p-value when given) and n, plus the group legend, placed where it hides no point.
+//! Several scores give one panel each.
 
 use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
 use super::chart::{chart_points, Chart, Plotted, RefLine};
+use super::legend::{capped, MAX_ENTRIES};
+use super::panels::Panels;
+use super::series::Band;
 use super::error::FigureError;
 use super::legend::{Entry, Swatch};
 use super::output::{figure_name, write_figure};
@@ -26,12 +31,36 @@ pub struct XyPoint {
     pub y: f64,
 }
 
+/// Spearman's rho and its p-value as computed elsewhere (the fit stage's permutation test).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RhoNote {
+    pub rho: f64,
+    pub p_value: f64,
+}
+
+/// One panel of a multi-score figure: the score's name (its y label), points and note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScorePanel {
+    pub score: String,
+    pub points: Vec<XyPoint>,
+    pub note: Option<RhoNote>,
+}
+
 /// The statistics line, e.g. "Spearman ρ = 0.83, n = 12".
 fn stats_text(rho: Option<f64>, n: usize) -> String {
     match rho {
         Some(r) => format!("Spearman ρ = {}, n = {n}", format_rho(r)),
         None => format!("Spearman ρ = n/a, n = {n}"),
     }
+}
+
+/// "Spearman ρ = 0.83 (p = 0.012), n = 12".
+fn note_text(note: RhoNote, n: usize) -> String {
+    if !note.rho.is_finite() {
+        return stats_text(None, n);
+    }
+    let p = if note.p_value.is_finite() { format!(" (p = {})", super::predicted::significant(note.p_value, 2)) } else { String::new() };
+    format!("Spearman ρ = {}{p}, n = {n}", format_rho(note.rho))
 }
 
 fn format_rho(r: f64) -> String {
@@ -49,6 +78,7 @@ pub(crate) fn scatter_chart(
     x_label: &str,
     y_label: &str,
     title: &str,
+    note: Option<RhoNote>,
 ) -> Option<Chart> {
     let kept: Vec<&XyPoint> = points
         .iter()
@@ -62,12 +92,26 @@ pub(crate) fn scatter_chart(
     let plotted: Vec<Plotted> = kept.iter().map(|p| Plotted { x: p.x, y: p.y, group: p.group.as_deref(), label: &p.label }).collect();
     let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
-    let mut legend = vec![Entry {
-        swatch: Swatch::None,
-        text: stats_text(spearman(&xs, &ys), kept.len()),
-    }];
+    let text = match note {
+        Some(n) => note_text(n, kept.len()),
+        None => stats_text(spearman(&xs, &ys), kept.len()),
+    };
+    let mut legend = vec![Entry { swatch: Swatch::None, text }];
     let mut lines = Vec::new();
+    let mut bands = Vec::new();
     if let Some(fit) = ols(&xs, &ys) {
+        let grid: Vec<f64> = (0..=48).map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / 48.0).collect();
+        let half: Option<Vec<f64>> = grid.iter().map(|&x| fit.band_half_width(x)).collect();
+        if let Some(half) = half {
+            let mid: Vec<f64> = grid.iter().map(|&x| fit.intercept + fit.slope * x).collect();
+            bands.push(Band {
+                lower: mid.iter().zip(&half).map(|(m, h)| m - h).collect(),
+                upper: mid.iter().zip(&half).map(|(m, h)| m + h).collect(),
+                xs: grid,
+                colour: INK,
+                opacity: 0.12,
+            });
+        }
         if let Some(line) = RefLine::clipped(fit.intercept, fit.slope, x_range, y_range, INK, false)
         {
             lines.push(line);
@@ -78,12 +122,18 @@ pub(crate) fn scatter_chart(
                 },
                 text: format!("OLS fit (R² = {:.2})", fit.r2),
             });
+            if !bands.is_empty() {
+                if let Some(last) = legend.last_mut() {
+                    last.swatch = Swatch::Band(INK);
+                    last.text = format!("OLS fit (R² = {:.2}), {BAND_LABEL}", fit.r2);
+                }
+            }
         }
     }
-    legend.extend(groups.entries.iter().map(|(name, m)| Entry {
-        swatch: Swatch::Marker(*m),
-        text: name.clone(),
-    }));
+    legend.extend(capped(
+        groups.entries.iter().map(|(name, m)| Entry { swatch: Swatch::Marker(*m), text: name.clone() }).collect(),
+        MAX_ENTRIES,
+    ));
     Some(Chart {
         title: title.to_string(),
         x_label: x_label.to_string(),
@@ -93,7 +143,40 @@ pub(crate) fn scatter_chart(
         points: chart_points,
         lines,
         legend,
+        bands,
+        ..Chart::default()
     })
+}
+
+pub(crate) const BAND_LABEL: &str = "95% band";
+
+/// One panel per score, two columns; every panel has its own statistics box.
+pub(crate) fn score_panels(panels: &[ScorePanel], x_label: &str, title: &str, width_units: f64) -> Option<Panels> {
+    let charts: Vec<Option<Chart>> = panels
+        .iter()
+        .filter_map(|p| {
+            let mut c = scatter_chart(&p.points, x_label, &p.score, &p.score, p.note)?;
+            c.panel = true;
+            Some(Some(c))
+        })
+        .collect();
+    if charts.is_empty() {
+        return None;
+    }
+    let columns = if width_units >= 600.0 { 2 } else { 1 }.min(charts.len());
+    Some(Panels { title: title.to_string(), charts, columns, aspect: 0.75, legend: Vec::new() })
+}
+
+/// Draws each score against the feature `x_label`, one panel per score (a single score gives
+/// a plain chart titled `title`). Points with a non-finite coordinate are skipped.
+pub fn scores_vs_feature(panels: &[ScorePanel], x_label: &str, title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    let empty = || FigureError::Empty { name: figure_name(out_stem) };
+    if let [one] = panels {
+        let chart = scatter_chart(&one.points, x_label, &one.score, title, one.note).ok_or_else(empty)?;
+        return write_figure(&chart, out_stem, opts);
+    }
+    let fig = score_panels(panels, x_label, title, opts.width_units()).ok_or_else(empty)?;
+    write_figure(&fig, out_stem, opts)
 }
 
 /// Draws `y` (a score) against `x` (a feature) with an OLS line and Spearman's rho, to
@@ -108,7 +191,7 @@ pub fn score_vs_feature(
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
     let chart =
-        scatter_chart(points, x_label, y_label, title).ok_or_else(|| FigureError::Empty {
+        scatter_chart(points, x_label, y_label, title, None).ok_or_else(|| FigureError::Empty {
             name: figure_name(out_stem),
         })?;
     write_figure(&chart, out_stem, opts)
@@ -157,9 +240,9 @@ mod tests {
                 "svg lacks {text:?} in {texts:?}"
             );
         }
-        assert_eq!(png_header_size(&written[1]), (1280, 960));
+        assert_eq!(png_header_size(&written[1]), (1432, 1073));
         assert!(std::fs::metadata(&written[1]).unwrap().len() > 20_000);
-        let chart = scatter_chart(points, XL, YL, "MMLU vs optimality").unwrap();
+        let chart = scatter_chart(points, XL, YL, "MMLU vs optimality", None).unwrap();
         let (_, _, colours) = render_rgb(&chart, &opts);
         assert!(colours > 50, "only {colours} colours");
         let _ = std::fs::remove_dir_all(dir);
@@ -173,7 +256,7 @@ mod tests {
             "study",
             &[
                 "Spearman ρ = 0.96, n = 7",
-                "OLS fit (R² = 0.59)",
+                "OLS fit (R² = 0.59), 95% band",
                 "pythia",
                 "qwen2.5",
                 "SmolLM2-360M",

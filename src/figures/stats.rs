@@ -1,5 +1,6 @@
-//! The two statistics the scatter plots print: Spearman rank correlation (from
-//! [`crate::fit::stats`]) and a least-squares line with its R².
+//! The statistics the scatter plots show: Spearman rank correlation (from
+//! [`crate::fit::stats`]), a least-squares line with its R², and the 95% confidence band
+//! of the fitted mean.
 
 /// Spearman's rho (the fit stage's, average ranks for ties). `None` when it
 /// is undefined (fewer than two points, or all x or all y tied).
@@ -17,6 +18,42 @@ pub(crate) struct Fit {
     pub slope: f64,
     /// Coefficient of determination; 1 when y is constant and fitted exactly.
     pub r2: f64,
+    n: usize,
+    mean_x: f64,
+    sxx: f64,
+    /// Residual sum of squares.
+    rss: f64,
+}
+
+impl Fit {
+    /// Half-width of the 95% confidence band of the fitted mean at `x`, or `None` with
+    /// fewer than three points (no residual degrees of freedom).
+    pub(crate) fn band_half_width(&self, x: f64) -> Option<f64> {
+        let df = self.n.checked_sub(2).filter(|&d| d > 0)?;
+        let s = (self.rss.max(0.0) / df as f64).sqrt();
+        let se = s * (1.0 / self.n as f64 + (x - self.mean_x).powi(2) / self.sxx).sqrt();
+        Some(t_975(df) * se)
+    }
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: tabulated to 30, then
+/// the Cornish–Fisher expansion around the normal quantile (error below 1e-4).
+pub(crate) fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+        2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 {
+        return f64::INFINITY;
+    }
+    if df <= 30 {
+        return TABLE[df - 1];
+    }
+    let z: f64 = 1.959_963_984_540_054;
+    let v = df as f64;
+    z + (z.powi(3) + z) / (4.0 * v)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+        + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * v.powi(3))
 }
 
 /// Ordinary least squares of y on x; `None` when x does not vary.
@@ -43,10 +80,15 @@ pub(crate) fn ols(x: &[f64], y: &[f64]) -> Option<Fit> {
     } else {
         1.0
     };
+    let rss = (syy - slope * sxy).max(0.0);
     Some(Fit {
         intercept,
         slope,
         r2,
+        n,
+        mean_x: mx,
+        sxx,
+        rss,
     })
 }
 
@@ -74,6 +116,23 @@ mod tests {
         assert!((r - 0.948_683_298_050_513_9).abs() < 1e-12, "{r}");
         assert_eq!(spearman(&[1.0], &[2.0]), None);
         assert_eq!(spearman(&[1.0, 1.0], &[2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn t_quantiles_and_band() {
+        assert_eq!(t_975(1), 12.706);
+        assert!((t_975(31) - 2.0395).abs() < 1e-3, "{}", t_975(31));
+        assert!((t_975(120) - 1.9799).abs() < 1e-3);
+        // y = x + noise: the band is narrowest at the mean of x.
+        let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let y = [0.1, 0.9, 2.2, 2.8, 4.1];
+        let f = ols(&x, &y).unwrap();
+        let (mid, edge) = (f.band_half_width(2.0).unwrap(), f.band_half_width(4.0).unwrap());
+        assert!(mid > 0.0 && edge > mid);
+        // Checked by hand: s² = rss / 3, se(2) = s / sqrt(5).
+        let s = (f.rss / 3.0).sqrt();
+        assert!((mid - 3.182 * s / 5f64.sqrt()).abs() < 1e-12);
+        assert!(ols(&[0.0, 1.0], &[0.0, 1.0]).unwrap().band_half_width(0.5).is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Visual style shared by every figure: the colour-blind-safe Okabe–Ito palette, text and
 //! marker sizes, and registration of the bundled DejaVu Sans font.
 //!
-//! All sizes are given in logical pixels for a 640x480 figure and multiplied by the render
+//! All sizes are given in logical units (1/120 in, see `options`) and multiplied by the render
 //! scale, so an SVG and its PNG have the same layout. Text sizes are em sizes in CSS
 //! pixels. plotters' "font size" means different things per backend (the SVG backend
 //! writes `font-size = size / 1.24`; the ab_glyph rasteriser scales ascent − descent to
@@ -21,7 +21,7 @@ pub(crate) const FONT_FAMILY: &str = "sans-serif";
 pub(crate) const SVG_FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 
 /// DejaVu Sans (Bitstream Vera licence, see `fonts/LICENSE`).
-static DEJAVU_SANS: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 
 /// Registers the embedded font for `FONT_FAMILY` (normal style) once per process.
 /// Returns false if the font could not be parsed (then no text can be drawn).
@@ -60,6 +60,7 @@ pub(crate) const FRAME: RGBColor = RGBColor(170, 170, 170);
 pub(crate) const UNGROUPED: RGBColor = RGBColor(140, 140, 140);
 
 const TITLE_PX: f64 = 17.0;
+const PANEL_TITLE_PX: f64 = 14.0;
 const AXIS_PX: f64 = 16.0;
 const TICK_PX: f64 = 13.0;
 const LEGEND_PX: f64 = 13.0;
@@ -81,6 +82,7 @@ pub(crate) enum Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TextKind {
     Title,
+    PanelTitle,
     AxisLabel,
     TickLabel,
     Legend,
@@ -91,6 +93,7 @@ impl TextKind {
     fn css_px(self) -> f64 {
         match self {
             TextKind::Title => TITLE_PX,
+            TextKind::PanelTitle => PANEL_TITLE_PX,
             TextKind::AxisLabel => AXIS_PX,
             TextKind::TickLabel => TICK_PX,
             TextKind::Legend => LEGEND_PX,

@@ -42,8 +42,9 @@ pub struct ModelEntry {
     pub id: Option<String>,
     /// The hub revision (branch, tag, checkpoint branch or commit sha).
     pub revision: Option<String>,
-    /// Position in a checkpoint series (`revisions:`), for trajectories.
-    pub step: Option<usize>,
+    /// Position in a checkpoint series (training step), from `step:`, or
+    /// from `revisions:` (the number in `step1000`, else the list position).
+    pub step: Option<f64>,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

@@ -8,7 +8,7 @@ mod probe;
 use crate::corpus::{Corpus, CorpusError};
 use crate::features::estimator::{Estimator, EstimatorError};
 use crate::features::{self, FeatureError};
-use crate::figures::{self, FigureError, FigureOptions, PlanePoint, XyPoint};
+use crate::figures::FigureError;
 use crate::fit::{self, FitError, FitResult};
 use crate::models::hub_source::FetchError;
 use crate::models::ModelError;
@@ -129,11 +129,16 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
         _ => None,
     };
 
-    let figures = draw_figures(study, &model_table, scores.as_ref(), &dir)?;
-    files.extend(figures.iter().flat_map(|(_, stems)| stems.clone()));
+    let figure_data = report::FigureData { study, models: &model_table, layers: &layers, scores: scores.as_ref(), fit: fit.as_ref() };
+    let figures = report::draw_figures(&figure_data, &dir)?;
+    files.extend(figures.iter().flat_map(|f| f.files.clone()));
+    report::write_json(&dir, &figure_data, &figures).map_err(io(&dir))?;
+    files.push("report.json".into());
 
     let manifest = Manifest {
         lossy_version: env!("CARGO_PKG_VERSION"),
+        git_commit: report::GIT_COMMIT,
+        host: report::Host::current(),
         study_sha256: study.file_sha256.clone(),
         study: study.clone(),
         models: records,
@@ -148,10 +153,7 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
         },
         seconds_total: started.elapsed().as_secs_f64(),
     };
-    let figure_links: Vec<(String, String)> = figures.iter().filter_map(|(title, stems)| {
-        stems.iter().find(|s| s.ends_with(".png")).or(stems.first()).map(|p| (title.clone(), p.clone()))
-    }).collect();
-    let md = report::render_markdown(&manifest, &model_table, fit.as_ref(), &figure_links);
+    let md = report::render_markdown(&manifest, &model_table, fit.as_ref(), &figures);
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     crate::io::atomic::write(&dir.join("manifest.json"), &json).map_err(io(&dir))?;
     crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;
@@ -264,38 +266,6 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
         r.write_csv(&dir.join("ranking.csv"))?;
         r.write_parquet(&dir.join("ranking.parquet"))?;
         out.extend(["ranking.csv".to_string(), "ranking.parquet".to_string()]);
-    }
-    Ok(out)
-}
-
-/// The information plane, and score versus optimality when scores exist.
-/// Returns (title, files relative to the report folder).
-fn draw_figures(study: &Study, models: &Table, scores: Option<&Scores>, dir: &Path) -> Result<Vec<(String, Vec<String>)>, RunError> {
-    let opts = FigureOptions { formats: study.figures.clone(), ..FigureOptions::default() };
-    let names = models.strs("model").unwrap_or_default().to_vec();
-    let families = models.strs("family").unwrap_or_default().to_vec();
-    let group = |i: usize| Some(families.get(i).cloned().unwrap_or_default()).filter(|f| !f.is_empty());
-    let complexity = models.f64s("complexity").unwrap_or_default();
-    let expressivity = models.f64s("expressivity").unwrap_or_default();
-    let fig_dir = dir.join("figures");
-    std::fs::create_dir_all(&fig_dir).map_err(|source| RunError::Io { path: fig_dir.clone(), source })?;
-    let rel = |paths: Vec<PathBuf>| -> Vec<String> {
-        paths.iter().map(|p| format!("figures/{}", p.file_name().unwrap_or_default().to_string_lossy())).collect()
-    };
-    let mut out = Vec::new();
-    let plane: Vec<PlanePoint> = (0..names.len())
-        .map(|i| PlanePoint { label: names[i].clone(), group: group(i), complexity: complexity[i], expressivity: expressivity[i] })
-        .collect();
-    let title = format!("{}: information plane (unigram, mean over layers)", study.name);
-    let written = figures::information_plane(&plane, &title, &fig_dir.join("information_plane"), &opts)?;
-    out.push(("Information plane".to_string(), rel(written)));
-    if let (Some(scores), Some(fit)) = (scores, &study.fit) {
-        let y = scores.column(&fit.target).map(<[f64]>::to_vec).unwrap_or_else(|| vec![f64::NAN; names.len()]);
-        let x = models.f64s("optimality").unwrap_or_default();
-        let points: Vec<XyPoint> = (0..names.len()).map(|i| XyPoint { label: names[i].clone(), group: group(i), x: x[i], y: y[i] }).collect();
-        let title = format!("{}: {} vs optimality", study.name, fit.target);
-        let written = figures::score_vs_feature(&points, "optimality I(Y;Z) / I(X;Z)", &fit.target, &title, &fig_dir.join(format!("{}_vs_optimality", fit.target)), &opts)?;
-        out.push((format!("{} vs optimality", fit.target), rel(written)));
     }
     Ok(out)
 }

@@ -1,6 +1,7 @@
-//! `manifest.json`: the resolved study, lossy's version, content hashes of
-//! the study, models, corpus and scores, the estimator (W, ε, seeds), and
-//! timings, so any number in a report can be traced to what produced it.
+//! `manifest.json`: the resolved study, lossy's version and git commit, content
+//! hashes of the study, models, corpus and scores, the estimator (W, ε, seeds),
+//! timings and the host, so any number in a report can be traced to what
+//! produced it.
 
 use crate::corpus::CorpusRecord;
 use crate::features::estimator::EstimatorRecord;
@@ -37,6 +38,9 @@ pub struct ModelRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
     pub lossy_version: &'static str,
+    /// The commit lossy was built from ("unknown" outside a git checkout).
+    pub git_commit: &'static str,
+    pub host: super::host::Host,
     pub study_sha256: String,
     pub study: Study,
     pub models: Vec<ModelRecord>,

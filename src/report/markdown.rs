@@ -6,8 +6,8 @@ use crate::fit::FitResult;
 use crate::table::{Table, Values};
 use std::fmt::Write;
 
-/// Renders the report. `figures` are paths relative to the report folder.
-pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, figures: &[(String, String)]) -> String {
+/// Renders the report, showing each figure's PNG (else its first file).
+pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, figures: &[super::WrittenFigure]) -> String {
     let study = &manifest.study;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", study.name);
@@ -102,8 +102,10 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
     }
     if !figures.is_empty() {
         md.push_str("\n## Figures\n\n");
-        for (title, path) in figures {
-            let _ = writeln!(md, "![{title}]({path})\n");
+        for f in figures {
+            if let Some(path) = f.files.iter().find(|p| p.ends_with(".png")).or(f.files.first()) {
+                let _ = writeln!(md, "![{}]({path})\n\n<sub>Data: {}. Files: {}.</sub>\n", f.title, f.source, f.files.join(", "));
+            }
         }
     }
     md.push_str("\n## Files\n\n");
@@ -117,7 +119,9 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         }
         md.push_str("- `fit.json`: every choice and number of the fit\n");
     }
-    md.push_str("- `manifest.json`: resolved study, versions, hashes, seeds, timings\n");
+    md.push_str("- `report.json`: every number above, and the layer table, in one file\n");
+    md.push_str("- `figures/`: every figure as listed above, in each requested format\n");
+    md.push_str("- `manifest.json`: resolved study, lossy version and commit, hashes, seeds, timings, host\n");
     md
 }
 

@@ -1,16 +1,31 @@
 //! Stage 7, report: everything a run produced, in one self-contained folder
-//! `reports/<study>/`: `report.md`, the tables (CSV and parquet), the
-//! figures, and `manifest.json` recording what produced every number.
+//! `reports/<study>/`: `report.md`, `report.json` (every number), the tables
+//! (CSV and parquet), the figures ([`figures`]), and `manifest.json` recording
+//! what produced every number.
 //!
 //! The folder is built in a staging folder beside the target and moved into
 //! place only when complete, so a failed run never leaves a partial report
 //! (and an earlier complete report survives until the new one is ready).
 
+mod figure_data;
+pub mod figures;
+pub mod host;
+pub mod json;
 pub mod manifest;
 mod markdown;
 
+pub use figures::{draw_all as draw_figures, FigureData, WrittenFigure};
+pub use host::{Host, GIT_COMMIT};
 pub use manifest::{Manifest, ModelRecord};
 pub use markdown::render as render_markdown;
+
+/// Writes `report.json` (see [`json`]) into `dir`.
+pub fn write_json(dir: &Path, data: &FigureData, figures: &[WrittenFigure]) -> std::io::Result<()> {
+    let scores = data.scores.map(|s| s.table());
+    let doc = json::render(&data.study.name, data.models, data.layers, scores.as_ref(), data.fit, figures);
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+    crate::io::atomic::write(&dir.join("report.json"), &bytes)
+}
 
 use std::path::{Path, PathBuf};
 

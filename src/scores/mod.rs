@@ -180,6 +180,27 @@ impl Scores {
         self.columns.iter().map(|(n, _)| n.clone()).collect()
     }
 
+    /// The score columns (benchmarks), in source order.
+    pub fn benchmarks(&self) -> Vec<String> {
+        self.names()
+    }
+
+    /// A score column for `models` given by name (NaN where a model has none).
+    pub fn column_for(&self, column: &str, models: &[String]) -> Option<Vec<f64>> {
+        let values = self.column(column)?;
+        Some(models.iter().map(|m| self.models.iter().position(|n| n == m).map_or(f64::NAN, |i| values[i])).collect())
+    }
+
+    /// The joined scores as a table: `model`, then one column per score.
+    pub fn table(&self) -> crate::table::Table {
+        let mut t = crate::table::Table::default();
+        t.push("model", crate::table::Values::Str(self.models.clone()));
+        for (name, values) in &self.columns {
+            t.push(name, crate::table::Values::F64(values.clone()));
+        }
+        t
+    }
+
     /// Study models that no source scored at all.
     pub fn unscored_models(&self) -> Vec<String> {
         (0..self.models.len()).filter(|&i| self.columns.iter().all(|(_, v)| !v[i].is_finite())).map(|i| self.models[i].clone()).collect()

@@ -16,7 +16,7 @@ pub use error::{Pos, Problem, StudyError};
 use crate::corpus::CorpusSettings;
 use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
-use crate::figures::FigureFormat;
+use crate::figures::{FigureFormat, FigureSettings};
 use crate::fit::{FitSettings, HoldOut, Validation};
 use crate::models::ModelEntry;
 use crate::scores::ScoreSettings;
@@ -42,7 +42,7 @@ pub struct Study {
     pub features: FeatureSettings,
     pub scores: Option<ScoreSettings>,
     pub fit: Option<FitSettings>,
-    pub figures: Vec<FigureFormat>,
+    pub figures: FigureSettings,
 }
 
 /// Reads and checks a study file.
@@ -186,17 +186,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
     let features = check_features(&mut c, &raw.features);
     let scores = raw.scores.as_ref().map(|s| scores::check_scores(&mut c, &s.0));
     let fit = raw.fit.as_ref().map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
-    let figures = raw
-        .figures
-        .formats
-        .clone()
-        .unwrap_or_else(|| vec![FigureFormatName::Svg, FigureFormatName::Png])
-        .into_iter()
-        .map(|f| match f {
-            FigureFormatName::Svg => FigureFormat::Svg,
-            FigureFormatName::Png => FigureFormat::Png,
-        })
-        .collect();
+    let figures = check_figures(&mut c, &raw.figures);
 
     if !c.problems.is_empty() {
         return Err(StudyError::Invalid { path: file.into(), problems: c.problems });
@@ -239,7 +229,13 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             (None, None, Some(id)) => id.value.rsplit('/').next().unwrap_or_default().to_string(),
             (None, None, None) => String::new(),
         };
-        let entry = |name: String, revision: Option<String>, step: Option<usize>, family: Option<String>| ModelEntry {
+        if let Some(step) = m.step.filter(|s| !s.is_finite()) {
+            c.problem(first_pos, format!("`step` must be a finite number, not {step}"));
+        }
+        if let (Some(r), Some(_)) = (&m.revisions, m.step) {
+            c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
+        }
+        let entry = |name: String, revision: Option<String>, step: Option<f64>, family: Option<String>| ModelEntry {
             name,
             path: path.clone(),
             family,
@@ -253,10 +249,10 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 .value
                 .iter()
                 .enumerate()
-                .map(|(i, r)| entry(format!("{base}@{r}"), Some(r.clone()), Some(i), m.family.clone().or_else(|| Some(base.clone()))))
+                .map(|(i, r)| entry(format!("{base}@{r}"), Some(r.clone()), Some(step_of(r).unwrap_or(i as f64)), m.family.clone().or_else(|| Some(base.clone()))))
                 .collect(),
-            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => vec![entry(format!("{base}@{}", r.value), Some(r.value.clone()), None, m.family.clone())],
-            (None, r) => vec![entry(base, r.as_ref().map(|r| r.value.clone()), None, m.family.clone())],
+            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => vec![entry(format!("{base}@{}", r.value), Some(r.value.clone()), m.step, m.family.clone())],
+            (None, r) => vec![entry(base, r.as_ref().map(|r| r.value.clone()), m.step, m.family.clone())],
         };
         for e in expanded {
             if out.iter().any(|o| o.name == e.name) {
@@ -266,6 +262,14 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
         }
     }
     out
+}
+
+/// The training step a checkpoint revision names: `step1000` → 1000,
+/// `stage1-step5000-tokens21B` → 5000.
+fn step_of(revision: &str) -> Option<f64> {
+    let at = revision.find("step")? + 4;
+    let digits: String = revision[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Checks a local model path: an HF-layout folder or a `.gguf` file.
@@ -288,6 +292,38 @@ fn check_model_path(c: &mut Checker, p: &Spanned<String>) -> PathBuf {
 fn is_hub_id(id: &str) -> bool {
     let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && !p.starts_with('.');
     matches!(id.split_once('/'), Some((org, name)) if ok(org) && ok(name))
+}
+
+fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
+    let d = FigureSettings::default();
+    let formats = match &raw.formats {
+        Some(f) => {
+            if f.value.is_empty() {
+                c.problem(at(f), "`figures.formats` is empty: list svg, png and/or pdf (or remove the key)");
+            }
+            f.value
+                .iter()
+                .map(|f| match f {
+                    FigureFormatName::Svg => FigureFormat::Svg,
+                    FigureFormatName::Png => FigureFormat::Png,
+                    FigureFormatName::Pdf => FigureFormat::Pdf,
+                })
+                .collect()
+        }
+        None => d.formats,
+    };
+    if let Some(i) = raw.include.as_ref().filter(|i| i.value.is_empty()) {
+        c.problem(at(i), "`figures.include` is empty: name the figures to draw, or remove the key to draw all that apply");
+    }
+    if let Some(dpi) = raw.dpi.as_ref().filter(|v| !(v.value >= 30.0 && v.value <= 1200.0)) {
+        c.problem(at(dpi), format!("`figures.dpi` must be between 30 and 1200, not {}", dpi.value));
+    }
+    FigureSettings {
+        include: raw.include.as_ref().map(|i| i.value.clone()),
+        formats,
+        width: raw.width.unwrap_or(d.width),
+        dpi: raw.dpi.as_ref().map_or(d.dpi, |v| v.value),
+    }
 }
 
 fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {

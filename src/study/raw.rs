@@ -4,6 +4,7 @@
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
+use crate::figures::{ColumnWidth, FigureKind};
 use crate::fit::{Method, Validation};
 use crate::models::{HiddenStates, Precision};
 use crate::scores::{Duplicates, SnapshotUse};
@@ -37,6 +38,8 @@ pub struct RawModel {
     pub path: Option<Spanned<String>>,
     pub family: Option<String>,
     pub precision: Option<Precision>,
+    /// Position in a checkpoint series (e.g. the training step), for trajectory figures.
+    pub step: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +150,11 @@ pub struct RawHoldOut {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFigures {
-    pub formats: Option<Vec<FigureFormatName>>,
+    pub formats: Option<Spanned<Vec<FigureFormatName>>>,
+    /// Figure kinds to draw (default: all the data supports).
+    pub include: Option<Spanned<Vec<FigureKind>>>,
+    pub width: Option<ColumnWidth>,
+    pub dpi: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -155,4 +162,5 @@ pub struct RawFigures {
 pub enum FigureFormatName {
     Svg,
     Png,
+    Pdf,
 }

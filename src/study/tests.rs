@@ -193,7 +193,8 @@ fn hub_models_and_checkpoint_series_expand_to_named_entries() {
     let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, vec!["pythia-160m", "pythia-410m@step1000", "pythia-410m@step143000", "x@v2"]);
     assert_eq!(s.models[2].revision.as_deref(), Some("step143000"));
-    assert_eq!((s.models[2].step, s.models[2].family.as_deref()), (Some(1), Some("pythia-410m")));
+    assert_eq!((s.models[2].step, s.models[2].family.as_deref()), (Some(143000.0), Some("pythia-410m")));
+    assert_eq!(s.models[3].step, None);
     assert!(s.models.iter().all(|m| m.path.is_none()));
     let msg = f
         .load("version: 1\nmodels:\n  - name: lonely\n  - path: models/m1\n    revisions: [a]\n  - id: org/y\n    revision: a\n    revisions: [b]\ncorpus:\n  path: corpus.txt\n")
@@ -202,4 +203,41 @@ fn hub_models_and_checkpoint_series_expand_to_named_entries() {
     for needle in ["3:11: a model needs a `path`", "5:16: `revisions` fetches a checkpoint series", "5:16: `revision` and `revisions` need the model's hub `id`", "8:16: give `revision` or `revisions`, not both"] {
         assert!(msg.contains(needle), "missing `{needle}` in:\n{msg}");
     }
+}
+
+#[test]
+fn figure_options_have_defaults_and_the_old_syntax_still_works() {
+    use crate::figures::{ColumnWidth, FigureFormat, FigureKind};
+    let f = Fixture::new();
+    let s = f.load(MINIMAL).unwrap();
+    assert_eq!(s.figures, crate::figures::FigureSettings::default());
+    let s = f.load(&format!("{MINIMAL}figures:\n  formats: [svg, png]\n")).unwrap();
+    assert_eq!(s.figures.formats, [FigureFormat::Svg, FigureFormat::Png]);
+    let yaml = format!("{MINIMAL}figures:\n  include: [information_plane, layer_profiles]\n  formats: [pdf]\n  width: single\n  dpi: 300\n");
+    let s = f.load(&yaml).unwrap();
+    assert_eq!(s.figures.include, Some(vec![FigureKind::InformationPlane, FigureKind::LayerProfiles]));
+    assert_eq!(s.figures.formats, [FigureFormat::Pdf]);
+    assert_eq!((s.figures.width, s.figures.dpi), (ColumnWidth::Single, 300.0));
+}
+
+#[test]
+fn bad_figure_options_are_located() {
+    let f = Fixture::new();
+    let err = f.load(&format!("{MINIMAL}figures:\n  include: [informaton_plane]\n")).unwrap_err().to_string();
+    assert!(err.contains("study.yaml:7:") && err.contains("did you mean `information_plane`?"), "{err}");
+    let err = f.load(&format!("{MINIMAL}figures:\n  width: triple\n")).unwrap_err().to_string();
+    assert!(err.contains("unknown value `triple`") && err.contains("single"), "{err}");
+    let err = f.load(&format!("{MINIMAL}figures:\n  dpi: 5\n  formats: []\n  include: []\n")).unwrap_err().to_string();
+    for needle in ["7:8: `figures.dpi` must be between 30 and 1200", "8:12: `figures.formats` is empty", "9:12: `figures.include` is empty"] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    let err = f.load(&format!("{MINIMAL}figures:\n  widht: single\n")).unwrap_err().to_string();
+    assert!(err.contains("unknown key `widht` in `figures`") && err.contains("did you mean `width`?"), "{err}");
+}
+
+#[test]
+fn models_may_declare_a_step() {
+    let f = Fixture::new();
+    let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    family: pythia\n    step: 1000\ncorpus:\n  path: corpus.txt\n").unwrap();
+    assert_eq!(s.models[0].step, Some(1000.0));
 }

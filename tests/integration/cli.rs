@@ -44,13 +44,44 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
         "ranking.csv",
         "fit.json",
         "manifest.json",
-        "figures/information_plane.svg",
-        "figures/information_plane.png",
+        "report.json",
     ] {
         assert!(report.join(f).is_file(), "missing {f}");
     }
+    // Every figure the demo's data supports, in every format the study asks for. The demo
+    // declares no checkpoint steps, so there is no trajectory.
+    for stem in [
+        "information_plane",
+        "information_plane_layers",
+        "layer_profiles",
+        "scores_vs_optimality",
+        "predicted_vs_actual",
+        "ranking",
+        "correlations",
+    ] {
+        for ext in ["svg", "png", "pdf"] {
+            let f = report.join("figures").join(format!("{stem}.{ext}"));
+            assert!(f.is_file() && std::fs::metadata(&f).unwrap().len() > 1000, "missing {stem}.{ext}");
+        }
+        let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+        assert!(md.contains(&format!("](figures/{stem}.png)")), "report.md does not show {stem}");
+    }
+    assert!(!report.join("figures/trajectory.svg").exists());
+    let pdf = std::fs::read(report.join("figures/layer_profiles.pdf")).unwrap();
+    let pdf = String::from_utf8_lossy(&pdf);
+    assert!(pdf.starts_with("%PDF-") && pdf.contains("/FontFile2") && pdf.contains("DejaVuSans"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["models"].as_array().unwrap().len(), 8);
+    assert!(json["layers"].as_array().unwrap().len() > 8);
+    assert!(json["fit"]["correlations"].as_array().unwrap().iter().any(|c| c["feature"] == "optimality"));
+    assert_eq!(json["fit"]["ranking"].as_array().unwrap().len(), 2);
+    assert_eq!(json["figures"].as_array().unwrap().len(), 7);
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["lossy_version"], env!("CARGO_PKG_VERSION"));
+    let commit = manifest["git_commit"].as_str().unwrap();
+    assert!(commit == "unknown" || commit.len() == 40, "{commit}");
+    assert!(manifest["host"]["cpus"].as_u64().unwrap() >= 1 && manifest["host"]["os"].is_string());
+    assert!(manifest["files"].as_array().unwrap().iter().any(|f| f == "figures/correlations.pdf"));
     assert_eq!(manifest["study"]["name"], "demo");
     assert_eq!(manifest["corpus"]["sha256"].as_str().unwrap().len(), 64);
     assert!(manifest["models"].as_array().unwrap().iter().all(|m| m["sha256"].as_str().unwrap().len() == 64));

@@ -1,0 +1,113 @@
+//! Predicted scores of models that have none (unreleased checkpoints), best first, each
+//! with its prediction interval: one row per model, names on the y axis.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axes::{extent, padded, PAD};
+use super::chart::{Chart, ChartPoint};
+use super::error::FigureError;
+use super::legend::{Entry, Swatch};
+use super::markers::{Marker, Shape};
+use super::output::{figure_name, write_figure, DrawResult, Figure};
+use super::series::Interval;
+use super::style::{Style, INK, PALETTE};
+use super::FigureOptions;
+
+/// One unscored model, as ranked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedModel {
+    pub label: String,
+    pub predicted: f64,
+    /// Interval bounds (NaN when there is none).
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// A ranking chart, taller with more rows.
+pub(crate) struct RankingChart(pub Chart);
+
+impl Figure for RankingChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        self.0.draw(root, st)
+    }
+    fn height_units(&self, width_units: f64) -> f64 {
+        let rows = self.0.y_categories.as_ref().map_or(1, Vec::len) as f64;
+        (0.4 * width_units).max(130.0 + 18.0 * rows)
+    }
+}
+
+/// `models` in rank order (best first); `interval` is the coverage, e.g. 0.9.
+pub(crate) fn ranking_chart(models: &[RankedModel], target: &str, interval: Option<f64>, title: &str) -> Option<RankingChart> {
+    let values = models.iter().flat_map(|m| [m.predicted, m.lower, m.upper]);
+    let x_range = padded(extent(values)?, PAD);
+    let n = models.len();
+    // Rank 1 at the top: row i sits at y = n - 1 - i.
+    let y = |i: usize| (n - 1 - i) as f64;
+    let marker = Marker { colour: PALETTE[0], shape: Shape::Circle };
+    let points = models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.predicted.is_finite())
+        .map(|(i, m)| ChartPoint { x: m.predicted, y: y(i), marker, label: None, size: 1.0 })
+        .collect();
+    let intervals = models.iter().enumerate().map(|(i, m)| Interval { from: (m.lower, y(i)), to: (m.upper, y(i)), colour: INK }).collect();
+    let mut names: Vec<String> = models.iter().enumerate().map(|(i, m)| format!("{}. {}", i + 1, m.label)).collect();
+    names.reverse();
+    let mut legend = vec![Entry { swatch: Swatch::Marker(marker), text: format!("predicted {target}") }];
+    if let Some(c) = interval {
+        legend.push(Entry { swatch: Swatch::Line { colour: INK, dashed: false }, text: format!("{:.0}% jackknife+ interval", 100.0 * c) });
+    }
+    Some(RankingChart(Chart {
+        title: title.to_string(),
+        x_label: format!("predicted {target}"),
+        y_label: String::new(),
+        x_range,
+        y_range: (-0.7, n as f64 - 0.3),
+        points,
+        legend,
+        intervals,
+        y_categories: Some(names),
+        ..Chart::default()
+    }))
+}
+
+/// Draws the ranking of unscored models; [`FigureError::Empty`] when nothing is finite.
+pub fn ranking(models: &[RankedModel], target: &str, interval: Option<f64>, title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    let chart = ranking_chart(models, target, interval, title).ok_or_else(|| FigureError::Empty { name: figure_name(out_stem) })?;
+    write_figure(&chart, out_stem, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::testing::check_figure;
+
+    fn m(i: usize, p: f64) -> RankedModel {
+        RankedModel { label: format!("ckpt-{i}"), predicted: p, lower: p - 0.1, upper: p + 0.15 }
+    }
+
+    #[test]
+    fn two_models_best_on_top() {
+        let chart = ranking_chart(&[m(0, 0.7), m(1, 0.5)], "accuracy", Some(0.9), "Ranking").unwrap();
+        assert_eq!(chart.0.y_categories.as_ref().unwrap(), &["2. ckpt-1".to_string(), "1. ckpt-0".to_string()]);
+        check_figure(&chart, "ranking-two", &["1. ckpt-0", "2. ckpt-1", "90% jackknife+ interval", "predicted accuracy"]);
+    }
+
+    #[test]
+    fn fifty_models_grow_the_figure_and_missing_intervals_are_gaps() {
+        let mut ms: Vec<_> = (0..50).map(|i| m(i, 1.0 - 0.01 * i as f64)).collect();
+        ms[3].lower = f64::NAN;
+        ms[4].predicted = f64::NAN;
+        let chart = ranking_chart(&ms, "accuracy", None, "t").unwrap();
+        assert!(chart.height_units(859.0) > 900.0);
+        assert_eq!(chart.0.points.len(), 49);
+        check_figure(&chart, "ranking-fifty", &["1. ckpt-0", "50. ckpt-49"]);
+        assert!(ranking_chart(&[RankedModel { label: "x".into(), predicted: f64::NAN, lower: f64::NAN, upper: f64::NAN }], "a", None, "t").is_none());
+    }
+}

@@ -1,0 +1,174 @@
+//! The information plane of checkpoint series: each series (a family whose members have an
+//! order, such as training steps) is joined in order, and every checkpoint is coloured by
+//! its step (viridis) and shaped by its series. Points without a step keep listing order.
+
+use std::path::{Path, PathBuf};
+
+use super::axes::{extent, padded, PAD};
+use super::chart::{Chart, ChartPoint, RefLine};
+use super::colormap::viridis;
+use super::error::FigureError;
+use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
+use super::markers::{assign, Marker};
+use super::output::{figure_name, write_figure};
+use super::plane::{BOUND_LABEL, MAX_LABELLED, X_LABEL, Y_LABEL};
+use super::series::Polyline;
+use super::style::{REFERENCE, UNGROUPED};
+use super::FigureOptions;
+
+/// One checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrajectoryPoint {
+    pub label: String,
+    /// The series (family) it belongs to.
+    pub series: String,
+    /// Training step (or any order key); `None`: listing order.
+    pub step: Option<f64>,
+    pub complexity: f64,
+    pub expressivity: f64,
+}
+
+/// Indices of each series' points in order: by step when every point of the series has a
+/// finite one, else as listed. Series keep their order of first appearance.
+pub(crate) fn ordered_series(points: &[TrajectoryPoint]) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        match out.iter_mut().find(|(s, _)| *s == p.series) {
+            Some((_, v)) => v.push(i),
+            None => out.push((p.series.clone(), vec![i])),
+        }
+    }
+    for (_, idx) in &mut out {
+        if idx.iter().all(|&i| points[i].step.is_some_and(f64::is_finite)) {
+            idx.sort_by(|&a, &b| points[a].step.partial_cmp(&points[b].step).unwrap_or(std::cmp::Ordering::Equal));
+        }
+    }
+    out
+}
+
+fn step_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Option<Chart> {
+    let ok = |p: &TrajectoryPoint| p.complexity.is_finite() && p.expressivity.is_finite();
+    let kept: Vec<&TrajectoryPoint> = points.iter().filter(|p| ok(p)).collect();
+    let x_range = padded(extent(kept.iter().map(|p| p.complexity))?, PAD);
+    let y_data = extent(kept.iter().map(|p| p.expressivity))?;
+    let y_range = padded((y_data.0.min(x_range.0), y_data.1.max(x_range.1)), PAD);
+
+    let series = ordered_series(points);
+    let steps = extent(points.iter().filter_map(|p| p.step));
+    let all_stepped = points.iter().all(|p| p.step.is_some_and(f64::is_finite));
+    // Position of each point in [0, 1]: its step on the common range, or its rank in its series.
+    let mut t = vec![0.0; points.len()];
+    for (_, idx) in &series {
+        for (k, &i) in idx.iter().enumerate() {
+            t[i] = match (all_stepped, steps, points[i].step) {
+                (true, Some((lo, hi)), Some(s)) if hi > lo => (s - lo) / (hi - lo),
+                _ => k as f64 / (idx.len().max(2) - 1) as f64,
+            };
+        }
+    }
+    let names: Vec<Option<&str>> = series.iter().map(|(s, _)| Some(s.as_str())).collect();
+    let shapes = assign(&names);
+    let label_points = kept.len() <= MAX_LABELLED;
+    let (mut paths, mut chart_points) = (Vec::new(), Vec::new());
+    for ((_, idx), m) in series.iter().zip(&shapes.of_point) {
+        for w in idx.windows(2) {
+            let (a, b) = (&points[w[0]], &points[w[1]]);
+            let seg = if ok(a) && ok(b) { vec![Some((a.complexity, a.expressivity)), Some((b.complexity, b.expressivity))] } else { vec![] };
+            paths.push(Polyline { points: seg, colour: viridis(0.5 * (t[w[0]] + t[w[1]])), width: 2.0, dashed: false });
+        }
+        for &i in idx.iter().filter(|&&i| ok(&points[i])) {
+            let p = &points[i];
+            let first_or_last = i == idx[0] || Some(&i) == idx.last();
+            chart_points.push(ChartPoint {
+                x: p.complexity,
+                y: p.expressivity,
+                marker: Marker { colour: viridis(t[i]), shape: m.shape },
+                label: (label_points && first_or_last && !p.label.trim().is_empty()).then(|| p.label.clone()),
+                size: 1.0,
+            });
+        }
+    }
+    let mut legend: Vec<Entry> = shapes
+        .entries
+        .iter()
+        .map(|(name, m)| Entry { swatch: Swatch::Marker(Marker { colour: UNGROUPED, shape: m.shape }), text: name.clone() })
+        .collect();
+    legend = capped(legend, MAX_ENTRIES);
+    let key = match (all_stepped, steps) {
+        (true, Some((lo, hi))) => [format!("step {}", step_text(lo)), format!("step {}", step_text(hi))],
+        _ => ["first in series".to_string(), "last in series".to_string()],
+    };
+    for (v, text) in [0.0, 1.0].into_iter().zip(key) {
+        legend.push(Entry { swatch: Swatch::Marker(Marker { colour: viridis(v), shape: super::markers::Shape::Circle }), text });
+    }
+    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true).into_iter().collect();
+    if !lines.is_empty() {
+        legend.push(Entry { swatch: Swatch::Line { colour: REFERENCE, dashed: true }, text: BOUND_LABEL.to_string() });
+    }
+    Some(Chart {
+        title: title.to_string(),
+        x_label: X_LABEL.to_string(),
+        y_label: Y_LABEL.to_string(),
+        x_range,
+        y_range,
+        points: chart_points,
+        lines,
+        legend,
+        paths,
+        ..Chart::default()
+    })
+}
+
+/// Draws checkpoint series on the information plane, joined in order and coloured by step.
+pub fn trajectory(points: &[TrajectoryPoint], title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
+    let chart = trajectory_chart(points, title).ok_or_else(|| FigureError::Empty { name: figure_name(out_stem) })?;
+    write_figure(&chart, out_stem, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::testing::check_figure;
+
+    fn pt(series: &str, step: Option<f64>, c: f64, e: f64) -> TrajectoryPoint {
+        TrajectoryPoint { label: format!("{series}@{}", step.unwrap_or(-1.0)), series: series.into(), step, complexity: c, expressivity: e }
+    }
+
+    #[test]
+    fn series_are_ordered_by_step() {
+        let p = [pt("a", Some(3000.0), 0.5, 0.3), pt("a", Some(0.0), 0.2, 0.1), pt("b", None, 0.4, 0.2), pt("a", Some(1000.0), 0.3, 0.2), pt("b", None, 0.45, 0.25)];
+        let s = ordered_series(&p);
+        assert_eq!(s, vec![("a".to_string(), vec![1, 3, 0]), ("b".to_string(), vec![2, 4])]);
+        let chart = trajectory_chart(&p, "t").unwrap();
+        assert_eq!(chart.paths.len(), 3);
+        // b has no steps, so the key reads by position.
+        check_figure(&chart, "trajectory-mixed", &["a", "b", "first in series", "last in series", X_LABEL]);
+    }
+
+    #[test]
+    fn steps_colour_the_points() {
+        let p: Vec<_> = (0..8).map(|i| pt("pythia-160m", Some(i as f64 * 1000.0), 0.2 + 0.03 * i as f64, 0.1 + 0.02 * i as f64)).collect();
+        let chart = trajectory_chart(&p, "t").unwrap();
+        assert_eq!(chart.points[0].marker.colour, viridis(0.0));
+        assert_eq!(chart.points[7].marker.colour, viridis(1.0));
+        check_figure(&chart, "trajectory-steps", &["step 0", "step 7000", "pythia-160m"]);
+    }
+
+    #[test]
+    fn fifty_checkpoints_and_a_gap() {
+        let mut p: Vec<_> = (0..50).map(|i| pt(["s1", "s2"][i % 2], Some(i as f64), 0.2 + 0.01 * i as f64, 0.1 + 0.006 * i as f64)).collect();
+        p[10].complexity = f64::NAN;
+        let chart = trajectory_chart(&p, "t").unwrap();
+        assert_eq!(chart.points.len(), 49);
+        assert!(chart.points.iter().all(|p| p.label.is_none()));
+        check_figure(&chart, "trajectory-fifty", &["s1", "s2", "step 0", "step 49"]);
+    }
+}
