@@ -57,9 +57,16 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
             f.folds,
             f.models.len(),
         );
-        md.push_str("| held-out predictions | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
-        let _ = writeln!(md, "| the fit | {:.4} | {:.4} | {:.4} |", f.metrics.r2, f.metrics.mae, f.metrics.spearman);
-        let _ = writeln!(md, "| intercept-only baseline | {:.4} | {:.4} | – |\n", f.baseline.r2, f.baseline.mae);
+        md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
+        md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
+        for c in &f.comparisons {
+            let names = if c.features.is_empty() { "intercept only".to_string() } else { c.features.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(" + ") };
+            let mark = if c.features == s.features { " (the fit)" } else { "" };
+            // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
+            let rho = if c.features.is_empty() { "–".to_string() } else { num(c.metrics.spearman, 4) };
+            let _ = writeln!(md, "| {names}{mark} | {} | {} | {rho} |", num(c.metrics.r2, 4), num(c.metrics.mae, 4));
+        }
+        md.push('\n');
         let coefs: Vec<String> = s.features.iter().zip(&f.coefficients).map(|(n, c)| format!("{c:.4} × {n}")).collect();
         let _ = writeln!(md, "Fitted on all of them: {} = {:.4} + {}.\n", s.target, f.intercept, coefs.join(" + "));
         if !f.skipped.is_empty() {
@@ -75,7 +82,6 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
             s.target, s.permutations
         );
         md.push_str("| feature | n | ρ | p | partial ρ | p |\n|---|---|---|---|---|---|\n");
-        let num = |x: f64, p: usize| if x.is_finite() { format!("{x:.p$}") } else { "–".into() };
         for c in &f.correlations {
             let _ = writeln!(md, "| {} | {} | {} | {} | {} | {} |", c.feature, c.n, num(c.spearman, 3), num(c.p_value, 3), num(c.partial_spearman, 3), num(c.partial_p_value, 3));
         }
@@ -145,4 +151,9 @@ fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
 
 fn list_or_dash(items: &[String]) -> String {
     if items.is_empty() { "–".into() } else { items.join(", ") }
+}
+
+/// A number with `p` decimals, or a dash when it is not finite.
+fn num(x: f64, p: usize) -> String {
+    if x.is_finite() { format!("{x:.p$}") } else { "–".into() }
 }
