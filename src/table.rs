@@ -224,7 +224,12 @@ impl Table {
         let mut table = Table::default();
         for col in df.columns() {
             let name = col.name().to_string();
-            let values = if col.dtype().is_primitive_numeric() {
+            let values = if col.dtype().is_integer() && col.null_count() == 0 {
+                // Whole numbers stay whole, so a table read and written again is unchanged.
+                let c = col.cast(&DataType::Int64).map_err(|e| err(e.to_string()))?;
+                let ca = c.i64().map_err(|e| err(e.to_string()))?;
+                Values::Int(ca.iter().map(|x| x.unwrap_or(0)).collect())
+            } else if col.dtype().is_primitive_numeric() {
                 let c = col.cast(&DataType::Float64).map_err(|e| err(e.to_string()))?;
                 let ca = c.f64().map_err(|e| err(e.to_string()))?;
                 Values::F64(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
@@ -258,6 +263,7 @@ mod tests {
         assert_eq!(x[0], 0.1 + 0.2, "floats must round-trip exactly");
         assert!(x[1].is_nan());
         assert_eq!(back.f64s("n").unwrap(), vec![3.0, -4.0]);
+        assert_eq!(back.column("n"), Some(&Values::Int(vec![3, -4])), "integers stay integers");
         let pq = dir.path().join("t.parquet");
         t.write_parquet(&pq).unwrap();
         let back = Table::read(&pq).unwrap();

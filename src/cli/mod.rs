@@ -50,6 +50,11 @@ enum Command {
         /// feature cache in $LOSSY_CACHE, default ~/.cache/lossy).
         #[arg(long)]
         no_cache: bool,
+        /// Fit and report on the features in this table (an earlier run's
+        /// features.csv or .parquet, from any machine) instead of running
+        /// the models.
+        #[arg(long, value_name = "FILE")]
+        features: Option<PathBuf>,
     },
     /// What a study will cost per model (resolves models, runs none).
     Plan(plan::Args),
@@ -85,7 +90,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { studies } => validate(&studies),
-        Command::Run { study, output, quiet, offline, no_cache } => run(&study, output.as_deref(), quiet, offline, no_cache),
+        Command::Run { study, output, quiet, offline, no_cache, features } => run(&study, output.as_deref(), quiet, offline, no_cache, features),
         Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
@@ -118,7 +123,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool, no_cache: bool) -> Result<(), Failure> {
+fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool, no_cache: bool, features_from: Option<PathBuf>) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
     let output = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
     let mut progress = |msg: &str| {
@@ -126,7 +131,7 @@ fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool, no_cache:
             eprintln!("{msg}");
         }
     };
-    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline, feature_cache: (!no_cache).then(lossy::features::cache::default_dir) }, &mut progress)
+    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline, feature_cache: (!no_cache).then(lossy::features::cache::default_dir), features_from }, &mut progress)
         .with_context(|| format!("study {} failed", path.display()))
         .map_err(Failure::running)?;
     println!("report: {}", summary.report_dir.display());

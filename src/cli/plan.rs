@@ -24,7 +24,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<(), Failure> {
     let study = lossy::study::load(&args.study).map_err(Failure::input)?;
     let mut progress = |msg: &str| eprintln!("{msg}");
-    let p = plan(&study, &RunOptions { offline: args.offline, feature_cache: Some(lossy::features::cache::default_dir()) }, args.gflops, &mut progress)
+    let p = plan(&study, &RunOptions { offline: args.offline, feature_cache: Some(lossy::features::cache::default_dir()), features_from: None }, args.gflops, &mut progress)
         .with_context(|| format!("planning {}", args.study.display()))
         .map_err(Failure::running)?;
     if args.json {

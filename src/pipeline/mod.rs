@@ -1,13 +1,15 @@
 //! `lossy run`: executes a checked study stage by stage and writes its report.
 //! The only module that knows the whole flow; each stage stays independent.
-//! [`probe`] turns models and the corpus into features.
+//! [`features_stage`] computes the features ([`probe`]: models and corpus →
+//! features) or reads them from an earlier run's table.
 
+mod features_stage;
 pub mod plan;
 mod probe;
 
 use crate::corpus::{Corpus, CorpusError};
 use crate::features::estimator::{Estimator, EstimatorError};
-use crate::features::{self, FeatureError};
+use crate::features::FeatureError;
 use crate::figures::FigureError;
 use crate::fit::{self, FitError, FitResult};
 use crate::models::hub_source::FetchError;
@@ -19,6 +21,7 @@ use crate::study::Study;
 use crate::table::{Table, TableError, Values};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+pub use features_stage::FeaturesFrom;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -44,6 +47,10 @@ pub enum RunError {
     Figure(#[from] FigureError),
     #[error(transparent)]
     Table(#[from] TableError),
+    #[error("features table {path}: {reason}")]
+    FeatureTable { path: PathBuf, reason: String },
+    #[error("fit feature `{column}` is not a numeric column of {path} (columns: {columns})")]
+    MissingFeature { column: String, path: PathBuf, columns: String },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
     #[error("writing the report in {path}: {source}")]
@@ -77,6 +84,9 @@ pub struct RunOptions {
     pub offline: bool,
     /// The feature cache folder; `None` computes everything afresh.
     pub feature_cache: Option<PathBuf>,
+    /// Fit features read from this table (an earlier run's `features.csv`
+    /// or `.parquet`) instead of probing the models.
+    pub features_from: Option<PathBuf>,
 }
 
 pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
@@ -89,24 +99,22 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
     let dir = staging.dir.clone();
 
     let network = Network::new(options);
-    let corpus = load_corpus(study, &network, progress)?;
-    let cache = options.feature_cache.clone().map(crate::features::cache::FeatureCache::new);
-    let probed = probe::probe_all(study, &corpus, &network, cache.as_ref(), progress)?;
-    let (rows, records, estimators) = (probed.rows, probed.records, probed.estimators);
+    let feats = features_stage::features(study, options, &network, progress)?;
+    let (model_table, layers, records, estimators) = (feats.models, feats.layers, feats.records, feats.estimators);
 
     let mut files = Vec::new();
-    let layer_refs: Vec<(&str, &features::ModelFeatures)> = rows.iter().map(|r| (r.name.as_str(), &r.features)).collect();
-    let layers = features::layer_table(&layer_refs, &study.features);
-    let model_table = features::model_table(&rows, &study.features);
     for (table, stem) in [(&model_table, "features"), (&layers, "layers")] {
+        if table.columns.is_empty() {
+            continue;
+        }
         table.write_csv(&dir.join(format!("{stem}.csv")))?;
         table.write_parquet(&dir.join(format!("{stem}.parquet")))?;
         files.extend([format!("{stem}.csv"), format!("{stem}.parquet")]);
     }
 
-    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<String> = model_table.strs("model").unwrap_or_default().to_vec();
     let scores = match &study.scores {
-        Some(settings) => Some(load_scores(study, &records, settings, &network, progress)?),
+        Some(settings) => Some(load_scores(study, &names, &records, settings, &network, progress)?),
         None => None,
     };
 
@@ -142,7 +150,8 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
         study_sha256: study.file_sha256.clone(),
         study: study.clone(),
         models: records,
-        corpus: corpus.record(&study.corpus),
+        corpus: feats.corpus,
+        features_from: feats.from,
         estimators: estimators.iter().map(Estimator::record).collect(),
         seeds: Seeds { reference_points: study.features.estimator.seed, null_labels: study.features.null_seed() },
         scores: scores.as_ref().map(|s| s.sources.clone()).unwrap_or_default(),
@@ -195,10 +204,18 @@ pub(crate) fn load_corpus(study: &Study, network: &Network, progress: &mut dyn P
 }
 
 /// Loads every score source, reaching the hub only if a source needs it.
-fn load_scores(study: &Study, records: &[ModelRecord], settings: &ScoreSettings, network: &Network, progress: &mut dyn Progress) -> Result<Scores, RunError> {
+fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], settings: &ScoreSettings, network: &Network, progress: &mut dyn Progress) -> Result<Scores, RunError> {
     let needs_hub = settings.sources.iter().any(|s| matches!(&s.kind, SourceKind::Leaderboard(l) if l.snapshot != SnapshotUse::Always));
     let hub = if needs_hub { Some(network.hub()?) } else { None };
-    let keys: Vec<ModelKey> = study.models.iter().zip(records).map(|(m, r)| ModelKey { name: m.name.clone(), id: m.id.clone(), revision: m.revision.clone(), sha: r.commit.clone() }).collect();
+    // The table's models, with the hub id, revision and commit the study and the run know for them.
+    let keys: Vec<ModelKey> = names
+        .iter()
+        .map(|name| {
+            let entry = study.models.iter().find(|m| &m.name == name);
+            let commit = records.iter().find(|r| &r.name == name).and_then(|r| r.commit.clone());
+            ModelKey { name: name.clone(), id: entry.and_then(|m| m.id.clone()), revision: entry.and_then(|m| m.revision.clone()), sha: commit }
+        })
+        .collect();
     let scores = Scores::load(settings, &keys, hub)?;
     for s in &scores.sources {
         if let crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, reason, .. }) = &s.provenance {
@@ -237,7 +254,7 @@ fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores
 fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<String>, RunError> {
     let names = models.strs("model").unwrap_or_default();
     let families = models.strs("family").unwrap_or_default();
-    let family_of = |m: &String| names.iter().position(|n| n == m).map(|i| families[i].clone()).unwrap_or_default();
+    let family_of = |m: &String| names.iter().position(|n| n == m).and_then(|i| families.get(i).cloned()).unwrap_or_default();
     let mut t = Table::default();
     t.push("model", Values::Str(f.models.clone()))
         .push("family", Values::Str(f.models.iter().map(family_of).collect()))

@@ -44,7 +44,10 @@ pub struct Manifest {
     pub study_sha256: String,
     pub study: Study,
     pub models: Vec<ModelRecord>,
-    pub corpus: CorpusRecord,
+    /// The corpus the features were computed on (none when they were read from a table).
+    pub corpus: Option<CorpusRecord>,
+    /// The table the features were read from (`lossy run --features`).
+    pub features_from: Option<crate::pipeline::FeaturesFrom>,
     /// One estimator per hidden width (W depends on d).
     pub estimators: Vec<EstimatorRecord>,
     pub seeds: Seeds,

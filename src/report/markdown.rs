@@ -15,18 +15,33 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         let _ = writeln!(md, "{}\n", d.trim());
     }
     let e = manifest.estimators.first();
-    let _ = writeln!(
-        md,
-        "lossy {} probed {} model(s) with {} documents (corpus sha256 `{}`), n-gram orders {:?}, m = {} reference points, calibration `{}`, seed {}.\n",
-        manifest.lossy_version,
-        manifest.models.len(),
-        manifest.corpus.documents,
-        &manifest.corpus.sha256[..12],
-        study.features.orders,
-        study.features.estimator.bins,
-        e.map_or("-", |e| e.calibration.name()),
-        study.features.estimator.seed,
-    );
+    match (&manifest.corpus, &manifest.features_from) {
+        (Some(corpus), _) => {
+            let _ = writeln!(
+                md,
+                "lossy {} probed {} model(s) with {} documents (corpus sha256 `{}`), n-gram orders {:?}, m = {} reference points, calibration `{}`, seed {}.\n",
+                manifest.lossy_version,
+                manifest.models.len(),
+                corpus.documents,
+                &corpus.sha256[..12],
+                study.features.orders,
+                study.features.estimator.bins,
+                e.map_or("-", |e| e.calibration.name()),
+                study.features.estimator.seed,
+            );
+        }
+        (None, Some(from)) => {
+            let _ = writeln!(
+                md,
+                "lossy {} read the features of {} model(s) from `{}` (sha256 `{}`), computed by an earlier run; no model was run here. That run's manifest records how they were computed.\n",
+                manifest.lossy_version,
+                features.rows(),
+                from.path.display(),
+                &from.sha256[..12],
+            );
+        }
+        (None, None) => {}
+    }
     md.push_str(
         "Features are means over transformer layers 1..L (embeddings excluded). Complexity is I(X;Z) for the input \
          n-gram, expressivity I(Y;Z) for the output n-gram, optimality their ratio (1 on the information-bottleneck \

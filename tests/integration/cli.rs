@@ -117,6 +117,24 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
     assert_eq!(features, std::fs::read(ws.path().join("cached/features.csv")).unwrap());
     assert_eq!(std::fs::read(report.join("layers.csv")).unwrap(), std::fs::read(ws.path().join("cached/layers.csv")).unwrap());
     assert_eq!(std::fs::read(report.join("predictions.csv")).unwrap(), std::fs::read(ws.path().join("cached/predictions.csv")).unwrap());
+
+    // Fitting the features of that run, read from its table, runs no model and
+    // reproduces the fit; the table's provenance is in the manifest.
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--features", "reports/demo/features.parquet", "--output", "refit"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("no model is run") && !stderr.contains("[1/8]"), "{stderr}");
+    for f in ["predictions.csv", "ranking.csv", "correlations.csv", "features.csv", "layers.csv"] {
+        let (a, b) = (std::fs::read_to_string(report.join(f)).unwrap(), std::fs::read_to_string(ws.path().join("refit").join(f)).unwrap());
+        assert!(a == b, "{f} differs after a read and write:\n{a}\n---\n{b}");
+    }
+    let refit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("refit/manifest.json")).unwrap()).unwrap();
+    assert_eq!(refit["features_from"]["sha256"].as_str(), Some(lossy::io::hash::sha256_file(&report.join("features.parquet")).unwrap().as_str()));
+    assert!(refit["corpus"].is_null() && refit["models"].as_array().unwrap().is_empty());
+    assert!(ws.path().join("refit/figures/layer_profiles.svg").is_file(), "the layers table beside it feeds the per-layer figures");
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--features", "reports/demo/layers.csv", "--output", "bad"]);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success() && stderr.contains("model `tiny-a` has several rows; give the per-model table"), "{stderr}");
 }
 
 /// A run killed after its first model resumes: the finished model comes from
