@@ -135,11 +135,14 @@ impl Hub {
     /// The local path of `name` at a resolved commit, downloading it into the
     /// cache if needed. A cached file costs no request.
     pub fn file(&self, repo: &RepoRef, sha: &str, name: &str) -> Result<PathBuf, HubError> {
+        let what = format!("{} file `{name}` at {}", repo.describe(), &sha[..sha.len().min(12)]);
+        if !is_commit_sha(sha) || name.is_empty() || name.starts_with('/') || name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+            return Err(HubError::Response { what, detail: "not a commit sha and a relative repository path".into() });
+        }
         let cache = self.cache(repo);
         if let Some(p) = cache.snapshot_file(sha, name) {
             return Ok(p);
         }
-        let what = format!("{} file `{name}` at {}", repo.describe(), &sha[..sha.len().min(12)]);
         let Some(http) = &self.http else {
             return Err(HubError::Offline { what, cache: self.env.cache.clone() });
         };
@@ -232,6 +235,19 @@ mod tests {
         assert_eq!(encode("refs/convert/parquet"), "refs%2Fconvert%2Fparquet");
         assert_eq!(encode("step1000"), "step1000");
         assert_eq!(encode_path("data/train 0.parquet"), "data/train%200.parquet");
+    }
+
+    #[test]
+    fn file_names_cannot_leave_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = HubEnv::from_vars(|k| (k == "HF_HUB_CACHE").then(|| dir.path().to_string_lossy().into_owned())).unwrap();
+        let hub = Hub::new(env).unwrap();
+        let sha = "a".repeat(40);
+        for bad in ["../../etc/passwd", "/abs", "a//b", "a/./b", ""] {
+            let err = hub.file(&RepoRef::model("org/m"), &sha, bad).unwrap_err();
+            assert!(matches!(err, HubError::Response { .. }), "{bad}: {err}");
+        }
+        assert!(hub.file(&RepoRef::model("org/m"), "main", "config.json").is_err(), "files are fetched by commit only");
     }
 
     #[test]

@@ -22,19 +22,68 @@ fn serve(server: &HubServer, sha: &str, revision: &str, folder: &str) {
 }
 
 fn run(dir: &Path, server: &HubServer, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lossy"))
+    run_with_token(dir, server, args, None)
+}
+
+fn run_with_token(dir: &Path, server: &HubServer, args: &[&str], token: Option<&str>) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lossy"));
+    if let Some(t) = token {
+        cmd.env("HF_TOKEN", t);
+    }
+    let out = cmd
         .args(args)
         .current_dir(dir)
         .env("HF_ENDPOINT", &server.endpoint)
         .env("HF_HUB_CACHE", dir.join("hub"))
         .env("HF_HOME", dir.join("hf-home"))
         .env("LOSSY_CACHE", dir.join(".lossy-cache"))
-        .env_remove("HF_TOKEN")
         .env_remove("HF_HUB_OFFLINE")
         .output()
         .unwrap();
     let (o, e) = text(&out);
     (out.status.success(), o, e)
+}
+
+/// Every file below `dir`, recursively.
+fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_gated_model_runs_with_a_token_that_appears_in_no_output() {
+    let server = HubServer::start();
+    let token = "hf_GaTeDsEcReT0987654321";
+    let files = ["config.json", "tokenizer.json", "model.safetensors"];
+    let body = format!("{{\"sha\": \"{SHA_A}\", \"siblings\": [{}]}}", files.map(|f| format!("{{\"rfilename\": \"{f}\"}}")).join(", "));
+    server.gated_route("/api/models/lossy-test/gated/revision/main", body.into_bytes(), token);
+    for f in files {
+        server.gated_route(&format!("/lossy-test/gated/resolve/{SHA_A}/{f}"), std::fs::read(root().join("data/tiny-llama/tiny-a").join(f)).unwrap(), token);
+    }
+    let ws = tempfile::tempdir().unwrap();
+    let d = ws.path();
+    std::fs::copy(root().join("data/corpus/demo.txt"), d.join("c.txt")).unwrap();
+    std::fs::write(d.join("study.yaml"), "version: 1\nname: gated\nmodels:\n  - id: lossy-test/gated\ncorpus:\n  path: c.txt\n  max_documents: 2\n  max_tokens: 16\nfeatures:\n  bins: 10\n").unwrap();
+
+    let (ok, _, err) = run_with_token(d, &server, &["run", "study.yaml"], None);
+    assert!(!ok && err.contains("HTTP 401") && err.contains("HF_TOKEN"), "{err}");
+    let (ok, out, err) = run_with_token(d, &server, &["run", "study.yaml"], Some(token));
+    assert!(ok, "{err}");
+    assert!(!out.contains(token) && !err.contains(token));
+    let written = files_below(d);
+    assert!(written.iter().any(|p| p.ends_with("reports/gated/manifest.json")));
+    for p in written {
+        let bytes = std::fs::read(&p).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(token), "the token is in {}", p.display());
+    }
 }
 
 fn features_row(report: &Path, model: &str) -> String {
