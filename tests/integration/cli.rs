@@ -173,6 +173,16 @@ fn an_interrupted_run_resumes_from_the_feature_cache() {
     for f in ["features.csv", "layers.csv", "predictions.csv", "ranking.csv"] {
         assert_eq!(std::fs::read(ws.path().join("resumed").join(f)).unwrap(), std::fs::read(ws.path().join("fresh").join(f)).unwrap(), "{f}");
     }
+
+    // Changing one model (here its RoPE base) recomputes that model only.
+    let changed = ws.path().join("data/tiny-llama/tiny-a");
+    let config = std::fs::read_to_string(changed.join("config.json")).unwrap();
+    std::fs::write(changed.join("config.json"), config.replace("\"rope_theta\": 10000.0", "\"rope_theta\": 20000.0")).unwrap();
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "changed"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("(cached)").count(), 7, "{stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("[1/8] tiny-a") && !l.ends_with("(cached)")), "{stderr}");
 }
 
 #[test]
