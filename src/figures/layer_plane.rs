@@ -5,14 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
-use super::chart::{Chart, ChartPoint, RefLine};
+use super::chart::{Chart, ChartPoint};
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
 use super::markers::by_model_or_group;
 use super::output::{figure_name, write_figure};
-use super::plane::{BOUND_LABEL, X_LABEL, Y_LABEL};
+use super::plane::on_plane;
 use super::series::Polyline;
-use super::style::REFERENCE;
 use super::FigureOptions;
 
 /// One model's layers on the plane.
@@ -55,7 +54,6 @@ pub(crate) fn layer_plane_chart(paths: &[LayerPath], title: &str) -> Option<Char
             }
         }
     }
-    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true).into_iter().collect();
     let mut legend: Vec<Entry> = markers
         .entries
         .iter()
@@ -63,21 +61,7 @@ pub(crate) fn layer_plane_chart(paths: &[LayerPath], title: &str) -> Option<Char
         .collect();
     legend = capped(legend, MAX_ENTRIES);
     legend.push(Entry { swatch: Swatch::None, text: PATH_NOTE.to_string() });
-    if !lines.is_empty() {
-        legend.push(Entry { swatch: Swatch::Line { colour: REFERENCE, dashed: true }, text: BOUND_LABEL.to_string() });
-    }
-    Some(Chart {
-        title: title.to_string(),
-        x_label: X_LABEL.to_string(),
-        y_label: Y_LABEL.to_string(),
-        x_range,
-        y_range,
-        points,
-        lines,
-        legend,
-        paths: chart_paths,
-        ..Chart::default()
-    })
+    Some(Chart { points, paths: chart_paths, ..on_plane(title, x_range, y_range, legend) })
 }
 
 /// Draws one path per model through its layers on the information plane; returns the files
@@ -90,6 +74,7 @@ pub fn information_plane_layers(paths: &[LayerPath], title: &str, out_stem: &Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::plane::{BOUND_LABEL, X_LABEL, Y_LABEL};
     use crate::figures::testing::check_figure;
 
     pub(crate) fn paths(n: usize, layers: usize) -> Vec<LayerPath> {

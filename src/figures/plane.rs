@@ -51,10 +51,7 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
         kept.iter().map(|p| Plotted { x: p.complexity, y: p.expressivity, group: p.group.as_deref(), label: &p.label }).collect();
     let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
-    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true)
-        .into_iter()
-        .collect();
-    let mut legend: Vec<Entry> = groups
+    let legend: Vec<Entry> = groups
         .entries
         .iter()
         .map(|(name, m)| Entry {
@@ -62,26 +59,18 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
             text: name.clone(),
         })
         .collect();
+    Some(Chart { points: chart_points, ..on_plane(title, x_range, y_range, legend) })
+}
+
+/// A chart on the information plane without data: labelled axes, and the bound drawn
+/// dashed across the ranges and named last in `legend`. The model, per-layer and
+/// trajectory views all start from it.
+pub(crate) fn on_plane(title: &str, x_range: (f64, f64), y_range: (f64, f64), mut legend: Vec<Entry>) -> Chart {
+    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true).into_iter().collect();
     if !lines.is_empty() {
-        legend.push(Entry {
-            swatch: Swatch::Line {
-                colour: REFERENCE,
-                dashed: true,
-            },
-            text: BOUND_LABEL.to_string(),
-        });
+        legend.push(Entry { swatch: Swatch::Line { colour: REFERENCE, dashed: true }, text: BOUND_LABEL.to_string() });
     }
-    Some(Chart {
-        title: title.to_string(),
-        x_label: X_LABEL.to_string(),
-        y_label: Y_LABEL.to_string(),
-        x_range,
-        y_range,
-        points: chart_points,
-        lines,
-        legend,
-        ..Chart::default()
-    })
+    Chart { title: title.to_string(), x_label: X_LABEL.to_string(), y_label: Y_LABEL.to_string(), x_range, y_range, lines, legend, ..Chart::default() }
 }
 
 /// Draws the information plane of `points` to `<out_stem>.svg` and/or `<out_stem>.png`

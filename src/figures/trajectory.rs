@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
-use super::chart::{Chart, ChartPoint, RefLine};
+use super::chart::{Chart, ChartPoint};
 use super::colormap::viridis;
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
 use super::markers::{assign, Marker};
 use super::output::{figure_name, write_figure};
-use super::plane::{BOUND_LABEL, MAX_LABELLED, X_LABEL, Y_LABEL};
+use super::plane::{on_plane, MAX_LABELLED};
 use super::series::Polyline;
-use super::style::{REFERENCE, UNGROUPED};
+use super::style::UNGROUPED;
 use super::FigureOptions;
 
 /// One checkpoint.
@@ -109,22 +109,7 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
     for (v, text) in [0.0, 1.0].into_iter().zip(key) {
         legend.push(Entry { swatch: Swatch::Marker(Marker { colour: viridis(v), shape: super::markers::Shape::Circle }), text });
     }
-    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true).into_iter().collect();
-    if !lines.is_empty() {
-        legend.push(Entry { swatch: Swatch::Line { colour: REFERENCE, dashed: true }, text: BOUND_LABEL.to_string() });
-    }
-    Some(Chart {
-        title: title.to_string(),
-        x_label: X_LABEL.to_string(),
-        y_label: Y_LABEL.to_string(),
-        x_range,
-        y_range,
-        points: chart_points,
-        lines,
-        legend,
-        paths,
-        ..Chart::default()
-    })
+    Some(Chart { points: chart_points, paths, ..on_plane(title, x_range, y_range, legend) })
 }
 
 /// Draws checkpoint series on the information plane, joined in order and coloured by step.
@@ -136,6 +121,7 @@ pub fn trajectory(points: &[TrajectoryPoint], title: &str, out_stem: &Path, opts
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::plane::X_LABEL;
     use crate::figures::testing::check_figure;
 
     fn pt(series: &str, step: Option<f64>, c: f64, e: f64) -> TrajectoryPoint {
