@@ -234,7 +234,9 @@ impl Table {
                 let ca = c.f64().map_err(|e| err(e.to_string()))?;
                 Values::F64(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
             } else {
-                let c = col.cast(&DataType::String).map_err(|e| err(e.to_string()))?;
+                // Nested columns (lists, structs) have no text form: a score or
+                // feature table never needs them, so they are left out.
+                let Ok(c) = col.cast(&DataType::String) else { continue };
                 let ca = c.str().map_err(|e| err(e.to_string()))?;
                 Values::Str(ca.iter().map(|x| x.unwrap_or("").to_string()).collect())
             };
