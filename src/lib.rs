@@ -7,7 +7,9 @@
 //! study ──► models ──► corpus ──► features ──► scores ──► fit ──► figures ──► report
 //! ```
 //!
-//! [`pipeline`] runs a checked [`study::Study`] through every stage.
+//! [`pipeline`] runs a checked [`study::Study`] through every stage. [`hub`]
+//! is the HTTP client and cache behind models, corpora and scores that live on
+//! the Hugging Face hub.
 
 pub mod corpus;
 pub mod features;

@@ -1,7 +1,8 @@
 //! `lossy run`: executes a checked study stage by stage and writes its report.
 //! The only module that knows the whole flow; each stage stays independent.
 //! [`features_stage`] computes the features ([`probe`]: models and corpus →
-//! features) or reads them from an earlier run's table.
+//! features) or reads them from an earlier run's table; [`plan`] is `lossy
+//! plan`, the same resolution without running any model.
 
 mod features_stage;
 pub mod plan;
