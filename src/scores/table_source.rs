@@ -19,8 +19,8 @@ pub struct TableSource {
 }
 
 impl TableSource {
-    /// The score columns this source provides, by their lossy names (reads
-    /// the header only).
+    /// The score columns this source provides, by their lossy names (the
+    /// mapping's names, or the file's numeric columns, which takes a read).
     pub fn column_names(&self) -> Result<Vec<String>, ScoreError> {
         if !self.columns.is_empty() {
             return Ok(self.columns.iter().map(|(n, _)| n.clone()).collect());
