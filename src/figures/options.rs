@@ -106,6 +106,29 @@ impl ColumnWidth {
     }
 }
 
+/// The look of a report's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FigureStyle {
+    /// Paper typography: tick labels at 7.8 pt, thin lines.
+    #[default]
+    Paper,
+    /// Slides and posters: text, markers, lines and margins 1.5 times larger
+    /// on the same page size (the figure is laid out as a paper figure 1.5
+    /// times narrower, then enlarged), for reading from a distance.
+    Slides,
+}
+
+impl FigureStyle {
+    /// How much larger than [`FigureStyle::Paper`] everything is drawn.
+    pub(crate) fn zoom(self) -> f64 {
+        match self {
+            FigureStyle::Paper => 1.0,
+            FigureStyle::Slides => 1.5,
+        }
+    }
+}
+
 /// Figure settings of a study (the `figures:` section, checked).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FigureSettings {
@@ -115,6 +138,7 @@ pub struct FigureSettings {
     pub width: ColumnWidth,
     /// PNG pixels per inch.
     pub dpi: f64,
+    pub style: FigureStyle,
 }
 
 impl Default for FigureSettings {
@@ -124,6 +148,7 @@ impl Default for FigureSettings {
             formats: vec![FigureFormat::Svg, FigureFormat::Png],
             width: ColumnWidth::Double,
             dpi: 200.0,
+            style: FigureStyle::Paper,
         }
     }
 }
@@ -141,6 +166,7 @@ impl FigureSettings {
             width_in: self.width.inches(),
             height_in: None,
             dpi: self.dpi,
+            style: self.style,
         }
     }
 }
@@ -156,6 +182,8 @@ pub struct FigureOptions {
     pub height_in: Option<f64>,
     /// PNG pixels per inch.
     pub dpi: f64,
+    /// Text and line sizes.
+    pub style: FigureStyle,
 }
 
 impl Default for FigureOptions {
@@ -167,11 +195,15 @@ impl Default for FigureOptions {
 impl FigureOptions {
     /// Logical width.
     pub(crate) fn width_units(&self) -> f64 {
-        self.width_in * UNITS_PER_INCH
+        self.width_in * self.units_per_inch()
+    }
+    /// Layout units per inch of page: fewer under a zoomed style.
+    pub(crate) fn units_per_inch(&self) -> f64 {
+        UNITS_PER_INCH / self.style.zoom()
     }
     /// PNG pixels per logical unit.
     pub(crate) fn png_scale(&self) -> f64 {
-        self.dpi / UNITS_PER_INCH
+        self.dpi / self.units_per_inch()
     }
 }
 

@@ -10,7 +10,6 @@ use plotters::prelude::*;
 
 use super::error::FigureError;
 use super::style::{ensure_fonts, Style, Target, FONT_FAMILY, SVG_FONT_FAMILY};
-use super::options::UNITS_PER_INCH;
 use super::{FigureFormat, FigureOptions};
 
 /// What a figure's drawing code returns; errors become [`FigureError::Draw`].
@@ -33,7 +32,7 @@ pub(crate) trait Figure {
 pub(crate) fn logical_size(fig: &impl Figure, opts: &FigureOptions) -> (u32, u32) {
     let w = opts.width_units();
     let h = match opts.height_in {
-        Some(h) => h * UNITS_PER_INCH,
+        Some(h) => h * opts.units_per_inch(),
         None => fig.height_units(w),
     };
     let unit = |v: f64| if v.is_finite() { v.round().clamp(0.0, 1e6) as u32 } else { 0 };
@@ -77,9 +76,9 @@ fn check_options(name: &str, (w, h): (u32, u32), opts: &FigureOptions) -> Result
     if w < 160 || h < 120 {
         return bad(format!(
             "size {:.2} x {:.2} in is too small (at least {:.2} x {:.2} in)",
-            w as f64 / UNITS_PER_INCH,
-            h as f64 / UNITS_PER_INCH,
-            160.0 / UNITS_PER_INCH,
+            w as f64 / opts.units_per_inch(),
+            h as f64 / opts.units_per_inch(),
+            160.0 / opts.units_per_inch(),
             1.0
         ));
     }
@@ -123,6 +122,7 @@ pub(crate) fn render_svg(
     fig: &impl Figure,
     name: &str,
     size: (u32, u32),
+    units_per_inch: f64,
 ) -> Result<String, FigureError> {
     let k = SVG_SUPERSAMPLE;
     let (w, h) = (size.0 * k, size.1 * k);
@@ -134,7 +134,7 @@ pub(crate) fn render_svg(
         root.present().map_err(|e| FigureError::draw(name, e))?;
     }
     let drawn = format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
-    let inches = |v: u32| format!("{:.4}", v as f64 / UNITS_PER_INCH).trim_end_matches('0').trim_end_matches('.').to_string();
+    let inches = |v: u32| format!("{:.4}", v as f64 / units_per_inch).trim_end_matches('0').trim_end_matches('.').to_string();
     let page = format!(
         "<svg width=\"{}in\" height=\"{}in\" viewBox=\"0 0 {w} {h}\"",
         inches(size.0),
@@ -208,10 +208,10 @@ pub(crate) fn write_figure(
         }
         let path = with_extension(out_stem, format.extension());
         match format {
-            FigureFormat::Svg => write_atomic(&path, render_svg(fig, &name, size)?.as_bytes())?,
+            FigureFormat::Svg => write_atomic(&path, render_svg(fig, &name, size, opts.units_per_inch())?.as_bytes())?,
             FigureFormat::Png => write_png(fig, &name, &path, size, opts)?,
             FigureFormat::Pdf => {
-                let svg = render_svg(fig, &name, size)?;
+                let svg = render_svg(fig, &name, size, opts.units_per_inch())?;
                 let pdf = super::pdf::svg_to_pdf(&svg)
                     .map_err(|e| FigureError::draw(&name, format!("PDF conversion: {e}")))?;
                 write_atomic(&path, &pdf)?

@@ -245,10 +245,37 @@ mod tests {
             width_in: 3.0,
             height_in: None,
             dpi: 120.0,
+            style: Default::default(),
         };
         let written = information_plane(&study(), "t", &dir.join("sub").join("p"), &opts).unwrap();
         assert_eq!(written, vec![dir.join("sub").join("p.png")]);
         assert_eq!(png_header_size(&written[0]), (360, 270));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The slides style keeps the page size and draws everything 1.5 times larger on it.
+    #[test]
+    fn the_slides_style_enlarges_text_on_the_same_page() {
+        use crate::figures::FigureStyle;
+        let dir = scratch_dir("plane-style");
+        let render = |style: FigureStyle| {
+            let opts = FigureOptions { formats: vec![FigureFormat::Svg, FigureFormat::Png], style, ..FigureOptions::default() };
+            let written = information_plane(&study(), "t", &dir.join(format!("{style:?}")), &opts).unwrap();
+            let svg = std::fs::read_to_string(&written[0]).unwrap();
+            let attr = |key: &str| -> Vec<String> { svg.split(key).skip(1).filter_map(|r| r.split('"').next().map(str::to_string)).collect() };
+            let font = attr("font-size=\"").iter().filter_map(|v| v.trim_end_matches("px").parse::<f64>().ok()).fold(0.0, f64::max);
+            let view_width: f64 = attr("viewBox=\"")[0].split_whitespace().nth(2).unwrap().parse().unwrap();
+            let page_width = attr("width=\"")[0].clone();
+            // Text size as a fraction of the page width, the page width, and the PNG size.
+            (font / view_width, page_width, png_header_size(&written[1]))
+        };
+        let (paper, paper_page, paper_png) = render(FigureStyle::Paper);
+        let (slides, slides_page, slides_png) = render(FigureStyle::Slides);
+        assert!(paper > 0.0 && (slides / paper - 1.5).abs() < 0.02, "text share of the width {paper} vs {slides}");
+        // The same page, up to rounding the layout to whole units.
+        let inches = |w: &str| w.trim_end_matches("in").parse::<f64>().unwrap();
+        assert!((inches(&paper_page) - inches(&slides_page)).abs() < 0.01, "{paper_page} vs {slides_page}");
+        assert!(paper_png.0.abs_diff(slides_png.0) <= 3 && paper_png.1.abs_diff(slides_png.1) <= 3, "{paper_png:?} vs {slides_png:?}");
         let _ = std::fs::remove_dir_all(dir);
     }
 

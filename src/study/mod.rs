@@ -323,6 +323,7 @@ fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
         formats,
         width: raw.width.unwrap_or(d.width),
         dpi: raw.dpi.as_ref().map_or(d.dpi, |v| v.value),
+        style: raw.style.unwrap_or(d.style),
     }
 }
 

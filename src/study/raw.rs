@@ -4,7 +4,7 @@
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
-use crate::figures::{ColumnWidth, FigureKind};
+use crate::figures::{ColumnWidth, FigureKind, FigureStyle};
 use crate::fit::{Method, Validation};
 use crate::models::{HiddenStates, Precision};
 use crate::scores::{Duplicates, SnapshotUse};
@@ -155,6 +155,7 @@ pub struct RawFigures {
     pub include: Option<Spanned<Vec<FigureKind>>>,
     pub width: Option<ColumnWidth>,
     pub dpi: Option<Spanned<f64>>,
+    pub style: Option<FigureStyle>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

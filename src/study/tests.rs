@@ -213,8 +213,9 @@ fn figure_options_have_defaults_and_the_old_syntax_still_works() {
     assert_eq!(s.figures, crate::figures::FigureSettings::default());
     let s = f.load(&format!("{MINIMAL}figures:\n  formats: [svg, png]\n")).unwrap();
     assert_eq!(s.figures.formats, [FigureFormat::Svg, FigureFormat::Png]);
-    let yaml = format!("{MINIMAL}figures:\n  include: [information_plane, layer_profiles]\n  formats: [pdf]\n  width: single\n  dpi: 300\n");
+    let yaml = format!("{MINIMAL}figures:\n  include: [information_plane, layer_profiles]\n  formats: [pdf]\n  width: single\n  dpi: 300\n  style: slides\n");
     let s = f.load(&yaml).unwrap();
+    assert_eq!(s.figures.style, crate::figures::FigureStyle::Slides);
     assert_eq!(s.figures.include, Some(vec![FigureKind::InformationPlane, FigureKind::LayerProfiles]));
     assert_eq!(s.figures.formats, [FigureFormat::Pdf]);
     assert_eq!((s.figures.width, s.figures.dpi), (ColumnWidth::Single, 300.0));
