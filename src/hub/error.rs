@@ -28,7 +28,8 @@ pub enum HubError {
 }
 
 impl HubError {
-    /// Failures that another attempt may cure.
+    /// Failures that another attempt may cure; after the last attempt they
+    /// mean "the hub could not be used", and a cached copy may stand in.
     pub fn is_transient(&self) -> bool {
         match self {
             HubError::Status { status, .. } => *status == 429 || *status >= 500,
@@ -37,11 +38,6 @@ impl HubError {
         }
     }
 
-    /// Failures that mean "the hub could not be reached", after which a cached
-    /// copy may stand in.
-    pub fn is_unreachable(&self) -> bool {
-        self.is_transient()
-    }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         let note = if attempts > 1 { format!(" (gave up after {attempts} attempts)") } else { String::new() };

@@ -116,7 +116,7 @@ impl Hub {
         let url = format!("{}/api/{}/{}/revision/{}", self.env.endpoint, repo.api_path(), repo.id, encode(revision));
         let text = match http.get_text(&url, &what) {
             Ok(t) => t,
-            Err(e) if e.is_unreachable() => {
+            Err(e) if e.is_transient() => {
                 self.note_unreachable(&e);
                 return from_cache(e);
             }

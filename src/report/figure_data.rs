@@ -131,7 +131,7 @@ impl<'a> View<'a> {
         let Some(scores) = self.d.scores else { return vec![] };
         let mut out: Vec<(String, Vec<f64>)> = Vec::new();
         let target = self.d.fit.map(|f| f.settings.target.clone());
-        for b in scores.benchmarks() {
+        for b in scores.names() {
             let Some(y) = scores.column_for(&b, &self.names) else { continue };
             let finite: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
             let varies = finite.iter().any(|v| *v != finite[0]);

@@ -69,7 +69,7 @@ impl LeaderboardSource {
             None => Err(ScoreError::Hub(HubError::Offline { what: format!("dataset {}", self.dataset), cache: Default::default() })),
         };
         match fetched {
-            Err(ScoreError::Hub(e)) if self.snapshot == SnapshotUse::Fallback && (e.is_unreachable() || matches!(e, HubError::Offline { .. })) => {
+            Err(ScoreError::Hub(e)) if self.snapshot == SnapshotUse::Fallback && (e.is_transient() || matches!(e, HubError::Offline { .. })) => {
                 snapshot(format!("the hub could not be used: {e}"))
             }
             other => other,

@@ -176,13 +176,9 @@ impl Scores {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// The score columns (benchmarks), in source order.
     pub fn names(&self) -> Vec<String> {
         self.columns.iter().map(|(n, _)| n.clone()).collect()
-    }
-
-    /// The score columns (benchmarks), in source order.
-    pub fn benchmarks(&self) -> Vec<String> {
-        self.names()
     }
 
     /// A score column for `models` given by name (NaN where a model has none).

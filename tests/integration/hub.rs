@@ -25,17 +25,11 @@ fn serve_model(server: &HubServer) {
 
 /// No file in the cache may be partial: every blob matches its name (the sha256 ETag).
 fn assert_cache_clean(cache: &Path) {
-    let mut stack = vec![cache.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            assert!(!name.contains("incomplete") && !name.contains(".tmp"), "leftover {}", p.display());
-            if p.is_dir() {
-                stack.push(p);
-            } else if dir.ends_with("blobs") && name.len() == 64 {
-                assert_eq!(lossy::io::hash::sha256_file(&p).unwrap(), name, "corrupt blob {}", p.display());
-            }
+    for p in crate::support::files_below(cache) {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.contains("incomplete") && !name.contains(".tmp"), "leftover {}", p.display());
+        if p.parent().is_some_and(|d| d.ends_with("blobs")) && name.len() == 64 {
+            assert_eq!(lossy::io::hash::sha256_file(&p).unwrap(), name, "corrupt blob {}", p.display());
         }
     }
 }
@@ -147,21 +141,8 @@ fn a_gated_repository_needs_the_token_and_the_token_never_shows() {
     assert!(server.seen().iter().any(|s| s.authorization.as_deref() == Some(&format!("Bearer {token}"))));
     assert!(!format!("{:?}", h.env).contains(token), "Debug output hides the token");
     // Nothing lossy wrote to the cache contains the token.
-    for entry in walk(cache.path()) {
+    for entry in crate::support::files_below(cache.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(!String::from_utf8_lossy(&bytes).contains(token), "token in {}", entry.display());
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

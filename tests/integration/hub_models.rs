@@ -44,20 +44,6 @@ fn run_with_token(dir: &Path, server: &HubServer, args: &[&str], token: Option<&
     (out.status.success(), o, e)
 }
 
-/// Every file below `dir`, recursively.
-fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_below(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_gated_model_runs_with_a_token_that_appears_in_no_output() {
     let server = HubServer::start();
@@ -78,7 +64,7 @@ fn a_gated_model_runs_with_a_token_that_appears_in_no_output() {
     let (ok, out, err) = run_with_token(d, &server, &["run", "study.yaml"], Some(token));
     assert!(ok, "{err}");
     assert!(!out.contains(token) && !err.contains(token));
-    let written = files_below(d);
+    let written = crate::support::files_below(d);
     assert!(written.iter().any(|p| p.ends_with("reports/gated/manifest.json")));
     for p in written {
         let bytes = std::fs::read(&p).unwrap_or_default();

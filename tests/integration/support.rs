@@ -34,3 +34,17 @@ pub fn splitmix64(x: u64) -> u64 {
 pub fn unit(stream: u64, k: u64) -> f64 {
     (splitmix64(splitmix64(stream).wrapping_add(k)) >> 40) as f64 / (1u64 << 24) as f64
 }
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
