@@ -1,5 +1,6 @@
 //! Predicted scores of models that have none (unreleased checkpoints), best first, each
-//! with its prediction interval: one row per model, names on the y axis.
+//! with its prediction interval: one row per model, names on the y axis. Where a score
+//! was withheld from the fit, it is drawn beside the prediction.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,8 @@ pub struct RankedModel {
     /// Interval bounds (NaN when there is none).
     pub lower: f64,
     pub upper: f64,
+    /// The withheld score (NaN when there is none).
+    pub withheld: f64,
 }
 
 /// A ranking chart, taller with more rows.
@@ -44,24 +47,36 @@ impl Figure for RankingChart {
 
 /// `models` in rank order (best first); `interval` is the coverage, e.g. 0.9.
 pub(crate) fn ranking_chart(models: &[RankedModel], target: &str, interval: Option<f64>, title: &str) -> Option<RankingChart> {
-    let values = models.iter().flat_map(|m| [m.predicted, m.lower, m.upper]);
+    let values = models.iter().flat_map(|m| [m.predicted, m.lower, m.upper, m.withheld]);
     let x_range = padded(extent(values)?, PAD);
     let n = models.len();
     // Rank 1 at the top: row i sits at y = n - 1 - i.
     let y = |i: usize| (n - 1 - i) as f64;
     let marker = Marker { colour: PALETTE[0], shape: Shape::Circle };
-    let points = models
+    let truth = Marker { colour: PALETTE[1], shape: Shape::Diamond };
+    let mut points: Vec<ChartPoint> = models
         .iter()
         .enumerate()
         .filter(|(_, m)| m.predicted.is_finite())
         .map(|(i, m)| ChartPoint { x: m.predicted, y: y(i), marker, label: None, size: 1.0 })
         .collect();
+    let withheld: Vec<ChartPoint> = models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.withheld.is_finite())
+        .map(|(i, m)| ChartPoint { x: m.withheld, y: y(i), marker: truth, label: None, size: 1.0 })
+        .collect();
+    let any_withheld = !withheld.is_empty();
+    points.extend(withheld);
     let intervals = models.iter().enumerate().map(|(i, m)| Interval { from: (m.lower, y(i)), to: (m.upper, y(i)), colour: INK }).collect();
     let mut names: Vec<String> = models.iter().enumerate().map(|(i, m)| format!("{}. {}", i + 1, m.label)).collect();
     names.reverse();
     let mut legend = vec![Entry { swatch: Swatch::Marker(marker), text: format!("predicted {target}") }];
     if let Some(c) = interval {
         legend.push(Entry { swatch: Swatch::Line { colour: INK, dashed: false }, text: format!("{:.0}% jackknife+ interval", 100.0 * c) });
+    }
+    if any_withheld {
+        legend.push(Entry { swatch: Swatch::Marker(truth), text: format!("withheld {target}") });
     }
     Some(RankingChart(Chart {
         title: title.to_string(),
@@ -89,7 +104,7 @@ mod tests {
     use crate::figures::testing::check_figure;
 
     fn m(i: usize, p: f64) -> RankedModel {
-        RankedModel { label: format!("ckpt-{i}"), predicted: p, lower: p - 0.1, upper: p + 0.15 }
+        RankedModel { label: format!("ckpt-{i}"), predicted: p, lower: p - 0.1, upper: p + 0.15, withheld: f64::NAN }
     }
 
     #[test]
@@ -97,6 +112,17 @@ mod tests {
         let chart = ranking_chart(&[m(0, 0.7), m(1, 0.5)], "accuracy", Some(0.9), "Ranking").unwrap();
         assert_eq!(chart.0.y_categories.as_ref().unwrap(), &["2. ckpt-1".to_string(), "1. ckpt-0".to_string()]);
         check_figure(&chart, "ranking-two", &["1. ckpt-0", "2. ckpt-1", "90% jackknife+ interval", "predicted accuracy"]);
+        assert!(!chart.0.legend.iter().any(|e| e.text.starts_with("withheld")));
+    }
+
+    #[test]
+    fn withheld_scores_are_drawn_beside_the_predictions() {
+        let mut ms = vec![m(0, 0.7), m(1, 0.5)];
+        ms[1].withheld = 0.9;
+        let chart = ranking_chart(&ms, "accuracy", Some(0.9), "Ranking").unwrap();
+        assert_eq!(chart.0.points.len(), 3);
+        assert!(chart.0.x_range.1 >= 0.9, "the axis reaches the withheld score");
+        check_figure(&chart, "ranking-withheld", &["withheld accuracy"]);
     }
 
     #[test]
@@ -108,6 +134,6 @@ mod tests {
         assert!(chart.height_units(859.0) > 900.0);
         assert_eq!(chart.0.points.len(), 49);
         check_figure(&chart, "ranking-fifty", &["1. ckpt-0", "50. ckpt-49"]);
-        assert!(ranking_chart(&[RankedModel { label: "x".into(), predicted: f64::NAN, lower: f64::NAN, upper: f64::NAN }], "a", None, "t").is_none());
+        assert!(ranking_chart(&[RankedModel { label: "x".into(), predicted: f64::NAN, lower: f64::NAN, upper: f64::NAN, withheld: f64::NAN }], "a", None, "t").is_none());
     }
 }

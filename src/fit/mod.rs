@@ -24,7 +24,7 @@ mod tests {
     use super::*;
 
     fn input<'a>(names: &'a [String], families: &'a [String], x: &'a [Vec<f64>], y: &'a [f64], cols: &'a [(String, Vec<f64>)], lp: &'a [f64]) -> FitInput<'a> {
-        FitInput { names, families, x, y, columns: cols, log_params: lp, hold_out: None }
+        FitInput { names, families, x, y, columns: cols, log_params: lp, hold_out: None, withheld: None }
     }
 
     fn names(n: usize) -> Vec<String> {
@@ -91,6 +91,36 @@ mod tests {
         assert!((f.ranking[0].predicted - 36.0).abs() < 1.0);
         let c = &f.correlations[0];
         assert!(c.spearman > 0.99 && c.p_value < 0.01 && c.partial_spearman > 0.9, "{c:?}");
+    }
+
+    /// Withheld scores never enter the fit (the same fit as without them),
+    /// and the ranking is checked against them by hand-computed numbers.
+    #[test]
+    fn withheld_scores_check_the_ranking_without_entering_the_fit() {
+        let names = names(8);
+        let fam = vec!["f".to_string(); 8];
+        let x: Vec<Vec<f64>> = (0..8).map(|i| vec![i as f64]).collect();
+        let mut y: Vec<f64> = (0..8).map(|i| 1.0 + 2.0 * i as f64 + if i % 2 == 0 { 0.3 } else { -0.3 }).collect();
+        let withheld: Vec<f64> = (0..8).map(|i| if i >= 5 { [20.0, 9.0, 12.0][i - 5] } else { f64::NAN }).collect();
+        for v in &mut y[5..] {
+            *v = f64::NAN;
+        }
+        let lp = vec![8.0; 8];
+        let s = FitSettings::new("y", vec!["a".into()]);
+        let plain = fit_study(&s, &input(&names, &fam, &x, &y, &[], &lp)).unwrap();
+        assert!(plain.withheld.is_none() && plain.ranking.iter().all(|r| r.actual.is_nan()));
+        let mut inp = input(&names, &fam, &x, &y, &[], &lp);
+        inp.withheld = Some(&withheld);
+        let f = fit_study(&s, &inp).unwrap();
+        assert_eq!((f.intercept, &f.coefficients, &f.predicted), (plain.intercept, &plain.coefficients, &plain.predicted));
+        // Predicted order m7 > m6 > m5; withheld 12, 9, 20: ranks (3,2,1) against (2,1,3).
+        assert_eq!(f.ranking.iter().map(|r| (r.model.as_str(), r.actual)).collect::<Vec<_>>(), vec![("m7", 12.0), ("m6", 9.0), ("m5", 20.0)]);
+        let w = f.withheld.unwrap();
+        assert_eq!(w.n, 3);
+        assert!((w.spearman - (-0.5)).abs() < 1e-12, "{}", w.spearman);
+        let mae = f.ranking.iter().map(|r| (r.predicted - r.actual).abs()).sum::<f64>() / 3.0;
+        assert!((w.mae - mae).abs() < 1e-12);
+        assert_eq!(w.covered, f.ranking.iter().filter(|r| r.lower <= r.actual && r.actual <= r.upper).count());
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub struct FitInput<'a> {
     pub log_params: &'a [f64],
     /// The hold-out column's value per model (hold-out validation only).
     pub hold_out: Option<&'a [f64]>,
+    /// Scores withheld from the fit (models the study marks `unreleased`),
+    /// NaN elsewhere: compared with the predictions, never fitted on.
+    pub withheld: Option<&'a [f64]>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -150,6 +153,20 @@ pub struct Ranked {
     pub predicted: f64,
     pub lower: f64,
     pub upper: f64,
+    /// The model's withheld score, NaN when there is none.
+    pub actual: f64,
+}
+
+/// How the ranking of unreleased models compares with their withheld scores.
+#[derive(Clone, Debug, Serialize)]
+pub struct WithheldCheck {
+    /// Ranked models with a withheld score.
+    pub n: usize,
+    /// Spearman ρ of predicted against withheld scores (NaN below 3 models).
+    pub spearman: f64,
+    pub mae: f64,
+    /// How many withheld scores fall inside their prediction interval.
+    pub covered: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -173,6 +190,8 @@ pub struct FitResult {
     pub correlations: Vec<Correlation>,
     /// Models with features but no score: predictions and intervals, best first.
     pub ranking: Vec<Ranked>,
+    /// The ranking checked against withheld scores, when some were withheld.
+    pub withheld: Option<WithheldCheck>,
     /// Models left out: a missing feature (and no score either way).
     pub skipped: Vec<String>,
 }
@@ -200,6 +219,20 @@ fn compare(settings: &FitSettings, input: &FitInput, scored: &[usize], ys: &[f64
         out.push(Comparison { features: names, metrics: both.overall });
     }
     Ok(out)
+}
+
+fn withheld_check(ranking: &[Ranked]) -> Option<WithheldCheck> {
+    let known: Vec<&Ranked> = ranking.iter().filter(|r| r.actual.is_finite()).collect();
+    if known.is_empty() {
+        return None;
+    }
+    let (p, a): (Vec<f64>, Vec<f64>) = known.iter().map(|r| (r.predicted, r.actual)).unzip();
+    Some(WithheldCheck {
+        n: known.len(),
+        spearman: if known.len() >= 3 { super::stats::spearman(&p, &a) } else { f64::NAN },
+        mae: p.iter().zip(&a).map(|(p, a)| (p - a).abs()).sum::<f64>() / known.len() as f64,
+        covered: known.iter().filter(|r| r.lower <= r.actual && r.actual <= r.upper).count(),
+    })
 }
 
 pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, FitError> {
@@ -245,7 +278,13 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         let mut r: Vec<Ranked> = unscored
             .iter()
             .zip(&jk.intervals)
-            .map(|(&i, iv)| Ranked { model: input.names[i].clone(), predicted: iv.point, lower: iv.lower, upper: iv.upper })
+            .map(|(&i, iv)| Ranked {
+                model: input.names[i].clone(),
+                predicted: iv.point,
+                lower: iv.lower,
+                upper: iv.upper,
+                actual: input.withheld.map_or(f64::NAN, |w| w[i]),
+            })
             .collect();
         r.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
         if !settings.higher_is_better {
@@ -286,6 +325,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         comparisons,
         folds: folds.len(),
         correlations,
+        withheld: withheld_check(&ranking),
         ranking,
         skipped,
     })

@@ -45,6 +45,10 @@ pub struct ModelEntry {
     /// Position in a checkpoint series (training step), from `step:`, or
     /// from `revisions:` (the number in `step1000`, else the list position).
     pub step: Option<f64>,
+    /// Its scores are withheld from the fit (`unreleased: true`): it is
+    /// predicted and ranked like a model without scores, and the report
+    /// compares the ranking with the withheld scores.
+    pub unreleased: bool,
 }
 
 /// Where a model's files are and what they hash to (for manifests).

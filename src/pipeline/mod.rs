@@ -121,7 +121,7 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let fit = match (&study.fit, &scores) {
         (Some(settings), Some(scores)) => {
-            let result = run_fit(settings, &names, &model_table, scores, &study.features)?;
+            let result = run_fit(settings, &names, &model_table, scores, study)?;
             progress.line(&format!(
                 "fit: {} ~ {}: held-out R² = {:.3} (baseline {:.3}), MAE = {:.4}",
                 settings.target,
@@ -214,7 +214,8 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
         .map(|name| {
             let entry = study.models.iter().find(|m| &m.name == name);
             let commit = records.iter().find(|r| &r.name == name).and_then(|r| r.commit.clone());
-            ModelKey { name: name.clone(), id: entry.and_then(|m| m.id.clone()), revision: entry.and_then(|m| m.revision.clone()), sha: commit }
+            let path = entry.and_then(|m| m.path.as_ref()).map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+            ModelKey { name: name.clone(), id: entry.and_then(|m| m.id.clone()), revision: entry.and_then(|m| m.revision.clone()), sha: commit, path }
         })
         .collect();
     let scores = Scores::load(settings, &keys, hub)?;
@@ -233,9 +234,15 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
 }
 
 /// The study's fit over the model table and the scores.
-fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
+/// Models the study marks `unreleased` have their target withheld: NaN in
+/// the fit, kept aside to check the ranking against.
+fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, study: &Study) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit { target: settings.target.clone(), source };
-    let y = scores.column(&settings.target).map(<[f64]>::to_vec).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
+    let features = &study.features;
+    let scored = scores.column(&settings.target).map(<[f64]>::to_vec).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
+    let unreleased = |name: &String| study.models.iter().any(|m| &m.name == name && m.unreleased);
+    let y: Vec<f64> = names.iter().zip(&scored).map(|(n, &v)| if unreleased(n) { f64::NAN } else { v }).collect();
+    let withheld: Vec<f64> = names.iter().zip(&scored).map(|(n, &v)| if unreleased(n) { v } else { f64::NAN }).collect();
     let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
     let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
     let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
@@ -246,7 +253,7 @@ fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores
         Some(h) => Some(models.f64s(&h.column).or_else(|| scores.column(&h.column).map(<[f64]>::to_vec)).ok_or_else(|| RunError::MissingScore { column: h.column.clone(), sources: "the feature table or the scores".into() })?),
         None => None,
     };
-    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params, hold_out: hold_out.as_deref() };
+    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params, hold_out: hold_out.as_deref(), withheld: Some(&withheld) };
     fit::fit_study(settings, &input).map_err(err)
 }
 
@@ -281,6 +288,9 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
             .push("predicted", Values::F64(f.ranking.iter().map(|r| r.predicted).collect()))
             .push("lower", Values::F64(f.ranking.iter().map(|r| r.lower).collect()))
             .push("upper", Values::F64(f.ranking.iter().map(|r| r.upper).collect()));
+        if f.withheld.is_some() {
+            r.push("withheld", Values::F64(f.ranking.iter().map(|r| r.actual).collect()));
+        }
         r.write_csv(&dir.join("ranking.csv"))?;
         r.write_parquet(&dir.join("ranking.parquet"))?;
         out.extend(["ranking.csv".to_string(), "ranking.parquet".to_string()]);

@@ -135,7 +135,7 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
         FigureKind::Ranking => match d.fit.filter(|f| !f.ranking.is_empty()) {
             Some(f) => {
                 let models: Vec<fig::RankedModel> =
-                    f.ranking.iter().map(|r| fig::RankedModel { label: r.model.clone(), predicted: r.predicted, lower: r.lower, upper: r.upper }).collect();
+                    f.ranking.iter().map(|r| fig::RankedModel { label: r.model.clone(), predicted: r.predicted, lower: r.lower, upper: r.upper, withheld: r.actual }).collect();
                 let title = "Models without a score, ranked".to_string();
                 one(title.clone(), fig::ranking(&models, &f.settings.target, Some(f.settings.interval), &title, &at, opts))
             }
@@ -174,6 +174,7 @@ mod tests {
                 id: None,
                 revision: None,
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
+                unreleased: false,
             })
             .collect();
         let figures = crate::figures::FigureSettings { formats: vec![FigureFormat::Svg], ..Default::default() };

@@ -102,9 +102,28 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         }
         if !f.ranking.is_empty() {
             let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
-            md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
-            for (i, r) in f.ranking.iter().enumerate() {
-                let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4));
+            match &f.withheld {
+                Some(w) => {
+                    md.push_str("| rank | model | predicted | interval | withheld score |\n|---|---|---|---|---|\n");
+                    for (i, r) in f.ranking.iter().enumerate() {
+                        let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] | {} |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4), num(r.actual, 4));
+                    }
+                    let _ = writeln!(
+                        md,
+                        "\nAgainst the scores withheld from the fit (models marked `unreleased`), over {} model(s): Spearman ρ = {}, MAE = {}, {} of {} inside their interval.",
+                        w.n,
+                        num(w.spearman, 3),
+                        num(w.mae, 4),
+                        w.covered,
+                        w.n
+                    );
+                }
+                None => {
+                    md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
+                    for (i, r) in f.ranking.iter().enumerate() {
+                        let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4));
+                    }
+                }
             }
         }
     }
@@ -136,7 +155,7 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         md.push_str("- `predictions.csv`: held-out predictions of the fit\n");
         md.push_str("- `correlations.csv`: Spearman and partial Spearman of every feature with the target\n");
         if !f.ranking.is_empty() {
-            md.push_str("- `ranking.csv`: predictions with intervals for models without a score\n");
+            md.push_str("- `ranking.csv`: predictions with intervals for models without a score (and their withheld scores, for `unreleased` models)\n");
         }
         md.push_str("- `fit.json`: every choice and number of the fit\n");
     }

@@ -1,11 +1,14 @@
 //! Joining score rows to study models. A row names a model by hub id (or
 //! study name) and optionally a revision; a model is matched by its `id`
 //! (its name when it has none) and, when the row pins a revision, by that
-//! revision too. Several rows for one model are resolved by the source's
+//! revision too. A row may also name a local model by its folder, as
+//! lm-eval records `pretrained=data/suite/m/step512`: the row's path
+//! (two components or more) must end the model's path. Several rows for one model are resolved by the source's
 //! [`Duplicates`] policy and always reported; rows that match no model are
 //! reported as unused.
 
 use serde::{Deserialize, Serialize};
+use std::path::{Component, Path, PathBuf};
 
 /// How a study model is known to score sources.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -18,16 +21,19 @@ pub struct ModelKey {
     pub revision: Option<String>,
     /// The commit it resolved to, when known.
     pub sha: Option<String>,
+    /// Its local folder or file (canonical), when it has one.
+    pub path: Option<PathBuf>,
 }
 
 impl ModelKey {
     pub fn named(name: &str) -> Self {
-        Self { name: name.into(), id: None, revision: None, sha: None }
+        Self { name: name.into(), id: None, revision: None, sha: None, path: None }
     }
 
     fn matches(&self, row: &RowKey) -> bool {
         let id = self.id.as_deref().unwrap_or(&self.name);
-        if !(row.model.eq_ignore_ascii_case(id) || row.model == self.name) {
+        let by_path = self.path.as_deref().is_some_and(|p| names_path(&row.model, p));
+        if !(row.model.eq_ignore_ascii_case(id) || row.model == self.name || by_path) {
             return false;
         }
         match (&row.revision, &self.revision) {
@@ -36,6 +42,14 @@ impl ModelKey {
             (Some(r), mine) => mine.as_deref() == Some(r.as_str()) || self.sha.as_deref() == Some(r.as_str()) || (r == "main" && mine.is_none()),
         }
     }
+}
+
+/// Whether `row` is a file path whose components (after any leading `/`,
+/// `.`, `..` or `~`) are the last two or more components of `path`.
+fn names_path(row: &str, path: &Path) -> bool {
+    let row: Vec<&str> = row.split(['/', '\\']).filter(|c| !c.is_empty() && *c != ".").skip_while(|c| *c == ".." || *c == "~").collect();
+    let model: Vec<&std::ffi::OsStr> = path.components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect();
+    row.len() >= 2 && row.len() <= model.len() && model[model.len() - row.len()..].iter().zip(&row).all(|(m, r)| m.to_str() == Some(*r))
 }
 
 /// How a score row names its model.
@@ -145,7 +159,7 @@ mod tests {
     }
 
     fn model(name: &str, id: Option<&str>, revision: Option<&str>) -> ModelKey {
-        ModelKey { name: name.into(), id: id.map(Into::into), revision: revision.map(Into::into), sha: None }
+        ModelKey { name: name.into(), id: id.map(Into::into), revision: revision.map(Into::into), sha: None, path: None }
     }
 
     #[test]
@@ -176,5 +190,19 @@ mod tests {
         assert_eq!(j.unmatched_models, vec!["a1"]);
         let j = join(&rows(), &[model("am", Some("ORG/A"), Some("main"))], Duplicates::First).unwrap();
         assert_eq!(j.columns[0].1[0], 0.5, "hub ids match case-insensitively");
+    }
+
+    #[test]
+    fn a_row_naming_a_folder_matches_the_local_model_there() {
+        let rows = Rows {
+            keys: vec![key("data/suite/m/step512", None), key("./suite/s/step512", None), key("step512", None), key("/elsewhere/m/step512", None)],
+            columns: vec![("acc".into(), vec![0.6, 0.4, 0.9, 0.1])],
+        };
+        let local = |name: &str, path: &str| ModelKey { path: Some(path.into()), ..ModelKey::named(name) };
+        let models = [local("m512", "/work/lossy/data/suite/m/step512"), local("s512", "/work/lossy/data/suite/s/step512"), local("l512", "/work/lossy/data/suite/l/step512")];
+        let j = join(&rows, &models, Duplicates::Error).unwrap();
+        assert_eq!(j.columns[0].1[..2], [0.6, 0.4]);
+        assert_eq!(j.unmatched_models, vec!["l512"], "one component alone is too ambiguous to match");
+        assert_eq!(j.unused_rows, vec!["step512", "/elsewhere/m/step512"]);
     }
 }

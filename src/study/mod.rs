@@ -243,6 +243,7 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             id: m.id.as_ref().map(|i| i.value.clone()),
             revision,
             step,
+            unreleased: m.unreleased.unwrap_or(false),
         };
         let expanded: Vec<ModelEntry> = match (&m.revisions, &m.revision) {
             (Some(revs), _) => revs

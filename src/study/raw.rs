@@ -40,6 +40,8 @@ pub struct RawModel {
     pub precision: Option<Precision>,
     /// Position in a checkpoint series (e.g. the training step), for trajectory figures.
     pub step: Option<f64>,
+    /// Withhold this model's scores from the fit: it is predicted and ranked.
+    pub unreleased: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

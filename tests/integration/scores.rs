@@ -42,7 +42,7 @@ fn leaderboard(snapshot: SnapshotUse) -> ScoreSettings {
 }
 
 fn models() -> Vec<ModelKey> {
-    let key = |name: &str, id: &str| ModelKey { name: name.into(), id: Some(id.into()), revision: None, sha: None };
+    let key = |name: &str, id: &str| ModelKey { name: name.into(), id: Some(id.into()), revision: None, sha: None, path: None };
     vec![key("smol", "HuggingFaceTB/SmolLM2-135M"), key("pythia", "EleutherAI/pythia-160m"), key("mine", "me/unreleased")]
 }
 
@@ -112,7 +112,7 @@ fn lm_eval_result_files_give_task_metric_columns_per_model_and_revision() {
         duplicates: Duplicates::Error,
         model_aliases: vec![("EleutherAI/pythia-v1.1-160m".into(), "EleutherAI/pythia-160m".into()), ("EleutherAI/pythia-v1.1-70m-deduped".into(), "EleutherAI/pythia-70m-deduped".into())],
     };
-    let key = |name: &str, id: &str, rev: &str| ModelKey { name: name.into(), id: Some(id.into()), revision: Some(rev.into()), sha: None };
+    let key = |name: &str, id: &str, rev: &str| ModelKey { name: name.into(), id: Some(id.into()), revision: Some(rev.into()), sha: None, path: None };
     let models = [key("p160", "EleutherAI/pythia-160m", "step143000"), key("p70d", "EleutherAI/pythia-70m-deduped", "step143000"), key("p160-early", "EleutherAI/pythia-160m", "step1000")];
     let s = Scores::load(&ScoreSettings { sources: vec![source] }, &models, None).unwrap();
     // Values straight from the JSON files.
