@@ -246,14 +246,18 @@ impl Decoder {
         let split = |y: Tensor, heads: usize| -> Result<Tensor> { y.reshape((b, t, heads, hd))?.transpose(1, 2)?.contiguous() };
         let (q, k, v) = (split(q, h)?, split(k, kvh)?, split(v, kvh)?);
         let (q, k) = (self.rope(&q, ctx)?, self.rope(&k, ctx)?);
-        let (k, v) = (repeat_kv(k, h / kvh)?, repeat_kv(v, h / kvh)?);
+        // Grouped-query attention without copying k and v per head: query
+        // heads i·n … i·n+n−1 share kv head i, so the group's queries stack
+        // into one [n·t, hd] matrix per kv head (a free reshape).
+        let n = h / kvh;
+        let q = q.reshape((b, kvh, n * t, hd))?;
         let mut scores = (q.matmul(&k.t()?)? * c.query_pre_attn_scalar.powf(-0.5))?;
         if let Some(cap) = c.attn_logit_softcapping {
             scores = ((scores / cap)?.tanh()? * cap)?;
         }
-        let scores = scores.broadcast_add(&ctx.masks[&at.window])?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h * hd))?;
+        let scores = scores.reshape((b, h, t, t))?.broadcast_add(&ctx.masks[&at.window])?;
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?.reshape((b, kvh, n * t, t))?;
+        let out = probs.matmul(&v)?.reshape((b, h, t, hd))?.transpose(1, 2)?.reshape((b, t, h * hd))?;
         at.o.forward(&out)
     }
 
@@ -267,15 +271,6 @@ impl Decoder {
         let rot = candle_nn::rotary_emb::rope(&x.narrow(3, 0, rd)?.contiguous()?, cos, sin)?;
         Tensor::cat(&[&rot, &x.narrow(3, rd, hd - rd)?], 3)?.contiguous()
     }
-}
-
-/// Repeats each key/value head `n` times (grouped-query attention).
-pub fn repeat_kv(x: Tensor, n: usize) -> Result<Tensor> {
-    if n == 1 {
-        return Ok(x);
-    }
-    let (b, kv, t, hd) = x.dims4()?;
-    x.unsqueeze(2)?.expand((b, kv, n, t, hd))?.reshape((b, kv * n, t, hd))
 }
 
 /// The LM head: `lm_head.weight` (or another name) if present and untied,

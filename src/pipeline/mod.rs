@@ -218,7 +218,9 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
             ModelKey { name: name.clone(), id: entry.and_then(|m| m.id.clone()), revision: entry.and_then(|m| m.revision.clone()), sha: commit, path }
         })
         .collect();
-    let scores = Scores::load(settings, &keys, hub)?;
+    let mut scores = Scores::load(settings, &keys, hub)?;
+    let unreleased: Vec<String> = study.models.iter().filter(|m| m.unreleased).map(|m| m.name.clone()).collect();
+    scores.withhold(&unreleased);
     for s in &scores.sources {
         if let crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, reason, .. }) = &s.provenance {
             progress.line(&format!("scores: using the shipped leaderboard snapshot {file}: {reason}"));
@@ -234,15 +236,13 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
 }
 
 /// The study's fit over the model table and the scores.
-/// Models the study marks `unreleased` have their target withheld: NaN in
-/// the fit, kept aside to check the ranking against.
+/// Models the study marks `unreleased` have no scores here (see
+/// [`Scores::withhold`]); their withheld target checks the ranking.
 fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, study: &Study) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit { target: settings.target.clone(), source };
     let features = &study.features;
-    let scored = scores.column(&settings.target).map(<[f64]>::to_vec).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
-    let unreleased = |name: &String| study.models.iter().any(|m| &m.name == name && m.unreleased);
-    let y: Vec<f64> = names.iter().zip(&scored).map(|(n, &v)| if unreleased(n) { f64::NAN } else { v }).collect();
-    let withheld: Vec<f64> = names.iter().zip(&scored).map(|(n, &v)| if unreleased(n) { v } else { f64::NAN }).collect();
+    let y = scores.column_for(&settings.target, names).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
+    let withheld: Vec<f64> = names.iter().map(|n| scores.models.iter().position(|m| m == n).and_then(|i| scores.withheld_column(&settings.target).map(|w| w[i])).unwrap_or(f64::NAN)).collect();
     let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
     let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
     let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();

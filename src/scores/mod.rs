@@ -140,6 +140,9 @@ pub struct Scores {
     pub models: Vec<String>,
     pub columns: Vec<(String, Vec<f64>)>,
     pub sources: Vec<SourceRecord>,
+    /// Scores of withheld (`unreleased`) models, moved out of `columns`
+    /// (same shape; NaN for every other model).
+    pub withheld: Vec<(String, Vec<f64>)>,
 }
 
 impl Scores {
@@ -168,7 +171,26 @@ impl Scores {
                 duplicates: joined.duplicates,
             });
         }
-        Ok(Self { models: models.iter().map(|m| m.name.clone()).collect(), columns, sources })
+        Ok(Self { models: models.iter().map(|m| m.name.clone()).collect(), columns, sources, withheld: Vec::new() })
+    }
+
+    /// Moves the scores of `models` out of every column into
+    /// [`Scores::withheld`], so that nothing but the ranking check sees them.
+    pub fn withhold(&mut self, models: &[String]) {
+        for (name, values) in &mut self.columns {
+            let mut kept = vec![f64::NAN; values.len()];
+            for (i, m) in self.models.iter().enumerate() {
+                if models.contains(m) {
+                    kept[i] = std::mem::replace(&mut values[i], f64::NAN);
+                }
+            }
+            self.withheld.push((name.clone(), kept));
+        }
+    }
+
+    /// A withheld score column (NaN except for withheld models).
+    pub fn withheld_column(&self, name: &str) -> Option<&[f64]> {
+        self.withheld.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
     /// A score column, one value per study model (NaN where it has none).
@@ -242,6 +264,12 @@ mod tests {
         assert_eq!(s.sources[0].unmatched_models, vec!["b"]);
         assert_eq!(s.sources[0].unused_examples, vec!["c"]);
         assert!(s.unscored_models().is_empty());
+        // Withholding b moves its score out of every column, and only its.
+        let mut w = s.clone();
+        w.withhold(&["b".to_string()]);
+        assert!(w.column("t_acc").unwrap()[1].is_nan() && w.column("acc").unwrap()[0] == 0.5);
+        assert_eq!(w.withheld_column("t_acc").unwrap()[1], 0.75);
+        assert!(w.withheld_column("acc").unwrap().iter().all(|v| v.is_nan()));
 
         let clash = ScoreSettings { sources: vec![table_source(p.clone()), table_source(p)] };
         let err = Scores::load(&clash, &models, None).unwrap_err();

@@ -4,7 +4,7 @@
 use super::support::{lossy, root, text};
 use std::path::Path;
 
-/// Copies the demo study next to its data in a temp folder layout that
+/// Copies the studies next to their data in a temp folder layout that
 /// mirrors the repository, so reports land in the temp folder.
 fn demo_workspace() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -30,10 +30,10 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn demo_study_writes_a_complete_report_and_is_reproducible() {
     let ws = demo_workspace();
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--quiet"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
-    let report = ws.path().join("reports").join("demo");
+    let report = ws.path().join("reports").join("random-fixtures");
     for f in [
         "report.md",
         "features.csv",
@@ -82,7 +82,7 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
     assert!(commit == "unknown" || commit.len() == 40, "{commit}");
     assert!(manifest["host"]["cpus"].as_u64().unwrap() >= 1 && manifest["host"]["os"].is_string());
     assert!(manifest["files"].as_array().unwrap().iter().any(|f| f == "figures/correlations.pdf"));
-    assert_eq!(manifest["study"]["name"], "demo");
+    assert_eq!(manifest["study"]["name"], "random-fixtures");
     assert_eq!(manifest["corpus"]["sha256"].as_str().unwrap().len(), 64);
     assert!(manifest["models"].as_array().unwrap().iter().all(|m| m["sha256"].as_str().unwrap().len() == 64));
     assert!(manifest["estimators"][0]["epsilon"].as_f64().unwrap() > 0.0);
@@ -105,12 +105,12 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
 
     // A second run, computed afresh, gives byte-identical features; a third
     // takes every model from the feature cache and gives them again.
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--no-cache", "--output", "again"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--quiet", "--no-cache", "--output", "again"]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_eq!(features, std::fs::read(ws.path().join("again").join("features.csv")).unwrap(), "features.csv differs between runs");
     assert_eq!(std::fs::read(report.join("layers.csv")).unwrap(), std::fs::read(ws.path().join("again/layers.csv")).unwrap());
     assert!(manifest["models"].as_array().unwrap().iter().all(|m| m["from_cache"] == false));
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "cached"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--output", "cached"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("(cached)").count(), 8, "every model from the cache:\n{stderr}");
@@ -120,7 +120,7 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
 
     // Fitting the features of that run, read from its table, runs no model and
     // reproduces the fit; the table's provenance is in the manifest.
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--features", "reports/demo/features.parquet", "--output", "refit"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--features", "reports/random-fixtures/features.parquet", "--output", "refit"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("no model is run") && !stderr.contains("[1/8]"), "{stderr}");
@@ -132,7 +132,7 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
     assert_eq!(refit["features_from"]["sha256"].as_str(), Some(lossy::io::hash::sha256_file(&report.join("features.parquet")).unwrap().as_str()));
     assert!(refit["corpus"].is_null() && refit["models"].as_array().unwrap().is_empty());
     assert!(ws.path().join("refit/figures/layer_profiles.svg").is_file(), "the layers table beside it feeds the per-layer figures");
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--features", "reports/demo/layers.csv", "--output", "bad"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--features", "reports/random-fixtures/layers.csv", "--output", "bad"]);
     let (_, stderr) = text(&out);
     assert!(!out.status.success() && stderr.contains("model `tiny-a` has several rows; give the per-model table"), "{stderr}");
 }
@@ -144,7 +144,7 @@ fn an_interrupted_run_resumes_from_the_feature_cache() {
     use std::io::{BufRead, BufReader};
     let ws = demo_workspace();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lossy"))
-        .args(["run", "pipelines/demo.yaml", "--output", "killed"])
+        .args(["run", "pipelines/random-fixtures.yaml", "--output", "killed"])
         .current_dir(ws.path())
         .env("LOSSY_CACHE", ws.path().join(".lossy-cache"))
         .stderr(std::process::Stdio::piped())
@@ -163,12 +163,12 @@ fn an_interrupted_run_resumes_from_the_feature_cache() {
     let entries = std::fs::read_dir(ws.path().join(".lossy-cache/features")).unwrap().count();
     assert!((1..8).contains(&entries), "{entries} cache entries: the kill came too late to test resuming");
 
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "resumed"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--output", "resumed"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("[1/8] tiny-a") && stderr.lines().next_back().is_some());
     assert_eq!(stderr.matches("(cached)").count(), entries, "{stderr}");
-    let fresh = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--no-cache", "--output", "fresh"]);
+    let fresh = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--quiet", "--no-cache", "--output", "fresh"]);
     assert!(fresh.status.success());
     for f in ["features.csv", "layers.csv", "predictions.csv", "ranking.csv"] {
         assert_eq!(std::fs::read(ws.path().join("resumed").join(f)).unwrap(), std::fs::read(ws.path().join("fresh").join(f)).unwrap(), "{f}");
@@ -178,7 +178,7 @@ fn an_interrupted_run_resumes_from_the_feature_cache() {
     let changed = ws.path().join("data/tiny-llama/tiny-a");
     let config = std::fs::read_to_string(changed.join("config.json")).unwrap();
     std::fs::write(changed.join("config.json"), config.replace("\"rope_theta\": 10000.0", "\"rope_theta\": 20000.0")).unwrap();
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--output", "changed"]);
+    let out = lossy(ws.path(), &["run", "pipelines/random-fixtures.yaml", "--output", "changed"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("(cached)").count(), 7, "{stderr}");

@@ -2,6 +2,7 @@
 //! the reference estimator and HF transformers, and the real CLI end to end.
 
 mod cli;
+mod demo;
 mod engine;
 mod estimator;
 mod fit_stats;

@@ -1,0 +1,99 @@
+//! The README's demo (`pipelines/demo.yaml`) on the trained suite in
+//! `data/suite`: it runs offline, writes the full report, and its numbers come
+//! from the committed files: the scores are the lm-eval result files' values,
+//! and editing one result file changes the fit.
+
+use super::support::{files_below, lossy, root, text};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The demo study beside a copy of the data it reads, so the test can edit it.
+fn workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for sub in ["pipelines", "data/suite", "data/corpus"] {
+        copy_dir(&root().join(sub), &tmp.path().join(sub));
+    }
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files_below(from) {
+        let target = to.join(f.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, target).unwrap();
+    }
+}
+
+/// `suite.acc` per checkpoint folder (`data/suite/m/step512`), read from the
+/// lm-eval result files with serde_json alone.
+fn lm_eval_scores(dir: &Path) -> BTreeMap<String, (std::path::PathBuf, f64)> {
+    let mut out = BTreeMap::new();
+    for f in files_below(&dir.join("data/suite/lm-eval")) {
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let args = json["config"]["model_args"].as_str().unwrap();
+        let model = args.split(',').find_map(|kv| kv.strip_prefix("pretrained=")).unwrap().to_string();
+        out.insert(model, (f, json["results"]["suite"]["acc,none"].as_f64().unwrap()));
+    }
+    out
+}
+
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// `s-512` → `data/suite/s/step512`, the folder lm-eval recorded.
+fn folder_of(model: &str) -> String {
+    let (size, step) = model.split_once('-').unwrap();
+    format!("data/suite/{size}/step{step}")
+}
+
+#[test]
+fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
+    let ws = workspace();
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    let report = ws.path().join("reports/demo");
+    let scores = lm_eval_scores(ws.path());
+    assert_eq!(scores.len(), 27, "one lm-eval result file per checkpoint");
+
+    // Every scored, released checkpoint is in the fit with the score its result file holds.
+    let predictions = csv_rows(&report.join("predictions.csv"));
+    assert_eq!(predictions.len(), 23, "27 checkpoints, 4 withheld");
+    for row in &predictions {
+        let (_, want) = scores[&folder_of(&row["model"])];
+        assert_eq!(row["actual"].parse::<f64>().unwrap(), want, "{}", row["model"]);
+    }
+    // The four unreleased checkpoints are ranked, each beside its withheld score.
+    let ranking = csv_rows(&report.join("ranking.csv"));
+    let mut ranked: Vec<&str> = ranking.iter().map(|r| r["model"].as_str()).collect();
+    ranked.sort();
+    assert_eq!(ranked, ["l-1024", "l-128", "m-1024", "s-256"]);
+    for row in &ranking {
+        assert_eq!(row["withheld"].parse::<f64>().unwrap(), scores[&folder_of(&row["model"])].1);
+    }
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("Against the scores withheld from the fit"), "{md}");
+    for stem in ["information_plane", "information_plane_layers", "trajectory", "layer_profiles", "scores_vs_optimality", "predicted_vs_actual", "ranking", "correlations"] {
+        assert!(report.join("figures").join(format!("{stem}.png")).is_file(), "missing {stem}");
+    }
+    let fit: Value = serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
+    assert_eq!(fit["folds"], 3, "leave one size out");
+
+    // Edit one checkpoint's score in its result file: the refit (same features,
+    // no model run) sees the new score and its coefficients change.
+    let file = &scores["data/suite/l/step2048"].0;
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    json["results"]["suite"]["acc,none"] = 0.05.into();
+    std::fs::write(file, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--features", "reports/demo/features.parquet", "--output", "edited"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let refit: Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("edited/fit.json")).unwrap()).unwrap();
+    let l2048 = csv_rows(&ws.path().join("edited/predictions.csv")).into_iter().find(|r| r["model"] == "l-2048").unwrap();
+    assert_eq!(l2048["actual"].parse::<f64>().unwrap(), 0.05);
+    assert_ne!(refit["coefficients"], fit["coefficients"], "the fit did not change with the score file");
+}
