@@ -64,12 +64,17 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
     let series = ordered_series(points);
     let steps = extent(points.iter().filter_map(|p| p.step));
     let all_stepped = points.iter().all(|p| p.step.is_some_and(f64::is_finite));
+    // Positive steps spanning two decades or more (log-spaced checkpoints, as training runs save them)
+    // are coloured on a log(1 + step) scale, so that the early checkpoints stay apart.
+    let smallest_positive = points.iter().filter_map(|p| p.step).filter(|&s| s > 0.0).fold(f64::INFINITY, f64::min);
+    let log_scale = all_stepped && steps.is_some_and(|(lo, hi)| lo >= 0.0 && hi >= 100.0 * smallest_positive);
+    let scale = |s: f64| if log_scale { s.ln_1p() } else { s };
     // Position of each point in [0, 1]: its step on the common range, or its rank in its series.
     let mut t = vec![0.0; points.len()];
     for (_, idx) in &series {
         for (k, &i) in idx.iter().enumerate() {
             t[i] = match (all_stepped, steps, points[i].step) {
-                (true, Some((lo, hi)), Some(s)) if hi > lo => (s - lo) / (hi - lo),
+                (true, Some((lo, hi)), Some(s)) if hi > lo => (scale(s) - scale(lo)) / (scale(hi) - scale(lo)),
                 _ => k as f64 / (idx.len().max(2) - 1) as f64,
             };
         }
@@ -102,11 +107,15 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
         .map(|(name, m)| Entry { swatch: Swatch::Marker(Marker { colour: UNGROUPED, shape: m.shape }), text: name.clone() })
         .collect();
     legend = capped(legend, MAX_ENTRIES);
-    let key = match (all_stepped, steps) {
-        (true, Some((lo, hi))) => [format!("step {}", step_text(lo)), format!("step {}", step_text(hi))],
-        _ => ["first in series".to_string(), "last in series".to_string()],
+    let key: Vec<(f64, String)> = match (all_stepped, steps) {
+        (true, Some((lo, hi))) if log_scale => {
+            let mid = (0.5 * (lo.ln_1p() + hi.ln_1p())).exp_m1().round();
+            vec![(0.0, format!("step {}", step_text(lo))), (0.5, format!("step {} (log scale)", step_text(mid))), (1.0, format!("step {}", step_text(hi)))]
+        }
+        (true, Some((lo, hi))) => vec![(0.0, format!("step {}", step_text(lo))), (1.0, format!("step {}", step_text(hi)))],
+        _ => vec![(0.0, "first in series".to_string()), (1.0, "last in series".to_string())],
     };
-    for (v, text) in [0.0, 1.0].into_iter().zip(key) {
+    for (v, text) in key {
         legend.push(Entry { swatch: Swatch::Marker(Marker { colour: viridis(v), shape: super::markers::Shape::Circle }), text });
     }
     Some(Chart { points: chart_points, paths, ..on_plane(title, x_range, y_range, legend) })
@@ -146,6 +155,19 @@ mod tests {
         assert_eq!(chart.points[0].marker.colour, viridis(0.0));
         assert_eq!(chart.points[7].marker.colour, viridis(1.0));
         check_figure(&chart, "trajectory-steps", &["step 0", "step 7000", "pythia-160m"]);
+        assert!(!chart.legend.iter().any(|e| e.text.contains("log scale")), "one decade: a linear scale");
+    }
+
+    /// Log-spaced checkpoints (0, 8, 32, …, 2048) get a log(1 + step) colour scale: step 32
+    /// sits at ln 33 / ln 2049 of the way, and the key names the middle step.
+    #[test]
+    fn log_spaced_steps_are_coloured_on_a_log_scale() {
+        let steps = [0.0, 8.0, 32.0, 128.0, 512.0, 2048.0];
+        let p: Vec<_> = steps.iter().enumerate().map(|(i, &s)| pt("suite-s", Some(s), 0.2 + 0.03 * i as f64, 0.1 + 0.02 * i as f64)).collect();
+        let chart = trajectory_chart(&p, "t").unwrap();
+        assert_eq!(chart.points[2].marker.colour, viridis(33f64.ln() / 2049f64.ln()));
+        assert_eq!(chart.points[5].marker.colour, viridis(1.0));
+        check_figure(&chart, "trajectory-log-steps", &["step 0", "step 44 (log scale)", "step 2048"]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use std::cell::RefCell;
 /// Rows per GEMM call.
 const BLOCK: usize = 256;
 
+/// ln(1e-9): the reference clamps probabilities there before the logarithm.
+const LN_1E_MINUS_9: f64 = -20.72326583694641;
+
 /// Below this ε the cosines are computed in f64.
 pub const F64_PROJECTION_BELOW_EPS: f64 = 1e-3;
 
@@ -181,7 +184,16 @@ impl Estimator {
                 let inv = 1.0 / sum;
                 out.iter_mut().for_each(|o| *o *= inv);
                 if (blk.need_row_entropy)(blk.first_row + r) {
-                    blk.h[r] = -out.iter().map(|&x| x * x.max(1e-9).ln()).sum::<f64>() / ln_m;
+                    // −Σ p ln max(p, 1e-9), as the reference computes it, with
+                    // ln p = a − ln Σe taken from the softmax's own exponent a
+                    // instead of m logarithms.
+                    let ln_sum = sum.ln();
+                    let mut h = 0.0;
+                    for (&p, &x) in out.iter().zip(dots) {
+                        let ln_p = if p >= 1e-9 { (x.to_f64() * scale - max) * inv_eps - ln_sum } else { LN_1E_MINUS_9 };
+                        h -= p * ln_p;
+                    }
+                    blk.h[r] = h / ln_m;
                 }
             }
             Ok(())
