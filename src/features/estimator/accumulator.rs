@@ -139,7 +139,7 @@ impl<'e> Accumulator<'e> {
                     name: spec.name.clone(),
                     n_ids: spec.n_ids,
                     slot_of,
-                    sums: vec![0.0; slots * m],
+                    sums: zeroed_writable(slots * m),
                     weights: vec![0.0; slots],
                     singleton_h: 0.0,
                     missing: vec![0.0; m],
@@ -276,6 +276,20 @@ impl<'e> Accumulator<'e> {
                 .map(|s| s.sums.capacity() * f + s.weights.capacity() * f + s.slot_of.capacity() * 4 + s.missing.len() * f)
                 .sum::<usize>()
     }
+}
+
+/// Zeros whose pages are already mapped writable. `vec![0.0; n]` gets
+/// untouched zero pages from the allocator; the accumulator's first `+=`
+/// on each would read it (mapping the shared zero page) and then write it,
+/// a copy-on-write fault that flushes every core's TLB. Writing each page
+/// once here, before the threads start, avoids those.
+fn zeroed_writable(n: usize) -> Vec<f64> {
+    let mut v = vec![0.0; n];
+    for i in (0..n).step_by(4096 / std::mem::size_of::<f64>()) {
+        // SAFETY: i < n, so the pointer is in bounds and aligned.
+        unsafe { std::ptr::write_volatile(v.as_mut_ptr().add(i), 0.0) };
+    }
+    v
 }
 
 fn add_scaled(dst: &mut [f64], src: &[f64], w: f64) {
