@@ -3,7 +3,7 @@
 
 use super::Failure;
 use anyhow::anyhow;
-use lossy::features::estimator::arrays::{self, estimate_arrays, ArraysError, ArraysOptions, LabelArray};
+use lossy::features::estimator::arrays::{self, estimate_arrays, ArraysError, ArraysOptions, LabelArray, Rows};
 use lossy::features::estimator::{Calibration, EstimatorParams};
 use lossy::io::npy;
 use std::path::PathBuf;
@@ -70,10 +70,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         reference_points: args.reference_points.clone(),
     };
     let opts = ArraysOptions { null_seed: args.null, min_count: args.min_count };
-    // Read the next batch of rows on another thread while this one computes.
-    let mut prefetch = npy::Prefetch::new(reader, arrays::BATCH);
-    let mut source = |_max: usize, out: &mut Vec<f32>| prefetch.next_into(out).map(|values| values / d.max(1)).map_err(ArraysError::from);
-    let report = estimate_arrays(&mut source, rows, d, &labels, &params, &opts).map_err(Failure::input)?;
+    // A little-endian f32 file is mapped and read in place; anything else is
+    // read batch by batch on another thread while this one computes.
+    let report = match reader.map().map_err(Failure::input)? {
+        Some(mapped) => estimate_arrays(Rows::Mapped(&mapped), rows, d, &labels, &params, &opts),
+        None => {
+            let mut prefetch = npy::Prefetch::new(reader, arrays::BATCH);
+            let mut source = |_max: usize, out: &mut Vec<f32>| prefetch.next_into(out).map(|values| values / d.max(1)).map_err(ArraysError::from);
+            estimate_arrays(Rows::Stream(&mut source), rows, d, &labels, &params, &opts)
+        }
+    }
+    .map_err(Failure::input)?;
     println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     Ok(())
 }

@@ -129,6 +129,59 @@ impl RowReader {
     }
 }
 
+/// A little-endian f32 array mapped into memory: its rows are read in
+/// place, with no copy from the page cache.
+pub struct MappedF32 {
+    map: memmap2::Mmap,
+    offset: usize,
+    len: usize,
+}
+
+impl MappedF32 {
+    pub fn as_slice(&self) -> &[f32] {
+        let bytes = &self.map[self.offset..self.offset + self.len * 4];
+        // SAFETY: `map` checked that the bytes are 4-aligned and in bounds,
+        // and any bit pattern is a valid f32 (little-endian host).
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), self.len) }
+    }
+
+    /// Drops the whole pages of elements `from..to` from this process's
+    /// memory once they are read (they stay in the page cache, and a later
+    /// read maps them again): a pass over the array then holds one batch
+    /// resident, not the whole file.
+    pub fn release(&self, from: usize, to: usize) {
+        const PAGE: usize = 4096;
+        let start = (self.offset + from * 4).div_ceil(PAGE) * PAGE;
+        let end = (self.offset + to.min(self.len) * 4) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: DONTNEED on a read-only shared file mapping only drops
+            // page-table entries; the bytes read back are the file's. An
+            // error (e.g. another page size) just leaves the pages mapped.
+            let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+}
+
+impl RowReader {
+    /// Maps the array when it is little-endian f32 on a little-endian host
+    /// and its data is 4-aligned; `None` otherwise (read it in batches).
+    /// The file must not change while it is mapped.
+    pub fn map(&self) -> Result<Option<MappedF32>, NpyError> {
+        if self.header.descr != "<f4" || !cfg!(target_endian = "little") {
+            return Ok(None);
+        }
+        // SAFETY: the mapping is read-only; lossy does not write the file,
+        // and a file changed by another process while it runs is outside
+        // what any reader can guard against.
+        let map = unsafe { memmap2::Mmap::map(&self.file) }.map_err(|source| NpyError::Io { path: self.path.clone(), source })?;
+        let (offset, len) = (self.header.data_offset, self.header.shape.iter().product::<usize>());
+        if map.len() < offset + len * 4 || (map.as_ptr() as usize + offset) % 4 != 0 {
+            return Ok(None);
+        }
+        Ok(Some(MappedF32 { map, offset, len }))
+    }
+}
+
 /// A [`RowReader`] on its own thread, reading the next batch while the
 /// caller computes on the current one.
 pub struct Prefetch {
@@ -356,6 +409,20 @@ mod tests {
         bytes.extend_from_slice(&(-2i32).to_le_bytes());
         let a = parse(&bytes).ok().unwrap();
         assert_eq!(a.data, NpyData::Int(vec![1, -2]));
+    }
+
+    #[test]
+    fn little_endian_f32_arrays_are_mapped_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.npy");
+        std::fs::write(&p, encode_f32(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5])).unwrap();
+        let mapped = RowReader::open(&p).unwrap().map().unwrap().expect("mapped");
+        assert_eq!(mapped.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
+        mapped.release(0, 6);
+        assert_eq!(mapped.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5], "released pages read back the same");
+        let q = dir.path().join("z64.npy");
+        std::fs::write(&q, encode("<f8", &[1, 2], [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()))).unwrap();
+        assert!(RowReader::open(&q).unwrap().map().unwrap().is_none());
     }
 
     #[test]

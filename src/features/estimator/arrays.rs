@@ -60,17 +60,13 @@ pub struct ArraysReport {
 /// (row-major, d wide) and returns how many; 0 at the end.
 pub type RowSource<'a> = &'a mut dyn FnMut(usize, &mut Vec<f32>) -> Result<usize, ArraysError>;
 
-/// Rows from an in-memory slice.
-pub fn slice_rows(z: &[f32], d: usize) -> impl FnMut(usize, &mut Vec<f32>) -> Result<usize, ArraysError> + '_ {
-    let mut next = 0;
-    move |max, out| {
-        let rows = z.len() / d;
-        let n = max.min(rows - next);
-        out.clear();
-        out.extend_from_slice(&z[next * d..(next + n) * d]);
-        next += n;
-        Ok(n)
-    }
+/// Where the rows of Z come from.
+pub enum Rows<'a> {
+    /// A memory-mapped file: batches are read in place, and each is
+    /// released from memory once accumulated.
+    Mapped(&'a crate::io::npy::MappedF32),
+    /// Rows read batch by batch (arrays larger than memory, f64 files).
+    Stream(RowSource<'a>),
 }
 
 /// Rows per batch read from the source.
@@ -86,8 +82,8 @@ pub struct ArraysOptions {
 }
 
 /// Estimates H(Z) and I(X;Z) for each label set over `rows` rows of width d
-/// read from `source` in batches.
-pub fn estimate_arrays(source: RowSource, rows: usize, d: usize, labels: &[LabelArray], params: &EstimatorParams, opts: &ArraysOptions) -> Result<ArraysReport, ArraysError> {
+/// taken from `source` in batches.
+pub fn estimate_arrays(source: Rows, rows: usize, d: usize, labels: &[LabelArray], params: &EstimatorParams, opts: &ArraysOptions) -> Result<ArraysReport, ArraysError> {
     if rows == 0 || d == 0 {
         return Err(ArraysError::Empty);
     }
@@ -112,20 +108,33 @@ pub fn estimate_arrays(source: RowSource, rows: usize, d: usize, labels: &[Label
     let started = std::time::Instant::now();
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
-    let mut z = Vec::with_capacity(BATCH * d);
-    let mut start = 0;
-    loop {
-        let n = source(BATCH, &mut z)?;
-        if n == 0 {
-            break;
-        }
-        let ids: Vec<&[u32]> = cols.iter().map(|c| &c.ids[start..start + n]).collect();
-        acc.update(&z, &ids).map_err(|e| match e {
+    let mut update = |z: &[f32], start: usize| {
+        let ids: Vec<&[u32]> = cols.iter().map(|c| &c.ids[start..start + z.len() / d]).collect();
+        acc.update(z, &ids).map_err(|e| match e {
             AccumulateError::NonFinite { row } => AccumulateError::NonFinite { row: row + start },
             AccumulateError::ZeroRow { row } => AccumulateError::ZeroRow { row: row + start },
             other => other,
-        })?;
-        start += n;
+        })
+    };
+    match source {
+        Rows::Mapped(m) => {
+            for (b, batch) in m.as_slice()[..rows * d].chunks(BATCH * d).enumerate() {
+                update(batch, b * BATCH)?;
+                m.release(b * BATCH * d, (b + 1) * BATCH * d);
+            }
+        }
+        Rows::Stream(source) => {
+            let mut z = Vec::with_capacity(BATCH * d);
+            let mut start = 0;
+            loop {
+                let n = source(BATCH, &mut z)?;
+                if n == 0 {
+                    break;
+                }
+                update(&z, start)?;
+                start += n;
+            }
+        }
     }
     let e = acc.estimate();
     let (mut mi, mut reg, mut cond, mut distinct, mut null) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
