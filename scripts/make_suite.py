@@ -481,7 +481,7 @@ seeded synthetic English-like grammar, each saved at steps {", ".join(map(str, t
 - **Scores**: `lm-eval/` holds the result files exactly as lm-eval {m["versions"]["lm_eval"]}
   wrote them, one per checkpoint; `pretrained=` in each names the checkpoint folder relative to
   the repository root, which is how lossy joins them to the study's models.
-- **Reproduce**: `python3 scripts/make_suite.py` (about 25 minutes on 2 cores) with the versions
+- **Reproduce**: `python3 scripts/make_suite.py` (about 20 minutes on 2 cores) with the versions
   in `scripts/requirements-suite.txt`; `--check` rebuilds into a temporary folder and compares
   every file's sha256 (and, where bytes differ, the largest weight difference) and every lm-eval
   metric with what is committed. `SUITE.json` records seeds, versions, the CPU, the loss curves,

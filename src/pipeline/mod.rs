@@ -121,7 +121,7 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let fit = match (&study.fit, &scores) {
         (Some(settings), Some(scores)) => {
-            let result = run_fit(settings, &names, &model_table, scores, study)?;
+            let result = run_fit(settings, &names, &model_table, scores, &study.features)?;
             progress.line(&format!(
                 "fit: {} ~ {}: held-out R² = {:.3} (baseline {:.3}), MAE = {:.4}",
                 settings.target,
@@ -238,9 +238,8 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
 /// The study's fit over the model table and the scores.
 /// Models the study marks `unreleased` have no scores here (see
 /// [`Scores::withhold`]); their withheld target checks the ranking.
-fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, study: &Study) -> Result<FitResult, RunError> {
+fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit { target: settings.target.clone(), source };
-    let features = &study.features;
     let y = scores.column_for(&settings.target, names).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
     let withheld: Vec<f64> = names.iter().map(|n| scores.models.iter().position(|m| m == n).and_then(|i| scores.withheld_column(&settings.target).map(|w| w[i])).unwrap_or(f64::NAN)).collect();
     let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);

@@ -242,3 +242,12 @@ fn models_may_declare_a_step() {
     let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    family: pythia\n    step: 1000\ncorpus:\n  path: corpus.txt\n").unwrap();
     assert_eq!(s.models[0].step, Some(1000.0));
 }
+
+#[test]
+fn models_may_be_marked_unreleased_and_the_key_is_checked() {
+    let f = Fixture::new();
+    let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleased: true\n  - path: models/m1\n    name: again\ncorpus:\n  path: corpus.txt\n").unwrap();
+    assert_eq!((s.models[0].unreleased, s.models[1].unreleased), (true, false));
+    let err = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleasd: true\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
+    assert!(err.contains("did you mean `unreleased`?"), "{err}");
+}
