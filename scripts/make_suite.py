@@ -417,7 +417,6 @@ def build(root: Path, log, evaluate_models: bool = True) -> dict:
     if evaluate_models:
         evaluate(root, folders, log)
     files = sorted(p for p in suite.rglob("*") if p.is_file() and p.name != "SUITE.json" and "lm-eval" not in p.parts)
-    import torch  # noqa: F401  (version only)
     manifest = {
         "script": "scripts/make_suite.py",
         "versions": versions(),
