@@ -148,47 +148,30 @@ def recall_cloze(rng: random.Random) -> dict:
     return {"context": context, "choices": choices, "label": choices.index(obj)}
 
 
+MINIMAL_PAIRS_YAML = """\
+task: {task}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {{path}}
+test_split: test
+output_type: multiple_choice
+doc_to_text: ""
+doc_to_target: 0
+doc_to_choice: "{{{{{{{{[sentence_good, sentence_bad]}}}}}}}}"
+target_delimiter: ""
+num_fewshot: 0
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+"""
+
 TASKS = {
-    "suite_agreement_relative": (agreement_relative, """\
-task: suite_agreement_relative
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {path}
-test_split: test
-output_type: multiple_choice
-doc_to_text: ""
-doc_to_target: 0
-doc_to_choice: "{{{{[sentence_good, sentence_bad]}}}}"
-target_delimiter: ""
-num_fewshot: 0
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  version: 1.0
-"""),
-    "suite_agreement_attractor": (agreement_attractor, """\
-task: suite_agreement_attractor
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {path}
-test_split: test
-output_type: multiple_choice
-doc_to_text: ""
-doc_to_target: 0
-doc_to_choice: "{{{{[sentence_good, sentence_bad]}}}}"
-target_delimiter: ""
-num_fewshot: 0
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  version: 1.0
-"""),
+    "suite_agreement_relative": (agreement_relative, MINIMAL_PAIRS_YAML.format(task="suite_agreement_relative")),
+    "suite_agreement_attractor": (agreement_attractor, MINIMAL_PAIRS_YAML.format(task="suite_agreement_attractor")),
     "suite_recall": (recall_cloze, """\
 task: suite_recall
 dataset_path: json

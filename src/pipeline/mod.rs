@@ -241,7 +241,7 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
 fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit { target: settings.target.clone(), source };
     let y = scores.column_for(&settings.target, names).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
-    let withheld: Vec<f64> = names.iter().map(|n| scores.models.iter().position(|m| m == n).and_then(|i| scores.withheld_column(&settings.target).map(|w| w[i])).unwrap_or(f64::NAN)).collect();
+    let withheld = scores.withheld_for(&settings.target, names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
     let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
     let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
     let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();

@@ -193,6 +193,15 @@ impl Scores {
         self.withheld.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// A withheld score column for `models` given by name (NaN elsewhere).
+    pub fn withheld_for(&self, column: &str, models: &[String]) -> Option<Vec<f64>> {
+        Some(self.for_models(self.withheld_column(column)?, models))
+    }
+
+    fn for_models(&self, values: &[f64], models: &[String]) -> Vec<f64> {
+        models.iter().map(|m| self.models.iter().position(|n| n == m).map_or(f64::NAN, |i| values[i])).collect()
+    }
+
     /// A score column, one value per study model (NaN where it has none).
     pub fn column(&self, name: &str) -> Option<&[f64]> {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
@@ -205,8 +214,7 @@ impl Scores {
 
     /// A score column for `models` given by name (NaN where a model has none).
     pub fn column_for(&self, column: &str, models: &[String]) -> Option<Vec<f64>> {
-        let values = self.column(column)?;
-        Some(models.iter().map(|m| self.models.iter().position(|n| n == m).map_or(f64::NAN, |i| values[i])).collect())
+        Some(self.for_models(self.column(column)?, models))
     }
 
     /// The joined scores as a table: `model`, then one column per score.

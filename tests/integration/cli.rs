@@ -1,7 +1,7 @@
 //! The real `lossy` binary end to end: the demo study, bad studies, bad
 //! inputs to `estimate`, and exit codes (0 ok, 2 bad input, 1 failure).
 
-use super::support::{lossy, root, text};
+use super::support::{copy_dir, lossy, root, text};
 use std::path::Path;
 
 /// Copies the studies next to their data in a temp folder layout that
@@ -12,19 +12,6 @@ fn demo_workspace() -> tempfile::TempDir {
         copy_dir(&root().join(sub), &tmp.path().join(sub));
     }
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! from the committed files: the scores are the lm-eval result files' values,
 //! and editing one result file changes the fit.
 
-use super::support::{files_below, lossy, root, text};
+use super::support::{copy_dir, files_below, lossy, root, text};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,14 +15,6 @@ fn workspace() -> tempfile::TempDir {
         copy_dir(&root().join(sub), &tmp.path().join(sub));
     }
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for f in files_below(from) {
-        let target = to.join(f.strip_prefix(from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&f, target).unwrap();
-    }
 }
 
 /// `suite.acc` per checkpoint folder (`data/suite/m/step512`), read from the

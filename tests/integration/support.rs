@@ -48,3 +48,12 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Copies every file below `from` to the same place below `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for f in files_below(from) {
+        let target = to.join(f.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, target).unwrap();
+    }
+}
