@@ -34,9 +34,13 @@ fn git_commit() {
     };
     // Rebuild when HEAD moves (a commit or a checkout); paths are git's own,
     // so this works in worktrees too.
-    for path in [git(&["rev-parse", "--git-path", "HEAD"]), git(&["rev-parse", "--symbolic-full-name", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r]))]
-        .into_iter()
-        .flatten()
+    for path in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"])
+            .and_then(|r| git(&["rev-parse", "--git-path", &r])),
+    ]
+    .into_iter()
+    .flatten()
     {
         println!("cargo:rerun-if-changed={path}");
     }
@@ -44,7 +48,9 @@ fn git_commit() {
 }
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {

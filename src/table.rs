@@ -49,8 +49,16 @@ pub enum TableError {
 
 impl Table {
     pub fn push(&mut self, name: &str, values: Values) -> &mut Self {
-        debug_assert!(self.columns.first().is_none_or(|c| c.values.len() == values.len()), "column {name} has a different length");
-        self.columns.push(Column { name: name.into(), values });
+        debug_assert!(
+            self.columns
+                .first()
+                .is_none_or(|c| c.values.len() == values.len()),
+            "column {name} has a different length"
+        );
+        self.columns.push(Column {
+            name: name.into(),
+            values,
+        });
         self
     }
 
@@ -59,7 +67,10 @@ impl Table {
     }
 
     pub fn column(&self, name: &str) -> Option<&Values> {
-        self.columns.iter().find(|c| c.name == name).map(|c| &c.values)
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| &c.values)
     }
 
     /// A numeric column as f64 (ints widened); None if absent or text.
@@ -88,7 +99,8 @@ impl Table {
                     Values::Str(v) => polars::prelude::Column::new(name, v),
                     Values::F64(v) => {
                         // NaN → null, so CSV shows an empty cell.
-                        let opt: Vec<Option<f64>> = v.iter().map(|x| x.is_finite().then_some(*x)).collect();
+                        let opt: Vec<Option<f64>> =
+                            v.iter().map(|x| x.is_finite().then_some(*x)).collect();
                         polars::prelude::Column::new(name, opt)
                     }
                     Values::Int(v) => polars::prelude::Column::new(name, v),
@@ -100,26 +112,42 @@ impl Table {
 
     /// Writes CSV atomically.
     pub fn write_csv(&self, path: &Path) -> Result<(), TableError> {
-        let err = |reason: String| TableError::Write { path: path.into(), reason };
+        let err = |reason: String| TableError::Write {
+            path: path.into(),
+            reason,
+        };
         let mut df = self.to_frame().map_err(|e| err(e.to_string()))?;
         let mut buf = Vec::new();
-        CsvWriter::new(&mut buf).include_header(true).finish(&mut df).map_err(|e| err(e.to_string()))?;
+        CsvWriter::new(&mut buf)
+            .include_header(true)
+            .finish(&mut df)
+            .map_err(|e| err(e.to_string()))?;
         crate::io::atomic::write(path, &buf).map_err(|e| err(e.to_string()))
     }
 
     /// Writes parquet atomically.
     pub fn write_parquet(&self, path: &Path) -> Result<(), TableError> {
-        let err = |reason: String| TableError::Write { path: path.into(), reason };
+        let err = |reason: String| TableError::Write {
+            path: path.into(),
+            reason,
+        };
         let mut df = self.to_frame().map_err(|e| err(e.to_string()))?;
         let mut buf = Vec::new();
-        ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| err(e.to_string()))?;
+        ParquetWriter::new(&mut buf)
+            .finish(&mut df)
+            .map_err(|e| err(e.to_string()))?;
         crate::io::atomic::write(path, &buf).map_err(|e| err(e.to_string()))
     }
 
     /// Reads a CSV or parquet file, chosen by extension (`.parquet` or `.pq`
     /// is parquet, anything else CSV).
     pub fn read(path: &Path) -> Result<Table, TableError> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet" | "pq") => Self::read_parquet(path),
             _ => Self::read_csv(path),
         }
@@ -128,7 +156,10 @@ impl Table {
     /// Reads a CSV with a header; numeric columns become F64 (empty cells
     /// NaN), everything else text.
     pub fn read_csv(path: &Path) -> Result<Table, TableError> {
-        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let err = |reason: String| TableError::Read {
+            path: path.into(),
+            reason,
+        };
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
@@ -140,7 +171,10 @@ impl Table {
 
     /// Reads CSV from memory; `label` names it in errors.
     pub fn read_csv_bytes(bytes: &[u8], label: &Path) -> Result<Table, TableError> {
-        let err = |reason: String| TableError::Read { path: label.into(), reason };
+        let err = |reason: String| TableError::Read {
+            path: label.into(),
+            reason,
+        };
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
@@ -153,26 +187,46 @@ impl Table {
     /// Reads a parquet file (all columns; numeric ones as F64, nulls NaN;
     /// booleans and everything else as text).
     pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
-        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let err = |reason: String| TableError::Read {
+            path: path.into(),
+            reason,
+        };
         let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-        let df = ParquetReader::new(file).finish().map_err(|e| err(e.to_string()))?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| err(e.to_string()))?;
         Self::from_frame(&df, path)
     }
 
     /// Rows in a parquet file (from its footer).
     pub fn parquet_rows(path: &Path) -> Result<usize, TableError> {
-        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let err = |reason: String| TableError::Read {
+            path: path.into(),
+            reason,
+        };
         let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-        ParquetReader::new(file).num_rows().map_err(|e| err(e.to_string()))
+        ParquetReader::new(file)
+            .num_rows()
+            .map_err(|e| err(e.to_string()))
     }
 
     /// The column names of a CSV or parquet file, reading as little as possible.
     pub fn read_header(path: &Path) -> Result<Vec<String>, TableError> {
-        let err = |reason: String| TableError::Read { path: path.into(), reason };
-        let df = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        let err = |reason: String| TableError::Read {
+            path: path.into(),
+            reason,
+        };
+        let df = match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet" | "pq") => {
                 let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-                let schema = ParquetReader::new(file).schema().map_err(|e| err(e.to_string()))?;
+                let schema = ParquetReader::new(file)
+                    .schema()
+                    .map_err(|e| err(e.to_string()))?;
                 return Ok(schema.iter_names().map(|n| n.to_string()).collect());
             }
             _ => CsvReadOptions::default()
@@ -182,13 +236,19 @@ impl Table {
                 .and_then(|r| r.finish())
                 .map_err(|e| err(e.to_string()))?,
         };
-        Ok(df.get_column_names().iter().map(|n| n.to_string()).collect())
+        Ok(df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect())
     }
 
     /// Concatenates tables with the same columns (parquet shards).
     pub fn concat(parts: Vec<Table>) -> Table {
         let mut iter = parts.into_iter();
-        let Some(mut out) = iter.next() else { return Table::default() };
+        let Some(mut out) = iter.next() else {
+            return Table::default();
+        };
         for part in iter {
             for col in &mut out.columns {
                 let Some(more) = part.column(&col.name) else {
@@ -220,7 +280,10 @@ impl Table {
     }
 
     fn from_frame(df: &DataFrame, path: &Path) -> Result<Table, TableError> {
-        let err = |reason: String| TableError::Read { path: path.into(), reason };
+        let err = |reason: String| TableError::Read {
+            path: path.into(),
+            reason,
+        };
         let mut table = Table::default();
         for col in df.columns() {
             let name = col.name().to_string();
@@ -230,13 +293,17 @@ impl Table {
                 let ca = c.i64().map_err(|e| err(e.to_string()))?;
                 Values::Int(ca.iter().map(|x| x.unwrap_or(0)).collect())
             } else if col.dtype().is_primitive_numeric() {
-                let c = col.cast(&DataType::Float64).map_err(|e| err(e.to_string()))?;
+                let c = col
+                    .cast(&DataType::Float64)
+                    .map_err(|e| err(e.to_string()))?;
                 let ca = c.f64().map_err(|e| err(e.to_string()))?;
                 Values::F64(ca.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
             } else {
                 // Nested columns (lists, structs) have no text form: a score or
                 // feature table never needs them, so they are left out.
-                let Ok(c) = col.cast(&DataType::String) else { continue };
+                let Ok(c) = col.cast(&DataType::String) else {
+                    continue;
+                };
                 let ca = c.str().map_err(|e| err(e.to_string()))?;
                 Values::Str(ca.iter().map(|x| x.unwrap_or("").to_string()).collect())
             };
@@ -260,12 +327,19 @@ mod tests {
         t.push("n", Values::Int(vec![3, -4]));
         t.write_csv(&path).unwrap();
         let back = Table::read_csv(&path).unwrap();
-        assert_eq!(back.strs("model").unwrap(), &["a".to_string(), "b, c".to_string()]);
+        assert_eq!(
+            back.strs("model").unwrap(),
+            &["a".to_string(), "b, c".to_string()]
+        );
         let x = back.f64s("x").unwrap();
         assert_eq!(x[0], 0.1 + 0.2, "floats must round-trip exactly");
         assert!(x[1].is_nan());
         assert_eq!(back.f64s("n").unwrap(), vec![3.0, -4.0]);
-        assert_eq!(back.column("n"), Some(&Values::Int(vec![3, -4])), "integers stay integers");
+        assert_eq!(
+            back.column("n"),
+            Some(&Values::Int(vec![3, -4])),
+            "integers stay integers"
+        );
         let pq = dir.path().join("t.parquet");
         t.write_parquet(&pq).unwrap();
         let back = Table::read(&pq).unwrap();

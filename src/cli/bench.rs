@@ -40,19 +40,30 @@ impl LayerSink for ToHost {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = Model::load(ModelFiles::locate(&args.model).map_err(Failure::input)?, &Device::Cpu).map_err(Failure::input)?;
+    let model = Model::load(
+        ModelFiles::locate(&args.model).map_err(Failure::input)?,
+        &Device::Cpu,
+    )
+    .map_err(Failure::input)?;
     let ids = npy::read(&args.ids).map_err(Failure::input)?;
     let (b, t) = match ids.shape[..] {
         [b, t] => (b, t),
         _ => return Err(Failure::input(anyhow!("--ids must be [batch, tokens]"))),
     };
-    let flat: Vec<u32> = ids.as_ints().ok_or_else(|| Failure::input(anyhow!("--ids must be integers")))?.iter().map(|&x| x as u32).collect();
+    let flat: Vec<u32> = ids
+        .as_ints()
+        .ok_or_else(|| Failure::input(anyhow!("--ids must be integers")))?
+        .iter()
+        .map(|&x| x as u32)
+        .collect();
     let seqs: Vec<&[u32]> = flat.chunks(t).collect();
     let mut best = f64::INFINITY;
     for _ in 0..args.repeats.max(1) {
         let start = Instant::now();
         let mut sink = ToHost(0);
-        model.run(&seqs, HiddenStates::Hf, &mut sink).map_err(Failure::running)?;
+        model
+            .run(&seqs, HiddenStates::Hf, &mut sink)
+            .map_err(Failure::running)?;
         best = best.min(start.elapsed().as_secs_f64());
     }
     let gemm = gemm_gflops().map_err(Failure::running)?;

@@ -3,7 +3,9 @@
 
 use super::Failure;
 use anyhow::anyhow;
-use lossy::features::estimator::arrays::{self, estimate_arrays, ArraysError, ArraysOptions, LabelArray, Rows};
+use lossy::features::estimator::arrays::{
+    self, estimate_arrays, ArraysError, ArraysOptions, LabelArray, Rows,
+};
 use lossy::features::estimator::{Calibration, EstimatorParams};
 use lossy::io::npy;
 use std::path::PathBuf;
@@ -41,12 +43,18 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<(), Failure> {
     // Z is streamed in batches, so it may be larger than memory.
     let reader = npy::RowReader::open(&args.embeddings).map_err(|e| match e {
-        npy::NpyError::Dtype { .. } => Failure::input(anyhow!("{}: embeddings must be float32 or float64", args.embeddings.display())),
+        npy::NpyError::Dtype { .. } => Failure::input(anyhow!(
+            "{}: embeddings must be float32 or float64",
+            args.embeddings.display()
+        )),
         e => Failure::input(e),
     })?;
     let shape = reader.header.shape.clone();
     if shape.len() != 2 {
-        return Err(Failure::input(anyhow!("{}: embeddings must be a 2-D array (N × d); got shape {shape:?}", args.embeddings.display())));
+        return Err(Failure::input(anyhow!(
+            "{}: embeddings must be a 2-D array (N × d); got shape {shape:?}",
+            args.embeddings.display()
+        )));
     }
     let (rows, d) = (shape[0], shape[1]);
     let mut labels = Vec::new();
@@ -55,13 +63,24 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             .split_once('=')
             .ok_or_else(|| Failure::input(anyhow!("--labels takes NAME=PATH, got `{spec}`")))?;
         let arr = npy::read(std::path::Path::new(path)).map_err(Failure::input)?;
-        let ints = arr.as_ints().ok_or_else(|| Failure::input(anyhow!("{path}: labels must be integers")))?;
+        let ints = arr
+            .as_ints()
+            .ok_or_else(|| Failure::input(anyhow!("{path}: labels must be integers")))?;
         let width = match arr.shape.len() {
             1 => 1,
             2 => arr.shape[1],
-            _ => return Err(Failure::input(anyhow!("{path}: labels must be 1-D (N) or 2-D (N × k); got shape {:?}", arr.shape))),
+            _ => {
+                return Err(Failure::input(anyhow!(
+                    "{path}: labels must be 1-D (N) or 2-D (N × k); got shape {:?}",
+                    arr.shape
+                )))
+            }
         };
-        labels.push(LabelArray { name: name.to_string(), values: ints.to_vec(), width: width.max(1) });
+        labels.push(LabelArray {
+            name: name.to_string(),
+            values: ints.to_vec(),
+            width: width.max(1),
+        });
     }
     let params = EstimatorParams {
         bins: args.bins,
@@ -69,18 +88,29 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         calibration: Calibration::parse(&args.calibration).expect("clap checked the value"),
         reference_points: args.reference_points.clone(),
     };
-    let opts = ArraysOptions { null_seed: args.null, min_count: args.min_count };
+    let opts = ArraysOptions {
+        null_seed: args.null,
+        min_count: args.min_count,
+    };
     // A little-endian f32 file is mapped and read in place; anything else is
     // read batch by batch on another thread while this one computes.
     let report = match reader.map().map_err(Failure::input)? {
         Some(mapped) => estimate_arrays(Rows::Mapped(&mapped), rows, d, &labels, &params, &opts),
         None => {
             let mut prefetch = npy::Prefetch::new(reader, arrays::BATCH);
-            let mut source = |_max: usize, out: &mut Vec<f32>| prefetch.next_into(out).map(|values| values / d.max(1)).map_err(ArraysError::from);
+            let mut source = |_max: usize, out: &mut Vec<f32>| {
+                prefetch
+                    .next_into(out)
+                    .map(|values| values / d.max(1))
+                    .map_err(ArraysError::from)
+            };
             estimate_arrays(Rows::Stream(&mut source), rows, d, &labels, &params, &opts)
         }
     }
     .map_err(Failure::input)?;
-    println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("report serialises")
+    );
     Ok(())
 }

@@ -78,11 +78,17 @@ pub struct Failure {
 impl Failure {
     /// Bad input: exit code 2.
     pub fn input(error: impl Into<anyhow::Error>) -> Self {
-        Self { code: 2, error: error.into() }
+        Self {
+            code: 2,
+            error: error.into(),
+        }
     }
     /// A failure while running: exit code 1.
     pub fn running(error: impl Into<anyhow::Error>) -> Self {
-        Self { code: 1, error: error.into() }
+        Self {
+            code: 1,
+            error: error.into(),
+        }
     }
 }
 
@@ -90,7 +96,21 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { studies } => validate(&studies),
-        Command::Run { study, output, quiet, offline, no_cache, features } => run(&study, output.as_deref(), quiet, offline, no_cache, features),
+        Command::Run {
+            study,
+            output,
+            quiet,
+            offline,
+            no_cache,
+            features,
+        } => run(
+            &study,
+            output.as_deref(),
+            quiet,
+            offline,
+            no_cache,
+            features,
+        ),
         Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
@@ -110,7 +130,12 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0;
     for path in paths {
         match study::load(path) {
-            Ok(s) => println!("{}: ok ({} models, {} corpus file(s))", path.display(), s.models.len(), s.corpus.paths.len()),
+            Ok(s) => println!(
+                "{}: ok ({} models, {} corpus file(s))",
+                path.display(),
+                s.models.len(),
+                s.corpus.paths.len()
+            ),
             Err(e) => {
                 eprintln!("error: {e}");
                 invalid += 1;
@@ -119,21 +144,42 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     }
     match invalid {
         0 => Ok(()),
-        n => Err(Failure::input(anyhow::anyhow!("{n} of {} study file(s) are invalid", paths.len()))),
+        n => Err(Failure::input(anyhow::anyhow!(
+            "{n} of {} study file(s) are invalid",
+            paths.len()
+        ))),
     }
 }
 
-fn run(path: &Path, output: Option<&Path>, quiet: bool, offline: bool, no_cache: bool, features_from: Option<PathBuf>) -> Result<(), Failure> {
+fn run(
+    path: &Path,
+    output: Option<&Path>,
+    quiet: bool,
+    offline: bool,
+    no_cache: bool,
+    features_from: Option<PathBuf>,
+) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
-    let output = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
     let mut progress = |msg: &str| {
         if !quiet {
             eprintln!("{msg}");
         }
     };
-    let summary = lossy::pipeline::run(&study, &output, &lossy::pipeline::RunOptions { offline, feature_cache: (!no_cache).then(lossy::features::cache::default_dir), features_from }, &mut progress)
-        .with_context(|| format!("study {} failed", path.display()))
-        .map_err(Failure::running)?;
+    let summary = lossy::pipeline::run(
+        &study,
+        &output,
+        &lossy::pipeline::RunOptions {
+            offline,
+            feature_cache: (!no_cache).then(lossy::features::cache::default_dir),
+            features_from,
+        },
+        &mut progress,
+    )
+    .with_context(|| format!("study {} failed", path.display()))
+    .map_err(Failure::running)?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }

@@ -57,7 +57,8 @@ fn load(spec: &Path, precision: &str) -> Result<(Model, Tokenizer), Failure> {
     };
     let files = ModelFiles::locate(spec).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model = Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
+    let model =
+        Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -75,7 +76,12 @@ pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
     let logits = model.last_logits(&ids).map_err(Failure::running)?;
     // log-softmax in f64
     let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
-    let lse = max + logits.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln();
+    let lse = max
+        + logits
+            .iter()
+            .map(|&x| (x as f64 - max).exp())
+            .sum::<f64>()
+            .ln();
     let mut order: Vec<usize> = (0..logits.len()).collect();
     order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
     let top: Vec<serde_json::Value> = order
@@ -89,7 +95,8 @@ pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
             })
         })
         .collect();
-    let out = serde_json::json!({ "model": args.model, "text": args.text, "input_ids": ids, "top": top });
+    let out =
+        serde_json::json!({ "model": args.model, "text": args.text, "input_ids": ids, "top": top });
     println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     Ok(())
 }
@@ -116,14 +123,29 @@ impl LayerSink for Collect {
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
     let (model, tok) = load(&args.model, &args.precision)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
-    let convention = if args.convention == "raw" { HiddenStates::Raw } else { HiddenStates::Hf };
-    let mut sink = Collect { values: Vec::new(), layers: 0 };
-    let complete = model.run(&[&ids], convention, &mut sink).map_err(Failure::running)?;
+    let convention = if args.convention == "raw" {
+        HiddenStates::Raw
+    } else {
+        HiddenStates::Hf
+    };
+    let mut sink = Collect {
+        values: Vec::new(),
+        layers: 0,
+    };
+    let complete = model
+        .run(&[&ids], convention, &mut sink)
+        .map_err(Failure::running)?;
     if !complete {
         return Err(Failure::running(anyhow!("reading hidden states failed")));
     }
     let shape = [sink.layers, ids.len(), model.hidden_size()];
-    atomic::write(&args.out, &npy::encode_f32(&shape, &sink.values)).map_err(|e| Failure::running(anyhow!("{}: {e}", args.out.display())))?;
-    println!("{}: float32 {:?} (layers + 1, tokens, d), convention {}", args.out.display(), shape, args.convention);
+    atomic::write(&args.out, &npy::encode_f32(&shape, &sink.values))
+        .map_err(|e| Failure::running(anyhow!("{}: {e}", args.out.display())))?;
+    println!(
+        "{}: float32 {:?} (layers + 1, tokens, d), convention {}",
+        args.out.display(),
+        shape,
+        args.convention
+    );
     Ok(())
 }

@@ -24,11 +24,23 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<(), Failure> {
     let study = lossy::study::load(&args.study).map_err(Failure::input)?;
     let mut progress = |msg: &str| eprintln!("{msg}");
-    let p = plan(&study, &RunOptions { offline: args.offline, feature_cache: Some(lossy::features::cache::default_dir()), features_from: None }, args.gflops, &mut progress)
-        .with_context(|| format!("planning {}", args.study.display()))
-        .map_err(Failure::running)?;
+    let p = plan(
+        &study,
+        &RunOptions {
+            offline: args.offline,
+            feature_cache: Some(lossy::features::cache::default_dir()),
+            features_from: None,
+        },
+        args.gflops,
+        &mut progress,
+    )
+    .with_context(|| format!("planning {}", args.study.display()))
+    .map_err(Failure::running)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&p).expect("plan serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&p).expect("plan serialises")
+        );
     } else {
         print!("{}", table(&p));
     }
@@ -36,7 +48,19 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn table(p: &Plan) -> String {
-    let head = ["model", "source", "arch", "layers", "d", "params", "tokens", "FLOPs", "peak memory", "time", "features"];
+    let head = [
+        "model",
+        "source",
+        "arch",
+        "layers",
+        "d",
+        "params",
+        "tokens",
+        "FLOPs",
+        "peak memory",
+        "time",
+        "features",
+    ];
     let mut rows: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
     let opt = |v: Option<String>| v.unwrap_or_else(|| "?".into());
     for m in &p.models {
@@ -62,10 +86,16 @@ fn table(p: &Plan) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..head.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..head.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for r in &rows {
-        let cells: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:<w$}"))
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
@@ -80,18 +110,28 @@ fn table(p: &Plan) -> String {
         (_, _, reason) => out.push_str(&format!("\ncorpus not resolved ({}): tokens, FLOPs and time unknown\n", reason.as_deref().unwrap_or("?"))),
     }
     for m in p.models.iter().filter(|m| m.unresolved.is_some()) {
-        out.push_str(&format!("{}: not resolved: {}\n", m.name, m.unresolved.as_deref().unwrap_or_default()));
+        out.push_str(&format!(
+            "{}: not resolved: {}\n",
+            m.name,
+            m.unresolved.as_deref().unwrap_or_default()
+        ));
     }
     out
 }
 
 fn si(v: f64) -> String {
-    let (scale, unit) = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")].into_iter().find(|(s, _)| v >= *s).unwrap_or((1.0, ""));
+    let (scale, unit) = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+        .into_iter()
+        .find(|(s, _)| v >= *s)
+        .unwrap_or((1.0, ""));
     format!("{:.1}{unit}", v / scale)
 }
 
 fn bytes(b: u64) -> String {
-    let (scale, unit) = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")].into_iter().find(|(s, _)| b >= *s).unwrap_or((1, "B"));
+    let (scale, unit) = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        .into_iter()
+        .find(|(s, _)| b >= *s)
+        .unwrap_or((1, "B"));
     format!("{:.1} {unit}", b as f64 / scale as f64)
 }
 

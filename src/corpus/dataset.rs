@@ -35,25 +35,42 @@ pub enum DatasetError {
     #[error(transparent)]
     Hub(#[from] HubError),
     #[error("dataset {id}: no parquet files for config `{config}` and split `{split}` at {sha} (files under: {available})")]
-    NoFiles { id: String, config: String, split: String, sha: String, available: String },
+    NoFiles {
+        id: String,
+        config: String,
+        split: String,
+        sha: String,
+        available: String,
+    },
     #[error(transparent)]
     Table(#[from] crate::table::TableError),
 }
 
 /// Downloads the shards that hold the first `max_documents` rows (all of
 /// them when `None`) and returns their local paths in order.
-pub fn fetch(hub: &Hub, source: &DatasetSource, max_documents: Option<usize>) -> Result<(Vec<PathBuf>, DatasetRecord), DatasetError> {
+pub fn fetch(
+    hub: &Hub,
+    source: &DatasetSource,
+    max_documents: Option<usize>,
+) -> Result<(Vec<PathBuf>, DatasetRecord), DatasetError> {
     let repo = RepoRef::dataset(&source.id);
     let resolved = hub.resolve(&repo, &source.revision)?;
     let wanted = |f: &&String| {
-        let Some(rest) = f.strip_prefix(&format!("{}/", source.config)) else { return false };
+        let Some(rest) = f.strip_prefix(&format!("{}/", source.config)) else {
+            return false;
+        };
         let folder = rest.rsplit_once('/').map_or("", |(d, _)| d);
-        f.ends_with(".parquet") && (folder == source.split || folder == format!("partial-{}", source.split))
+        f.ends_with(".parquet")
+            && (folder == source.split || folder == format!("partial-{}", source.split))
     };
     let mut shards: Vec<String> = resolved.files.iter().filter(wanted).cloned().collect();
     shards.sort();
     if shards.is_empty() {
-        let mut folders: Vec<String> = resolved.files.iter().filter_map(|f| f.rsplit_once('/').map(|(d, _)| d.to_string())).collect();
+        let mut folders: Vec<String> = resolved
+            .files
+            .iter()
+            .filter_map(|f| f.rsplit_once('/').map(|(d, _)| d.to_string()))
+            .collect();
         folders.dedup();
         return Err(DatasetError::NoFiles {
             id: source.id.clone(),
@@ -75,5 +92,12 @@ pub fn fetch(hub: &Hub, source: &DatasetSource, max_documents: Option<usize>) ->
         paths.push(path);
         files.push(name);
     }
-    Ok((paths, DatasetRecord { source: source.clone(), sha: resolved.sha, files }))
+    Ok((
+        paths,
+        DatasetRecord {
+            source: source.clone(),
+            sha: resolved.sha,
+            files,
+        },
+    ))
 }

@@ -8,10 +8,10 @@
 
 pub mod dataset;
 
-pub use dataset::{DatasetError, DatasetRecord, DatasetSource};
 use crate::io::hash::PartsHasher;
 use crate::models::tokenizer::Tokenizer;
 use crate::models::ModelError;
+pub use dataset::{DatasetError, DatasetRecord, DatasetSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -37,18 +37,37 @@ pub struct CorpusSettings {
 
 impl Default for CorpusSettings {
     fn default() -> Self {
-        Self { paths: vec![], dataset: None, text_field: "text".into(), max_documents: None, sample_seed: None, max_tokens: 512, add_special_tokens: true }
+        Self {
+            paths: vec![],
+            dataset: None,
+            text_field: "text".into(),
+            max_documents: None,
+            sample_seed: None,
+            max_tokens: 512,
+            add_special_tokens: true,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     #[error("cannot read corpus file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: not a JSON object: {reason}")]
-    Json { path: PathBuf, line: usize, reason: String },
+    Json {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("{path}:{line}: no string field `{field}` (set `corpus.text_field`)")]
-    MissingField { path: PathBuf, line: usize, field: String },
+    MissingField {
+        path: PathBuf,
+        line: usize,
+        field: String,
+    },
     #[error("the corpus has no usable text: every document in {} is empty or blank", paths_list(.paths))]
     Empty { paths: Vec<PathBuf> },
     #[error("corpus dataset: {0}")]
@@ -60,7 +79,11 @@ pub enum CorpusError {
 }
 
 fn paths_list(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The selected documents, model-independent.
@@ -93,11 +116,18 @@ impl Corpus {
     }
 
     /// Fetches the dataset's shards (if the corpus is a hub dataset), then loads.
-    pub fn fetch_and_load(settings: &CorpusSettings, hub: Option<&crate::hub::Hub>) -> Result<Self, CorpusError> {
+    pub fn fetch_and_load(
+        settings: &CorpusSettings,
+        hub: Option<&crate::hub::Hub>,
+    ) -> Result<Self, CorpusError> {
         match (&settings.dataset, hub) {
             (Some(ds), Some(hub)) => {
                 // Sampling draws from every document, so it needs every shard.
-                let needed = if settings.sample_seed.is_some() { None } else { settings.max_documents };
+                let needed = if settings.sample_seed.is_some() {
+                    None
+                } else {
+                    settings.max_documents
+                };
                 let (paths, record) = dataset::fetch(hub, ds, needed)?;
                 Self::load_from(settings, &paths, Some(record))
             }
@@ -105,9 +135,17 @@ impl Corpus {
         }
     }
 
-    fn load_from(settings: &CorpusSettings, paths: &[PathBuf], dataset: Option<DatasetRecord>) -> Result<Self, CorpusError> {
+    fn load_from(
+        settings: &CorpusSettings,
+        paths: &[PathBuf],
+        dataset: Option<DatasetRecord>,
+    ) -> Result<Self, CorpusError> {
         let mut documents = Vec::new();
-        let limit = if settings.sample_seed.is_some() { usize::MAX } else { settings.max_documents.unwrap_or(usize::MAX) };
+        let limit = if settings.sample_seed.is_some() {
+            usize::MAX
+        } else {
+            settings.max_documents.unwrap_or(usize::MAX)
+        };
         'files: for path in paths {
             for doc in read_documents(path, &settings.text_field)? {
                 if documents.len() >= limit {
@@ -119,7 +157,9 @@ impl Corpus {
             }
         }
         if documents.is_empty() {
-            return Err(CorpusError::Empty { paths: paths.to_vec() });
+            return Err(CorpusError::Empty {
+                paths: paths.to_vec(),
+            });
         }
         if let (Some(seed), Some(n)) = (settings.sample_seed, settings.max_documents) {
             documents = sample(documents, n, seed);
@@ -128,7 +168,11 @@ impl Corpus {
         for d in &documents {
             h.part(d.as_bytes());
         }
-        Ok(Self { documents, sha256: h.finish(), dataset })
+        Ok(Self {
+            documents,
+            sha256: h.finish(),
+            dataset,
+        })
     }
 
     pub fn record(&self, settings: &CorpusSettings) -> CorpusRecord {
@@ -145,7 +189,11 @@ impl Corpus {
 
     /// Token ids of every document under one model's tokenizer, truncated to
     /// `max_tokens`. Documents that tokenize to nothing are dropped.
-    pub fn tokenize(&self, tokenizer: &Tokenizer, settings: &CorpusSettings) -> Result<Vec<Vec<u32>>, CorpusError> {
+    pub fn tokenize(
+        &self,
+        tokenizer: &Tokenizer,
+        settings: &CorpusSettings,
+    ) -> Result<Vec<Vec<u32>>, CorpusError> {
         let mut out = Vec::with_capacity(self.documents.len());
         for doc in &self.documents {
             let mut ids = tokenizer.encode(doc, settings.add_special_tokens)?;
@@ -160,15 +208,31 @@ impl Corpus {
 
 /// The documents of one file, in order.
 fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusError> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-        let bad = |reason: String| CorpusError::Parquet { path: path.into(), reason };
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        let bad = |reason: String| CorpusError::Parquet {
+            path: path.into(),
+            reason,
+        };
         let table = crate::table::Table::read_parquet(path).map_err(|e| bad(e.to_string()))?;
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let text = table.strs(text_field).ok_or_else(|| bad(format!("no text column `{text_field}` (columns: {}); set `corpus.text_field`", names.join(", "))))?;
+        let text = table.strs(text_field).ok_or_else(|| {
+            bad(format!(
+                "no text column `{text_field}` (columns: {}); set `corpus.text_field`",
+                names.join(", ")
+            ))
+        })?;
         return Ok(text.to_vec());
     }
-    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read { path: path.into(), source })?;
-    let is_jsonl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let is_jsonl = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
     if !is_jsonl {
         return Ok(split_paragraphs(&text));
     }
@@ -178,11 +242,21 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
             continue;
         }
         let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| CorpusError::Json { path: path.into(), line: i + 1, reason: e.to_string() })?;
+            serde_json::from_str(line).map_err(|e| CorpusError::Json {
+                path: path.into(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?;
         let field = value.get(text_field).and_then(|v| v.as_str());
         match field {
             Some(s) => docs.push(s.to_string()),
-            None => return Err(CorpusError::MissingField { path: path.into(), line: i + 1, field: text_field.into() }),
+            None => {
+                return Err(CorpusError::MissingField {
+                    path: path.into(),
+                    line: i + 1,
+                    field: text_field.into(),
+                })
+            }
         }
     }
     Ok(docs)
@@ -202,7 +276,10 @@ fn sample(docs: Vec<String>, n: usize, seed: u64) -> Vec<String> {
     for i in chosen {
         keep[i] = true;
     }
-    docs.into_iter().zip(keep).filter_map(|(d, k)| k.then_some(d)).collect()
+    docs.into_iter()
+        .zip(keep)
+        .filter_map(|(d, k)| k.then_some(d))
+        .collect()
 }
 
 /// Splits text into documents at blank lines.
@@ -230,22 +307,46 @@ mod tests {
     use super::*;
 
     fn settings(paths: Vec<PathBuf>) -> CorpusSettings {
-        CorpusSettings { paths, ..Default::default() }
+        CorpusSettings {
+            paths,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn a_seeded_sample_is_reproducible_ordered_and_seed_dependent() {
         let dir = tempfile::tempdir().unwrap();
         let txt = dir.path().join("a.txt");
-        std::fs::write(&txt, (0..50).map(|i| format!("doc {i}\n\n")).collect::<String>()).unwrap();
-        let draw = |seed: u64| Corpus::load(&CorpusSettings { max_documents: Some(10), sample_seed: Some(seed), ..settings(vec![txt.clone()]) }).unwrap();
+        std::fs::write(
+            &txt,
+            (0..50).map(|i| format!("doc {i}\n\n")).collect::<String>(),
+        )
+        .unwrap();
+        let draw = |seed: u64| {
+            Corpus::load(&CorpusSettings {
+                max_documents: Some(10),
+                sample_seed: Some(seed),
+                ..settings(vec![txt.clone()])
+            })
+            .unwrap()
+        };
         let a = draw(7);
         assert_eq!(a.documents.len(), 10);
         assert_eq!(a, draw(7));
         assert_ne!(a.documents, draw(8).documents);
-        let idx: Vec<usize> = a.documents.iter().map(|d| d[4..].parse().unwrap()).collect();
-        assert!(idx.windows(2).all(|w| w[0] < w[1]), "file order kept: {idx:?}");
-        assert!(idx.iter().any(|&i| i >= 10), "not just the first ten: {idx:?}");
+        let idx: Vec<usize> = a
+            .documents
+            .iter()
+            .map(|d| d[4..].parse().unwrap())
+            .collect();
+        assert!(
+            idx.windows(2).all(|w| w[0] < w[1]),
+            "file order kept: {idx:?}"
+        );
+        assert!(
+            idx.iter().any(|&i| i >= 10),
+            "not just the first ten: {idx:?}"
+        );
     }
 
     #[test]
@@ -254,10 +355,18 @@ mod tests {
         let txt = dir.path().join("a.txt");
         std::fs::write(&txt, "one\ntwo\n\n\nthree\n  \n").unwrap();
         let jsonl = dir.path().join("b.jsonl");
-        std::fs::write(&jsonl, "{\"text\": \"four\"}\n\n{\"text\": \"  \"}\n{\"text\": \"five\", \"id\": 3}\n").unwrap();
+        std::fs::write(
+            &jsonl,
+            "{\"text\": \"four\"}\n\n{\"text\": \"  \"}\n{\"text\": \"five\", \"id\": 3}\n",
+        )
+        .unwrap();
         let c = Corpus::load(&settings(vec![txt.clone(), jsonl.clone()])).unwrap();
         assert_eq!(c.documents, vec!["one\ntwo", "three", "four", "five"]);
-        let limited = Corpus::load(&CorpusSettings { max_documents: Some(3), ..settings(vec![txt, jsonl]) }).unwrap();
+        let limited = Corpus::load(&CorpusSettings {
+            max_documents: Some(3),
+            ..settings(vec![txt, jsonl])
+        })
+        .unwrap();
         assert_eq!(limited.documents.len(), 3);
         assert_ne!(limited.sha256, c.sha256);
     }
@@ -268,9 +377,16 @@ mod tests {
         let p = dir.path().join("b.jsonl");
         std::fs::write(&p, "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n").unwrap();
         let err = Corpus::load(&settings(vec![p.clone()])).unwrap_err();
-        assert!(err.to_string().ends_with("b.jsonl:2: no string field `text` (set `corpus.text_field`)"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("b.jsonl:2: no string field `text` (set `corpus.text_field`)"),
+            "{err}"
+        );
         std::fs::write(&p, "{\"text\": \"ok\"}\nnot json\n").unwrap();
-        assert!(matches!(Corpus::load(&settings(vec![p])), Err(CorpusError::Json { line: 2, .. })));
+        assert!(matches!(
+            Corpus::load(&settings(vec![p])),
+            Err(CorpusError::Json { line: 2, .. })
+        ));
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub fn default_dir() -> PathBuf {
 /// The cache key: sha256 over the JSON of `inputs` plus the code identity.
 pub fn key(inputs: &serde_json::Value) -> String {
     let mut h = crate::io::hash::PartsHasher::new();
-    h.part(env!("CARGO_PKG_VERSION").as_bytes()).part(env!("LOSSY_FEATURE_CODE").as_bytes()).part(inputs.to_string().as_bytes());
+    h.part(env!("CARGO_PKG_VERSION").as_bytes())
+        .part(env!("LOSSY_FEATURE_CODE").as_bytes())
+        .part(inputs.to_string().as_bytes());
     h.finish()
 }
 
@@ -57,7 +59,9 @@ pub struct FeatureCache {
 
 impl FeatureCache {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir: dir.join("features") }
+        Self {
+            dir: dir.join("features"),
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -72,7 +76,13 @@ impl FeatureCache {
 
     /// Stores an entry atomically. Failing to write the cache is not fatal
     /// for a run, so the error is returned for the caller to report.
-    pub fn put(&self, key: &str, inputs: &serde_json::Value, model: &CachedModel, features: &ModelFeatures) -> std::io::Result<()> {
+    pub fn put(
+        &self,
+        key: &str,
+        inputs: &serde_json::Value,
+        model: &CachedModel,
+        features: &ModelFeatures,
+    ) -> std::io::Result<()> {
         crate::io::atomic::write(&self.path(key), &encode(key, inputs, model, features))
     }
 }
@@ -85,14 +95,30 @@ struct Header {
     model: CachedModel,
 }
 
-fn encode(key: &str, inputs: &serde_json::Value, model: &CachedModel, f: &ModelFeatures) -> Vec<u8> {
-    let header = Header { key: key.into(), lossy_version: env!("CARGO_PKG_VERSION").into(), inputs: inputs.clone(), model: model.clone() };
+fn encode(
+    key: &str,
+    inputs: &serde_json::Value,
+    model: &CachedModel,
+    f: &ModelFeatures,
+) -> Vec<u8> {
+    let header = Header {
+        key: key.into(),
+        lossy_version: env!("CARGO_PKG_VERSION").into(),
+        inputs: inputs.clone(),
+        model: model.clone(),
+    };
     let json = serde_json::to_vec(&header).expect("header serialises");
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     put_u64(&mut out, json.len() as u64);
     out.extend_from_slice(&json);
-    for n in [f.rows, f.documents, f.tokens, f.layers.len(), f.replicates.len()] {
+    for n in [
+        f.rows,
+        f.documents,
+        f.tokens,
+        f.layers.len(),
+        f.replicates.len(),
+    ] {
         put_u64(&mut out, n as u64);
     }
     for e in f.layers.iter().chain(f.replicates.iter().flatten()) {
@@ -111,13 +137,36 @@ fn decode(bytes: &[u8], key: &str) -> Option<(CachedModel, ModelFeatures)> {
     if header.key != key {
         return None;
     }
-    let (rows, documents, tokens, n_layers, n_reps) = (r.u64()? as usize, r.u64()? as usize, r.u64()? as usize, r.u64()? as usize, r.u64()? as usize);
-    let layers = (0..n_layers).map(|_| r.estimate()).collect::<Option<Vec<_>>>()?;
-    let replicates = (0..n_reps).map(|_| (0..n_layers).map(|_| r.estimate()).collect::<Option<Vec<_>>>()).collect::<Option<Vec<_>>>()?;
+    let (rows, documents, tokens, n_layers, n_reps) = (
+        r.u64()? as usize,
+        r.u64()? as usize,
+        r.u64()? as usize,
+        r.u64()? as usize,
+        r.u64()? as usize,
+    );
+    let layers = (0..n_layers)
+        .map(|_| r.estimate())
+        .collect::<Option<Vec<_>>>()?;
+    let replicates = (0..n_reps)
+        .map(|_| {
+            (0..n_layers)
+                .map(|_| r.estimate())
+                .collect::<Option<Vec<_>>>()
+        })
+        .collect::<Option<Vec<_>>>()?;
     if r.at != bytes.len() {
         return None;
     }
-    Some((header.model, ModelFeatures { layers, replicates, rows, documents, tokens }))
+    Some((
+        header.model,
+        ModelFeatures {
+            layers,
+            replicates,
+            rows,
+            documents,
+            tokens,
+        },
+    ))
 }
 
 fn put_u64(out: &mut Vec<u8>, v: u64) {
@@ -135,7 +184,13 @@ fn put_estimate(out: &mut Vec<u8>, e: &Estimate) {
     for s in &e.sets {
         put_u64(out, s.name.len() as u64);
         out.extend_from_slice(s.name.as_bytes());
-        for v in [s.entropy, s.conditional_entropy, s.mutual_information, s.regularity, s.rows] {
+        for v in [
+            s.entropy,
+            s.conditional_entropy,
+            s.mutual_information,
+            s.regularity,
+            s.rows,
+        ] {
             put_f64(out, v);
         }
         put_u64(out, s.distinct as u64);
@@ -168,10 +223,28 @@ impl Reader<'_> {
         for _ in 0..n {
             let len = self.u64()? as usize;
             let name = String::from_utf8(self.take(len)?.to_vec()).ok()?;
-            let (entropy, conditional_entropy, mutual_information, regularity, rows) = (self.f64()?, self.f64()?, self.f64()?, self.f64()?, self.f64()?);
-            sets.push(SetResult { name, entropy, conditional_entropy, mutual_information, regularity, rows, distinct: self.u64()? as usize });
+            let (entropy, conditional_entropy, mutual_information, regularity, rows) = (
+                self.f64()?,
+                self.f64()?,
+                self.f64()?,
+                self.f64()?,
+                self.f64()?,
+            );
+            sets.push(SetResult {
+                name,
+                entropy,
+                conditional_entropy,
+                mutual_information,
+                regularity,
+                rows,
+                distinct: self.u64()? as usize,
+            });
         }
-        Some(Estimate { entropy, rows, sets })
+        Some(Estimate {
+            entropy,
+            rows,
+            sets,
+        })
     }
 }
 
@@ -180,13 +253,43 @@ mod tests {
     use super::*;
 
     fn features() -> ModelFeatures {
-        let set = |name: &str, x: f64| SetResult { name: name.into(), entropy: x, conditional_entropy: x / 3.0, mutual_information: f64::NAN, regularity: 0.1 + 0.2, rows: 7.0, distinct: 5 };
-        let est = |x: f64| Estimate { entropy: x, rows: 12.0, sets: vec![set("input_1", x), set("output_1", -0.0)] };
-        ModelFeatures { layers: vec![est(0.5), est(1.0 / 3.0)], replicates: vec![vec![est(0.25), est(f64::INFINITY)]], rows: 12, documents: 3, tokens: 15 }
+        let set = |name: &str, x: f64| SetResult {
+            name: name.into(),
+            entropy: x,
+            conditional_entropy: x / 3.0,
+            mutual_information: f64::NAN,
+            regularity: 0.1 + 0.2,
+            rows: 7.0,
+            distinct: 5,
+        };
+        let est = |x: f64| Estimate {
+            entropy: x,
+            rows: 12.0,
+            sets: vec![set("input_1", x), set("output_1", -0.0)],
+        };
+        ModelFeatures {
+            layers: vec![est(0.5), est(1.0 / 3.0)],
+            replicates: vec![vec![est(0.25), est(f64::INFINITY)]],
+            rows: 12,
+            documents: 3,
+            tokens: 15,
+        }
     }
 
     fn same_bits(a: &ModelFeatures, b: &ModelFeatures) -> bool {
-        let bits = |f: &ModelFeatures| encode("k", &serde_json::Value::Null, &CachedModel { architecture: String::new(), layers: 0, d: 0, non_embedding_params: 0 }, f);
+        let bits = |f: &ModelFeatures| {
+            encode(
+                "k",
+                &serde_json::Value::Null,
+                &CachedModel {
+                    architecture: String::new(),
+                    layers: 0,
+                    d: 0,
+                    non_embedding_params: 0,
+                },
+                f,
+            )
+        };
         bits(a) == bits(b)
     }
 
@@ -194,15 +297,25 @@ mod tests {
     fn entries_round_trip_bit_for_bit_and_damage_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let cache = FeatureCache::new(dir.path().to_path_buf());
-        let model = CachedModel { architecture: "llama".into(), layers: 2, d: 32, non_embedding_params: 1000 };
+        let model = CachedModel {
+            architecture: "llama".into(),
+            layers: 2,
+            d: 32,
+            non_embedding_params: 1000,
+        };
         let inputs = serde_json::json!({"model": "abc"});
         let k = key(&inputs);
         assert!(cache.get(&k).is_none());
         cache.put(&k, &inputs, &model, &features()).unwrap();
         let (m, f) = cache.get(&k).unwrap();
         assert_eq!(m, model);
-        assert!(same_bits(&f, &features()), "NaN, -0.0 and infinities survive exactly");
-        assert!(cache.get(&key(&serde_json::json!({"model": "abd"}))).is_none());
+        assert!(
+            same_bits(&f, &features()),
+            "NaN, -0.0 and infinities survive exactly"
+        );
+        assert!(cache
+            .get(&key(&serde_json::json!({"model": "abd"})))
+            .is_none());
         // A truncated entry is a miss, not an error.
         let path = cache.path(&k);
         let bytes = std::fs::read(&path).unwrap();

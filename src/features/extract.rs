@@ -2,8 +2,8 @@
 //! soft-entropy estimates as it is produced: memory is one batch of hidden
 //! states plus the accumulators, never all activations.
 
-use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::bootstrap::poisson_weight;
+use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
 use super::FeatureSettings;
@@ -16,9 +16,17 @@ pub enum FeatureError {
     #[error("no estimator positions: every document is shorter than {needed} tokens under this model's tokenizer")]
     NoPositions { needed: usize },
     #[error("layer {layer}, document {document}, token {position}: {source}")]
-    BadHiddenState { layer: usize, document: usize, position: usize, source: AccumulateError },
+    BadHiddenState {
+        layer: usize,
+        document: usize,
+        position: usize,
+        source: AccumulateError,
+    },
     #[error("layer {layer}: {source}")]
-    Accumulate { layer: usize, source: AccumulateError },
+    Accumulate {
+        layer: usize,
+        source: AccumulateError,
+    },
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error("reading hidden states: {0}")]
@@ -83,25 +91,43 @@ impl Sink<'_, '_> {
         let ids = self.plan.id_slices(first..first + row_of.len());
         let acc = &self.accs[layer];
         let projected = &mut self.projected;
-        self.est.project_into(&z, |r| acc.needs_row_entropy(&ids, r), projected).map_err(|source| match source {
-            AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
-                let (document, position) = row_of[row];
-                FeatureError::BadHiddenState { layer, document, position, source }
-            }
-            source => FeatureError::Accumulate { layer, source },
-        })?;
+        self.est
+            .project_into(&z, |r| acc.needs_row_entropy(&ids, r), projected)
+            .map_err(|source| match source {
+                AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
+                    let (document, position) = row_of[row];
+                    FeatureError::BadHiddenState {
+                        layer,
+                        document,
+                        position,
+                        source,
+                    }
+                }
+                source => FeatureError::Accumulate { layer, source },
+            })?;
         let wrap = |source| FeatureError::Accumulate { layer, source };
-        self.accs[layer].accumulate(projected, &ids, None).map_err(wrap)?;
+        self.accs[layer]
+            .accumulate(projected, &ids, None)
+            .map_err(wrap)?;
         for (b, acc) in self.boot[layer].iter_mut().enumerate() {
-            let weights: Vec<f64> = row_of.iter().map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64)).collect();
-            acc.accumulate(projected, &ids, Some(&weights)).map_err(wrap)?;
+            let weights: Vec<f64> = row_of
+                .iter()
+                .map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64))
+                .collect();
+            acc.accumulate(projected, &ids, Some(&weights))
+                .map_err(wrap)?;
         }
         Ok(())
     }
 }
 
 /// Per-layer estimates for one model over tokenized documents.
-pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est: &Estimator) -> Result<ModelFeatures, FeatureError> {
+pub fn extract(
+    model: &Model,
+    docs: &[Vec<u32>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+) -> Result<ModelFeatures, FeatureError> {
     let cfg = NgramConfig {
         orders: settings.orders.clone(),
         policy: settings.positions,
@@ -111,7 +137,9 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
     let plan = ngram_plan(docs, &cfg);
     if plan.rows() == 0 {
         let n = match settings.positions {
-            super::estimator::labels::PositionPolicy::Shared => *settings.orders.iter().max().unwrap_or(&1),
+            super::estimator::labels::PositionPolicy::Shared => {
+                *settings.orders.iter().max().unwrap_or(&1)
+            }
             _ => *settings.orders.iter().min().unwrap_or(&1),
         };
         return Err(FeatureError::NoPositions { needed: 2 * n });
@@ -119,8 +147,13 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
     let specs = plan.specs();
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
-    let mut boot: Vec<Vec<Accumulator>> =
-        (0..layers).map(|_| (0..settings.bootstrap).map(|_| Accumulator::new(est, &specs)).collect()).collect();
+    let mut boot: Vec<Vec<Accumulator>> = (0..layers)
+        .map(|_| {
+            (0..settings.bootstrap)
+                .map(|_| Accumulator::new(est, &specs))
+                .collect()
+        })
+        .collect();
     // Documents that give rows, with the index of their first row.
     let mut first_row = 0;
     let mut work = Vec::new();
@@ -133,7 +166,10 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
     for chunk in work.chunks(settings.batch_size.max(1)) {
         // Causal attention: tokens after the last estimator position cannot
         // change it, so they are not run.
-        let seqs: Vec<&[u32]> = chunk.iter().map(|&(doc, _)| &docs[doc][..plan.positions[doc].end]).collect();
+        let seqs: Vec<&[u32]> = chunk
+            .iter()
+            .map(|&(doc, _)| &docs[doc][..plan.positions[doc].end])
+            .collect();
         let mut sink = Sink {
             plan: &plan,
             docs: chunk.to_vec(),
@@ -152,7 +188,9 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
     }
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),
-        replicates: (0..settings.bootstrap).map(|b| boot.iter().map(|l| l[b].estimate()).collect()).collect(),
+        replicates: (0..settings.bootstrap)
+            .map(|b| boot.iter().map(|l| l[b].estimate()).collect())
+            .collect(),
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),
@@ -162,5 +200,8 @@ pub fn extract(model: &Model, docs: &[Vec<u32>], settings: &FeatureSettings, est
 /// Finds a set's MI by order, direction and null flag.
 pub(super) fn mi(e: &Estimate, n: usize, dir: Direction, null: bool) -> f64 {
     let name = format!("{}{n}{}", dir.prefix(), if null { "~null" } else { "" });
-    e.sets.iter().find(|s| s.name == name).map_or(f64::NAN, |s| s.mutual_information)
+    e.sets
+        .iter()
+        .find(|s| s.name == name)
+        .map_or(f64::NAN, |s| s.mutual_information)
 }

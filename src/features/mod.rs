@@ -20,8 +20,8 @@
 //! (the embedding layer 0 is excluded); its `optimality` is the ratio of the
 //! mean expressivity to the mean complexity.
 
-pub mod estimator;
 pub mod cache;
+pub mod estimator;
 mod extract;
 mod table;
 pub use estimator::Estimate;
@@ -87,9 +87,16 @@ impl FeatureSettings {
         let mut cols = vec!["entropy".to_string()];
         for &n in &self.orders {
             let s = Self::suffix(n);
-            cols.extend([format!("complexity{s}"), format!("expressivity{s}"), format!("optimality{s}")]);
+            cols.extend([
+                format!("complexity{s}"),
+                format!("expressivity{s}"),
+                format!("optimality{s}"),
+            ]);
             if self.null {
-                cols.extend([format!("complexity_null{s}"), format!("expressivity_null{s}")]);
+                cols.extend([
+                    format!("complexity_null{s}"),
+                    format!("expressivity_null{s}"),
+                ]);
             }
         }
         cols

@@ -11,10 +11,16 @@ use crate::table::{Table, Values};
 fn layer_values(e: &super::Estimate, settings: &FeatureSettings) -> Vec<f64> {
     let mut v = vec![e.entropy];
     for &n in &settings.orders {
-        let (c, x) = (mi(e, n, Direction::Input, false), mi(e, n, Direction::Output, false));
+        let (c, x) = (
+            mi(e, n, Direction::Input, false),
+            mi(e, n, Direction::Output, false),
+        );
         v.extend([c, x, x / c]);
         if settings.null {
-            v.extend([mi(e, n, Direction::Input, true), mi(e, n, Direction::Output, true)]);
+            v.extend([
+                mi(e, n, Direction::Input, true),
+                mi(e, n, Direction::Output, true),
+            ]);
         }
     }
     v
@@ -39,7 +45,10 @@ pub fn layer_table(models: &[(&str, &ModelFeatures)], settings: &FeatureSettings
         }
     }
     let mut t = Table::default();
-    t.push("model", Values::Str(model)).push("layer", Values::Int(layer)).push("depth", Values::F64(depth)).push("rows", Values::Int(rows));
+    t.push("model", Values::Str(model))
+        .push("layer", Values::Int(layer))
+        .push("depth", Values::F64(depth))
+        .push("rows", Values::Int(rows));
     for (name, col) in names.iter().zip(values) {
         t.push(name, Values::F64(col));
     }
@@ -52,12 +61,21 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
     let names = settings.value_columns();
     let blocks = &layers[1..];
     let mut means: Vec<f64> = (0..names.len())
-        .map(|j| blocks.iter().map(|e| layer_values(e, settings)[j]).sum::<f64>() / blocks.len() as f64)
+        .map(|j| {
+            blocks
+                .iter()
+                .map(|e| layer_values(e, settings)[j])
+                .sum::<f64>()
+                / blocks.len() as f64
+        })
         .collect();
     for (j, name) in names.iter().enumerate() {
         if let Some(suffix) = name.strip_prefix("optimality") {
             let get = |col: String| names.iter().position(|n| *n == col).map(|k| means[k]);
-            if let (Some(x), Some(c)) = (get(format!("expressivity{suffix}")), get(format!("complexity{suffix}"))) {
+            if let (Some(x), Some(c)) = (
+                get(format!("expressivity{suffix}")),
+                get(format!("complexity{suffix}")),
+            ) {
                 means[j] = x / c;
             }
         }
@@ -71,23 +89,71 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
 pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     let names = settings.value_columns();
     let mut t = Table::default();
-    t.push("model", Values::Str(models.iter().map(|m| m.name.clone()).collect()));
-    t.push("family", Values::Str(models.iter().map(|m| m.family.clone().unwrap_or_default()).collect()));
-    t.push("layers", Values::Int(models.iter().map(|m| m.features.layers.len() as i64 - 1).collect()));
-    t.push("d", Values::Int(models.iter().map(|m| m.d as i64).collect()));
-    t.push("params", Values::Int(models.iter().map(|m| m.params as i64).collect()));
-    t.push("log_params", Values::F64(models.iter().map(|m| (m.params as f64).log10()).collect()));
-    t.push("documents", Values::Int(models.iter().map(|m| m.features.documents as i64).collect()));
-    t.push("tokens", Values::Int(models.iter().map(|m| m.features.tokens as i64).collect()));
-    t.push("rows", Values::Int(models.iter().map(|m| m.features.rows as i64).collect()));
-    let means: Vec<Vec<f64>> = models.iter().map(|m| model_means(&m.features.layers, settings)).collect();
+    t.push(
+        "model",
+        Values::Str(models.iter().map(|m| m.name.clone()).collect()),
+    );
+    t.push(
+        "family",
+        Values::Str(
+            models
+                .iter()
+                .map(|m| m.family.clone().unwrap_or_default())
+                .collect(),
+        ),
+    );
+    t.push(
+        "layers",
+        Values::Int(
+            models
+                .iter()
+                .map(|m| m.features.layers.len() as i64 - 1)
+                .collect(),
+        ),
+    );
+    t.push(
+        "d",
+        Values::Int(models.iter().map(|m| m.d as i64).collect()),
+    );
+    t.push(
+        "params",
+        Values::Int(models.iter().map(|m| m.params as i64).collect()),
+    );
+    t.push(
+        "log_params",
+        Values::F64(models.iter().map(|m| (m.params as f64).log10()).collect()),
+    );
+    t.push(
+        "documents",
+        Values::Int(models.iter().map(|m| m.features.documents as i64).collect()),
+    );
+    t.push(
+        "tokens",
+        Values::Int(models.iter().map(|m| m.features.tokens as i64).collect()),
+    );
+    t.push(
+        "rows",
+        Values::Int(models.iter().map(|m| m.features.rows as i64).collect()),
+    );
+    let means: Vec<Vec<f64>> = models
+        .iter()
+        .map(|m| model_means(&m.features.layers, settings))
+        .collect();
     for (j, name) in names.iter().enumerate() {
         t.push(name, Values::F64(means.iter().map(|v| v[j]).collect()));
     }
     if settings.bootstrap > 0 {
         // replicate means: per model, per replicate, per column
-        let reps: Vec<Vec<Vec<f64>>> =
-            models.iter().map(|m| m.features.replicates.iter().map(|r| model_means(r, settings)).collect()).collect();
+        let reps: Vec<Vec<Vec<f64>>> = models
+            .iter()
+            .map(|m| {
+                m.features
+                    .replicates
+                    .iter()
+                    .map(|r| model_means(r, settings))
+                    .collect()
+            })
+            .collect();
         for (j, name) in names.iter().enumerate() {
             // The 2.5–97.5% range of the replicates, re-centred on the
             // estimate: resampling documents with replacement duplicates rows,

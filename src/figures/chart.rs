@@ -226,7 +226,6 @@ impl Chart {
     }
 }
 
-
 /// The plot rectangle of a chart, in device pixels.
 pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
@@ -238,11 +237,13 @@ pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) 
     }
 }
 
-pub(crate) fn pixel<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>, (x, y): (f64, f64)) -> (f64, f64) {
+pub(crate) fn pixel<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cart>,
+    (x, y): (f64, f64),
+) -> (f64, f64) {
     let (px, py) = chart.backend_coord(&(x, y));
     (px as f64, py as f64)
 }
-
 
 impl Figure for Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult
@@ -319,7 +320,11 @@ impl Chart {
         let (xd, yd) = decimals;
         let fx = move |v: &f64| format_tick(*v, xd);
         let fy = move |v: &f64| format_tick(*v, yd);
-        let y_ticks = if self.y_categories.is_some() { 0 } else { self.y_ticks() };
+        let y_ticks = if self.y_categories.is_some() {
+            0
+        } else {
+            self.y_ticks()
+        };
         chart
             .configure_mesh()
             .x_labels(self.x_ticks())
@@ -409,7 +414,10 @@ pub(crate) struct Plotted<'a> {
 /// Chart points with one marker per group; names are drawn only when there
 /// are at most `max_labelled` points. Returns the group markers too (for the
 /// legend).
-pub(crate) fn chart_points(points: &[Plotted], max_labelled: usize) -> (super::markers::Groups, Vec<ChartPoint>) {
+pub(crate) fn chart_points(
+    points: &[Plotted],
+    max_labelled: usize,
+) -> (super::markers::Groups, Vec<ChartPoint>) {
     let groups = super::markers::assign(&points.iter().map(|p| p.group).collect::<Vec<_>>());
     let label_points = points.len() <= max_labelled;
     let chart = points

@@ -23,7 +23,11 @@ const WHITE: (u8, u8, u8) = (247, 247, 247);
 const VERMILLION: (u8, u8, u8) = (213, 94, 0);
 
 fn mix(a: (u8, u8, u8), b: (u8, u8, u8), t: f64) -> RGBColor {
-    let m = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * t).round().clamp(0.0, 255.0) as u8;
+    let m = |x: u8, y: u8| {
+        (x as f64 + (y as f64 - x as f64) * t)
+            .round()
+            .clamp(0.0, 255.0) as u8
+    };
     RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
 }
 

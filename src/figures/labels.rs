@@ -62,7 +62,10 @@ pub(crate) fn place(
             let on_markers = markers.iter().map(|m| r.overlap(m)).sum::<f64>();
             let on_labels = placed.iter().map(|p| r.overlap(p)).sum::<f64>();
             let on_obstacles = obstacles.iter().map(|o| r.overlap(o)).sum::<f64>();
-            let cost = 20.0 * r.area_outside(bounds) + 3.0 * on_markers + 3.0 * on_obstacles + 2.0 * on_labels;
+            let cost = 20.0 * r.area_outside(bounds)
+                + 3.0 * on_markers
+                + 3.0 * on_obstacles
+                + 2.0 * on_labels;
             let clash = on_markers + on_labels;
             if best.is_none_or(|(c, _, _)| cost < c) {
                 best = Some((cost, clash, r));
@@ -104,7 +107,10 @@ mod tests {
         let bounds = Rect::new(0.0, 0.0, 400.0, 300.0);
         let anchors = [(200.0, 150.0), (204.0, 152.0), (198.0, 156.0)];
         let sizes = [(50.0, 12.0); 3];
-        let r: Vec<Rect> = place(&anchors, &sizes, 5.0, &bounds, &[]).into_iter().flatten().collect();
+        let r: Vec<Rect> = place(&anchors, &sizes, 5.0, &bounds, &[])
+            .into_iter()
+            .flatten()
+            .collect();
         assert!(r.len() >= 2);
         for i in 0..r.len() {
             for j in i + 1..r.len() {

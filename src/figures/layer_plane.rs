@@ -28,7 +28,10 @@ pub(crate) const PATH_NOTE: &str = "small dots: layers 0..L−1; large marker: l
 
 pub(crate) fn layer_plane_chart(paths: &[LayerPath], title: &str) -> Option<Chart> {
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
-    let all: Vec<(f64, f64)> = paths.iter().flat_map(|p| p.points.iter().filter(finite).copied()).collect();
+    let all: Vec<(f64, f64)> = paths
+        .iter()
+        .flat_map(|p| p.points.iter().filter(finite).copied())
+        .collect();
     let x_range = padded(extent(all.iter().map(|p| p.0))?, PAD);
     let y_data = extent(all.iter().map(|p| p.1))?;
     let y_range = padded((y_data.0.min(x_range.0), y_data.1.max(x_range.1)), PAD);
@@ -48,26 +51,55 @@ pub(crate) fn layer_plane_chart(paths: &[LayerPath], title: &str) -> Option<Char
         });
         let last = path.points.len().saturating_sub(1);
         for (i, p) in path.points.iter().enumerate().filter(|(_, p)| finite(p)) {
-            let size = if i == last { 1.0 } else if small { 0.0 } else { 0.45 };
+            let size = if i == last {
+                1.0
+            } else if small {
+                0.0
+            } else {
+                0.45
+            };
             if size > 0.0 {
-                points.push(ChartPoint { x: p.0, y: p.1, marker: *marker, label: None, size });
+                points.push(ChartPoint {
+                    x: p.0,
+                    y: p.1,
+                    marker: *marker,
+                    label: None,
+                    size,
+                });
             }
         }
     }
     let mut legend: Vec<Entry> = markers
         .entries
         .iter()
-        .map(|(name, m)| Entry { swatch: Swatch::Marker(*m), text: name.clone() })
+        .map(|(name, m)| Entry {
+            swatch: Swatch::Marker(*m),
+            text: name.clone(),
+        })
         .collect();
     legend = capped(legend, MAX_ENTRIES);
-    legend.push(Entry { swatch: Swatch::None, text: PATH_NOTE.to_string() });
-    Some(Chart { points, paths: chart_paths, ..on_plane(title, x_range, y_range, legend) })
+    legend.push(Entry {
+        swatch: Swatch::None,
+        text: PATH_NOTE.to_string(),
+    });
+    Some(Chart {
+        points,
+        paths: chart_paths,
+        ..on_plane(title, x_range, y_range, legend)
+    })
 }
 
 /// Draws one path per model through its layers on the information plane; returns the files
 /// written, or [`FigureError::Empty`] when no layer has finite coordinates.
-pub fn information_plane_layers(paths: &[LayerPath], title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = layer_plane_chart(paths, title).ok_or_else(|| FigureError::Empty { name: figure_name(out_stem) })?;
+pub fn information_plane_layers(
+    paths: &[LayerPath],
+    title: &str,
+    out_stem: &Path,
+    opts: &FigureOptions,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let chart = layer_plane_chart(paths, title).ok_or_else(|| FigureError::Empty {
+        name: figure_name(out_stem),
+    })?;
     write_figure(&chart, out_stem, opts)
 }
 
@@ -85,7 +117,10 @@ mod tests {
                 points: (0..=layers)
                     .map(|l| {
                         let t = l as f64 / layers as f64;
-                        (0.2 + 0.5 * t + 0.01 * m as f64, 0.1 + 0.2 * t * t + 0.005 * m as f64)
+                        (
+                            0.2 + 0.5 * t + 0.01 * m as f64,
+                            0.1 + 0.2 * t * t + 0.005 * m as f64,
+                        )
                     })
                     .collect(),
             })
@@ -97,7 +132,11 @@ mod tests {
         let p = paths(2, 6);
         let chart = layer_plane_chart(&p, "layers").unwrap();
         assert_eq!(chart.paths.len(), 2);
-        check_figure(&chart, "layer-plane-two", &[X_LABEL, Y_LABEL, "model-0", "model-1", BOUND_LABEL]);
+        check_figure(
+            &chart,
+            "layer-plane-two",
+            &[X_LABEL, Y_LABEL, "model-0", "model-1", BOUND_LABEL],
+        );
     }
 
     #[test]
@@ -116,7 +155,11 @@ mod tests {
         let chart = layer_plane_chart(&p, "gaps").unwrap();
         assert_eq!(super::super::series::runs(&chart.paths[1].points).len(), 2);
         check_figure(&chart, "layer-plane-gaps", &["model-0"]);
-        let none = vec![LayerPath { label: "x".into(), group: None, points: vec![(f64::NAN, 1.0)] }];
+        let none = vec![LayerPath {
+            label: "x".into(),
+            group: None,
+            points: vec![(f64::NAN, 1.0)],
+        }];
         assert!(layer_plane_chart(&none, "t").is_none());
     }
 }

@@ -150,7 +150,10 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 let h = m.row_h * 0.35;
                 let box_ = [(ir(sx0), ir(cy - h)), (ir(sx0 + m.swatch_w), ir(cy + h))];
                 area.draw(&Rectangle::new(box_, colour.mix(0.12).filled()))?;
-                area.draw(&PathElement::new(vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))], colour.stroke_width(st.line_width())))?;
+                area.draw(&PathElement::new(
+                    vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))],
+                    colour.stroke_width(st.line_width()),
+                ))?;
                 sx0 + m.swatch_w + m.gap
             }
             Swatch::Line { colour, dashed } => {
@@ -242,7 +245,10 @@ mod cap_tests {
 
     #[test]
     fn long_legends_are_capped() {
-        let e = |i: usize| Entry { swatch: Swatch::None, text: format!("m{i}") };
+        let e = |i: usize| Entry {
+            swatch: Swatch::None,
+            text: format!("m{i}"),
+        };
         let all: Vec<Entry> = (0..50).map(e).collect();
         let c = capped(all.clone(), 12);
         assert_eq!(c.len(), 12);

@@ -57,7 +57,10 @@ impl Chart {
             return Ok(None);
         }
         let body = self.draw_title(cell, st, false)?;
-        let decimals = (tick_decimals(self.x_range, self.x_ticks()), tick_decimals(self.y_range, self.y_ticks()));
+        let decimals = (
+            tick_decimals(self.x_range, self.x_ticks()),
+            tick_decimals(self.y_range, self.y_ticks()),
+        );
         let frame = self.frame(root, st, decimals)?;
         let m = legend::measure(root, &self.legend, st)?;
         let chart = self.build(&body, &frame)?;
@@ -84,7 +87,14 @@ impl Chart {
                     return Some(l.clone());
                 }
                 let slope = dy / dx;
-                RefLine::clipped(l.from.1 - slope * l.from.0, slope, grown.x_range, grown.y_range, l.colour, l.dashed)
+                RefLine::clipped(
+                    l.from.1 - slope * l.from.0,
+                    slope,
+                    grown.x_range,
+                    grown.y_range,
+                    l.colour,
+                    l.dashed,
+                )
             })
             .collect();
         Ok(Some(grown))

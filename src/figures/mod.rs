@@ -54,7 +54,9 @@ mod trajectory;
 pub use error::FigureError;
 pub use heatmap::{correlation_heatmap, CorrelationGrid};
 pub use layer_plane::{information_plane_layers, LayerPath};
-pub use options::{ColumnWidth, FigureFormat, FigureKind, FigureOptions, FigureSettings, FigureStyle};
+pub use options::{
+    ColumnWidth, FigureFormat, FigureKind, FigureOptions, FigureSettings, FigureStyle,
+};
 pub use plane::{information_plane, PlanePoint};
 pub use predicted::{predicted_vs_actual, Prediction};
 pub use profiles::{layer_profiles, LayerProfile, OrderProfile};

@@ -221,7 +221,10 @@ mod tests {
         assert_eq!(json, r#"["svg","pdf"]"#);
         assert_eq!(FigureFormat::Pdf.extension(), "pdf");
         for k in FigureKind::ALL {
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.name()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.name())
+            );
         }
         assert_eq!(ColumnWidth::Single.inches(), 3.5);
     }

@@ -35,7 +35,13 @@ pub(crate) fn logical_size(fig: &impl Figure, opts: &FigureOptions) -> (u32, u32
         Some(h) => h * opts.units_per_inch(),
         None => fig.height_units(w),
     };
-    let unit = |v: f64| if v.is_finite() { v.round().clamp(0.0, 1e6) as u32 } else { 0 };
+    let unit = |v: f64| {
+        if v.is_finite() {
+            v.round().clamp(0.0, 1e6) as u32
+        } else {
+            0
+        }
+    };
     (unit(w), unit(h))
 }
 
@@ -134,7 +140,12 @@ pub(crate) fn render_svg(
         root.present().map_err(|e| FigureError::draw(name, e))?;
     }
     let drawn = format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
-    let inches = |v: u32| format!("{:.4}", v as f64 / units_per_inch).trim_end_matches('0').trim_end_matches('.').to_string();
+    let inches = |v: u32| {
+        format!("{:.4}", v as f64 / units_per_inch)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    };
     let page = format!(
         "<svg width=\"{}in\" height=\"{}in\" viewBox=\"0 0 {w} {h}\"",
         inches(size.0),
@@ -208,7 +219,10 @@ pub(crate) fn write_figure(
         }
         let path = with_extension(out_stem, format.extension());
         match format {
-            FigureFormat::Svg => write_atomic(&path, render_svg(fig, &name, size, opts.units_per_inch())?.as_bytes())?,
+            FigureFormat::Svg => write_atomic(
+                &path,
+                render_svg(fig, &name, size, opts.units_per_inch())?.as_bytes(),
+            )?,
             FigureFormat::Png => write_png(fig, &name, &path, size, opts)?,
             FigureFormat::Pdf => {
                 let svg = render_svg(fig, &name, size, opts.units_per_inch())?;

@@ -62,8 +62,14 @@ impl Figure for Panels {
         let title_h = st.ipx(TITLE_UNITS);
         let (top, body) = root.split_vertically(title_h);
         if !self.title.trim().is_empty() {
-            let font = st.font(TextKind::Title).pos(Pos::new(HPos::Center, VPos::Center));
-            top.draw(&Text::new(self.title.clone(), (w as i32 / 2, title_h / 2), font))?;
+            let font = st
+                .font(TextKind::Title)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            top.draw(&Text::new(
+                self.title.clone(),
+                (w as i32 / 2, title_h / 2),
+                font,
+            ))?;
         }
         let metrics = if self.legend.is_empty() {
             None
@@ -92,7 +98,9 @@ impl Figure for Panels {
                 None => side.get_base_pixel(),
             };
             // Keep the legend on the page even when it is wider than its cell.
-            let x = (sx as f64 + st.px(4.0)).min(w as f64 - m.width - st.px(2.0)).max(0.0);
+            let x = (sx as f64 + st.px(4.0))
+                .min(w as f64 - m.width - st.px(2.0))
+                .max(0.0);
             let rect = Rect::new(x, sy as f64 + st.px(12.0), m.width, m.height);
             legend::draw(root, &rect, &self.legend, &m, st, st.marker_radius(0))?;
         }

@@ -53,7 +53,10 @@ mod tests {
     pub(crate) fn media_box(pdf: &str) -> Vec<f64> {
         let at = pdf.find("/MediaBox [").expect("a media box") + "/MediaBox [".len();
         let end = at + pdf[at..].find(']').expect("closed");
-        pdf[at..end].split_whitespace().map(|v| v.parse().expect("number")).collect()
+        pdf[at..end]
+            .split_whitespace()
+            .map(|v| v.parse().expect("number"))
+            .collect()
     }
 
     #[test]

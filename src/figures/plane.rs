@@ -47,8 +47,15 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
     let y_data = extent(kept.iter().map(|p| p.expressivity))?;
     let y_range = padded((y_data.0.min(x_range.0), y_data.1.max(x_range.1)), PAD);
 
-    let plotted: Vec<Plotted> =
-        kept.iter().map(|p| Plotted { x: p.complexity, y: p.expressivity, group: p.group.as_deref(), label: &p.label }).collect();
+    let plotted: Vec<Plotted> = kept
+        .iter()
+        .map(|p| Plotted {
+            x: p.complexity,
+            y: p.expressivity,
+            group: p.group.as_deref(),
+            label: &p.label,
+        })
+        .collect();
     let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
     let legend: Vec<Entry> = groups
@@ -59,18 +66,43 @@ pub(crate) fn plane_chart(points: &[PlanePoint], title: &str) -> Option<Chart> {
             text: name.clone(),
         })
         .collect();
-    Some(Chart { points: chart_points, ..on_plane(title, x_range, y_range, legend) })
+    Some(Chart {
+        points: chart_points,
+        ..on_plane(title, x_range, y_range, legend)
+    })
 }
 
 /// A chart on the information plane without data: labelled axes, and the bound drawn
 /// dashed across the ranges and named last in `legend`. The model, per-layer and
 /// trajectory views all start from it.
-pub(crate) fn on_plane(title: &str, x_range: (f64, f64), y_range: (f64, f64), mut legend: Vec<Entry>) -> Chart {
-    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true).into_iter().collect();
+pub(crate) fn on_plane(
+    title: &str,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    mut legend: Vec<Entry>,
+) -> Chart {
+    let lines: Vec<RefLine> = RefLine::clipped(0.0, 1.0, x_range, y_range, REFERENCE, true)
+        .into_iter()
+        .collect();
     if !lines.is_empty() {
-        legend.push(Entry { swatch: Swatch::Line { colour: REFERENCE, dashed: true }, text: BOUND_LABEL.to_string() });
+        legend.push(Entry {
+            swatch: Swatch::Line {
+                colour: REFERENCE,
+                dashed: true,
+            },
+            text: BOUND_LABEL.to_string(),
+        });
     }
-    Chart { title: title.to_string(), x_label: X_LABEL.to_string(), y_label: Y_LABEL.to_string(), x_range, y_range, lines, legend, ..Chart::default() }
+    Chart {
+        title: title.to_string(),
+        x_label: X_LABEL.to_string(),
+        y_label: Y_LABEL.to_string(),
+        x_range,
+        y_range,
+        lines,
+        legend,
+        ..Chart::default()
+    }
 }
 
 /// Draws the information plane of `points` to `<out_stem>.svg` and/or `<out_stem>.png`
@@ -148,7 +180,8 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
 
         let svg = std::fs::read_to_string(&written[0]).unwrap();
-        assert!(svg.starts_with("<svg width=\"7.1583in\" height=\"5.3667in\" viewBox=\"0 0 3436 2576\""));
+        assert!(svg
+            .starts_with("<svg width=\"7.1583in\" height=\"5.3667in\" viewBox=\"0 0 3436 2576\""));
         let texts = svg_texts(&svg);
         for text in [X_LABEL, Y_LABEL, "Information plane", BOUND_LABEL]
             .iter()
@@ -194,7 +227,11 @@ mod tests {
     #[test]
     fn two_points() {
         let pts = [pt("a", Some("f"), 0.4, 0.2), pt("b", None, 0.5, 0.35)];
-        check_files(&pts, "two", &["a", "b", "f", super::super::markers::NO_GROUP]);
+        check_files(
+            &pts,
+            "two",
+            &["a", "b", "f", super::super::markers::NO_GROUP],
+        );
     }
 
     #[test]
@@ -259,23 +296,50 @@ mod tests {
         use crate::figures::FigureStyle;
         let dir = scratch_dir("plane-style");
         let render = |style: FigureStyle| {
-            let opts = FigureOptions { formats: vec![FigureFormat::Svg, FigureFormat::Png], style, ..FigureOptions::default() };
-            let written = information_plane(&study(), "t", &dir.join(format!("{style:?}")), &opts).unwrap();
+            let opts = FigureOptions {
+                formats: vec![FigureFormat::Svg, FigureFormat::Png],
+                style,
+                ..FigureOptions::default()
+            };
+            let written =
+                information_plane(&study(), "t", &dir.join(format!("{style:?}")), &opts).unwrap();
             let svg = std::fs::read_to_string(&written[0]).unwrap();
-            let attr = |key: &str| -> Vec<String> { svg.split(key).skip(1).filter_map(|r| r.split('"').next().map(str::to_string)).collect() };
-            let font = attr("font-size=\"").iter().filter_map(|v| v.trim_end_matches("px").parse::<f64>().ok()).fold(0.0, f64::max);
-            let view_width: f64 = attr("viewBox=\"")[0].split_whitespace().nth(2).unwrap().parse().unwrap();
+            let attr = |key: &str| -> Vec<String> {
+                svg.split(key)
+                    .skip(1)
+                    .filter_map(|r| r.split('"').next().map(str::to_string))
+                    .collect()
+            };
+            let font = attr("font-size=\"")
+                .iter()
+                .filter_map(|v| v.trim_end_matches("px").parse::<f64>().ok())
+                .fold(0.0, f64::max);
+            let view_width: f64 = attr("viewBox=\"")[0]
+                .split_whitespace()
+                .nth(2)
+                .unwrap()
+                .parse()
+                .unwrap();
             let page_width = attr("width=\"")[0].clone();
             // Text size as a fraction of the page width, the page width, and the PNG size.
             (font / view_width, page_width, png_header_size(&written[1]))
         };
         let (paper, paper_page, paper_png) = render(FigureStyle::Paper);
         let (slides, slides_page, slides_png) = render(FigureStyle::Slides);
-        assert!(paper > 0.0 && (slides / paper - 1.5).abs() < 0.02, "text share of the width {paper} vs {slides}");
+        assert!(
+            paper > 0.0 && (slides / paper - 1.5).abs() < 0.02,
+            "text share of the width {paper} vs {slides}"
+        );
         // The same page, up to rounding the layout to whole units.
         let inches = |w: &str| w.trim_end_matches("in").parse::<f64>().unwrap();
-        assert!((inches(&paper_page) - inches(&slides_page)).abs() < 0.01, "{paper_page} vs {slides_page}");
-        assert!(paper_png.0.abs_diff(slides_png.0) <= 3 && paper_png.1.abs_diff(slides_png.1) <= 3, "{paper_png:?} vs {slides_png:?}");
+        assert!(
+            (inches(&paper_page) - inches(&slides_page)).abs() < 0.01,
+            "{paper_page} vs {slides_page}"
+        );
+        assert!(
+            paper_png.0.abs_diff(slides_png.0) <= 3 && paper_png.1.abs_diff(slides_png.1) <= 3,
+            "{paper_png:?} vs {slides_png:?}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

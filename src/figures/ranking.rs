@@ -46,37 +46,86 @@ impl Figure for RankingChart {
 }
 
 /// `models` in rank order (best first); `interval` is the coverage, e.g. 0.9.
-pub(crate) fn ranking_chart(models: &[RankedModel], target: &str, interval: Option<f64>, title: &str) -> Option<RankingChart> {
-    let values = models.iter().flat_map(|m| [m.predicted, m.lower, m.upper, m.withheld]);
+pub(crate) fn ranking_chart(
+    models: &[RankedModel],
+    target: &str,
+    interval: Option<f64>,
+    title: &str,
+) -> Option<RankingChart> {
+    let values = models
+        .iter()
+        .flat_map(|m| [m.predicted, m.lower, m.upper, m.withheld]);
     let x_range = padded(extent(values)?, PAD);
     let n = models.len();
     // Rank 1 at the top: row i sits at y = n - 1 - i.
     let y = |i: usize| (n - 1 - i) as f64;
-    let marker = Marker { colour: PALETTE[0], shape: Shape::Circle };
-    let truth = Marker { colour: PALETTE[1], shape: Shape::Diamond };
+    let marker = Marker {
+        colour: PALETTE[0],
+        shape: Shape::Circle,
+    };
+    let truth = Marker {
+        colour: PALETTE[1],
+        shape: Shape::Diamond,
+    };
     let mut points: Vec<ChartPoint> = models
         .iter()
         .enumerate()
         .filter(|(_, m)| m.predicted.is_finite())
-        .map(|(i, m)| ChartPoint { x: m.predicted, y: y(i), marker, label: None, size: 1.0 })
+        .map(|(i, m)| ChartPoint {
+            x: m.predicted,
+            y: y(i),
+            marker,
+            label: None,
+            size: 1.0,
+        })
         .collect();
     let withheld: Vec<ChartPoint> = models
         .iter()
         .enumerate()
         .filter(|(_, m)| m.withheld.is_finite())
-        .map(|(i, m)| ChartPoint { x: m.withheld, y: y(i), marker: truth, label: None, size: 1.0 })
+        .map(|(i, m)| ChartPoint {
+            x: m.withheld,
+            y: y(i),
+            marker: truth,
+            label: None,
+            size: 1.0,
+        })
         .collect();
     let any_withheld = !withheld.is_empty();
     points.extend(withheld);
-    let intervals = models.iter().enumerate().map(|(i, m)| Interval { from: (m.lower, y(i)), to: (m.upper, y(i)), colour: INK }).collect();
-    let mut names: Vec<String> = models.iter().enumerate().map(|(i, m)| format!("{}. {}", i + 1, m.label)).collect();
+    let intervals = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Interval {
+            from: (m.lower, y(i)),
+            to: (m.upper, y(i)),
+            colour: INK,
+        })
+        .collect();
+    let mut names: Vec<String> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{}. {}", i + 1, m.label))
+        .collect();
     names.reverse();
-    let mut legend = vec![Entry { swatch: Swatch::Marker(marker), text: format!("predicted {target}") }];
+    let mut legend = vec![Entry {
+        swatch: Swatch::Marker(marker),
+        text: format!("predicted {target}"),
+    }];
     if let Some(c) = interval {
-        legend.push(Entry { swatch: Swatch::Line { colour: INK, dashed: false }, text: format!("{:.0}% jackknife+ interval", 100.0 * c) });
+        legend.push(Entry {
+            swatch: Swatch::Line {
+                colour: INK,
+                dashed: false,
+            },
+            text: format!("{:.0}% jackknife+ interval", 100.0 * c),
+        });
     }
     if any_withheld {
-        legend.push(Entry { swatch: Swatch::Marker(truth), text: format!("withheld {target}") });
+        legend.push(Entry {
+            swatch: Swatch::Marker(truth),
+            text: format!("withheld {target}"),
+        });
     }
     Some(RankingChart(Chart {
         title: title.to_string(),
@@ -93,8 +142,18 @@ pub(crate) fn ranking_chart(models: &[RankedModel], target: &str, interval: Opti
 }
 
 /// Draws the ranking of unscored models; [`FigureError::Empty`] when nothing is finite.
-pub fn ranking(models: &[RankedModel], target: &str, interval: Option<f64>, title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = ranking_chart(models, target, interval, title).ok_or_else(|| FigureError::Empty { name: figure_name(out_stem) })?;
+pub fn ranking(
+    models: &[RankedModel],
+    target: &str,
+    interval: Option<f64>,
+    title: &str,
+    out_stem: &Path,
+    opts: &FigureOptions,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let chart =
+        ranking_chart(models, target, interval, title).ok_or_else(|| FigureError::Empty {
+            name: figure_name(out_stem),
+        })?;
     write_figure(&chart, out_stem, opts)
 }
 
@@ -104,15 +163,38 @@ mod tests {
     use crate::figures::testing::check_figure;
 
     fn m(i: usize, p: f64) -> RankedModel {
-        RankedModel { label: format!("ckpt-{i}"), predicted: p, lower: p - 0.1, upper: p + 0.15, withheld: f64::NAN }
+        RankedModel {
+            label: format!("ckpt-{i}"),
+            predicted: p,
+            lower: p - 0.1,
+            upper: p + 0.15,
+            withheld: f64::NAN,
+        }
     }
 
     #[test]
     fn two_models_best_on_top() {
-        let chart = ranking_chart(&[m(0, 0.7), m(1, 0.5)], "accuracy", Some(0.9), "Ranking").unwrap();
-        assert_eq!(chart.0.y_categories.as_ref().unwrap(), &["2. ckpt-1".to_string(), "1. ckpt-0".to_string()]);
-        check_figure(&chart, "ranking-two", &["1. ckpt-0", "2. ckpt-1", "90% jackknife+ interval", "predicted accuracy"]);
-        assert!(!chart.0.legend.iter().any(|e| e.text.starts_with("withheld")));
+        let chart =
+            ranking_chart(&[m(0, 0.7), m(1, 0.5)], "accuracy", Some(0.9), "Ranking").unwrap();
+        assert_eq!(
+            chart.0.y_categories.as_ref().unwrap(),
+            &["2. ckpt-1".to_string(), "1. ckpt-0".to_string()]
+        );
+        check_figure(
+            &chart,
+            "ranking-two",
+            &[
+                "1. ckpt-0",
+                "2. ckpt-1",
+                "90% jackknife+ interval",
+                "predicted accuracy",
+            ],
+        );
+        assert!(!chart
+            .0
+            .legend
+            .iter()
+            .any(|e| e.text.starts_with("withheld")));
     }
 
     #[test]
@@ -121,7 +203,10 @@ mod tests {
         ms[1].withheld = 0.9;
         let chart = ranking_chart(&ms, "accuracy", Some(0.9), "Ranking").unwrap();
         assert_eq!(chart.0.points.len(), 3);
-        assert!(chart.0.x_range.1 >= 0.9, "the axis reaches the withheld score");
+        assert!(
+            chart.0.x_range.1 >= 0.9,
+            "the axis reaches the withheld score"
+        );
         check_figure(&chart, "ranking-withheld", &["withheld accuracy"]);
     }
 
@@ -134,6 +219,18 @@ mod tests {
         assert!(chart.height_units(859.0) > 900.0);
         assert_eq!(chart.0.points.len(), 49);
         check_figure(&chart, "ranking-fifty", &["1. ckpt-0", "50. ckpt-49"]);
-        assert!(ranking_chart(&[RankedModel { label: "x".into(), predicted: f64::NAN, lower: f64::NAN, upper: f64::NAN, withheld: f64::NAN }], "a", None, "t").is_none());
+        assert!(ranking_chart(
+            &[RankedModel {
+                label: "x".into(),
+                predicted: f64::NAN,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                withheld: f64::NAN
+            }],
+            "a",
+            None,
+            "t"
+        )
+        .is_none());
     }
 }

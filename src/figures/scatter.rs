@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::axes::{extent, padded, PAD};
 use super::chart::{chart_points, Chart, Plotted, RefLine};
-use super::legend::{capped, MAX_ENTRIES};
-use super::panels::Panels;
-use super::series::Band;
 use super::error::FigureError;
+use super::legend::{capped, MAX_ENTRIES};
 use super::legend::{Entry, Swatch};
 use super::output::{figure_name, write_figure};
+use super::panels::Panels;
 use super::plane::MAX_LABELLED;
+use super::series::Band;
 use super::stats::{ols, spearman};
 use super::style::INK;
 use super::FigureOptions;
@@ -59,7 +59,11 @@ fn note_text(note: RhoNote, n: usize) -> String {
     if !note.rho.is_finite() {
         return stats_text(None, n);
     }
-    let p = if note.p_value.is_finite() { format!(" (p = {})", super::predicted::significant(note.p_value, 2)) } else { String::new() };
+    let p = if note.p_value.is_finite() {
+        format!(" (p = {})", super::predicted::significant(note.p_value, 2))
+    } else {
+        String::new()
+    };
     format!("Spearman ρ = {}{p}, n = {n}", format_rho(note.rho))
 }
 
@@ -89,21 +93,37 @@ pub(crate) fn scatter_chart(
     let xs: Vec<f64> = kept.iter().map(|p| p.x).collect();
     let ys: Vec<f64> = kept.iter().map(|p| p.y).collect();
 
-    let plotted: Vec<Plotted> = kept.iter().map(|p| Plotted { x: p.x, y: p.y, group: p.group.as_deref(), label: &p.label }).collect();
+    let plotted: Vec<Plotted> = kept
+        .iter()
+        .map(|p| Plotted {
+            x: p.x,
+            y: p.y,
+            group: p.group.as_deref(),
+            label: &p.label,
+        })
+        .collect();
     let (groups, chart_points) = chart_points(&plotted, MAX_LABELLED);
 
     let text = match note {
         Some(n) => note_text(n, kept.len()),
         None => stats_text(spearman(&xs, &ys), kept.len()),
     };
-    let mut legend = vec![Entry { swatch: Swatch::None, text }];
+    let mut legend = vec![Entry {
+        swatch: Swatch::None,
+        text,
+    }];
     let mut lines = Vec::new();
     let mut bands = Vec::new();
     if let Some(fit) = ols(&xs, &ys) {
-        let grid: Vec<f64> = (0..=48).map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / 48.0).collect();
+        let grid: Vec<f64> = (0..=48)
+            .map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / 48.0)
+            .collect();
         let half: Option<Vec<f64>> = grid.iter().map(|&x| fit.band_half_width(x)).collect();
         if let Some(half) = half {
-            let mid: Vec<f64> = grid.iter().map(|&x| fit.intercept + fit.slope * x).collect();
+            let mid: Vec<f64> = grid
+                .iter()
+                .map(|&x| fit.intercept + fit.slope * x)
+                .collect();
             bands.push(Band {
                 lower: mid.iter().zip(&half).map(|(m, h)| m - h).collect(),
                 upper: mid.iter().zip(&half).map(|(m, h)| m + h).collect(),
@@ -131,7 +151,14 @@ pub(crate) fn scatter_chart(
         }
     }
     legend.extend(capped(
-        groups.entries.iter().map(|(name, m)| Entry { swatch: Swatch::Marker(*m), text: name.clone() }).collect(),
+        groups
+            .entries
+            .iter()
+            .map(|(name, m)| Entry {
+                swatch: Swatch::Marker(*m),
+                text: name.clone(),
+            })
+            .collect(),
         MAX_ENTRIES,
     ));
     Some(Chart {
@@ -151,7 +178,12 @@ pub(crate) fn scatter_chart(
 pub(crate) const BAND_LABEL: &str = "95% band";
 
 /// One panel per score, two columns; every panel has its own statistics box.
-pub(crate) fn score_panels(panels: &[ScorePanel], x_label: &str, title: &str, width_units: f64) -> Option<Panels> {
+pub(crate) fn score_panels(
+    panels: &[ScorePanel],
+    x_label: &str,
+    title: &str,
+    width_units: f64,
+) -> Option<Panels> {
     let charts: Vec<Option<Chart>> = panels
         .iter()
         .filter_map(|p| {
@@ -164,15 +196,30 @@ pub(crate) fn score_panels(panels: &[ScorePanel], x_label: &str, title: &str, wi
         return None;
     }
     let columns = if width_units >= 600.0 { 2 } else { 1 }.min(charts.len());
-    Some(Panels { title: title.to_string(), charts, columns, aspect: 0.75, legend: Vec::new() })
+    Some(Panels {
+        title: title.to_string(),
+        charts,
+        columns,
+        aspect: 0.75,
+        legend: Vec::new(),
+    })
 }
 
 /// Draws each score against the feature `x_label`, one panel per score (a single score gives
 /// a plain chart titled `title`). Points with a non-finite coordinate are skipped.
-pub fn scores_vs_feature(panels: &[ScorePanel], x_label: &str, title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
-    let empty = || FigureError::Empty { name: figure_name(out_stem) };
+pub fn scores_vs_feature(
+    panels: &[ScorePanel],
+    x_label: &str,
+    title: &str,
+    out_stem: &Path,
+    opts: &FigureOptions,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let empty = || FigureError::Empty {
+        name: figure_name(out_stem),
+    };
     if let [one] = panels {
-        let chart = scatter_chart(&one.points, x_label, &one.score, title, one.note).ok_or_else(empty)?;
+        let chart =
+            scatter_chart(&one.points, x_label, &one.score, title, one.note).ok_or_else(empty)?;
         return write_figure(&chart, out_stem, opts);
     }
     let fig = score_panels(panels, x_label, title, opts.width_units()).ok_or_else(empty)?;

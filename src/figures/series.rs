@@ -91,7 +91,8 @@ pub(crate) fn draw_bands<DB: DrawingBackend>(
             continue;
         }
         let clamp = |v: f64| v.clamp(lo, hi);
-        let mut outline: Vec<(f64, f64)> = ok.iter().map(|&i| (b.xs[i], clamp(b.upper[i]))).collect();
+        let mut outline: Vec<(f64, f64)> =
+            ok.iter().map(|&i| (b.xs[i], clamp(b.upper[i]))).collect();
         outline.extend(ok.iter().rev().map(|&i| (b.xs[i], clamp(b.lower[i]))));
         area.draw(&Polygon::new(outline, b.colour.mix(b.opacity).filled()))?;
     }
@@ -105,7 +106,10 @@ pub(crate) fn draw_intervals<DB: DrawingBackend>(
     st: &Style,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let cap = st.px(4.0);
-    for iv in intervals.iter().filter(|iv| finite(iv.from) && finite(iv.to)) {
+    for iv in intervals
+        .iter()
+        .filter(|iv| finite(iv.from) && finite(iv.to))
+    {
         let (a, b) = (pixel(chart, iv.from), pixel(chart, iv.to));
         let style = iv.colour.stroke_width(st.ipx(1.5) as u32);
         let ip = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
@@ -115,7 +119,10 @@ pub(crate) fn draw_intervals<DB: DrawingBackend>(
         let len = dx.hypot(dy).max(1e-9);
         let (nx, ny) = (-dy / len * cap, dx / len * cap);
         for e in [a, b] {
-            root.draw(&PathElement::new(vec![ip((e.0 - nx, e.1 - ny)), ip((e.0 + nx, e.1 + ny))], style))?;
+            root.draw(&PathElement::new(
+                vec![ip((e.0 - nx, e.1 - ny)), ip((e.0 + nx, e.1 + ny))],
+                style,
+            ))?;
         }
     }
     Ok(())
@@ -131,13 +138,25 @@ pub(crate) fn draw_categories<DB: DrawingBackend>(
     tick: i32,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (xs, _) = chart.plotting_area().get_pixel_range();
-    let font = st.font(TextKind::TickLabel).pos(Pos::new(HPos::Right, VPos::Center));
+    let font = st
+        .font(TextKind::TickLabel)
+        .pos(Pos::new(HPos::Right, VPos::Center));
     for (i, name) in names.iter().enumerate() {
         let (_, y) = pixel(chart, (0.0, i as f64));
         let y = y.round() as i32;
-        root.draw(&PathElement::new(vec![(xs.start, y), (xs.end, y)], GRID.stroke_width(st.thin_width())))?;
-        root.draw(&PathElement::new(vec![(xs.start - tick, y), (xs.start, y)], super::style::INK.stroke_width(st.thin_width())))?;
-        root.draw(&Text::new(name.clone(), (xs.start - 2 * tick, y), font.clone()))?;
+        root.draw(&PathElement::new(
+            vec![(xs.start, y), (xs.end, y)],
+            GRID.stroke_width(st.thin_width()),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(xs.start - tick, y), (xs.start, y)],
+            super::style::INK.stroke_width(st.thin_width()),
+        ))?;
+        root.draw(&Text::new(
+            name.clone(),
+            (xs.start - 2 * tick, y),
+            font.clone(),
+        ))?;
     }
     Ok(())
 }
@@ -148,7 +167,14 @@ mod tests {
 
     #[test]
     fn missing_values_break_a_path() {
-        let p = [Some((0.0, 1.0)), Some((1.0, 2.0)), None, Some((3.0, f64::NAN)), Some((4.0, 1.0)), None];
+        let p = [
+            Some((0.0, 1.0)),
+            Some((1.0, 2.0)),
+            None,
+            Some((3.0, f64::NAN)),
+            Some((4.0, 1.0)),
+            None,
+        ];
         let r = runs(&p);
         assert_eq!(r, vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(4.0, 1.0)]]);
         assert!(runs(&[None, None]).is_empty());

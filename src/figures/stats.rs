@@ -40,8 +40,9 @@ impl Fit {
 /// the Cornish–Fisher expansion around the normal quantile (error below 1e-4).
 pub(crate) fn t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-        2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     if df == 0 {
         return f64::INFINITY;
@@ -127,12 +128,18 @@ mod tests {
         let x = [0.0, 1.0, 2.0, 3.0, 4.0];
         let y = [0.1, 0.9, 2.2, 2.8, 4.1];
         let f = ols(&x, &y).unwrap();
-        let (mid, edge) = (f.band_half_width(2.0).unwrap(), f.band_half_width(4.0).unwrap());
+        let (mid, edge) = (
+            f.band_half_width(2.0).unwrap(),
+            f.band_half_width(4.0).unwrap(),
+        );
         assert!(mid > 0.0 && edge > mid);
         // Checked by hand: s² = rss / 3, se(2) = s / sqrt(5).
         let s = (f.rss / 3.0).sqrt();
         assert!((mid - 3.182 * s / 5f64.sqrt()).abs() < 1e-12);
-        assert!(ols(&[0.0, 1.0], &[0.0, 1.0]).unwrap().band_half_width(0.5).is_none());
+        assert!(ols(&[0.0, 1.0], &[0.0, 1.0])
+            .unwrap()
+            .band_half_width(0.5)
+            .is_none());
     }
 
     #[test]

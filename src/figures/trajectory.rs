@@ -39,8 +39,16 @@ pub(crate) fn ordered_series(points: &[TrajectoryPoint]) -> Vec<(String, Vec<usi
         }
     }
     for (_, idx) in &mut out {
-        if idx.iter().all(|&i| points[i].step.is_some_and(f64::is_finite)) {
-            idx.sort_by(|&a, &b| points[a].step.partial_cmp(&points[b].step).unwrap_or(std::cmp::Ordering::Equal));
+        if idx
+            .iter()
+            .all(|&i| points[i].step.is_some_and(f64::is_finite))
+        {
+            idx.sort_by(|&a, &b| {
+                points[a]
+                    .step
+                    .partial_cmp(&points[b].step)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
         }
     }
     out
@@ -66,15 +74,22 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
     let all_stepped = points.iter().all(|p| p.step.is_some_and(f64::is_finite));
     // Positive steps spanning two decades or more (log-spaced checkpoints, as training runs save them)
     // are coloured on a log(1 + step) scale, so that the early checkpoints stay apart.
-    let smallest_positive = points.iter().filter_map(|p| p.step).filter(|&s| s > 0.0).fold(f64::INFINITY, f64::min);
-    let log_scale = all_stepped && steps.is_some_and(|(lo, hi)| lo >= 0.0 && hi >= 100.0 * smallest_positive);
+    let smallest_positive = points
+        .iter()
+        .filter_map(|p| p.step)
+        .filter(|&s| s > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let log_scale =
+        all_stepped && steps.is_some_and(|(lo, hi)| lo >= 0.0 && hi >= 100.0 * smallest_positive);
     let scale = |s: f64| if log_scale { s.ln_1p() } else { s };
     // Position of each point in [0, 1]: its step on the common range, or its rank in its series.
     let mut t = vec![0.0; points.len()];
     for (_, idx) in &series {
         for (k, &i) in idx.iter().enumerate() {
             t[i] = match (all_stepped, steps, points[i].step) {
-                (true, Some((lo, hi)), Some(s)) if hi > lo => (scale(s) - scale(lo)) / (scale(hi) - scale(lo)),
+                (true, Some((lo, hi)), Some(s)) if hi > lo => {
+                    (scale(s) - scale(lo)) / (scale(hi) - scale(lo))
+                }
                 _ => k as f64 / (idx.len().max(2) - 1) as f64,
             };
         }
@@ -86,8 +101,20 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
     for ((_, idx), m) in series.iter().zip(&shapes.of_point) {
         for w in idx.windows(2) {
             let (a, b) = (&points[w[0]], &points[w[1]]);
-            let seg = if ok(a) && ok(b) { vec![Some((a.complexity, a.expressivity)), Some((b.complexity, b.expressivity))] } else { vec![] };
-            paths.push(Polyline { points: seg, colour: viridis(0.5 * (t[w[0]] + t[w[1]])), width: 2.0, dashed: false });
+            let seg = if ok(a) && ok(b) {
+                vec![
+                    Some((a.complexity, a.expressivity)),
+                    Some((b.complexity, b.expressivity)),
+                ]
+            } else {
+                vec![]
+            };
+            paths.push(Polyline {
+                points: seg,
+                colour: viridis(0.5 * (t[w[0]] + t[w[1]])),
+                width: 2.0,
+                dashed: false,
+            });
         }
         for &i in idx.iter().filter(|&&i| ok(&points[i])) {
             let p = &points[i];
@@ -95,8 +122,12 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
             chart_points.push(ChartPoint {
                 x: p.complexity,
                 y: p.expressivity,
-                marker: Marker { colour: viridis(t[i]), shape: m.shape },
-                label: (label_points && first_or_last && !p.label.trim().is_empty()).then(|| p.label.clone()),
+                marker: Marker {
+                    colour: viridis(t[i]),
+                    shape: m.shape,
+                },
+                label: (label_points && first_or_last && !p.label.trim().is_empty())
+                    .then(|| p.label.clone()),
                 size: 1.0,
             });
         }
@@ -104,26 +135,59 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
     let mut legend: Vec<Entry> = shapes
         .entries
         .iter()
-        .map(|(name, m)| Entry { swatch: Swatch::Marker(Marker { colour: UNGROUPED, shape: m.shape }), text: name.clone() })
+        .map(|(name, m)| Entry {
+            swatch: Swatch::Marker(Marker {
+                colour: UNGROUPED,
+                shape: m.shape,
+            }),
+            text: name.clone(),
+        })
         .collect();
     legend = capped(legend, MAX_ENTRIES);
     let key: Vec<(f64, String)> = match (all_stepped, steps) {
         (true, Some((lo, hi))) if log_scale => {
             let mid = (0.5 * (lo.ln_1p() + hi.ln_1p())).exp_m1().round();
-            vec![(0.0, format!("step {}", step_text(lo))), (0.5, format!("step {} (log scale)", step_text(mid))), (1.0, format!("step {}", step_text(hi)))]
+            vec![
+                (0.0, format!("step {}", step_text(lo))),
+                (0.5, format!("step {} (log scale)", step_text(mid))),
+                (1.0, format!("step {}", step_text(hi))),
+            ]
         }
-        (true, Some((lo, hi))) => vec![(0.0, format!("step {}", step_text(lo))), (1.0, format!("step {}", step_text(hi)))],
-        _ => vec![(0.0, "first in series".to_string()), (1.0, "last in series".to_string())],
+        (true, Some((lo, hi))) => vec![
+            (0.0, format!("step {}", step_text(lo))),
+            (1.0, format!("step {}", step_text(hi))),
+        ],
+        _ => vec![
+            (0.0, "first in series".to_string()),
+            (1.0, "last in series".to_string()),
+        ],
     };
     for (v, text) in key {
-        legend.push(Entry { swatch: Swatch::Marker(Marker { colour: viridis(v), shape: super::markers::Shape::Circle }), text });
+        legend.push(Entry {
+            swatch: Swatch::Marker(Marker {
+                colour: viridis(v),
+                shape: super::markers::Shape::Circle,
+            }),
+            text,
+        });
     }
-    Some(Chart { points: chart_points, paths, ..on_plane(title, x_range, y_range, legend) })
+    Some(Chart {
+        points: chart_points,
+        paths,
+        ..on_plane(title, x_range, y_range, legend)
+    })
 }
 
 /// Draws checkpoint series on the information plane, joined in order and coloured by step.
-pub fn trajectory(points: &[TrajectoryPoint], title: &str, out_stem: &Path, opts: &FigureOptions) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = trajectory_chart(points, title).ok_or_else(|| FigureError::Empty { name: figure_name(out_stem) })?;
+pub fn trajectory(
+    points: &[TrajectoryPoint],
+    title: &str,
+    out_stem: &Path,
+    opts: &FigureOptions,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let chart = trajectory_chart(points, title).ok_or_else(|| FigureError::Empty {
+        name: figure_name(out_stem),
+    })?;
     write_figure(&chart, out_stem, opts)
 }
 
@@ -134,28 +198,66 @@ mod tests {
     use crate::figures::testing::check_figure;
 
     fn pt(series: &str, step: Option<f64>, c: f64, e: f64) -> TrajectoryPoint {
-        TrajectoryPoint { label: format!("{series}@{}", step.unwrap_or(-1.0)), series: series.into(), step, complexity: c, expressivity: e }
+        TrajectoryPoint {
+            label: format!("{series}@{}", step.unwrap_or(-1.0)),
+            series: series.into(),
+            step,
+            complexity: c,
+            expressivity: e,
+        }
     }
 
     #[test]
     fn series_are_ordered_by_step() {
-        let p = [pt("a", Some(3000.0), 0.5, 0.3), pt("a", Some(0.0), 0.2, 0.1), pt("b", None, 0.4, 0.2), pt("a", Some(1000.0), 0.3, 0.2), pt("b", None, 0.45, 0.25)];
+        let p = [
+            pt("a", Some(3000.0), 0.5, 0.3),
+            pt("a", Some(0.0), 0.2, 0.1),
+            pt("b", None, 0.4, 0.2),
+            pt("a", Some(1000.0), 0.3, 0.2),
+            pt("b", None, 0.45, 0.25),
+        ];
         let s = ordered_series(&p);
-        assert_eq!(s, vec![("a".to_string(), vec![1, 3, 0]), ("b".to_string(), vec![2, 4])]);
+        assert_eq!(
+            s,
+            vec![
+                ("a".to_string(), vec![1, 3, 0]),
+                ("b".to_string(), vec![2, 4])
+            ]
+        );
         let chart = trajectory_chart(&p, "t").unwrap();
         assert_eq!(chart.paths.len(), 3);
         // b has no steps, so the key reads by position.
-        check_figure(&chart, "trajectory-mixed", &["a", "b", "first in series", "last in series", X_LABEL]);
+        check_figure(
+            &chart,
+            "trajectory-mixed",
+            &["a", "b", "first in series", "last in series", X_LABEL],
+        );
     }
 
     #[test]
     fn steps_colour_the_points() {
-        let p: Vec<_> = (0..8).map(|i| pt("pythia-160m", Some(i as f64 * 1000.0), 0.2 + 0.03 * i as f64, 0.1 + 0.02 * i as f64)).collect();
+        let p: Vec<_> = (0..8)
+            .map(|i| {
+                pt(
+                    "pythia-160m",
+                    Some(i as f64 * 1000.0),
+                    0.2 + 0.03 * i as f64,
+                    0.1 + 0.02 * i as f64,
+                )
+            })
+            .collect();
         let chart = trajectory_chart(&p, "t").unwrap();
         assert_eq!(chart.points[0].marker.colour, viridis(0.0));
         assert_eq!(chart.points[7].marker.colour, viridis(1.0));
-        check_figure(&chart, "trajectory-steps", &["step 0", "step 7000", "pythia-160m"]);
-        assert!(!chart.legend.iter().any(|e| e.text.contains("log scale")), "one decade: a linear scale");
+        check_figure(
+            &chart,
+            "trajectory-steps",
+            &["step 0", "step 7000", "pythia-160m"],
+        );
+        assert!(
+            !chart.legend.iter().any(|e| e.text.contains("log scale")),
+            "one decade: a linear scale"
+        );
     }
 
     /// Log-spaced checkpoints (0, 8, 32, …, 2048) get a log(1 + step) colour scale: step 32
@@ -163,20 +265,51 @@ mod tests {
     #[test]
     fn log_spaced_steps_are_coloured_on_a_log_scale() {
         let steps = [0.0, 8.0, 32.0, 128.0, 512.0, 2048.0];
-        let p: Vec<_> = steps.iter().enumerate().map(|(i, &s)| pt("suite-s", Some(s), 0.2 + 0.03 * i as f64, 0.1 + 0.02 * i as f64)).collect();
+        let p: Vec<_> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                pt(
+                    "suite-s",
+                    Some(s),
+                    0.2 + 0.03 * i as f64,
+                    0.1 + 0.02 * i as f64,
+                )
+            })
+            .collect();
         let chart = trajectory_chart(&p, "t").unwrap();
-        assert_eq!(chart.points[2].marker.colour, viridis(33f64.ln() / 2049f64.ln()));
+        assert_eq!(
+            chart.points[2].marker.colour,
+            viridis(33f64.ln() / 2049f64.ln())
+        );
         assert_eq!(chart.points[5].marker.colour, viridis(1.0));
-        check_figure(&chart, "trajectory-log-steps", &["step 0", "step 44 (log scale)", "step 2048"]);
+        check_figure(
+            &chart,
+            "trajectory-log-steps",
+            &["step 0", "step 44 (log scale)", "step 2048"],
+        );
     }
 
     #[test]
     fn fifty_checkpoints_and_a_gap() {
-        let mut p: Vec<_> = (0..50).map(|i| pt(["s1", "s2"][i % 2], Some(i as f64), 0.2 + 0.01 * i as f64, 0.1 + 0.006 * i as f64)).collect();
+        let mut p: Vec<_> = (0..50)
+            .map(|i| {
+                pt(
+                    ["s1", "s2"][i % 2],
+                    Some(i as f64),
+                    0.2 + 0.01 * i as f64,
+                    0.1 + 0.006 * i as f64,
+                )
+            })
+            .collect();
         p[10].complexity = f64::NAN;
         let chart = trajectory_chart(&p, "t").unwrap();
         assert_eq!(chart.points.len(), 49);
         assert!(chart.points.iter().all(|p| p.label.is_none()));
-        check_figure(&chart, "trajectory-fifty", &["s1", "s2", "step 0", "step 49"]);
+        check_figure(
+            &chart,
+            "trajectory-fifty",
+            &["s1", "s2", "step 0", "step 49"],
+        );
     }
 }

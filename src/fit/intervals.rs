@@ -51,25 +51,48 @@ pub struct JackknifePlus {
 /// 1-based ranks (k_lo, k_hi) of the lower and upper order statistics.
 pub fn jackknife_plus_ranks(n: usize, alpha: f64) -> (usize, usize) {
     let m = (n + 1) as f64;
-    ((alpha * m + 1e-9).floor() as usize, ((1.0 - alpha) * m - 1e-9).ceil() as usize)
+    (
+        (alpha * m + 1e-9).floor() as usize,
+        ((1.0 - alpha) * m - 1e-9).ceil() as usize,
+    )
 }
 
 /// Jackknife+ intervals at miscoverage `alpha` (0 < α < 1) for the rows of
 /// `x_new`, with `model` refitted n + 1 times (each refit of a `RidgeCv`
 /// reruns its own inner CV on its n − 1 rows).
-pub fn jackknife_plus(model: &Regressor, x: ArrayView2<f64>, y: &[f64], x_new: ArrayView2<f64>, alpha: f64) -> Result<JackknifePlus, StatsError> {
+pub fn jackknife_plus(
+    model: &Regressor,
+    x: ArrayView2<f64>,
+    y: &[f64],
+    x_new: ArrayView2<f64>,
+    alpha: f64,
+) -> Result<JackknifePlus, StatsError> {
     let n = x.nrows();
     if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(StatsError::Invalid(format!("alpha must be in (0, 1), got {alpha}")));
+        return Err(StatsError::Invalid(format!(
+            "alpha must be in (0, 1), got {alpha}"
+        )));
     }
     if y.len() != n {
-        return Err(StatsError::LengthMismatch { what: "y", expected: n, got: y.len() });
+        return Err(StatsError::LengthMismatch {
+            what: "y",
+            expected: n,
+            got: y.len(),
+        });
     }
     if x_new.ncols() != x.ncols() {
-        return Err(StatsError::LengthMismatch { what: "x_new columns", expected: x.ncols(), got: x_new.ncols() });
+        return Err(StatsError::LengthMismatch {
+            what: "x_new columns",
+            expected: x.ncols(),
+            got: x_new.ncols(),
+        });
     }
     if n < 2 {
-        return Err(StatsError::TooFewRows { what: "jackknife+", needed: 2, have: n });
+        return Err(StatsError::TooFewRows {
+            what: "jackknife+",
+            needed: 2,
+            have: n,
+        });
     }
     let full = model.fit(x, y)?;
     let mut residuals = Vec::with_capacity(n);
@@ -92,12 +115,25 @@ pub fn jackknife_plus(model: &Regressor, x: ArrayView2<f64>, y: &[f64], x_new: A
             let highs: Vec<f64> = (0..n).map(|i| loo_new[i][j] + residuals[i]).collect();
             PredictionInterval {
                 point: full.predict_row(&x_new.row(j).to_vec()),
-                lower: if k_lo == 0 { f64::NEG_INFINITY } else { order_stat(lows, k_lo) },
-                upper: if k_hi > n { f64::INFINITY } else { order_stat(highs, k_hi) },
+                lower: if k_lo == 0 {
+                    f64::NEG_INFINITY
+                } else {
+                    order_stat(lows, k_lo)
+                },
+                upper: if k_hi > n {
+                    f64::INFINITY
+                } else {
+                    order_stat(highs, k_hi)
+                },
             }
         })
         .collect();
-    Ok(JackknifePlus { alpha, n_train: n, loo_residuals: residuals, intervals })
+    Ok(JackknifePlus {
+        alpha,
+        n_train: n,
+        loo_residuals: residuals,
+        intervals,
+    })
 }
 
 #[cfg(test)]
@@ -119,7 +155,14 @@ mod tests {
         let y = [1.0, 4.0, 2.0, 8.0, 5.0, 7.0, 3.0, 6.0, 9.0, 0.0, 10.0];
         let n = y.len();
         let x = Array2::<f64>::zeros((n, 0));
-        let jk = jackknife_plus(&Regressor::Mean, x.view(), &y, Array2::<f64>::zeros((1, 0)).view(), 0.2).unwrap();
+        let jk = jackknife_plus(
+            &Regressor::Mean,
+            x.view(),
+            &y,
+            Array2::<f64>::zeros((1, 0)).view(),
+            0.2,
+        )
+        .unwrap();
         let s: f64 = y.iter().sum();
         let mu: Vec<f64> = y.iter().map(|v| (s - v) / (n - 1) as f64).collect();
         let r: Vec<f64> = (0..n).map(|i| (y[i] - mu[i]).abs()).collect();
@@ -147,7 +190,14 @@ mod tests {
             let (xs, y): (Vec<f64>, Vec<f64>) = (0..30).map(|_| draw()).unzip();
             let (xn, yn) = draw();
             let x = Array2::from_shape_vec((30, 1), xs).unwrap();
-            let jk = jackknife_plus(&Regressor::Ols, x.view(), &y, Array2::from_elem((1, 1), xn).view(), 0.1).unwrap();
+            let jk = jackknife_plus(
+                &Regressor::Ols,
+                x.view(),
+                &y,
+                Array2::from_elem((1, 1), xn).view(),
+                0.1,
+            )
+            .unwrap();
             let iv = &jk.intervals[0];
             assert!(iv.lower <= iv.point && iv.point <= iv.upper);
             covered += usize::from(iv.lower <= yn && yn <= iv.upper);
@@ -162,7 +212,10 @@ mod tests {
         let x = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
         let y = [0.0, 1.0, 2.5, 2.9, 4.2];
         let jk = jackknife_plus(&Regressor::Ols, x.view(), &y, x.view(), 0.1).unwrap();
-        assert!(jk.intervals.iter().all(|iv| iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY));
+        assert!(jk
+            .intervals
+            .iter()
+            .all(|iv| iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY));
         assert!(jackknife_plus(&Regressor::Ols, x.view(), &y, x.view(), 1.5).is_err());
     }
 }

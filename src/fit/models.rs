@@ -58,15 +58,28 @@ impl Scaler {
     pub fn fit(x: ArrayView2<f64>) -> Self {
         let n = x.nrows() as f64;
         let mean: Vec<f64> = x.columns().into_iter().map(|c| c.sum() / n).collect();
-        let scale: Vec<f64> = x.columns().into_iter().zip(&mean).map(|(c, m)| {
-            let sd = (c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n).sqrt();
-            if sd == 0.0 { 1.0 } else { sd }
-        }).collect();
+        let scale: Vec<f64> = x
+            .columns()
+            .into_iter()
+            .zip(&mean)
+            .map(|(c, m)| {
+                let sd = (c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n).sqrt();
+                if sd == 0.0 {
+                    1.0
+                } else {
+                    sd
+                }
+            })
+            .collect();
         Scaler { mean, scale }
     }
 
     pub fn transform_row(&self, row: &[f64]) -> Vec<f64> {
-        row.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect()
+        row.iter()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .map(|((v, m), s)| (v - m) / s)
+            .collect()
     }
 }
 
@@ -88,13 +101,30 @@ pub struct Fitted {
 impl Fitted {
     pub fn predict_row(&self, row: &[f64]) -> f64 {
         match (&self.scaler, &self.standardised) {
-            (Some(s), Some((b0, b))) => b0 + s.transform_row(row).iter().zip(b).map(|(z, c)| z * c).sum::<f64>(),
-            _ => self.intercept + row.iter().zip(&self.coefficients).map(|(v, c)| v * c).sum::<f64>(),
+            (Some(s), Some((b0, b))) => {
+                b0 + s
+                    .transform_row(row)
+                    .iter()
+                    .zip(b)
+                    .map(|(z, c)| z * c)
+                    .sum::<f64>()
+            }
+            _ => {
+                self.intercept
+                    + row
+                        .iter()
+                        .zip(&self.coefficients)
+                        .map(|(v, c)| v * c)
+                        .sum::<f64>()
+            }
         }
     }
 
     pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
-        x.rows().into_iter().map(|r| self.predict_row(&r.to_vec())).collect()
+        x.rows()
+            .into_iter()
+            .map(|r| self.predict_row(&r.to_vec()))
+            .collect()
     }
 }
 
@@ -103,38 +133,77 @@ impl Regressor {
     pub fn fit(&self, x: ArrayView2<f64>, y: &[f64]) -> Result<Fitted, StatsError> {
         let (n, k) = x.dim();
         if y.len() != n {
-            return Err(StatsError::LengthMismatch { what: "y", expected: n, got: y.len() });
+            return Err(StatsError::LengthMismatch {
+                what: "y",
+                expected: n,
+                got: y.len(),
+            });
         }
         if x.iter().chain(y).any(|v| !v.is_finite()) {
             return Err(StatsError::NonFinite("training data"));
         }
         if n == 0 {
-            return Err(StatsError::TooFewRows { what: "a fit", needed: 1, have: 0 });
+            return Err(StatsError::TooFewRows {
+                what: "a fit",
+                needed: 1,
+                have: 0,
+            });
         }
         match self {
             Regressor::Mean => {
                 let m = y.iter().sum::<f64>() / n as f64;
-                Ok(Fitted { intercept: m, coefficients: vec![0.0; k], scaler: None, standardised: None, alpha: None, inner_mse: None })
+                Ok(Fitted {
+                    intercept: m,
+                    coefficients: vec![0.0; k],
+                    scaler: None,
+                    standardised: None,
+                    alpha: None,
+                    inner_mse: None,
+                })
             }
             Regressor::Ols => {
                 if n < k + 1 {
-                    return Err(StatsError::TooFewRows { what: "OLS", needed: k + 1, have: n });
+                    return Err(StatsError::TooFewRows {
+                        what: "OLS",
+                        needed: k + 1,
+                        have: n,
+                    });
                 }
                 let data = Dataset::new(x.to_owned(), Array1::from(y.to_vec()));
-                let m = LinearRegression::new().fit(&data).map_err(|e| StatsError::Linfa(e.to_string()))?;
-                Ok(Fitted { intercept: m.intercept(), coefficients: m.params().to_vec(), scaler: None, standardised: None, alpha: None, inner_mse: None })
+                let m = LinearRegression::new()
+                    .fit(&data)
+                    .map_err(|e| StatsError::Linfa(e.to_string()))?;
+                Ok(Fitted {
+                    intercept: m.intercept(),
+                    coefficients: m.params().to_vec(),
+                    scaler: None,
+                    standardised: None,
+                    alpha: None,
+                    inner_mse: None,
+                })
             }
             Regressor::Ridge { alpha } => ridge(x, y, *alpha),
             Regressor::RidgeCv { alphas, inner } => {
                 if alphas.is_empty() || alphas.iter().any(|a| a.is_nan() || *a < 0.0) {
-                    return Err(StatsError::Invalid(format!("RidgeCv needs a non-empty list of alphas ≥ 0, got {alphas:?}")));
+                    return Err(StatsError::Invalid(format!(
+                        "RidgeCv needs a non-empty list of alphas ≥ 0, got {alphas:?}"
+                    )));
                 }
                 let folds = match inner {
                     InnerCv::LeaveOneOut if n >= 2 => leave_one_out(n),
-                    InnerCv::LeaveOneOut => return Err(StatsError::TooFewRows { what: "inner leave-one-out", needed: 2, have: n }),
+                    InnerCv::LeaveOneOut => {
+                        return Err(StatsError::TooFewRows {
+                            what: "inner leave-one-out",
+                            needed: 2,
+                            have: n,
+                        })
+                    }
                     InnerCv::KFold { k, seed } => k_fold(n, *k, *seed)?,
                 };
-                let mse: Vec<f64> = alphas.iter().map(|&a| inner_mse(x, y, a, &folds)).collect::<Result<_, _>>()?;
+                let mse: Vec<f64> = alphas
+                    .iter()
+                    .map(|&a| inner_mse(x, y, a, &folds))
+                    .collect::<Result<_, _>>()?;
                 let best = (0..alphas.len()).fold(0, |b, i| if mse[i] < mse[b] { i } else { b });
                 let mut fitted = ridge(x, y, alphas[best])?;
                 fitted.inner_mse = Some(mse);
@@ -151,7 +220,13 @@ fn inner_mse(x: ArrayView2<f64>, y: &[f64], alpha: f64, folds: &[Fold]) -> Resul
         let ytr: Vec<f64> = f.train.iter().map(|&r| y[r]).collect();
         let m = ridge(x.select(Axis(0), &f.train).view(), &ytr, alpha)?;
         let pred = m.predict(x.select(Axis(0), &f.test).view());
-        total += f.test.iter().zip(&pred).map(|(&r, p)| (y[r] - p).powi(2)).sum::<f64>() / f.test.len() as f64;
+        total += f
+            .test
+            .iter()
+            .zip(&pred)
+            .map(|(&r, p)| (y[r] - p).powi(2))
+            .sum::<f64>()
+            / f.test.len() as f64;
     }
     Ok(total / folds.len() as f64)
 }
@@ -159,11 +234,17 @@ fn inner_mse(x: ArrayView2<f64>, y: &[f64], alpha: f64, folds: &[Fold]) -> Resul
 /// Closed-form ridge on standardised features with an unpenalised intercept.
 fn ridge(x: ArrayView2<f64>, y: &[f64], alpha: f64) -> Result<Fitted, StatsError> {
     if !alpha.is_finite() || alpha < 0.0 {
-        return Err(StatsError::Invalid(format!("ridge alpha must be finite and ≥ 0, got {alpha}")));
+        return Err(StatsError::Invalid(format!(
+            "ridge alpha must be finite and ≥ 0, got {alpha}"
+        )));
     }
     let (n, k) = x.dim();
     let scaler = Scaler::fit(x);
-    let z: Vec<Vec<f64>> = x.rows().into_iter().map(|r| scaler.transform_row(&r.to_vec())).collect();
+    let z: Vec<Vec<f64>> = x
+        .rows()
+        .into_iter()
+        .map(|r| scaler.transform_row(&r.to_vec()))
+        .collect();
     let ym = y.iter().sum::<f64>() / n as f64;
     let mut gram = vec![0.0; k * k];
     let mut rhs = vec![0.0; k];
@@ -178,10 +259,26 @@ fn ridge(x: ArrayView2<f64>, y: &[f64], alpha: f64) -> Result<Fitted, StatsError
     for a in 0..k {
         gram[a * k + a] += alpha;
     }
-    let b = if k == 0 { vec![] } else { cholesky_solve(&gram, &rhs).ok_or(StatsError::Singular("ridge normal equations"))? };
+    let b = if k == 0 {
+        vec![]
+    } else {
+        cholesky_solve(&gram, &rhs).ok_or(StatsError::Singular("ridge normal equations"))?
+    };
     let coefficients: Vec<f64> = b.iter().zip(&scaler.scale).map(|(c, s)| c / s).collect();
-    let intercept = ym - coefficients.iter().zip(&scaler.mean).map(|(c, m)| c * m).sum::<f64>();
-    Ok(Fitted { intercept, coefficients, scaler: Some(scaler), standardised: Some((ym, b)), alpha: Some(alpha), inner_mse: None })
+    let intercept = ym
+        - coefficients
+            .iter()
+            .zip(&scaler.mean)
+            .map(|(c, m)| c * m)
+            .sum::<f64>();
+    Ok(Fitted {
+        intercept,
+        coefficients,
+        scaler: Some(scaler),
+        standardised: Some((ym, b)),
+        alpha: Some(alpha),
+        inner_mse: None,
+    })
 }
 
 #[cfg(test)]
@@ -207,7 +304,12 @@ mod tests {
         let n = 5.0;
         let (mx, my) = (xv.iter().sum::<f64>() / n, yv.iter().sum::<f64>() / n);
         let sd = (xv.iter().map(|v| (v - mx).powi(2)).sum::<f64>() / n).sqrt();
-        let cov = xv.iter().zip(&yv).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / n;
+        let cov = xv
+            .iter()
+            .zip(&yv)
+            .map(|(a, b)| (a - mx) * (b - my))
+            .sum::<f64>()
+            / n;
         let x = Array2::from_shape_vec((5, 1), xv.to_vec()).unwrap();
         let f = Regressor::Ridge { alpha: 2.0 }.fit(x.view(), &yv).unwrap();
         let b = n * cov / sd / (n + 2.0);
@@ -219,7 +321,9 @@ mod tests {
     #[test]
     fn constant_column_gets_scale_one_and_zero_weight() {
         let x = array![[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]];
-        let f = Regressor::Ridge { alpha: 1.0 }.fit(x.view(), &[1.0, 2.0, 4.0]).unwrap();
+        let f = Regressor::Ridge { alpha: 1.0 }
+            .fit(x.view(), &[1.0, 2.0, 4.0])
+            .unwrap();
         assert_eq!(f.scaler.as_ref().unwrap().scale[1], 1.0);
         assert_eq!(f.coefficients[1], 0.0);
     }
@@ -227,17 +331,32 @@ mod tests {
     #[test]
     fn ridge_cv_prefers_small_alpha_on_a_clean_law_and_rejects_bad_alphas() {
         let x = Array2::from_shape_fn((12, 1), |(i, _)| i as f64);
-        let y: Vec<f64> = (0..12).map(|i| 3.0 * i as f64 + [0.1, -0.1][i % 2]).collect();
-        let f = Regressor::RidgeCv { alphas: vec![100.0, 0.01, 10.0], inner: InnerCv::LeaveOneOut }.fit(x.view(), &y).unwrap();
+        let y: Vec<f64> = (0..12)
+            .map(|i| 3.0 * i as f64 + [0.1, -0.1][i % 2])
+            .collect();
+        let f = Regressor::RidgeCv {
+            alphas: vec![100.0, 0.01, 10.0],
+            inner: InnerCv::LeaveOneOut,
+        }
+        .fit(x.view(), &y)
+        .unwrap();
         assert_eq!(f.alpha, Some(0.01));
         assert_eq!(f.inner_mse.as_ref().unwrap().len(), 3);
-        assert!(Regressor::RidgeCv { alphas: vec![], inner: InnerCv::LeaveOneOut }.fit(x.view(), &y).is_err());
+        assert!(Regressor::RidgeCv {
+            alphas: vec![],
+            inner: InnerCv::LeaveOneOut
+        }
+        .fit(x.view(), &y)
+        .is_err());
         assert!(Regressor::Ridge { alpha: -1.0 }.fit(x.view(), &y).is_err());
     }
 
     #[test]
     fn regressor_round_trips_through_json() {
-        let r = Regressor::RidgeCv { alphas: vec![0.1, 1.0], inner: InnerCv::KFold { k: 5, seed: 3 } };
+        let r = Regressor::RidgeCv {
+            alphas: vec![0.1, 1.0],
+            inner: InnerCv::KFold { k: 5, seed: 3 },
+        };
         let s = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<Regressor>(&s).unwrap(), r);
     }

@@ -24,9 +24,17 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum StatsError {
     #[error("{what} has {got} entries, expected {expected}")]
-    LengthMismatch { what: &'static str, expected: usize, got: usize },
+    LengthMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     #[error("{what} needs at least {needed} rows, have {have}")]
-    TooFewRows { what: &'static str, needed: usize, have: usize },
+    TooFewRows {
+        what: &'static str,
+        needed: usize,
+        have: usize,
+    },
     #[error("{0} contains a non-finite value")]
     NonFinite(&'static str),
     #[error("singular linear system in {0}")]
@@ -125,14 +133,26 @@ pub fn residualize(v: &[f64], covariates: &[Vec<f64>]) -> Option<Vec<f64>> {
         let m = mean(c);
         c.iter().map(|x| x - m).collect()
     };
-    let cs: Vec<Vec<f64>> = covariates.iter().inspect(|c| assert_eq!(c.len(), n, "covariate length")).map(|c| centred(c)).collect();
+    let cs: Vec<Vec<f64>> = covariates
+        .iter()
+        .inspect(|c| assert_eq!(c.len(), n, "covariate length"))
+        .map(|c| centred(c))
+        .collect();
     let vc = centred(v);
     let k = cs.len();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
     let gram: Vec<f64> = (0..k * k).map(|ij| dot(&cs[ij / k], &cs[ij % k])).collect();
     let rhs: Vec<f64> = cs.iter().map(|c| dot(c, &vc)).collect();
-    let b = if k == 0 { vec![] } else { cholesky_solve(&gram, &rhs)? };
-    Some((0..n).map(|i| vc[i] - (0..k).map(|j| cs[j][i] * b[j]).sum::<f64>()).collect())
+    let b = if k == 0 {
+        vec![]
+    } else {
+        cholesky_solve(&gram, &rhs)?
+    };
+    Some(
+        (0..n)
+            .map(|i| vc[i] - (0..k).map(|j| cs[j][i] * b[j]).sum::<f64>())
+            .collect(),
+    )
 }
 
 /// Partial Spearman correlation of x and y controlling for `covariates` (one
@@ -161,7 +181,13 @@ pub struct PermutationTest {
 /// Permutation test of `stat(x, y)`: `y` is shuffled in place B times, one
 /// Fisher–Yates pass per permutation (cumulative, each pass uniform), with the
 /// SplitMix64 stream started at `seed`. NaN statistic gives p = NaN.
-pub fn permutation_test<F: Fn(&[f64], &[f64]) -> f64>(x: &[f64], y: &[f64], stat: F, permutations: usize, seed: u64) -> PermutationTest {
+pub fn permutation_test<F: Fn(&[f64], &[f64]) -> f64>(
+    x: &[f64],
+    y: &[f64],
+    stat: F,
+    permutations: usize,
+    seed: u64,
+) -> PermutationTest {
     assert_eq!(x.len(), y.len(), "permutation_test: lengths differ");
     let observed = stat(x, y);
     let mut rng = SplitMix64::new(seed);
@@ -173,8 +199,17 @@ pub fn permutation_test<F: Fn(&[f64], &[f64]) -> f64>(x: &[f64], y: &[f64], stat
             hits += 1;
         }
     }
-    let p_value = if observed.is_nan() { f64::NAN } else { (1 + hits) as f64 / (permutations + 1) as f64 };
-    PermutationTest { statistic: observed, p_value, permutations, seed }
+    let p_value = if observed.is_nan() {
+        f64::NAN
+    } else {
+        (1 + hits) as f64 / (permutations + 1) as f64
+    };
+    PermutationTest {
+        statistic: observed,
+        p_value,
+        permutations,
+        seed,
+    }
 }
 
 /// Pearson's r with a permutation p-value.
@@ -190,10 +225,21 @@ pub fn spearman_test(x: &[f64], y: &[f64], permutations: usize, seed: u64) -> Pe
 /// Partial Spearman with a Freedman–Lane permutation p-value: the residuals of
 /// rank(y) on the covariate ranks are permuted, re-residualised on them, and
 /// correlated with the residuals of rank(x).
-pub fn partial_spearman_test(x: &[f64], y: &[f64], covariates: &[Vec<f64>], permutations: usize, seed: u64) -> PermutationTest {
+pub fn partial_spearman_test(
+    x: &[f64],
+    y: &[f64],
+    covariates: &[Vec<f64>],
+    permutations: usize,
+    seed: u64,
+) -> PermutationTest {
     let rc: Vec<Vec<f64>> = covariates.iter().map(|c| ranks(c)).collect();
     let (Some(rx), Some(ry)) = (residualize(&ranks(x), &rc), residualize(&ranks(y), &rc)) else {
-        return PermutationTest { statistic: f64::NAN, p_value: f64::NAN, permutations, seed };
+        return PermutationTest {
+            statistic: f64::NAN,
+            p_value: f64::NAN,
+            permutations,
+            seed,
+        };
     };
     let stat = |a: &[f64], b: &[f64]| residualize(b, &rc).map_or(f64::NAN, |r| pearson(a, &r));
     permutation_test(&rx, &ry, stat, permutations, seed)
@@ -206,7 +252,11 @@ pub fn r2(y: &[f64], pred: &[f64]) -> f64 {
     let m = mean(y);
     let sse: f64 = y.iter().zip(pred).map(|(a, b)| (a - b).powi(2)).sum();
     let sst: f64 = y.iter().map(|a| (a - m).powi(2)).sum();
-    if sst == 0.0 { f64::NAN } else { 1.0 - sse / sst }
+    if sst == 0.0 {
+        f64::NAN
+    } else {
+        1.0 - sse / sst
+    }
 }
 
 /// Mean absolute error.
@@ -218,7 +268,12 @@ pub fn mae(y: &[f64], pred: &[f64]) -> f64 {
 /// Root mean squared error.
 pub fn rmse(y: &[f64], pred: &[f64]) -> f64 {
     assert_eq!(y.len(), pred.len(), "rmse: lengths differ");
-    (y.iter().zip(pred).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / y.len() as f64).sqrt()
+    (y.iter()
+        .zip(pred)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / y.len() as f64)
+        .sqrt()
 }
 
 #[cfg(test)]
@@ -227,7 +282,10 @@ mod tests {
 
     #[test]
     fn ranks_average_ties() {
-        assert_eq!(ranks(&[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0]), vec![4.0, 1.5, 5.0, 1.5, 6.5, 9.0, 3.0, 8.0, 6.5]);
+        assert_eq!(
+            ranks(&[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0]),
+            vec![4.0, 1.5, 5.0, 1.5, 6.5, 9.0, 3.0, 8.0, 6.5]
+        );
     }
 
     #[test]
@@ -275,9 +333,16 @@ mod tests {
             small += usize::from(t.p_value < 0.05);
             sum += t.p_value;
         }
-        eprintln!("independent pairs: {small} of 100 with p < 0.05, mean p {}", sum / 100.0);
+        eprintln!(
+            "independent pairs: {small} of 100 with p < 0.05, mean p {}",
+            sum / 100.0
+        );
         assert!(small <= 10, "{small} of 100 independent pairs had p < 0.05");
-        assert!((0.4..0.6).contains(&(sum / 100.0)), "mean p {}", sum / 100.0);
+        assert!(
+            (0.4..0.6).contains(&(sum / 100.0)),
+            "mean p {}",
+            sum / 100.0
+        );
     }
 
     #[test]

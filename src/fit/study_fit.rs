@@ -7,7 +7,9 @@
 use super::intervals::jackknife_plus;
 use super::models::{InnerCv, Regressor};
 use super::stats::{partial_spearman_test, spearman_test, StatsError};
-use super::validate::{cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Metrics};
+use super::validate::{
+    cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Metrics,
+};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +103,11 @@ impl FitSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
     #[error("a fit on {features} feature(s) needs at least {needed} models with a score and finite features; have {have}")]
-    TooFewModels { features: usize, needed: usize, have: usize },
+    TooFewModels {
+        features: usize,
+        needed: usize,
+        have: usize,
+    },
     #[error("hold-out validation: {0}")]
     HoldOut(String),
     #[error(transparent)]
@@ -197,26 +203,64 @@ pub struct FitResult {
 }
 
 /// Cross-validates the baseline predictor sets with the fit's method and folds.
-fn compare(settings: &FitSettings, input: &FitInput, scored: &[usize], ys: &[f64], folds: &[super::validate::Fold], mean: &Metrics, fit: &Metrics) -> Result<Vec<Comparison>, FitError> {
-    let mut out = vec![Comparison { features: vec![], metrics: mean.clone() }];
+fn compare(
+    settings: &FitSettings,
+    input: &FitInput,
+    scored: &[usize],
+    ys: &[f64],
+    folds: &[super::validate::Fold],
+    mean: &Metrics,
+    fit: &Metrics,
+) -> Result<Vec<Comparison>, FitError> {
+    let mut out = vec![Comparison {
+        features: vec![],
+        metrics: mean.clone(),
+    }];
     let lp: Vec<f64> = scored.iter().map(|&i| input.log_params[i]).collect();
     let varies = lp.iter().any(|&v| (v - lp[0]).abs() > 1e-12);
-    if !lp.iter().all(|v| v.is_finite()) || !varies || settings.features.iter().any(|f| f == "log_params") {
-        out.push(Comparison { features: settings.features.clone(), metrics: fit.clone() });
+    if !lp.iter().all(|v| v.is_finite())
+        || !varies
+        || settings.features.iter().any(|f| f == "log_params")
+    {
+        out.push(Comparison {
+            features: settings.features.clone(),
+            metrics: fit.clone(),
+        });
         return Ok(out);
     }
     let model = settings.regressor();
     let with_lp = |extra: bool| {
-        Array2::from_shape_fn((scored.len(), 1 + if extra { settings.features.len() } else { 0 }), |(r, c)| if c == 0 { lp[r] } else { input.x[scored[r]][c - 1] })
+        Array2::from_shape_fn(
+            (
+                scored.len(),
+                1 + if extra { settings.features.len() } else { 0 },
+            ),
+            |(r, c)| {
+                if c == 0 {
+                    lp[r]
+                } else {
+                    input.x[scored[r]][c - 1]
+                }
+            },
+        )
     };
     let alone = cross_validate(&model, with_lp(false).view(), ys, folds)?;
-    out.push(Comparison { features: vec!["log_params".into()], metrics: alone.overall });
-    out.push(Comparison { features: settings.features.clone(), metrics: fit.clone() });
+    out.push(Comparison {
+        features: vec!["log_params".into()],
+        metrics: alone.overall,
+    });
+    out.push(Comparison {
+        features: settings.features.clone(),
+        metrics: fit.clone(),
+    });
     if scored.len() >= settings.features.len() + 3 {
         let both = cross_validate(&model, with_lp(true).view(), ys, folds)?;
         let mut names = vec!["log_params".to_string()];
         names.extend(settings.features.iter().cloned());
-        out.push(Comparison { features: names, metrics: both.overall });
+        out.push(Comparison {
+            features: names,
+            metrics: both.overall,
+        });
     }
     Ok(out)
 }
@@ -229,9 +273,16 @@ fn withheld_check(ranking: &[Ranked]) -> Option<WithheldCheck> {
     let (p, a): (Vec<f64>, Vec<f64>) = known.iter().map(|r| (r.predicted, r.actual)).unzip();
     Some(WithheldCheck {
         n: known.len(),
-        spearman: if known.len() >= 3 { super::stats::spearman(&p, &a) } else { f64::NAN },
+        spearman: if known.len() >= 3 {
+            super::stats::spearman(&p, &a)
+        } else {
+            f64::NAN
+        },
         mae: p.iter().zip(&a).map(|(p, a)| (p - a).abs()).sum::<f64>() / known.len() as f64,
-        covered: known.iter().filter(|r| r.lower <= r.actual && r.actual <= r.upper).count(),
+        covered: known
+            .iter()
+            .filter(|r| r.lower <= r.actual && r.actual <= r.upper)
+            .count(),
     })
 }
 
@@ -239,19 +290,36 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
     let n = input.names.len();
     let k = settings.features.len();
     let finite_x = |i: usize| input.x[i].iter().all(|v| v.is_finite());
-    let scored: Vec<usize> = (0..n).filter(|&i| finite_x(i) && input.y[i].is_finite()).collect();
-    let unscored: Vec<usize> = (0..n).filter(|&i| finite_x(i) && !input.y[i].is_finite()).collect();
-    let skipped = (0..n).filter(|&i| !finite_x(i)).map(|i| input.names[i].clone()).collect();
+    let scored: Vec<usize> = (0..n)
+        .filter(|&i| finite_x(i) && input.y[i].is_finite())
+        .collect();
+    let unscored: Vec<usize> = (0..n)
+        .filter(|&i| finite_x(i) && !input.y[i].is_finite())
+        .collect();
+    let skipped = (0..n)
+        .filter(|&i| !finite_x(i))
+        .map(|i| input.names[i].clone())
+        .collect();
     let needed = k + 2;
     if scored.len() < needed {
-        return Err(FitError::TooFewModels { features: k, needed, have: scored.len() });
+        return Err(FitError::TooFewModels {
+            features: k,
+            needed,
+            have: scored.len(),
+        });
     }
-    let matrix = |rows: &[usize]| Array2::from_shape_fn((rows.len(), k), |(r, c)| input.x[rows[r]][c]);
+    let matrix =
+        |rows: &[usize]| Array2::from_shape_fn((rows.len(), k), |(r, c)| input.x[rows[r]][c]);
     let xs = matrix(&scored);
     let ys: Vec<f64> = scored.iter().map(|&i| input.y[i]).collect();
     let folds = match settings.validation {
         Validation::LeaveOneOut => leave_one_out(scored.len()),
-        Validation::LeaveOneFamilyOut => leave_one_group_out(&scored.iter().map(|&i| input.families[i].as_str()).collect::<Vec<_>>()),
+        Validation::LeaveOneFamilyOut => leave_one_group_out(
+            &scored
+                .iter()
+                .map(|&i| input.families[i].as_str())
+                .collect::<Vec<_>>(),
+        ),
         Validation::KFold => k_fold(scored.len(), settings.folds, settings.seed)?,
         Validation::HoldOut => {
             let (Some(split), Some(values)) = (&settings.hold_out, input.hold_out) else {
@@ -259,16 +327,29 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
             };
             let v: Vec<f64> = scored.iter().map(|&i| values[i]).collect();
             if let Some(j) = v.iter().position(|x| !x.is_finite()) {
-                return Err(FitError::HoldOut(format!("model `{}` has no value of `{}`", input.names[scored[j]], split.column)));
+                return Err(FitError::HoldOut(format!(
+                    "model `{}` has no value of `{}`",
+                    input.names[scored[j]], split.column
+                )));
             }
-            vec![hold_out_below(&v, split.threshold).map_err(|e| FitError::HoldOut(format!("`{}` at {}: {e}", split.column, split.threshold)))?]
+            vec![hold_out_below(&v, split.threshold).map_err(|e| {
+                FitError::HoldOut(format!("`{}` at {}: {e}", split.column, split.threshold))
+            })?]
         }
     };
     let model = settings.regressor();
     let cv = cross_validate(&model, xs.view(), &ys, &folds)?;
     let baseline = cross_validate(&Regressor::Mean, xs.view(), &ys, &folds)?;
     let full = model.fit(xs.view(), &ys)?;
-    let comparisons = compare(settings, input, &scored, &ys, &folds, &baseline.overall, &cv.overall)?;
+    let comparisons = compare(
+        settings,
+        input,
+        &scored,
+        &ys,
+        &folds,
+        &baseline.overall,
+        &cv.overall,
+    )?;
 
     let alpha = 1.0 - settings.interval;
     let ranking = if unscored.is_empty() {
@@ -297,7 +378,11 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
     let varies = covariate.iter().any(|&c| (c - covariate[0]).abs() > 1e-12);
     let mut correlations = Vec::new();
     for (name, values) in input.columns {
-        let rows: Vec<usize> = scored.iter().copied().filter(|&i| values[i].is_finite()).collect();
+        let rows: Vec<usize> = scored
+            .iter()
+            .copied()
+            .filter(|&i| values[i].is_finite())
+            .collect();
         if rows.len() < 3 {
             continue;
         }
@@ -310,7 +395,14 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         } else {
             (f64::NAN, f64::NAN)
         };
-        correlations.push(Correlation { feature: name.clone(), n: rows.len(), spearman: s.statistic, p_value: s.p_value, partial_spearman: partial, partial_p_value: partial_p });
+        correlations.push(Correlation {
+            feature: name.clone(),
+            n: rows.len(),
+            spearman: s.statistic,
+            p_value: s.p_value,
+            partial_spearman: partial,
+            partial_p_value: partial_p,
+        });
     }
 
     Ok(FitResult {

@@ -92,7 +92,9 @@ pub fn leave_one_group_out<G: PartialEq>(groups: &[G]) -> Vec<Fold> {
             seen.push(g);
         }
     }
-    seen.iter().map(|g| split(groups.len(), |r| groups[r] == **g)).collect()
+    seen.iter()
+        .map(|g| split(groups.len(), |r| groups[r] == **g))
+        .collect()
 }
 
 /// k folds after a SplitMix64 Fisher–Yates shuffle of 0..n seeded by `seed`:
@@ -100,7 +102,9 @@ pub fn leave_one_group_out<G: PartialEq>(groups: &[G]) -> Vec<Fold> {
 /// folds (sklearn's `KFold` sizes).
 pub fn k_fold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>, StatsError> {
     if k < 2 || k > n {
-        return Err(StatsError::Invalid(format!("k-fold needs 2 ≤ k ≤ n; k = {k}, n = {n}")));
+        return Err(StatsError::Invalid(format!(
+            "k-fold needs 2 ≤ k ≤ n; k = {k}, n = {n}"
+        )));
     }
     let mut order: Vec<usize> = (0..n).collect();
     SplitMix64::new(seed).shuffle(&mut order);
@@ -124,7 +128,11 @@ pub fn hold_out_below(values: &[f64], threshold: f64) -> Result<Fold, StatsError
     }
     let fold = split(values.len(), |r| values[r] >= threshold);
     if fold.train.is_empty() || fold.test.is_empty() {
-        return Err(StatsError::Invalid(format!("threshold {threshold} leaves {} training and {} test rows", fold.train.len(), fold.test.len())));
+        return Err(StatsError::Invalid(format!(
+            "threshold {threshold} leaves {} training and {} test rows",
+            fold.train.len(),
+            fold.test.len()
+        )));
     }
     Ok(fold)
 }
@@ -143,7 +151,13 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn compute(y: &[f64], pred: &[f64]) -> Self {
-        Metrics { n: y.len(), r2: stats::r2(y, pred), mae: stats::mae(y, pred), rmse: stats::rmse(y, pred), spearman: stats::spearman(y, pred) }
+        Metrics {
+            n: y.len(),
+            r2: stats::r2(y, pred),
+            mae: stats::mae(y, pred),
+            rmse: stats::rmse(y, pred),
+            spearman: stats::spearman(y, pred),
+        }
     }
 }
 
@@ -171,10 +185,19 @@ pub struct CvResult {
 
 /// Fits `model` on each fold's training rows and predicts its test rows. Each
 /// row may be tested by at most one fold.
-pub fn cross_validate(model: &Regressor, x: ArrayView2<f64>, y: &[f64], folds: &[Fold]) -> Result<CvResult, StatsError> {
+pub fn cross_validate(
+    model: &Regressor,
+    x: ArrayView2<f64>,
+    y: &[f64],
+    folds: &[Fold],
+) -> Result<CvResult, StatsError> {
     let n = x.nrows();
     if y.len() != n {
-        return Err(StatsError::LengthMismatch { what: "y", expected: n, got: y.len() });
+        return Err(StatsError::LengthMismatch {
+            what: "y",
+            expected: n,
+            got: y.len(),
+        });
     }
     let mut predicted = vec![f64::NAN; n];
     let mut tested = vec![false; n];
@@ -182,27 +205,43 @@ pub fn cross_validate(model: &Regressor, x: ArrayView2<f64>, y: &[f64], folds: &
     for fold in folds {
         for &r in fold.train.iter().chain(&fold.test) {
             if r >= n {
-                return Err(StatsError::Invalid(format!("fold row {r} out of range 0..{n}")));
+                return Err(StatsError::Invalid(format!(
+                    "fold row {r} out of range 0..{n}"
+                )));
             }
         }
         if fold.test.iter().any(|r| fold.train.contains(r)) {
-            return Err(StatsError::Invalid("a fold trains and tests on the same row".into()));
+            return Err(StatsError::Invalid(
+                "a fold trains and tests on the same row".into(),
+            ));
         }
         let ytr: Vec<f64> = fold.train.iter().map(|&r| y[r]).collect();
         let fitted = model.fit(x.select(Axis(0), &fold.train).view(), &ytr)?;
         let pred = fitted.predict(x.select(Axis(0), &fold.test).view());
         for (&r, &p) in fold.test.iter().zip(&pred) {
             if std::mem::replace(&mut tested[r], true) {
-                return Err(StatsError::Invalid(format!("row {r} is tested by more than one fold")));
+                return Err(StatsError::Invalid(format!(
+                    "row {r} is tested by more than one fold"
+                )));
             }
             predicted[r] = p;
         }
         let yte: Vec<f64> = fold.test.iter().map(|&r| y[r]).collect();
-        reports.push(FoldReport { test: fold.test.clone(), n_train: fold.train.len(), alpha: fitted.alpha, metrics: Metrics::compute(&yte, &pred) });
+        reports.push(FoldReport {
+            test: fold.test.clone(),
+            n_train: fold.train.len(),
+            alpha: fitted.alpha,
+            metrics: Metrics::compute(&yte, &pred),
+        });
     }
     let held_out: Vec<usize> = (0..n).filter(|&r| tested[r]).collect();
     let (yh, ph): (Vec<f64>, Vec<f64>) = held_out.iter().map(|&r| (y[r], predicted[r])).unzip();
-    Ok(CvResult { predicted, held_out, folds: reports, overall: Metrics::compute(&yh, &ph) })
+    Ok(CvResult {
+        predicted,
+        held_out,
+        folds: reports,
+        overall: Metrics::compute(&yh, &ph),
+    })
 }
 
 #[cfg(test)]
@@ -222,7 +261,11 @@ mod tests {
 
     #[test]
     fn folds_partition_the_rows() {
-        for folds in [leave_one_out(7), k_fold(7, 3, 1).unwrap(), leave_one_group_out(&["a", "b", "a", "c", "b", "a", "c"])] {
+        for folds in [
+            leave_one_out(7),
+            k_fold(7, 3, 1).unwrap(),
+            leave_one_group_out(&["a", "b", "a", "c", "b", "a", "c"]),
+        ] {
             let mut all: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
             all.sort();
             assert_eq!(all, (0..7).collect::<Vec<_>>());
@@ -230,7 +273,11 @@ mod tests {
                 assert_eq!(f.train.len() + f.test.len(), 7);
             }
         }
-        let sizes: Vec<usize> = k_fold(7, 3, 1).unwrap().iter().map(|f| f.test.len()).collect();
+        let sizes: Vec<usize> = k_fold(7, 3, 1)
+            .unwrap()
+            .iter()
+            .map(|f| f.test.len())
+            .collect();
         assert_eq!(sizes, vec![3, 2, 2]);
         assert_eq!(leave_one_group_out(&["a", "b", "a"])[0].test, vec![0, 2]);
         assert!(k_fold(3, 4, 0).is_err());
@@ -249,13 +296,27 @@ mod tests {
         let x = Array2::from_shape_vec((40, 1), xs.clone()).unwrap();
         let truth: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
         let groups: Vec<usize> = (0..40).map(|i| i % 6).collect();
-        let ridge_cv = Regressor::RidgeCv { alphas: vec![0.01, 0.1, 1.0, 10.0], inner: InnerCv::LeaveOneOut };
-        for (model, folds) in [(Regressor::Ols, leave_one_out(40)), (Regressor::Ols, k_fold(40, 5, 3).unwrap()), (ridge_cv, leave_one_group_out(&groups))] {
+        let ridge_cv = Regressor::RidgeCv {
+            alphas: vec![0.01, 0.1, 1.0, 10.0],
+            inner: InnerCv::LeaveOneOut,
+        };
+        for (model, folds) in [
+            (Regressor::Ols, leave_one_out(40)),
+            (Regressor::Ols, k_fold(40, 5, 3).unwrap()),
+            (ridge_cv, leave_one_group_out(&groups)),
+        ] {
             let cv = cross_validate(&model, x.view(), &y, &folds).unwrap();
             assert_eq!(cv.held_out.len(), 40);
-            assert!(cv.overall.spearman > 0.9 && cv.overall.r2 > 0.9, "{model:?}: {:?}", cv.overall);
+            assert!(
+                cv.overall.spearman > 0.9 && cv.overall.r2 > 0.9,
+                "{model:?}: {:?}",
+                cv.overall
+            );
             let rho = stats::spearman(&cv.predicted, &truth);
-            eprintln!("{model:?}: held-out rho vs truth {rho}, vs noisy y {}", cv.overall.spearman);
+            eprintln!(
+                "{model:?}: held-out rho vs truth {rho}, vs noisy y {}",
+                cv.overall.spearman
+            );
             assert!(rho > 0.99, "{rho}");
         }
         let base = cross_validate(&Regressor::Mean, x.view(), &y, &leave_one_out(40)).unwrap();
@@ -268,11 +329,20 @@ mod tests {
     /// unchanged. A scaler fitted on all rows would move them by far more than 1.
     #[test]
     fn scaler_and_penalty_choice_never_see_the_held_out_fold() {
-        let xs: Vec<f64> = (0..12).map(|i| i as f64 + 0.1 * ((i * 7) % 5) as f64).collect();
-        let y: Vec<f64> = xs.iter().enumerate().map(|(i, v)| 2.0 * v + [0.3, -0.4, 0.1][i % 3]).collect();
+        let xs: Vec<f64> = (0..12)
+            .map(|i| i as f64 + 0.1 * ((i * 7) % 5) as f64)
+            .collect();
+        let y: Vec<f64> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| 2.0 * v + [0.3, -0.4, 0.1][i % 3])
+            .collect();
         let fold = hold_out_below(&xs, 8.0).unwrap();
         assert_eq!(fold.test, vec![8, 9, 10, 11]);
-        let model = Regressor::RidgeCv { alphas: vec![0.1, 1.0, 10.0, 100.0], inner: InnerCv::LeaveOneOut };
+        let model = Regressor::RidgeCv {
+            alphas: vec![0.1, 1.0, 10.0, 100.0],
+            inner: InnerCv::LeaveOneOut,
+        };
         let x = Array2::from_shape_vec((12, 1), xs.clone()).unwrap();
         let a = cross_validate(&model, x.view(), &y, std::slice::from_ref(&fold)).unwrap();
         let mut y2 = y.clone();
@@ -295,9 +365,18 @@ mod tests {
         let z: Vec<f64> = fold.train.iter().map(|&r| (col[r] - m) / sd).collect();
         let yt: Vec<f64> = fold.train.iter().map(|&r| y[r]).collect();
         let (zm, ym) = (z.iter().sum::<f64>() / 8.0, yt.iter().sum::<f64>() / 8.0);
-        let slope = z.iter().zip(&yt).map(|(a, b)| (a - zm) * (b - ym)).sum::<f64>() / (z.iter().map(|a| (a - zm).powi(2)).sum::<f64>() + alpha);
+        let slope = z
+            .iter()
+            .zip(&yt)
+            .map(|(a, b)| (a - zm) * (b - ym))
+            .sum::<f64>()
+            / (z.iter().map(|a| (a - zm).powi(2)).sum::<f64>() + alpha);
         let leaky = ym + slope * ((col[8] - m) / sd - zm);
-        assert!((leaky - a.predicted[8]).abs() > 1.0, "leaky {leaky} vs honest {}", a.predicted[8]);
+        assert!(
+            (leaky - a.predicted[8]).abs() > 1.0,
+            "leaky {leaky} vs honest {}",
+            a.predicted[8]
+        );
         assert!((a.predicted[8] - 2.0 * xs[8]).abs() < 1.0);
     }
 

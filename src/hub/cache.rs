@@ -26,7 +26,9 @@ impl RepoCache {
             super::RepoKind::Model => "models",
             super::RepoKind::Dataset => "datasets",
         };
-        Self { root: cache.join(format!("{prefix}--{}", repo.id.replace('/', "--"))) }
+        Self {
+            root: cache.join(format!("{prefix}--{}", repo.id.replace('/', "--"))),
+        }
     }
 
     /// The sha a revision pointed to when last resolved (a sha names itself
@@ -45,7 +47,8 @@ impl RepoCache {
             return Ok(());
         }
         let path = self.root.join("refs").join(revision);
-        crate::io::atomic::write(&path, sha.as_bytes()).map_err(|source| HubError::Io { path, source })
+        crate::io::atomic::write(&path, sha.as_bytes())
+            .map_err(|source| HubError::Io { path, source })
     }
 
     /// The cached file `name` of commit `sha`, if complete.
@@ -60,7 +63,9 @@ impl RepoCache {
         let mut out = Vec::new();
         let mut stack = vec![base.clone()];
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let p = e.path();
                 if p.is_dir() {
@@ -78,7 +83,13 @@ impl RepoCache {
 
     /// Moves a checked temporary file into `blobs/<etag>` and links it from
     /// the snapshot. Returns the snapshot path.
-    pub fn store(&self, sha: &str, name: &str, temp: &Path, etag: &str) -> Result<PathBuf, HubError> {
+    pub fn store(
+        &self,
+        sha: &str,
+        name: &str,
+        temp: &Path,
+        etag: &str,
+    ) -> Result<PathBuf, HubError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| HubError::Io { path, source }
@@ -132,7 +143,13 @@ mod tests {
     #[test]
     fn layout_matches_python_and_links_resolve() {
         let dir = tempfile::tempdir().unwrap();
-        let c = RepoCache::new(dir.path(), &RepoRef { kind: RepoKind::Model, id: "org/name".into() });
+        let c = RepoCache::new(
+            dir.path(),
+            &RepoRef {
+                kind: RepoKind::Model,
+                id: "org/name".into(),
+            },
+        );
         assert!(c.root.ends_with("models--org--name"));
         let sha = "a".repeat(40);
         c.write_ref("main", &sha).unwrap();
@@ -144,6 +161,10 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"hello");
         assert_eq!(c.snapshot_file(&sha, "sub/dir/file.json"), Some(p));
         assert_eq!(c.snapshot_files(&sha), vec!["sub/dir/file.json"]);
-        assert_eq!(c.ref_sha(&sha).as_deref(), Some(sha.as_str()), "a sha with a snapshot names itself");
+        assert_eq!(
+            c.ref_sha(&sha).as_deref(),
+            Some(sha.as_str()),
+            "a sha with a snapshot names itself"
+        );
     }
 }

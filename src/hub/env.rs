@@ -67,26 +67,45 @@ impl HubEnv {
     /// Reads settings through `var` (tests pass a map).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
         let home = var("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
-            let cache = var("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| var("HOME").map(|h| Path::new(&h).join(".cache")));
-            cache.unwrap_or_else(|| PathBuf::from(".cache")).join("huggingface")
+            let cache = var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| var("HOME").map(|h| Path::new(&h).join(".cache")));
+            cache
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join("huggingface")
         });
-        let cache = var("HF_HUB_CACHE").map(PathBuf::from).unwrap_or_else(|| home.join("hub"));
+        let cache = var("HF_HUB_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join("hub"));
         let offline = match var("HF_HUB_OFFLINE") {
             None => false,
-            Some(v) => parse_bool(&v).ok_or(EnvError { name: "HF_HUB_OFFLINE", value: v, reason: "expected 1/0, true/false, yes/no or on/off" })?,
+            Some(v) => parse_bool(&v).ok_or(EnvError {
+                name: "HF_HUB_OFFLINE",
+                value: v,
+                reason: "expected 1/0, true/false, yes/no or on/off",
+            })?,
         };
         let token = var("HF_TOKEN").and_then(Token::new).or_else(|| {
-            let path = var("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or_else(|| home.join("token"));
+            let path = var("HF_TOKEN_PATH")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join("token"));
             std::fs::read_to_string(path).ok().and_then(Token::new)
         });
         let seconds = |name: &'static str, default: u64| -> Result<u64, EnvError> {
             match var(name) {
                 None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|_| EnvError { name, value: v, reason: "expected a whole number" }),
+                Some(v) => v.trim().parse().map_err(|_| EnvError {
+                    name,
+                    value: v,
+                    reason: "expected a whole number",
+                }),
             }
         };
         Ok(Self {
-            endpoint: var("HF_ENDPOINT").unwrap_or_else(|| "https://huggingface.co".into()).trim_end_matches('/').to_string(),
+            endpoint: var("HF_ENDPOINT")
+                .unwrap_or_else(|| "https://huggingface.co".into())
+                .trim_end_matches('/')
+                .to_string(),
             cache,
             offline,
             token,
@@ -111,7 +130,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Result<HubEnv, EnvError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         HubEnv::from_vars(|k| map.get(k).cloned())
     }
 
@@ -123,7 +145,13 @@ mod tests {
         assert!(!e.offline && e.token.is_none());
         let e = env(&[("HOME", "/home/u"), ("HF_HOME", "/data/hf")]).unwrap();
         assert_eq!(e.cache, PathBuf::from("/data/hf/hub"));
-        let e = env(&[("HF_HOME", "/data/hf"), ("HF_HUB_CACHE", "/fast/hub"), ("HF_ENDPOINT", "http://127.0.0.1:9/"), ("HF_HUB_OFFLINE", "1")]).unwrap();
+        let e = env(&[
+            ("HF_HOME", "/data/hf"),
+            ("HF_HUB_CACHE", "/fast/hub"),
+            ("HF_ENDPOINT", "http://127.0.0.1:9/"),
+            ("HF_HUB_OFFLINE", "1"),
+        ])
+        .unwrap();
         assert_eq!(e.cache, PathBuf::from("/fast/hub"));
         assert_eq!(e.endpoint, "http://127.0.0.1:9");
         assert!(e.offline);
@@ -145,6 +173,9 @@ mod tests {
     fn bad_values_are_named() {
         let err = env(&[("HF_HUB_OFFLINE", "maybe")]).unwrap_err();
         assert!(err.to_string().contains("HF_HUB_OFFLINE"), "{err}");
-        assert!(env(&[("LOSSY_HTTP_TIMEOUT", "fast")]).unwrap_err().to_string().contains("LOSSY_HTTP_TIMEOUT"));
+        assert!(env(&[("LOSSY_HTTP_TIMEOUT", "fast")])
+            .unwrap_err()
+            .to_string()
+            .contains("LOSSY_HTTP_TIMEOUT"));
     }
 }

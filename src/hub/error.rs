@@ -8,23 +8,47 @@ pub enum HubError {
     #[error(transparent)]
     Env(#[from] super::env::EnvError),
     #[error("{what}: access denied (HTTP {status}){hint}")]
-    Unauthorized { what: String, status: u16, hint: &'static str },
+    Unauthorized {
+        what: String,
+        status: u16,
+        hint: &'static str,
+    },
     #[error("{what}: not found on {endpoint} (HTTP 404); check the id, revision and file name")]
     NotFound { what: String, endpoint: String },
     #[error("{what}: the server answered HTTP {status}{retried}")]
-    Status { what: String, status: u16, retried: String },
+    Status {
+        what: String,
+        status: u16,
+        retried: String,
+    },
     #[error("{what}: {detail}{retried}")]
-    Network { what: String, detail: String, retried: String },
+    Network {
+        what: String,
+        detail: String,
+        retried: String,
+    },
     #[error("{what}: the download stopped after {got} of {expected} bytes{retried}")]
-    Truncated { what: String, got: u64, expected: u64, retried: String },
+    Truncated {
+        what: String,
+        got: u64,
+        expected: u64,
+        retried: String,
+    },
     #[error("{what}: the downloaded file has sha256 {got}, but the hub announced {expected}")]
-    Corrupt { what: String, got: String, expected: String },
+    Corrupt {
+        what: String,
+        got: String,
+        expected: String,
+    },
     #[error("{what}: unreadable answer from the hub: {detail}")]
     Response { what: String, detail: String },
     #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
     Offline { what: String, cache: PathBuf },
     #[error("cache file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl HubError {
@@ -38,11 +62,16 @@ impl HubError {
         }
     }
 
-
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        let note = if attempts > 1 { format!(" (gave up after {attempts} attempts)") } else { String::new() };
+        let note = if attempts > 1 {
+            format!(" (gave up after {attempts} attempts)")
+        } else {
+            String::new()
+        };
         match &mut self {
-            HubError::Status { retried, .. } | HubError::Network { retried, .. } | HubError::Truncated { retried, .. } => *retried = note,
+            HubError::Status { retried, .. }
+            | HubError::Network { retried, .. }
+            | HubError::Truncated { retried, .. } => *retried = note,
             _ => {}
         }
         self

@@ -42,9 +42,21 @@ impl Http {
             .timeout(env.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| HubError::Network { what: "starting the HTTP client".into(), detail: e.to_string(), retried: String::new() })?;
-        let origin = Url::parse(&env.endpoint).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-        Ok(Self { client, origin, token: env.token.clone(), retries: env.retries, backoff: env.backoff })
+            .map_err(|e| HubError::Network {
+                what: "starting the HTTP client".into(),
+                detail: e.to_string(),
+                retried: String::new(),
+            })?;
+        let origin = Url::parse(&env.endpoint)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        Ok(Self {
+            client,
+            origin,
+            token: env.token.clone(),
+            retries: env.retries,
+            backoff: env.backoff,
+        })
     }
 
     /// GETs `url` and returns the body as text (JSON API answers).
@@ -57,12 +69,25 @@ impl Http {
 
     /// Downloads `url` into a temporary file in `dir`, calling `progress`
     /// with (bytes so far, total if announced) as data arrives.
-    pub fn download(&self, url: &str, dir: &Path, what: &str, progress: &dyn Fn(u64, Option<u64>)) -> Result<Downloaded, HubError> {
-        std::fs::create_dir_all(dir).map_err(|source| HubError::Io { path: dir.into(), source })?;
+    pub fn download(
+        &self,
+        url: &str,
+        dir: &Path,
+        what: &str,
+        progress: &dyn Fn(u64, Option<u64>),
+    ) -> Result<Downloaded, HubError> {
+        std::fs::create_dir_all(dir).map_err(|source| HubError::Io {
+            path: dir.into(),
+            source,
+        })?;
         self.retrying(what, || {
             let (mut resp, etag) = self.get_with_etag(url, what)?;
             let expected = resp.content_length();
-            let temp = dir.join(format!(".lossy-{}-{}.incomplete", std::process::id(), unique()));
+            let temp = dir.join(format!(
+                ".lossy-{}-{}.incomplete",
+                std::process::id(),
+                unique()
+            ));
             let result = stream_to(&mut resp, expected, &temp, what, progress);
             let (bytes, sha256) = match result {
                 Ok(v) => v,
@@ -76,18 +101,35 @@ impl Http {
                 Err(e)
             };
             if let Some(expected) = expected.filter(|&n| n != bytes) {
-                return fail(HubError::Truncated { what: what.into(), got: bytes, expected, retried: String::new() });
+                return fail(HubError::Truncated {
+                    what: what.into(),
+                    got: bytes,
+                    expected,
+                    retried: String::new(),
+                });
             }
             if let Some(e) = etag.as_ref().filter(|e| is_sha256(e)) {
                 if *e != sha256 {
-                    return fail(HubError::Corrupt { what: what.into(), got: sha256, expected: e.clone() });
+                    return fail(HubError::Corrupt {
+                        what: what.into(),
+                        got: sha256,
+                        expected: e.clone(),
+                    });
                 }
             }
-            Ok(Downloaded { temp: temp.clone(), sha256, etag: etag.clone() })
+            Ok(Downloaded {
+                temp: temp.clone(),
+                sha256,
+                etag: etag.clone(),
+            })
         })
     }
 
-    fn retrying<T>(&self, what: &str, mut attempt: impl FnMut() -> Result<T, HubError>) -> Result<T, HubError> {
+    fn retrying<T>(
+        &self,
+        what: &str,
+        mut attempt: impl FnMut() -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
         let mut wait = self.backoff;
         for n in 0..=self.retries {
             match attempt() {
@@ -109,29 +151,58 @@ impl Http {
     /// Follows redirects by hand, remembering the first ETag seen (the hub
     /// puts `X-Linked-Etag` on the redirect to its CDN).
     fn get_with_etag(&self, url: &str, what: &str) -> Result<(Response, Option<String>), HubError> {
-        let mut url = Url::parse(url).map_err(|e| HubError::Response { what: what.into(), detail: format!("bad URL {url}: {e}") })?;
+        let mut url = Url::parse(url).map_err(|e| HubError::Response {
+            what: what.into(),
+            detail: format!("bad URL {url}: {e}"),
+        })?;
         let mut etag = None;
         for _ in 0..=MAX_REDIRECTS {
             let mut req = self.client.get(url.clone());
-            if let Some(t) = self.token.as_ref().filter(|_| url.origin().ascii_serialization() == self.origin) {
+            if let Some(t) = self
+                .token
+                .as_ref()
+                .filter(|_| url.origin().ascii_serialization() == self.origin)
+            {
                 req = req.header(AUTHORIZATION, t.bearer());
             }
             let resp = req.send().map_err(|e| network(what, &e))?;
             etag = etag.or_else(|| header_etag(resp.headers()));
             let status = resp.status();
             if status.is_redirection() {
-                let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-                url = url.join(&location).map_err(|e| HubError::Response { what: what.into(), detail: format!("bad redirect `{location}`: {e}") })?;
+                let location = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                url = url.join(&location).map_err(|e| HubError::Response {
+                    what: what.into(),
+                    detail: format!("bad redirect `{location}`: {e}"),
+                })?;
                 continue;
             }
             return match status.as_u16() {
                 200..=299 => Ok((resp, etag)),
-                401 | 403 => Err(HubError::Unauthorized { what: what.into(), status: status.as_u16(), hint: self.auth_hint() }),
-                404 => Err(HubError::NotFound { what: what.into(), endpoint: self.origin.clone() }),
-                code => Err(HubError::Status { what: what.into(), status: code, retried: String::new() }),
+                401 | 403 => Err(HubError::Unauthorized {
+                    what: what.into(),
+                    status: status.as_u16(),
+                    hint: self.auth_hint(),
+                }),
+                404 => Err(HubError::NotFound {
+                    what: what.into(),
+                    endpoint: self.origin.clone(),
+                }),
+                code => Err(HubError::Status {
+                    what: what.into(),
+                    status: code,
+                    retried: String::new(),
+                }),
             };
         }
-        Err(HubError::Response { what: what.into(), detail: format!("more than {MAX_REDIRECTS} redirects") })
+        Err(HubError::Response {
+            what: what.into(),
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 
     fn auth_hint(&self) -> &'static str {
@@ -143,8 +214,17 @@ impl Http {
     }
 }
 
-fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str, progress: &dyn Fn(u64, Option<u64>)) -> Result<(u64, String), HubError> {
-    let io = |source| HubError::Io { path: temp.into(), source };
+fn stream_to(
+    resp: &mut Response,
+    expected: Option<u64>,
+    temp: &Path,
+    what: &str,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<(u64, String), HubError> {
+    let io = |source| HubError::Io {
+        path: temp.into(),
+        source,
+    };
     let mut file = std::fs::File::create(temp).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -157,8 +237,17 @@ fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str
             Err(e) => {
                 // A body cut short surfaces as a read error; report it as truncation when the length is known.
                 return Err(match expected {
-                    Some(expected) => HubError::Truncated { what: what.into(), got: bytes, expected, retried: String::new() },
-                    None => HubError::Network { what: what.into(), detail: e.to_string(), retried: String::new() },
+                    Some(expected) => HubError::Truncated {
+                        what: what.into(),
+                        got: bytes,
+                        expected,
+                        retried: String::new(),
+                    },
+                    None => HubError::Network {
+                        what: what.into(),
+                        detail: e.to_string(),
+                        retried: String::new(),
+                    },
                 });
             }
         };
@@ -172,7 +261,11 @@ fn stream_to(resp: &mut Response, expected: Option<u64>, temp: &Path, what: &str
 }
 
 fn header_etag(h: &HeaderMap) -> Option<String> {
-    let v = h.get("x-linked-etag").or_else(|| h.get(reqwest::header::ETAG))?.to_str().ok()?;
+    let v = h
+        .get("x-linked-etag")
+        .or_else(|| h.get(reqwest::header::ETAG))?
+        .to_str()
+        .ok()?;
     Some(v.trim_start_matches("W/").trim_matches('"').to_string())
 }
 
@@ -188,7 +281,11 @@ fn network(what: &str, e: &reqwest::Error) -> HubError {
     } else {
         root_cause(e)
     };
-    HubError::Network { what: what.into(), detail, retried: String::new() }
+    HubError::Network {
+        what: what.into(),
+        detail,
+        retried: String::new(),
+    }
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

@@ -34,10 +34,16 @@ pub struct RepoRef {
 
 impl RepoRef {
     pub fn model(id: &str) -> Self {
-        Self { kind: RepoKind::Model, id: id.into() }
+        Self {
+            kind: RepoKind::Model,
+            id: id.into(),
+        }
     }
     pub fn dataset(id: &str) -> Self {
-        Self { kind: RepoKind::Dataset, id: id.into() }
+        Self {
+            kind: RepoKind::Dataset,
+            id: id.into(),
+        }
     }
     fn describe(&self) -> String {
         match self.kind {
@@ -80,8 +86,16 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(env: HubEnv) -> Result<Self, HubError> {
-        let http = if env.offline { None } else { Some(Http::new(&env)?) };
-        Ok(Self { env, http, unreachable: std::sync::Mutex::new(None) })
+        let http = if env.offline {
+            None
+        } else {
+            Some(Http::new(&env)?)
+        };
+        Ok(Self {
+            env,
+            http,
+            unreachable: std::sync::Mutex::new(None),
+        })
     }
 
     /// From the process environment, offline if `offline` or `HF_HUB_OFFLINE`.
@@ -103,17 +117,38 @@ impl Hub {
         let what = format!("{} at revision `{revision}`", repo.describe());
         let from_cache = |err: HubError| -> Result<Resolved, HubError> {
             match cache.ref_sha(revision) {
-                Some(sha) => Ok(Resolved { revision: revision.into(), files: cache.snapshot_files(&sha), sha, from_cache: true }),
+                Some(sha) => Ok(Resolved {
+                    revision: revision.into(),
+                    files: cache.snapshot_files(&sha),
+                    sha,
+                    from_cache: true,
+                }),
                 None => Err(err),
             }
         };
         let Some(http) = &self.http else {
-            return from_cache(HubError::Offline { what, cache: self.env.cache.clone() });
+            return from_cache(HubError::Offline {
+                what,
+                cache: self.env.cache.clone(),
+            });
         };
         if let Some(earlier) = self.unreachable() {
-            return from_cache(HubError::Network { what, detail: format!("not asked: the hub was unreachable earlier in this run ({})", earlier.rsplit(": ").next().unwrap_or(&earlier)), retried: String::new() });
+            return from_cache(HubError::Network {
+                what,
+                detail: format!(
+                    "not asked: the hub was unreachable earlier in this run ({})",
+                    earlier.rsplit(": ").next().unwrap_or(&earlier)
+                ),
+                retried: String::new(),
+            });
         }
-        let url = format!("{}/api/{}/{}/revision/{}", self.env.endpoint, repo.api_path(), repo.id, encode(revision));
+        let url = format!(
+            "{}/api/{}/{}/revision/{}",
+            self.env.endpoint,
+            repo.api_path(),
+            repo.id,
+            encode(revision)
+        );
         let text = match http.get_text(&url, &what) {
             Ok(t) => t,
             Err(e) if e.is_transient() => {
@@ -122,36 +157,82 @@ impl Hub {
             }
             Err(e) => return Err(e),
         };
-        let info: RepoInfo = serde_json::from_str(&text).map_err(|e| HubError::Response { what: what.clone(), detail: e.to_string() })?;
+        let info: RepoInfo = serde_json::from_str(&text).map_err(|e| HubError::Response {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
         if !is_commit_sha(&info.sha) {
-            return Err(HubError::Response { what, detail: format!("`{}` is not a commit sha", info.sha) });
+            return Err(HubError::Response {
+                what,
+                detail: format!("`{}` is not a commit sha", info.sha),
+            });
         }
         cache.write_ref(revision, &info.sha)?;
         let mut files: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
         files.sort();
-        Ok(Resolved { revision: revision.into(), sha: info.sha, files, from_cache: false })
+        Ok(Resolved {
+            revision: revision.into(),
+            sha: info.sha,
+            files,
+            from_cache: false,
+        })
     }
 
     /// The local path of `name` at a resolved commit, downloading it into the
     /// cache if needed. A cached file costs no request.
     pub fn file(&self, repo: &RepoRef, sha: &str, name: &str) -> Result<PathBuf, HubError> {
-        let what = format!("{} file `{name}` at {}", repo.describe(), &sha[..sha.len().min(12)]);
-        if !is_commit_sha(sha) || name.is_empty() || name.starts_with('/') || name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-            return Err(HubError::Response { what, detail: "not a commit sha and a relative repository path".into() });
+        let what = format!(
+            "{} file `{name}` at {}",
+            repo.describe(),
+            &sha[..sha.len().min(12)]
+        );
+        if !is_commit_sha(sha)
+            || name.is_empty()
+            || name.starts_with('/')
+            || name
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..")
+        {
+            return Err(HubError::Response {
+                what,
+                detail: "not a commit sha and a relative repository path".into(),
+            });
         }
         let cache = self.cache(repo);
         if let Some(p) = cache.snapshot_file(sha, name) {
             return Ok(p);
         }
         let Some(http) = &self.http else {
-            return Err(HubError::Offline { what, cache: self.env.cache.clone() });
+            return Err(HubError::Offline {
+                what,
+                cache: self.env.cache.clone(),
+            });
         };
-        let url = format!("{}/{}{}/resolve/{sha}/{}", self.env.endpoint, repo.file_prefix(), repo.id, encode_path(name));
+        let url = format!(
+            "{}/{}{}/resolve/{sha}/{}",
+            self.env.endpoint,
+            repo.file_prefix(),
+            repo.id,
+            encode_path(name)
+        );
         if let Some(earlier) = self.unreachable() {
-            return Err(HubError::Network { what, detail: format!("not asked: the hub was unreachable earlier in this run ({})", earlier.rsplit(": ").next().unwrap_or(&earlier)), retried: String::new() });
+            return Err(HubError::Network {
+                what,
+                detail: format!(
+                    "not asked: the hub was unreachable earlier in this run ({})",
+                    earlier.rsplit(": ").next().unwrap_or(&earlier)
+                ),
+                retried: String::new(),
+            });
         }
-        let got = http.download(&url, &cache.incomplete_dir(), &what, &progress_line(name)).inspect_err(|e| self.note_unreachable(e))?;
-        let etag = got.etag.clone().filter(|e| !e.is_empty() && !e.contains('/')).unwrap_or_else(|| got.sha256.clone());
+        let got = http
+            .download(&url, &cache.incomplete_dir(), &what, &progress_line(name))
+            .inspect_err(|e| self.note_unreachable(e))?;
+        let etag = got
+            .etag
+            .clone()
+            .filter(|e| !e.is_empty() && !e.contains('/'))
+            .unwrap_or_else(|| got.sha256.clone());
         cache.store(sha, name, &got.temp, &etag).inspect_err(|_| {
             let _ = std::fs::remove_file(&got.temp);
         })
@@ -180,15 +261,27 @@ fn progress_line(name: &str) -> impl Fn(u64, Option<u64>) + '_ {
     let show = std::io::stderr().is_terminal();
     let last = std::cell::Cell::new(None::<std::time::Instant>);
     move |done, total| {
-        let Some(total) = total.filter(|&t| show && t > 16 << 20) else { return };
+        let Some(total) = total.filter(|&t| show && t > 16 << 20) else {
+            return;
+        };
         let now = std::time::Instant::now();
-        if done < total && last.get().is_some_and(|t| now.duration_since(t).as_millis() < 250) {
+        if done < total
+            && last
+                .get()
+                .is_some_and(|t| now.duration_since(t).as_millis() < 250)
+        {
             return;
         }
         last.set(Some(now));
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{name}: {:.0} of {:.0} MiB ({:.0}%)", mib(done), mib(total), 100.0 * done as f64 / total as f64);
+        let _ = write!(
+            err,
+            "\r{name}: {:.0} of {:.0} MiB ({:.0}%)",
+            mib(done),
+            mib(total),
+            100.0 * done as f64 / total as f64
+        );
         if done >= total {
             let _ = writeln!(err);
         }
@@ -234,20 +327,30 @@ mod tests {
     fn revisions_and_paths_are_encoded_as_the_hub_expects() {
         assert_eq!(encode("refs/convert/parquet"), "refs%2Fconvert%2Fparquet");
         assert_eq!(encode("step1000"), "step1000");
-        assert_eq!(encode_path("data/train 0.parquet"), "data/train%200.parquet");
+        assert_eq!(
+            encode_path("data/train 0.parquet"),
+            "data/train%200.parquet"
+        );
     }
 
     #[test]
     fn file_names_cannot_leave_the_snapshot() {
         let dir = tempfile::tempdir().unwrap();
-        let env = HubEnv::from_vars(|k| (k == "HF_HUB_CACHE").then(|| dir.path().to_string_lossy().into_owned())).unwrap();
+        let env = HubEnv::from_vars(|k| {
+            (k == "HF_HUB_CACHE").then(|| dir.path().to_string_lossy().into_owned())
+        })
+        .unwrap();
         let hub = Hub::new(env).unwrap();
         let sha = "a".repeat(40);
         for bad in ["../../etc/passwd", "/abs", "a//b", "a/./b", ""] {
             let err = hub.file(&RepoRef::model("org/m"), &sha, bad).unwrap_err();
             assert!(matches!(err, HubError::Response { .. }), "{bad}: {err}");
         }
-        assert!(hub.file(&RepoRef::model("org/m"), "main", "config.json").is_err(), "files are fetched by commit only");
+        assert!(
+            hub.file(&RepoRef::model("org/m"), "main", "config.json")
+                .is_err(),
+            "files are fetched by commit only"
+        );
     }
 
     #[test]
@@ -262,7 +365,11 @@ mod tests {
         let hub = Hub::new(env).unwrap();
         let repo = RepoRef::model("org/m");
         let err = hub.resolve(&repo, "main").unwrap_err();
-        assert!(err.to_string().contains("model org/m at revision `main` is not in the cache"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("model org/m at revision `main` is not in the cache"),
+            "{err}"
+        );
         let sha = "b".repeat(40);
         hub.cache(&repo).write_ref("main", &sha).unwrap();
         let r = hub.resolve(&repo, "main").unwrap();

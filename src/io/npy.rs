@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid .npy file: {reason}")]
     Format { path: PathBuf, reason: String },
     #[error("{path} has dtype {dtype}, which lossy does not read (use little-endian float32/float64 or integers)")]
@@ -75,7 +78,10 @@ pub struct RowReader {
 impl RowReader {
     pub fn open(path: &Path) -> Result<Self, NpyError> {
         use std::io::{Read, Seek};
-        let io = |source| NpyError::Io { path: path.into(), source };
+        let io = |source| NpyError::Io {
+            path: path.into(),
+            source,
+        };
         let mut file = std::fs::File::open(path).map_err(io)?;
         let size = file.metadata().map_err(io)?.len() as usize;
         // The fixed prefix (magic, version, header length), then the header.
@@ -83,7 +89,9 @@ impl RowReader {
         file.read_exact(&mut bytes).map_err(io)?;
         let header_len = match bytes.get(6) {
             Some(1) if size >= 10 => u16::from_le_bytes([bytes[8], bytes[9]]) as usize + 10,
-            Some(2 | 3) if size >= 12 => u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize + 12,
+            Some(2 | 3) if size >= 12 => {
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize + 12
+            }
             _ => bytes.len(),
         };
         bytes.resize(header_len.min(size).max(bytes.len()), 0);
@@ -91,13 +99,28 @@ impl RowReader {
         let header = parse_header(&bytes).map_err(|e| e.at(path))?;
         let need = header.data_offset + header.shape.iter().product::<usize>() * header.item_size;
         if size < need {
-            return Err(NpyError::Format { path: path.into(), reason: format!("data is truncated: the file has {size} bytes, its header needs {need}") });
+            return Err(NpyError::Format {
+                path: path.into(),
+                reason: format!(
+                    "data is truncated: the file has {size} bytes, its header needs {need}"
+                ),
+            });
         }
         if header.kind != 'f' {
-            return Err(NpyError::Dtype { path: path.into(), dtype: header.descr.clone() });
+            return Err(NpyError::Dtype {
+                path: path.into(),
+                dtype: header.descr.clone(),
+            });
         }
-        file.seek(std::io::SeekFrom::Start(header.data_offset as u64)).map_err(io)?;
-        Ok(Self { file, path: path.into(), header, next_row: 0, buf: Vec::new() })
+        file.seek(std::io::SeekFrom::Start(header.data_offset as u64))
+            .map_err(io)?;
+        Ok(Self {
+            file,
+            path: path.into(),
+            header,
+            next_row: 0,
+            buf: Vec::new(),
+        })
     }
 
     /// Reads up to `rows` more rows as f32 (f64 data is narrowed).
@@ -106,22 +129,35 @@ impl RowReader {
         let total = self.header.shape.first().copied().unwrap_or(0);
         let width: usize = self.header.shape.iter().skip(1).product();
         let n = rows.min(total - self.next_row);
-        let io = |source| NpyError::Io { path: self.path.clone(), source };
+        let io = |source| NpyError::Io {
+            path: self.path.clone(),
+            source,
+        };
         if self.header.item_size == 4 && cfg!(target_endian = "little") {
             // Little-endian f32 on disk is the in-memory layout: read straight
             // into `out`.
             out.resize(n * width, 0.0);
             // SAFETY: any byte pattern is a valid f32, the slice covers exactly
             // `out`'s initialised elements, and u8 has no alignment needs.
-            let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), out.len() * 4) };
+            let bytes = unsafe {
+                std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), out.len() * 4)
+            };
             self.file.read_exact(bytes).map_err(io)?;
         } else {
             self.buf.resize(n * width * self.header.item_size, 0);
             self.file.read_exact(&mut self.buf).map_err(io)?;
             out.clear();
             match self.header.item_size {
-                4 => out.extend(self.buf.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))),
-                _ => out.extend(self.buf.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)),
+                4 => out.extend(
+                    self.buf
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap())),
+                ),
+                _ => out.extend(
+                    self.buf
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32),
+                ),
             }
         }
         self.next_row += n;
@@ -157,7 +193,13 @@ impl MappedF32 {
             // SAFETY: DONTNEED on a read-only shared file mapping only drops
             // page-table entries; the bytes read back are the file's. An
             // error (e.g. another page size) just leaves the pages mapped.
-            let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+            let _ = unsafe {
+                self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start,
+                    end - start,
+                )
+            };
         }
     }
 }
@@ -173,8 +215,14 @@ impl RowReader {
         // SAFETY: the mapping is read-only; lossy does not write the file,
         // and a file changed by another process while it runs is outside
         // what any reader can guard against.
-        let map = unsafe { memmap2::Mmap::map(&self.file) }.map_err(|source| NpyError::Io { path: self.path.clone(), source })?;
-        let (offset, len) = (self.header.data_offset, self.header.shape.iter().product::<usize>());
+        let map = unsafe { memmap2::Mmap::map(&self.file) }.map_err(|source| NpyError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let (offset, len) = (
+            self.header.data_offset,
+            self.header.shape.iter().product::<usize>(),
+        );
         if map.len() < offset + len * 4 || (map.as_ptr() as usize + offset) % 4 != 0 {
             return Ok(None);
         }
@@ -230,7 +278,10 @@ impl Prefetch {
 }
 
 pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+        path: path.into(),
+        source,
+    })?;
     parse(&bytes).map_err(|e| e.at(path))
 }
 
@@ -242,8 +293,14 @@ enum ParseError {
 impl ParseError {
     fn at(self, path: &Path) -> NpyError {
         match self {
-            ParseError::Format(reason) => NpyError::Format { path: path.into(), reason },
-            ParseError::Dtype(dtype) => NpyError::Dtype { path: path.into(), dtype },
+            ParseError::Format(reason) => NpyError::Format {
+                path: path.into(),
+                reason,
+            },
+            ParseError::Dtype(dtype) => NpyError::Dtype {
+                path: path.into(),
+                dtype,
+            },
         }
     }
 }
@@ -260,27 +317,51 @@ fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
             if bytes.len() < 12 {
                 return Err(fmt("truncated header"));
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
-        v => return Err(ParseError::Format(format!("unsupported format version {v}"))),
+        v => {
+            return Err(ParseError::Format(format!(
+                "unsupported format version {v}"
+            )))
+        }
     };
-    let header = bytes.get(start..start + header_len).ok_or_else(|| fmt("truncated header"))?;
+    let header = bytes
+        .get(start..start + header_len)
+        .ok_or_else(|| fmt("truncated header"))?;
     let header = std::str::from_utf8(header).map_err(|_| fmt("header is not text"))?;
     let descr = dict_value(header, "descr").ok_or_else(|| fmt("header has no 'descr'"))?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"').to_string();
-    let fortran = dict_value(header, "fortran_order").ok_or_else(|| fmt("header has no 'fortran_order'"))?;
+    let fortran =
+        dict_value(header, "fortran_order").ok_or_else(|| fmt("header has no 'fortran_order'"))?;
     if fortran.starts_with("True") {
-        return Err(fmt("Fortran-ordered arrays are not supported; save with np.ascontiguousarray"));
+        return Err(fmt(
+            "Fortran-ordered arrays are not supported; save with np.ascontiguousarray",
+        ));
     }
     let shape_text = dict_value(header, "shape").ok_or_else(|| fmt("header has no 'shape'"))?;
     let shape = parse_shape(shape_text).ok_or_else(|| fmt("cannot parse 'shape'"))?;
     let (kind, item_size) = dtype_of(&descr).ok_or(ParseError::Dtype(descr.clone()))?;
-    Ok(Header { shape, descr, kind, item_size, data_offset: start + header_len })
+    Ok(Header {
+        shape,
+        descr,
+        kind,
+        item_size,
+        data_offset: start + header_len,
+    })
 }
 
 fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
     let fmt = |s: &str| ParseError::Format(s.to_string());
-    let Header { shape, descr, kind, item_size: size, data_offset } = parse_header(bytes)?;
+    let Header {
+        shape,
+        descr,
+        kind,
+        item_size: size,
+        data_offset,
+    } = parse_header(bytes)?;
     let count: usize = shape.iter().product();
     let body = &bytes[data_offset..];
     if body.len() < count * size {
@@ -292,8 +373,16 @@ fn parse(bytes: &[u8]) -> Result<NpyArray, ParseError> {
     let body = &body[..count * size];
     let chunks = body.chunks_exact(size);
     let data = match (kind, size) {
-        ('f', 4) => NpyData::F32(chunks.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()),
-        ('f', 8) => NpyData::F64(chunks.map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()),
+        ('f', 4) => NpyData::F32(
+            chunks
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        ),
+        ('f', 8) => NpyData::F64(
+            chunks
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        ),
         ('i', _) | ('u', _) | ('b', _) => {
             let mut out = Vec::with_capacity(count);
             for c in chunks {
@@ -338,7 +427,10 @@ fn dtype_of(descr: &str) -> Option<(char, usize)> {
 /// top-level comma.
 fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let pos = header.find(&format!("'{key}'"))?;
-    let rest = header[pos + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = header[pos + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     let mut depth = 0;
     for (i, c) in rest.char_indices() {
         match c {
@@ -353,7 +445,12 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 
 fn parse_shape(text: &str) -> Option<Vec<usize>> {
     let inner = text.trim().strip_prefix('(')?.strip_suffix(')')?;
-    inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().ok()).collect()
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect()
 }
 
 /// Encodes an array as `.npy` version 1.0 bytes.
@@ -367,8 +464,13 @@ pub fn encode_i64(shape: &[usize], data: &[i64]) -> Vec<u8> {
 
 fn encode(descr: &str, shape: &[usize], body: impl Iterator<Item = u8>) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_text = if shape.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let shape_text = if shape.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     // Pad so that the data starts on a 64-byte boundary, ending with '\n'.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
@@ -388,7 +490,11 @@ mod tests {
     #[test]
     fn round_trips_f32_and_i64() {
         let bytes = encode_f32(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
-        assert_eq!(bytes.len() % 64, 24 % 64, "header should be 64-byte aligned");
+        assert_eq!(
+            bytes.len() % 64,
+            24 % 64,
+            "header should be 64-byte aligned"
+        );
         let a = parse(&bytes).ok().unwrap();
         assert_eq!(a.shape, vec![2, 3]);
         assert_eq!(a.data, NpyData::F32(vec![1.0, 2.0, 3.0, 4.0, 5.0, -6.5]));
@@ -419,9 +525,21 @@ mod tests {
         let mapped = RowReader::open(&p).unwrap().map().unwrap().expect("mapped");
         assert_eq!(mapped.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
         mapped.release(0, 6);
-        assert_eq!(mapped.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5], "released pages read back the same");
+        assert_eq!(
+            mapped.as_slice(),
+            &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5],
+            "released pages read back the same"
+        );
         let q = dir.path().join("z64.npy");
-        std::fs::write(&q, encode("<f8", &[1, 2], [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()))).unwrap();
+        std::fs::write(
+            &q,
+            encode(
+                "<f8",
+                &[1, 2],
+                [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()),
+            ),
+        )
+        .unwrap();
         assert!(RowReader::open(&q).unwrap().map().unwrap().is_none());
     }
 
@@ -438,7 +556,11 @@ mod tests {
         assert_eq!(out, data[..9]);
         assert_eq!(r.read_rows(3, &mut out).unwrap(), 1);
         assert_eq!(out, data[9..]);
-        let f64s = encode("<f8", &[2, 1], [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()));
+        let f64s = encode(
+            "<f8",
+            &[2, 1],
+            [1.5f64, -2.0].iter().flat_map(|x| x.to_le_bytes()),
+        );
         std::fs::write(&p, f64s).unwrap();
         let mut r = RowReader::open(&p).unwrap();
         r.read_rows(5, &mut out).unwrap();
@@ -452,7 +574,10 @@ mod tests {
         let mut bytes = encode_f32(&[4], &[1.0, 2.0, 3.0, 4.0]);
         bytes.truncate(bytes.len() - 2);
         assert!(matches!(parse(&bytes), Err(ParseError::Format(r)) if r.contains("truncated")));
-        assert!(matches!(parse(b"PK\x03\x04 not npy"), Err(ParseError::Format(_))));
+        assert!(matches!(
+            parse(b"PK\x03\x04 not npy"),
+            Err(ParseError::Format(_))
+        ));
         let big_endian = encode(">f4", &[1], [0u8; 4].into_iter());
         assert!(matches!(parse(&big_endian), Err(ParseError::Dtype(d)) if d == ">f4"));
     }

@@ -9,11 +9,20 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq)]
 pub enum RopeScaling {
     None,
-    Linear { factor: f64 },
-    Llama3 { factor: f64, low_freq_factor: f64, high_freq_factor: f64, original_max_position_embeddings: f64 },
+    Linear {
+        factor: f64,
+    },
+    Llama3 {
+        factor: f64,
+        low_freq_factor: f64,
+        high_freq_factor: f64,
+        original_max_position_embeddings: f64,
+    },
     /// One divisor per frequency, as in a GGUF's `rope_freqs.weight` (how
     /// llama.cpp stores Llama 3.1+ scaling).
-    Factors { factors: Vec<f64> },
+    Factors {
+        factors: Vec<f64>,
+    },
 }
 
 /// Normalisation layers.
@@ -45,7 +54,9 @@ impl Activation {
             "silu" | "swish" => Ok(Self::Silu),
             "gelu" => Ok(Self::Gelu),
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Self::GeluTanh),
-            other => Err(format!("activation `{other}` is not supported (silu, gelu, gelu_new, gelu_pytorch_tanh)")),
+            other => Err(format!(
+                "activation `{other}` is not supported (silu, gelu, gelu_new, gelu_pytorch_tanh)"
+            )),
         }
     }
 }
@@ -108,33 +119,64 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Reads `config.json` and parses it with its architecture's rules.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.into(), source })?;
-        let bad = |reason: String| ModelError::Config { path: path.into(), reason };
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
-        let model_type = json.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let arch = super::arch::find(&model_type)
-            .ok_or_else(|| ModelError::Unsupported { path: path.into(), model_type: model_type.clone(), supported: super::arch::SUPPORTED.join(", ") })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let bad = |reason: String| ModelError::Config {
+            path: path.into(),
+            reason,
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let model_type = json
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        let arch = super::arch::find(&model_type).ok_or_else(|| ModelError::Unsupported {
+            path: path.into(),
+            model_type: model_type.clone(),
+            supported: super::arch::SUPPORTED.join(", "),
+        })?;
         let cfg = (arch.parse)(&Json(&json)).map_err(bad)?;
         cfg.check().map_err(bad)?;
         Ok(cfg)
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0 {
-            return Err(format!("the number of heads ({}) must be a positive multiple of the key/value heads ({})", self.num_heads, self.num_kv_heads));
+        if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0
+        {
+            return Err(format!(
+                "the number of heads ({}) must be a positive multiple of the key/value heads ({})",
+                self.num_heads, self.num_kv_heads
+            ));
         }
         if self.rotary_dims % 2 != 0 || self.rotary_dims > self.head_dim {
-            return Err(format!("rotary dimensions {} must be even and at most head_dim {}", self.rotary_dims, self.head_dim));
+            return Err(format!(
+                "rotary dimensions {} must be even and at most head_dim {}",
+                self.rotary_dims, self.head_dim
+            ));
         }
         if self.sliding_window.len() != self.num_layers {
-            return Err(format!("{} layer types for {} layers", self.sliding_window.len(), self.num_layers));
+            return Err(format!(
+                "{} layer types for {} layers",
+                self.sliding_window.len(),
+                self.num_layers
+            ));
         }
         Ok(())
     }
 
     /// Parameters outside the embeddings and LM head (for FLOP estimates).
     pub fn non_embedding_params(&self) -> usize {
-        let (d, h, kv, hd, f) = (self.hidden_size, self.num_heads, self.num_kv_heads, self.head_dim, self.intermediate_size);
+        let (d, h, kv, hd, f) = (
+            self.hidden_size,
+            self.num_heads,
+            self.num_kv_heads,
+            self.head_dim,
+            self.intermediate_size,
+        );
         let attn = d * h * hd + 2 * d * kv * hd + h * hd * d;
         let mlp = if self.gated_mlp { 3 * d * f } else { 2 * d * f };
         self.num_layers * (attn + mlp + 4 * d) + 2 * d
@@ -146,7 +188,8 @@ pub struct Json<'a>(pub &'a serde_json::Value);
 
 impl Json<'_> {
     pub fn usize(&self, key: &str) -> Result<usize, String> {
-        self.opt_usize(key).ok_or_else(|| format!("`{key}` is missing or not a non-negative integer"))
+        self.opt_usize(key)
+            .ok_or_else(|| format!("`{key}` is missing or not a non-negative integer"))
     }
     pub fn opt_usize(&self, key: &str) -> Option<usize> {
         self.0.get(key).and_then(|v| v.as_u64()).map(|v| v as usize)
@@ -167,28 +210,49 @@ impl Json<'_> {
     /// rope_theta, from the top level or (transformers 5) `rope_parameters`.
     pub fn rope_theta(&self, key: &str, default: f64) -> f64 {
         self.opt_f64(key)
-            .or_else(|| self.0.get("rope_parameters").and_then(|p| p.get("rope_theta")).and_then(|v| v.as_f64()))
+            .or_else(|| {
+                self.0
+                    .get("rope_parameters")
+                    .and_then(|p| p.get("rope_theta"))
+                    .and_then(|v| v.as_f64())
+            })
             .unwrap_or(default)
     }
 
     /// rope scaling, from `rope_scaling` or (transformers 5) `rope_parameters`.
     pub fn rope_scaling(&self) -> Result<RopeScaling, String> {
-        let v = self.0.get("rope_scaling").filter(|v| !v.is_null()).or_else(|| self.0.get("rope_parameters"));
-        let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(RopeScaling::None) };
-        let kind = v.get("rope_type").or_else(|| v.get("type")).and_then(|t| t.as_str()).unwrap_or("default");
+        let v = self
+            .0
+            .get("rope_scaling")
+            .filter(|v| !v.is_null())
+            .or_else(|| self.0.get("rope_parameters"));
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(RopeScaling::None);
+        };
+        let kind = v
+            .get("rope_type")
+            .or_else(|| v.get("type"))
+            .and_then(|t| t.as_str())
+            .unwrap_or("default");
         let num = |key: &str| -> Result<f64, String> {
-            v.get(key).and_then(|x| x.as_f64()).ok_or_else(|| format!("rope scaling of type `{kind}` needs `{key}`"))
+            v.get(key)
+                .and_then(|x| x.as_f64())
+                .ok_or_else(|| format!("rope scaling of type `{kind}` needs `{key}`"))
         };
         match kind {
             "default" => Ok(RopeScaling::None),
-            "linear" => Ok(RopeScaling::Linear { factor: num("factor")? }),
+            "linear" => Ok(RopeScaling::Linear {
+                factor: num("factor")?,
+            }),
             "llama3" => Ok(RopeScaling::Llama3 {
                 factor: num("factor")?,
                 low_freq_factor: num("low_freq_factor")?,
                 high_freq_factor: num("high_freq_factor")?,
                 original_max_position_embeddings: num("original_max_position_embeddings")?,
             }),
-            other => Err(format!("rope scaling type `{other}` is not supported (supported: default, linear, llama3)")),
+            other => Err(format!(
+                "rope scaling type `{other}` is not supported (supported: default, linear, llama3)"
+            )),
         }
     }
 
@@ -206,12 +270,21 @@ impl RopeScaling {
     /// Inverse frequencies for `dims` rotated dimensions, as transformers
     /// computes them (`_compute_default/linear/llama3_rope_parameters`).
     pub fn inv_freq(&self, dims: usize, theta: f64) -> Vec<f64> {
-        let base: Vec<f64> = (0..dims / 2).map(|i| 1.0 / theta.powf(2.0 * i as f64 / dims as f64)).collect();
+        let base: Vec<f64> = (0..dims / 2)
+            .map(|i| 1.0 / theta.powf(2.0 * i as f64 / dims as f64))
+            .collect();
         match *self {
             RopeScaling::None => base,
             RopeScaling::Linear { factor } => base.iter().map(|f| f / factor).collect(),
-            RopeScaling::Factors { ref factors } => base.iter().zip(factors).map(|(f, s)| f / s).collect(),
-            RopeScaling::Llama3 { factor, low_freq_factor, high_freq_factor, original_max_position_embeddings: old } => {
+            RopeScaling::Factors { ref factors } => {
+                base.iter().zip(factors).map(|(f, s)| f / s).collect()
+            }
+            RopeScaling::Llama3 {
+                factor,
+                low_freq_factor,
+                high_freq_factor,
+                original_max_position_embeddings: old,
+            } => {
                 let low_wavelen = old / low_freq_factor;
                 let high_wavelen = old / high_freq_factor;
                 base.iter()
@@ -222,7 +295,8 @@ impl RopeScaling {
                         } else if wavelen > low_wavelen {
                             f / factor
                         } else {
-                            let smooth = (old / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+                            let smooth = (old / wavelen - low_freq_factor)
+                                / (high_freq_factor - low_freq_factor);
                             (1.0 - smooth) * f / factor + smooth * f
                         }
                     })

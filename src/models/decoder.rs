@@ -15,7 +15,9 @@ use candle_core::{DType, Device, Module, Result, Tensor};
 fn dtype_of(d: &Decoder) -> DType {
     d.embed.embeddings().dtype()
 }
-use candle_nn::{Embedding, Linear, VarBuilder};
+use super::gated::{activation, gated};
+use super::linear::Linear;
+use candle_nn::{Embedding, VarBuilder};
 use std::collections::HashMap;
 
 /// A normalisation layer.
@@ -35,40 +37,63 @@ impl Norm {
             NormKind::Layer => (Some(vb.get(size, "weight")?), Some(vb.get(size, "bias")?)),
             NormKind::LayerNoParams => {
                 let dev = vb.device();
-                (Some(Tensor::ones(size, vb.dtype(), dev)?), Some(Tensor::zeros(size, vb.dtype(), dev)?))
+                (
+                    Some(Tensor::ones(size, vb.dtype(), dev)?),
+                    Some(Tensor::zeros(size, vb.dtype(), dev)?),
+                )
             }
         };
-        Ok(Self { kind, weight, bias, eps: eps as f32 })
+        Ok(Self {
+            kind,
+            weight,
+            bias,
+            eps: eps as f32,
+        })
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let w = self.weight.as_ref().expect("norm weight");
         match self.kind {
-            NormKind::Rms | NormKind::RmsPlusOne => candle_nn::ops::rms_norm(&x.contiguous()?, w, self.eps),
-            NormKind::Layer | NormKind::LayerNoParams => {
-                candle_nn::ops::layer_norm(&x.contiguous()?, w, self.bias.as_ref().expect("norm bias"), self.eps)
+            NormKind::Rms | NormKind::RmsPlusOne => {
+                candle_nn::ops::rms_norm(&x.contiguous()?, w, self.eps)
             }
+            NormKind::Layer | NormKind::LayerNoParams => candle_nn::ops::layer_norm(
+                &x.contiguous()?,
+                w,
+                self.bias.as_ref().expect("norm bias"),
+                self.eps,
+            ),
         }
     }
 }
 
 pub fn linear(in_dim: usize, out_dim: usize, bias: bool, vb: VarBuilder) -> Result<Linear> {
-    candle_nn::linear_b(in_dim, out_dim, bias, vb)
+    let weight = vb.get((out_dim, in_dim), "weight")?;
+    Linear::new(
+        weight,
+        if bias {
+            Some(vb.get(out_dim, "bias")?)
+        } else {
+            None
+        },
+    )
 }
 
 /// A GPT-2 `Conv1D` (weight stored [in, out]) as a Linear.
 pub fn conv1d(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
-    let w = vb.get((in_dim, out_dim), "weight")?.t()?.contiguous()?;
-    Ok(Linear::new(w, Some(vb.get(out_dim, "bias")?)))
+    Linear::from_in_out(
+        vb.get((in_dim, out_dim), "weight")?,
+        Some(vb.get(out_dim, "bias")?),
+    )
 }
 
-/// How q, k and v are projected.
+/// How q, k and v are projected: always one projection.
 pub enum Qkv {
-    Separate { q: Linear, k: Linear, v: Linear },
-    /// One projection laid out per head as [heads, 3, head_dim] (GPT-NeoX).
-    FusedPerHead(Linear),
-    /// One projection laid out as [q | k | v] (GPT-2).
-    FusedBlocks(Linear),
+    /// Laid out per head as [heads, 3, head_dim] (GPT-NeoX).
+    PerHead(Linear),
+    /// Laid out as [q | k | v]: GPT-2's `c_attn`, and the separate
+    /// q/k/v projections of the other families concatenated at load.
+    Blocks(Linear),
 }
 
 pub struct Attention {
@@ -81,8 +106,18 @@ pub struct Attention {
 }
 
 pub enum Mlp {
-    Gated { gate: Linear, up: Linear, down: Linear, act: Activation },
-    Plain { up: Linear, down: Linear, act: Activation },
+    /// `down(act(gate(x)) · up(x))`, gate and up fused into one projection
+    /// (gate's outputs first).
+    Gated {
+        gate_up: Linear,
+        down: Linear,
+        act: Activation,
+    },
+    Plain {
+        up: Linear,
+        down: Linear,
+        act: Activation,
+    },
 }
 
 pub struct Block {
@@ -103,14 +138,6 @@ pub struct Decoder {
     pub lm_head: Linear,
 }
 
-fn act(a: Activation, x: &Tensor) -> Result<Tensor> {
-    match a {
-        Activation::Silu => candle_nn::ops::silu(x),
-        Activation::Gelu => x.gelu_erf(),
-        Activation::GeluTanh => x.gelu(),
-    }
-}
-
 fn maybe(norm: &Option<Norm>, x: &Tensor) -> Result<Tensor> {
     match norm {
         Some(n) => n.forward(x),
@@ -121,8 +148,8 @@ fn maybe(norm: &Option<Norm>, x: &Tensor) -> Result<Tensor> {
 impl Mlp {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Mlp::Gated { gate, up, down, act: a } => down.forward(&(act(*a, &gate.forward(x)?)? * up.forward(x)?)?),
-            Mlp::Plain { up, down, act: a } => down.forward(&act(*a, &up.forward(x)?)?),
+            Mlp::Gated { gate_up, down, act } => down.forward(&gated(&gate_up.forward(x)?, *act)?),
+            Mlp::Plain { up, down, act } => down.forward(&activation(*act, &up.forward(x)?)?),
         }
     }
 }
@@ -143,7 +170,10 @@ impl Decoder {
         }
         let inv_freq = c.rope_scaling.inv_freq(c.rotary_dims, c.rope_theta);
         let half = inv_freq.len();
-        let (mut cos, mut sin) = (Vec::with_capacity(seq * half), Vec::with_capacity(seq * half));
+        let (mut cos, mut sin) = (
+            Vec::with_capacity(seq * half),
+            Vec::with_capacity(seq * half),
+        );
         for pos in 0..seq {
             for &f in &inv_freq {
                 let angle = (pos as f32) * (f as f32);
@@ -152,12 +182,21 @@ impl Decoder {
             }
         }
         let dt = dtype_of(self);
-        Ok((Some(Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?), Some(Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?)))
+        Ok((
+            Some(Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?),
+            Some(Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?),
+        ))
     }
 
     /// Additive masks `[batch, 1, seq, seq]`: position i sees j ≤ i within
     /// its own sequence (and i − j < window for sliding layers).
-    fn mask(lengths: &[usize], t: usize, window: Option<usize>, device: &Device, dtype: DType) -> Result<Tensor> {
+    fn mask(
+        lengths: &[usize],
+        t: usize,
+        window: Option<usize>,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Tensor> {
         let b = lengths.len();
         let mut mask = vec![0f32; b * t * t];
         for (r, &len) in lengths.iter().enumerate() {
@@ -203,7 +242,11 @@ impl Decoder {
         let b = &self.blocks[i];
         let a = self.attention(&b.attn, &maybe(&b.attn_norm, x)?, ctx)?;
         let h = (x + maybe(&b.attn_post_norm, &a)?)?;
-        let mlp_in = if self.cfg.layout == Layout::Parallel { x } else { &h };
+        let mlp_in = if self.cfg.layout == Layout::Parallel {
+            x
+        } else {
+            &h
+        };
         let m = b.mlp.forward(&maybe(&b.mlp_norm, mlp_in)?)?;
         &h + maybe(&b.mlp_post_norm, &m)?
     }
@@ -221,17 +264,20 @@ impl Decoder {
         let c = &self.cfg;
         let (b, t, _) = x.dims3()?;
         let (h, kvh, hd) = (c.num_heads, c.num_kv_heads, c.head_dim);
+        // q, k and v as [b, t, heads, hd] views of the one projection's output
         let (mut q, mut k, mut v) = match &at.qkv {
-            Qkv::Separate { q, k, v } => (q.forward(x)?, k.forward(x)?, v.forward(x)?),
-            Qkv::FusedPerHead(w) => {
+            Qkv::PerHead(w) => {
                 let qkv = w.forward(x)?.reshape((b, t, h, 3, hd))?;
-                let part = |i| qkv.narrow(3, i, 1).and_then(|p| p.reshape((b, t, h * hd)));
+                let part = |i| qkv.narrow(3, i, 1).and_then(|p| p.squeeze(3));
                 (part(0)?, part(1)?, part(2)?)
             }
-            Qkv::FusedBlocks(w) => {
-                let qkv = w.forward(x)?;
-                let d = h * hd;
-                (qkv.narrow(2, 0, d)?, qkv.narrow(2, d, d)?, qkv.narrow(2, 2 * d, d)?)
+            Qkv::Blocks(w) => {
+                let qkv = w.forward(x)?.reshape((b, t, h + 2 * kvh, hd))?;
+                (
+                    qkv.narrow(2, 0, h)?,
+                    qkv.narrow(2, h, kvh)?,
+                    qkv.narrow(2, h + kvh, kvh)?,
+                )
             }
         };
         if let Some(clip) = c.clip_qkv {
@@ -240,11 +286,13 @@ impl Decoder {
             v = v.clamp(-clip, clip)?;
         }
         if let (Some(qn), Some(kn)) = (&at.q_norm, &at.k_norm) {
-            q = qn.forward(&q)?;
-            k = kn.forward(&k)?;
+            // OLMo-2 normalises the whole projection, across heads
+            q = qn.forward(&q.flatten_from(2)?)?.reshape((b, t, h, hd))?;
+            k = kn.forward(&k.flatten_from(2)?)?.reshape((b, t, kvh, hd))?;
         }
-        let split = |y: Tensor, heads: usize| -> Result<Tensor> { y.reshape((b, t, heads, hd))?.transpose(1, 2)?.contiguous() };
-        let (q, k, v) = (split(q, h)?, split(k, kvh)?, split(v, kvh)?);
+        // [b, heads, t, hd], each copied once
+        let heads_first = |y: Tensor| y.transpose(1, 2)?.contiguous();
+        let (q, k, v) = (heads_first(q)?, heads_first(k)?, heads_first(v)?);
         let (q, k) = (self.rope(&q, ctx)?, self.rope(&k, ctx)?);
         // Grouped-query attention without copying k and v per head: query
         // heads i·n … i·n+n−1 share kv head i, so the group's queries stack
@@ -255,15 +303,23 @@ impl Decoder {
         if let Some(cap) = c.attn_logit_softcapping {
             scores = ((scores / cap)?.tanh()? * cap)?;
         }
-        let scores = scores.reshape((b, h, t, t))?.broadcast_add(&ctx.masks[&at.window])?;
+        let scores = scores
+            .reshape((b, h, t, t))?
+            .broadcast_add(&ctx.masks[&at.window])?;
         let probs = candle_nn::ops::softmax_last_dim(&scores)?.reshape((b, kvh, n * t, t))?;
-        let out = probs.matmul(&v)?.reshape((b, h, t, hd))?.transpose(1, 2)?.reshape((b, t, h * hd))?;
+        let out = probs
+            .matmul(&v)?
+            .reshape((b, h, t, hd))?
+            .transpose(1, 2)?
+            .reshape((b, t, h * hd))?;
         at.o.forward(&out)
     }
 
     /// Rotary embeddings (half-split layout) on the first `rotary_dims` of each head.
     fn rope(&self, x: &Tensor, ctx: &Context) -> Result<Tensor> {
-        let (Some(cos), Some(sin)) = (&ctx.cos, &ctx.sin) else { return Ok(x.clone()) };
+        let (Some(cos), Some(sin)) = (&ctx.cos, &ctx.sin) else {
+            return Ok(x.clone());
+        };
         let (rd, hd) = (self.cfg.rotary_dims, self.cfg.head_dim);
         if rd == hd {
             return candle_nn::rotary_emb::rope(x, cos, sin);
@@ -275,10 +331,15 @@ impl Decoder {
 
 /// The LM head: `lm_head.weight` (or another name) if present and untied,
 /// else the token embeddings.
-pub fn lm_head(cfg: &ModelConfig, embed: &Embedding, vb: &VarBuilder, name: &str) -> Result<Linear> {
+pub fn lm_head(
+    cfg: &ModelConfig,
+    embed: &Embedding,
+    vb: &VarBuilder,
+    name: &str,
+) -> Result<Linear> {
     if !cfg.tie_word_embeddings && vb.contains_tensor(&format!("{name}.weight")) {
-        candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp(name))
+        linear(cfg.hidden_size, cfg.vocab_size, false, vb.pp(name))
     } else {
-        Ok(Linear::new(embed.embeddings().clone(), None))
+        Linear::tied(embed.embeddings())
     }
 }

@@ -69,34 +69,67 @@ impl Model {
 
     /// Loads a model to compute in `precision`; hidden states are handed to
     /// sinks as f32 whatever the precision.
-    pub fn load_as(files: ModelFiles, device: &Device, precision: Precision) -> Result<Self, ModelError> {
+    pub fn load_as(
+        files: ModelFiles,
+        device: &Device,
+        precision: Precision,
+    ) -> Result<Self, ModelError> {
         let dtype = precision.dtype();
         if files.format == WeightFormat::Gguf {
             let (config, vb) = super::gguf::load(&files.config, device, dtype)?;
-            let decoder = (arch::find(&config.model_type).expect("GGUF architectures are supported ones").load)(&config, vb)
-                .map_err(|e| ModelError::Weights { dir: files.config.clone(), reason: e.to_string() })?;
-            return Ok(Self { config, files, device: device.clone(), decoder });
+            let decoder = (arch::find(&config.model_type)
+                .expect("GGUF architectures are supported ones")
+                .load)(&config, vb)
+            .map_err(|e| ModelError::Weights {
+                dir: files.config.clone(),
+                reason: e.to_string(),
+            })?;
+            return Ok(Self {
+                config,
+                files,
+                device: device.clone(),
+                decoder,
+            });
         }
         let config = ModelConfig::from_file(&files.config)?;
-        let dir = files.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
-        let weights_err = |e: candle_core::Error| ModelError::Weights { dir: dir.clone(), reason: e.to_string() };
+        let dir = files
+            .config
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf();
+        let weights_err = |e: candle_core::Error| ModelError::Weights {
+            dir: dir.clone(),
+            reason: e.to_string(),
+        };
         let vb = match files.format {
             WeightFormat::Safetensors => {
                 check_safetensors(&files)?;
                 // SAFETY: the files are memory-mapped read-only; lossy never
                 // writes to model files while they are mapped.
-                unsafe { candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, dtype, device) }.map_err(weights_err)?
+                unsafe {
+                    candle_nn::VarBuilder::from_mmaped_safetensors(&files.weights, dtype, device)
+                }
+                .map_err(weights_err)?
             }
             WeightFormat::Gguf => unreachable!("handled above"),
             WeightFormat::PytorchBin => {
                 let path = &files.weights[0];
-                candle_nn::VarBuilder::from_pth(path, dtype, device)
-                    .map_err(|e| ModelError::Corrupt { path: path.clone(), reason: e.to_string() })?
+                candle_nn::VarBuilder::from_pth(path, dtype, device).map_err(|e| {
+                    ModelError::Corrupt {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }
+                })?
             }
         };
         let arch = arch::find(&config.model_type).expect("config parsing checked the model type");
         let decoder = (arch.load)(&config, vb).map_err(weights_err)?;
-        Ok(Self { config, files, device: device.clone(), decoder })
+        Ok(Self {
+            config,
+            files,
+            device: device.clone(),
+            decoder,
+        })
     }
 
     /// Number of transformer blocks L (hidden states have L + 1 entries).
@@ -110,9 +143,16 @@ impl Model {
 
     /// Runs one batch of sequences (any lengths ≥ 1), streaming layers to
     /// `sink`. Returns `Ok(false)` if the sink stopped the pass.
-    pub fn run(&self, seqs: &[&[u32]], convention: HiddenStates, sink: &mut dyn LayerSink) -> Result<bool, ModelError> {
+    pub fn run(
+        &self,
+        seqs: &[&[u32]],
+        convention: HiddenStates,
+        sink: &mut dyn LayerSink,
+    ) -> Result<bool, ModelError> {
         let batch = Batch::new(seqs, &self.device, self.config.learned_positions)?;
-        let ctx = self.decoder.context(&batch.lengths, batch.seq_len, &self.device)?;
+        let ctx = self
+            .decoder
+            .context(&batch.lengths, batch.seq_len, &self.device)?;
         let mut x = self.decoder.embed(&batch.ids)?;
         if sink.layer(0, &x.to_dtype(DType::F32)?).is_break() {
             return Ok(false);
@@ -120,7 +160,11 @@ impl Model {
         let last = self.config.num_layers;
         for i in 0..last {
             x = self.decoder.block(i, &x, &ctx)?;
-            let shown = if i + 1 == last && convention == HiddenStates::Hf { self.decoder.final_norm.forward(&x)? } else { x.clone() };
+            let shown = if i + 1 == last && convention == HiddenStates::Hf {
+                self.decoder.final_norm.forward(&x)?
+            } else {
+                x.clone()
+            };
             if sink.layer(i + 1, &shown.to_dtype(DType::F32)?).is_break() {
                 return Ok(false);
             }
@@ -132,13 +176,20 @@ impl Model {
     /// next-token prediction).
     pub fn last_logits(&self, seq: &[u32]) -> Result<Vec<f32>, ModelError> {
         let batch = Batch::new(&[seq], &self.device, self.config.learned_positions)?;
-        let ctx = self.decoder.context(&batch.lengths, batch.seq_len, &self.device)?;
+        let ctx = self
+            .decoder
+            .context(&batch.lengths, batch.seq_len, &self.device)?;
         let mut x = self.decoder.embed(&batch.ids)?;
         for i in 0..self.config.num_layers {
             x = self.decoder.block(i, &x, &ctx)?;
         }
         let last = x.narrow(1, seq.len() - 1, 1)?;
-        Ok(self.decoder.logits(&last)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
+        Ok(self
+            .decoder
+            .logits(&last)?
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1()?)
     }
 }
 
@@ -150,7 +201,11 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(seqs: &[&[u32]], device: &Device, max_positions: Option<usize>) -> Result<Self, ModelError> {
+    pub fn new(
+        seqs: &[&[u32]],
+        device: &Device,
+        max_positions: Option<usize>,
+    ) -> Result<Self, ModelError> {
         if seqs.is_empty() || seqs.iter().any(|s| s.is_empty()) {
             return Err(ModelError::EmptySequence);
         }
@@ -163,7 +218,11 @@ impl Batch {
         for (r, s) in seqs.iter().enumerate() {
             ids[r * t..r * t + s.len()].copy_from_slice(s);
         }
-        Ok(Self { ids: Tensor::from_vec(ids, (b, t), device)?, lengths: seqs.iter().map(|s| s.len()).collect(), seq_len: t })
+        Ok(Self {
+            ids: Tensor::from_vec(ids, (b, t), device)?,
+            lengths: seqs.iter().map(|s| s.len()).collect(),
+            seq_len: t,
+        })
     }
 }
 
@@ -172,20 +231,29 @@ impl Batch {
 fn check_safetensors(files: &ModelFiles) -> Result<(), ModelError> {
     use std::io::Read;
     for path in &files.weights {
-        let corrupt = |reason: String| ModelError::Corrupt { path: path.clone(), reason };
-        let io = |source| ModelError::Io { path: path.clone(), source };
+        let corrupt = |reason: String| ModelError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let io = |source| ModelError::Io {
+            path: path.clone(),
+            source,
+        };
         let mut file = std::fs::File::open(path).map_err(io)?;
         let size = file.metadata().map_err(io)?.len();
         let mut len = [0u8; 8];
-        file.read_exact(&mut len).map_err(|_| corrupt("shorter than a safetensors header".into()))?;
+        file.read_exact(&mut len)
+            .map_err(|_| corrupt("shorter than a safetensors header".into()))?;
         let header_len = u64::from_le_bytes(len);
         if header_len > size.saturating_sub(8) || header_len > 100_000_000 {
-            return Err(corrupt(format!("header claims {header_len} bytes but the file has {size}")));
+            return Err(corrupt(format!(
+                "header claims {header_len} bytes but the file has {size}"
+            )));
         }
         let mut header = vec![0u8; header_len as usize];
         file.read_exact(&mut header).map_err(io)?;
-        let json: serde_json::Value =
-            serde_json::from_slice(&header).map_err(|e| corrupt(format!("header is not valid JSON: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(&header)
+            .map_err(|e| corrupt(format!("header is not valid JSON: {e}")))?;
         let data_len = size - 8 - header_len;
         let needed = json
             .as_object()

@@ -7,13 +7,20 @@ pub enum ModelError {
     #[error("model folder {dir} has no {file}")]
     MissingFile { dir: PathBuf, file: String },
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is corrupt or truncated: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Config { path: PathBuf, reason: String },
     #[error("model_type `{model_type}` in {path} is not supported; supported: {supported}")]
-    Unsupported { path: PathBuf, model_type: String, supported: String },
+    Unsupported {
+        path: PathBuf,
+        model_type: String,
+        supported: String,
+    },
     #[error("weights of {dir}: {reason}")]
     Weights { dir: PathBuf, reason: String },
     #[error("tokenizer {path}: {reason}")]

@@ -31,7 +31,8 @@ pub const SUPPORTED_ARCHS: &[&str] = &["llama", "qwen2"];
 
 /// Whether `path` names a GGUF file (by its extension).
 pub fn is_gguf(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
 }
 
 /// A parsed GGUF header (metadata and tensor directory; no tensor data).
@@ -46,18 +47,31 @@ impl GgufFile {
     /// tensor's data lies inside the file (so a truncated download is named
     /// here, not half-way through loading).
     pub fn open(path: &Path) -> Result<Self, ModelError> {
-        let io = |source| ModelError::Io { path: path.into(), source };
-        let corrupt = |reason: String| ModelError::Corrupt { path: path.into(), reason };
+        let io = |source| ModelError::Io {
+            path: path.into(),
+            source,
+        };
+        let corrupt = |reason: String| ModelError::Corrupt {
+            path: path.into(),
+            reason,
+        };
         let file = std::fs::File::open(path).map_err(io)?;
         let file_size = file.metadata().map_err(io)?.len();
         let mut reader = BufReader::new(file);
         let mut magic = [0u8; 4];
-        reader.read_exact(&mut magic).map_err(|_| corrupt(format!("only {file_size} bytes, shorter than a GGUF header")))?;
+        reader.read_exact(&mut magic).map_err(|_| {
+            corrupt(format!(
+                "only {file_size} bytes, shorter than a GGUF header"
+            ))
+        })?;
         if &magic != b"GGUF" {
-            return Err(corrupt(format!("not a GGUF file: it starts with {magic:02x?}, not the magic \"GGUF\"")));
+            return Err(corrupt(format!(
+                "not a GGUF file: it starts with {magic:02x?}, not the magic \"GGUF\""
+            )));
         }
         reader.rewind().map_err(io)?;
-        let content = Content::read(&mut reader).map_err(|e| corrupt(format!("cannot parse the GGUF header: {}", plain(e))))?;
+        let content = Content::read(&mut reader)
+            .map_err(|e| corrupt(format!("cannot parse the GGUF header: {}", plain(e))))?;
         for (name, info) in &content.tensor_infos {
             let block = info.ggml_dtype.block_size();
             let elems = info.shape.elem_count();
@@ -65,14 +79,21 @@ impl GgufFile {
                 return Err(corrupt(format!("tensor `{name}` has {elems} elements, not a multiple of its block size {block}")));
             }
             let bytes = (elems / block * info.ggml_dtype.type_size()) as u64;
-            let end = content.tensor_data_offset.saturating_add(info.offset).saturating_add(bytes);
+            let end = content
+                .tensor_data_offset
+                .saturating_add(info.offset)
+                .saturating_add(bytes);
             if end > file_size {
                 return Err(corrupt(format!(
                     "tensor `{name}` needs bytes up to {end} but the file has only {file_size} (truncated download?)"
                 )));
             }
         }
-        Ok(Self { path: path.into(), content, file_size })
+        Ok(Self {
+            path: path.into(),
+            content,
+            file_size,
+        })
     }
 
     pub fn metadata(&self) -> &HashMap<String, Value> {
@@ -91,7 +112,11 @@ impl GgufFile {
 
 /// Loads a GGUF model: its config and a `VarBuilder` over the dequantized
 /// tensors under Hugging Face names, for the llama-layout decoder.
-pub fn load(path: &Path, device: &Device, dtype: DType) -> Result<(ModelConfig, VarBuilder<'static>), ModelError> {
+pub fn load(
+    path: &Path,
+    device: &Device,
+    dtype: DType,
+) -> Result<(ModelConfig, VarBuilder<'static>), ModelError> {
     let gguf = GgufFile::open(path)?;
     let mut config = ModelConfig::from_gguf(&gguf)?;
     let tensors = load_tensors(&gguf, &mut config, device)?;
@@ -99,7 +124,10 @@ pub fn load(path: &Path, device: &Device, dtype: DType) -> Result<(ModelConfig, 
         .into_iter()
         .map(|(k, t)| t.to_dtype(dtype).map(|t| (k, t)))
         .collect::<candle_core::Result<HashMap<_, _>>>()
-        .map_err(|e| ModelError::Weights { dir: path.into(), reason: plain(e) })?;
+        .map_err(|e| ModelError::Weights {
+            dir: path.into(),
+            reason: plain(e),
+        })?;
     Ok((config, VarBuilder::from_tensors(tensors, dtype, device)))
 }
 
@@ -113,23 +141,44 @@ impl ModelConfig {
         let md = gguf.metadata();
         let arch = gguf.architecture()?.to_string();
         if !SUPPORTED_ARCHS.contains(&arch.as_str()) {
-            return Err(ModelError::Unsupported { path: path.clone(), model_type: arch, supported: SUPPORTED_ARCHS.join(", ") });
+            return Err(ModelError::Unsupported {
+                path: path.clone(),
+                model_type: arch,
+                supported: SUPPORTED_ARCHS.join(", "),
+            });
         }
-        let bad = |reason: String| ModelError::Config { path: path.clone(), reason };
+        let bad = |reason: String| ModelError::Config {
+            path: path.clone(),
+            reason,
+        };
         let key = |k: &str| format!("{arch}.{k}");
         let opt_usize = |k: &str| -> Result<Option<usize>, ModelError> {
             match md.get(&key(k)) {
                 None => Ok(None),
-                Some(Value::Array(_)) => Err(bad(format!("`{}` is a per-layer array; only one value for all layers is supported", key(k)))),
+                Some(Value::Array(_)) => Err(bad(format!(
+                    "`{}` is a per-layer array; only one value for all layers is supported",
+                    key(k)
+                ))),
                 Some(v) => as_f64(v)
                     .filter(|x| *x >= 0.0 && x.fract() == 0.0)
                     .map(|x| Some(x as usize))
-                    .ok_or_else(|| bad(format!("`{}` should be a non-negative integer, found {v:?}", key(k)))),
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{}` should be a non-negative integer, found {v:?}",
+                            key(k)
+                        ))
+                    }),
             }
         };
-        let req_usize = |k: &str| opt_usize(k)?.ok_or_else(|| bad(format!("metadata `{}` is missing", key(k))));
+        let req_usize =
+            |k: &str| opt_usize(k)?.ok_or_else(|| bad(format!("metadata `{}` is missing", key(k))));
         let opt_f64 = |k: &str| -> Result<Option<f64>, ModelError> {
-            md.get(&key(k)).map(|v| as_f64(v).ok_or_else(|| bad(format!("`{}` should be a number, found {v:?}", key(k))))).transpose()
+            md.get(&key(k))
+                .map(|v| {
+                    as_f64(v)
+                        .ok_or_else(|| bad(format!("`{}` should be a number, found {v:?}", key(k))))
+                })
+                .transpose()
         };
 
         let num_layers = req_usize("block_count")?;
@@ -143,11 +192,15 @@ impl ModelConfig {
         let head_dim = opt_usize("attention.key_length")?.unwrap_or(hidden_size / num_heads);
         if let Some(v) = opt_usize("attention.value_length")? {
             if v != head_dim {
-                return Err(bad(format!("attention.value_length {v} differs from key_length {head_dim}; not supported")));
+                return Err(bad(format!(
+                    "attention.value_length {v} differs from key_length {head_dim}; not supported"
+                )));
             }
         }
         if head_dim == 0 || head_dim % 2 != 0 {
-            return Err(bad(format!("head dimension {head_dim} must be even for rotary embeddings")));
+            return Err(bad(format!(
+                "head dimension {head_dim} must be even for rotary embeddings"
+            )));
         }
         if let Some(rot) = opt_usize("rope.dimension_count")? {
             if rot != head_dim {
@@ -155,7 +208,10 @@ impl ModelConfig {
             }
         }
         let rms_norm_eps = opt_f64("attention.layer_norm_rms_epsilon")?.ok_or_else(|| {
-            bad(format!("metadata `{}` is missing (only RMSNorm models are supported)", key("attention.layer_norm_rms_epsilon")))
+            bad(format!(
+                "metadata `{}` is missing (only RMSNorm models are supported)",
+                key("attention.layer_norm_rms_epsilon")
+            ))
         })?;
         let rope_theta = opt_f64("rope.freq_base")?.unwrap_or(10000.0);
         let rope_scaling = match md.get(&key("rope.scaling.type")).map(|v| v.to_string().map(String::as_str)) {
@@ -172,7 +228,10 @@ impl ModelConfig {
             Some(Err(_)) => return Err(bad(format!("`{}` should be a string", key("rope.scaling.type")))),
         };
 
-        let tokens = md.get("tokenizer.ggml.tokens").and_then(|v| v.to_vec().ok()).map(Vec::len);
+        let tokens = md
+            .get("tokenizer.ggml.tokens")
+            .and_then(|v| v.to_vec().ok())
+            .map(Vec::len);
         let vocab_size = match (tokens, opt_usize("vocab_size")?) {
             (Some(n), _) | (None, Some(n)) => n,
             (None, None) => gguf
@@ -273,7 +332,10 @@ pub fn unpermute_qk(t: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
     let half = rows / heads / 2;
     let mut view = vec![heads, half, 2];
     view.extend_from_slice(&dims[1..]);
-    t.reshape(view)?.transpose(1, 2)?.contiguous()?.reshape(dims)
+    t.reshape(view)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape(dims)
 }
 
 /// The inverse of [`unpermute_qk`]: llama.cpp's permutation itself (for tests).
@@ -286,16 +348,29 @@ pub fn permute_qk(t: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
     let half = rows / heads / 2;
     let mut view = vec![heads, 2, half];
     view.extend_from_slice(&dims[1..]);
-    t.reshape(view)?.transpose(1, 2)?.contiguous()?.reshape(dims)
+    t.reshape(view)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape(dims)
 }
 
 /// Reads every tensor, dequantizes it to f32 on `device`, and renames it to
 /// its Hugging Face name (un-permuting llama's q/k). Applies a
 /// `rope_freqs.weight` tensor to `config.rope_scaling`.
-fn load_tensors(gguf: &GgufFile, config: &mut ModelConfig, device: &Device) -> Result<HashMap<String, Tensor>, ModelError> {
+fn load_tensors(
+    gguf: &GgufFile,
+    config: &mut ModelConfig,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>, ModelError> {
     let path = &gguf.path;
-    let weights = |reason: String| ModelError::Weights { dir: path.clone(), reason };
-    let file = std::fs::File::open(path).map_err(|source| ModelError::Io { path: path.clone(), source })?;
+    let weights = |reason: String| ModelError::Weights {
+        dir: path.clone(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let mut reader = BufReader::new(file);
     let permuted = config.model_type == "llama";
     let mut names: Vec<&String> = gguf.content.tensor_infos.keys().collect();
@@ -309,14 +384,25 @@ fn load_tensors(gguf: &GgufFile, config: &mut ModelConfig, device: &Device) -> R
             .and_then(|t| t.to_dtype(DType::F32))
             .map_err(|e| weights(format!("tensor `{name}`: {}", plain(e))))?;
         if name == "rope_freqs.weight" {
-            let factors: Vec<f32> = t.flatten_all().and_then(|t| t.to_vec1()).map_err(|e| weights(format!("{name}: {}", plain(e))))?;
+            let factors: Vec<f32> = t
+                .flatten_all()
+                .and_then(|t| t.to_vec1())
+                .map_err(|e| weights(format!("{name}: {}", plain(e))))?;
             if factors.len() != config.head_dim / 2 {
-                return Err(weights(format!("{name} has {} factors, expected head_dim/2 = {}", factors.len(), config.head_dim / 2)));
+                return Err(weights(format!(
+                    "{name} has {} factors, expected head_dim/2 = {}",
+                    factors.len(),
+                    config.head_dim / 2
+                )));
             }
             if !matches!(config.rope_scaling, RopeScaling::None) {
-                return Err(weights(format!("{name} and rope scaling metadata both present; cannot apply both")));
+                return Err(weights(format!(
+                    "{name} and rope scaling metadata both present; cannot apply both"
+                )));
             }
-            config.rope_scaling = RopeScaling::Factors { factors: factors.into_iter().map(f64::from).collect() };
+            config.rope_scaling = RopeScaling::Factors {
+                factors: factors.into_iter().map(f64::from).collect(),
+            };
             continue;
         }
         let Some(hf) = hf_name(name) else {
@@ -326,8 +412,13 @@ fn load_tensors(gguf: &GgufFile, config: &mut ModelConfig, device: &Device) -> R
             )));
         };
         let t = if permuted && (hf.contains(".q_proj.") || hf.contains(".k_proj.")) {
-            let heads = if hf.contains(".q_proj.") { config.num_heads } else { config.num_kv_heads };
-            unpermute_qk(&t, heads).map_err(|e| weights(format!("tensor `{name}`: {}", plain(e))))?
+            let heads = if hf.contains(".q_proj.") {
+                config.num_heads
+            } else {
+                config.num_kv_heads
+            };
+            unpermute_qk(&t, heads)
+                .map_err(|e| weights(format!("tensor `{name}`: {}", plain(e))))?
         } else {
             t
         };
@@ -363,17 +454,30 @@ pub(crate) fn as_f64(v: &Value) -> Option<f64> {
 }
 
 /// A string metadata value, with an error naming the file and key.
-pub(crate) fn meta_str<'a>(path: &Path, md: &'a HashMap<String, Value>, key: &str) -> Result<&'a str, ModelError> {
+pub(crate) fn meta_str<'a>(
+    path: &Path,
+    md: &'a HashMap<String, Value>,
+    key: &str,
+) -> Result<&'a str, ModelError> {
     match md.get(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(v) => Err(ModelError::Config { path: path.into(), reason: format!("metadata `{key}` should be a string, found {v:?}") }),
-        None => Err(ModelError::Config { path: path.into(), reason: format!("metadata `{key}` is missing") }),
+        Some(v) => Err(ModelError::Config {
+            path: path.into(),
+            reason: format!("metadata `{key}` should be a string, found {v:?}"),
+        }),
+        None => Err(ModelError::Config {
+            path: path.into(),
+            reason: format!("metadata `{key}` is missing"),
+        }),
     }
 }
 
 /// An integer metadata value (any integer type), if present.
 pub(crate) fn meta_u64(md: &HashMap<String, Value>, key: &str) -> Option<u64> {
-    md.get(key).and_then(as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as u64)
+    md.get(key)
+        .and_then(as_f64)
+        .filter(|x| *x >= 0.0 && x.fract() == 0.0)
+        .map(|x| x as u64)
 }
 
 #[cfg(test)]
@@ -388,7 +492,9 @@ mod tests {
     fn unpermute_inverts_the_converters_permutation() {
         // 2 heads of width 6, 3 input columns; row r holds r*10 + c.
         let (heads, hd, cols) = (2usize, 6usize, 3usize);
-        let data: Vec<f32> = (0..heads * hd).flat_map(|r| (0..cols).map(move |c| (r * 10 + c) as f32)).collect();
+        let data: Vec<f32> = (0..heads * hd)
+            .flat_map(|r| (0..cols).map(move |c| (r * 10 + c) as f32))
+            .collect();
         let w = Tensor::from_vec(data, (heads * hd, cols), &Device::Cpu).unwrap();
         let p = permute_qk(&w, heads).unwrap();
         // llama.cpp's permutation interleaves each head's two halves:
@@ -396,12 +502,21 @@ mod tests {
         let order: Vec<usize> = rows(&p).iter().map(|r| (r[0] / 10.0) as usize).collect();
         assert_eq!(order, vec![0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]);
         assert_eq!(rows(&unpermute_qk(&p, heads).unwrap()), rows(&w));
-        assert_eq!(rows(&permute_qk(&unpermute_qk(&w, heads).unwrap(), heads).unwrap()), rows(&w));
+        assert_eq!(
+            rows(&permute_qk(&unpermute_qk(&w, heads).unwrap(), heads).unwrap()),
+            rows(&w)
+        );
         // biases (1-D) too
         let b = Tensor::arange(0f32, 12.0, &Device::Cpu).unwrap();
         let pb = permute_qk(&b, heads).unwrap();
-        assert_eq!(pb.to_vec1::<f32>().unwrap(), vec![0., 3., 1., 4., 2., 5., 6., 9., 7., 10., 8., 11.]);
-        assert_eq!(unpermute_qk(&pb, heads).unwrap().to_vec1::<f32>().unwrap(), b.to_vec1::<f32>().unwrap());
+        assert_eq!(
+            pb.to_vec1::<f32>().unwrap(),
+            vec![0., 3., 1., 4., 2., 5., 6., 9., 7., 10., 8., 11.]
+        );
+        assert_eq!(
+            unpermute_qk(&pb, heads).unwrap().to_vec1::<f32>().unwrap(),
+            b.to_vec1::<f32>().unwrap()
+        );
         assert!(unpermute_qk(&w, 5).is_err());
     }
 
@@ -412,36 +527,89 @@ mod tests {
         // row permutation of the output).
         let (heads, hd, t) = (2usize, 8usize, 5usize);
         let dev = Device::Cpu;
-        let x: Vec<f32> = (0..heads * t * hd).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+        let x: Vec<f32> = (0..heads * t * hd)
+            .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+            .collect();
         // x as rows of the permuted (GGUF) layout, shape [1, heads, t, hd]
         let xg = Tensor::from_vec(x, (1, heads, t, hd), &dev).unwrap();
-        let inv: Vec<f32> = (0..hd / 2).map(|i| 1.0 / 10000f32.powf(2.0 * i as f32 / hd as f32)).collect();
-        let ang: Vec<f32> = (0..t).flat_map(|p| inv.iter().map(move |f| p as f32 * f)).collect();
+        let inv: Vec<f32> = (0..hd / 2)
+            .map(|i| 1.0 / 10000f32.powf(2.0 * i as f32 / hd as f32))
+            .collect();
+        let ang: Vec<f32> = (0..t)
+            .flat_map(|p| inv.iter().map(move |f| p as f32 * f))
+            .collect();
         let ang = Tensor::from_vec(ang, (t, hd / 2), &dev).unwrap();
         let (cos, sin) = (ang.cos().unwrap(), ang.sin().unwrap());
         let inter = candle_nn::rotary_emb::rope_i(&xg, &cos, &sin).unwrap();
         // un-permute each head's last dim: move head dim to rows
-        let to_rows = |a: &Tensor| a.squeeze(0).unwrap().permute((0, 2, 1)).unwrap().contiguous().unwrap(); // [heads, hd, t]
-        let from_rows = |a: &Tensor| a.permute((0, 2, 1)).unwrap().unsqueeze(0).unwrap().contiguous().unwrap();
+        let to_rows = |a: &Tensor| {
+            a.squeeze(0)
+                .unwrap()
+                .permute((0, 2, 1))
+                .unwrap()
+                .contiguous()
+                .unwrap()
+        }; // [heads, hd, t]
+        let from_rows = |a: &Tensor| {
+            a.permute((0, 2, 1))
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap()
+                .contiguous()
+                .unwrap()
+        };
         let unperm = |a: &Tensor| {
             let r = to_rows(a).reshape((heads * hd, t)).unwrap();
-            from_rows(&unpermute_qk(&r, heads).unwrap().reshape((heads, hd, t)).unwrap())
+            from_rows(
+                &unpermute_qk(&r, heads)
+                    .unwrap()
+                    .reshape((heads, hd, t))
+                    .unwrap(),
+            )
         };
         let half = candle_nn::rotary_emb::rope(&unperm(&xg), &cos, &sin).unwrap();
         let want = unperm(&inter);
-        let diff = (half - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let diff = (half - want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(diff < 1e-6, "{diff}");
     }
 
     #[test]
     fn tensor_names_map_to_hf() {
-        assert_eq!(hf_name("token_embd.weight").unwrap(), "model.embed_tokens.weight");
-        assert_eq!(hf_name("blk.12.attn_q.weight").unwrap(), "model.layers.12.self_attn.q_proj.weight");
-        assert_eq!(hf_name("blk.0.attn_k.bias").unwrap(), "model.layers.0.self_attn.k_proj.bias");
-        assert_eq!(hf_name("blk.3.attn_output.weight").unwrap(), "model.layers.3.self_attn.o_proj.weight");
-        assert_eq!(hf_name("blk.3.ffn_down.weight").unwrap(), "model.layers.3.mlp.down_proj.weight");
-        assert_eq!(hf_name("blk.3.attn_norm.weight").unwrap(), "model.layers.3.input_layernorm.weight");
-        assert_eq!(hf_name("blk.3.ffn_norm.weight").unwrap(), "model.layers.3.post_attention_layernorm.weight");
+        assert_eq!(
+            hf_name("token_embd.weight").unwrap(),
+            "model.embed_tokens.weight"
+        );
+        assert_eq!(
+            hf_name("blk.12.attn_q.weight").unwrap(),
+            "model.layers.12.self_attn.q_proj.weight"
+        );
+        assert_eq!(
+            hf_name("blk.0.attn_k.bias").unwrap(),
+            "model.layers.0.self_attn.k_proj.bias"
+        );
+        assert_eq!(
+            hf_name("blk.3.attn_output.weight").unwrap(),
+            "model.layers.3.self_attn.o_proj.weight"
+        );
+        assert_eq!(
+            hf_name("blk.3.ffn_down.weight").unwrap(),
+            "model.layers.3.mlp.down_proj.weight"
+        );
+        assert_eq!(
+            hf_name("blk.3.attn_norm.weight").unwrap(),
+            "model.layers.3.input_layernorm.weight"
+        );
+        assert_eq!(
+            hf_name("blk.3.ffn_norm.weight").unwrap(),
+            "model.layers.3.post_attention_layernorm.weight"
+        );
         assert_eq!(hf_name("output_norm.weight").unwrap(), "model.norm.weight");
         assert_eq!(hf_name("output.weight").unwrap(), "lm_head.weight");
         assert_eq!(hf_name("blk.3.attn_qkv.weight"), None);

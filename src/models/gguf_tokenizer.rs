@@ -35,12 +35,24 @@ const TOKEN_TYPE_USER_DEFINED: i64 = 4;
 /// Qwen2's split regex (its `tokenizer.json`; llama.cpp's `qwen2`).
 const QWEN2_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 /// Llama 3's split regex (llama.cpp's `llama-bpe`).
-const LLAMA3_REGEX: &str =
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+const LLAMA3_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// `tokenizer.ggml.pre` names handled, by how they pre-tokenize.
-pub const SUPPORTED_PRE: &[&str] =
-    &["default", "gpt-2", "gpt2", "mpt", "olmo", "smollm", "starcoder", "refact", "codeshell", "qwen2", "stablelm2", "llama-bpe", "llama3"];
+pub const SUPPORTED_PRE: &[&str] = &[
+    "default",
+    "gpt-2",
+    "gpt2",
+    "mpt",
+    "olmo",
+    "smollm",
+    "starcoder",
+    "refact",
+    "codeshell",
+    "qwen2",
+    "stablelm2",
+    "llama-bpe",
+    "llama3",
+];
 
 /// Reads the tokenizer of the GGUF file at `path` (header only).
 pub fn from_file(path: &Path) -> Result<tokenizers::Tokenizer, ModelError> {
@@ -49,8 +61,14 @@ pub fn from_file(path: &Path) -> Result<tokenizers::Tokenizer, ModelError> {
 }
 
 /// Builds the tokenizer from GGUF metadata; `path` is for error messages.
-pub fn from_metadata(path: &Path, md: &HashMap<String, Value>) -> Result<tokenizers::Tokenizer, ModelError> {
-    let err = |reason: String| ModelError::Tokenizer { path: path.into(), reason };
+pub fn from_metadata(
+    path: &Path,
+    md: &HashMap<String, Value>,
+) -> Result<tokenizers::Tokenizer, ModelError> {
+    let err = |reason: String| ModelError::Tokenizer {
+        path: path.into(),
+        reason,
+    };
     let model = meta_str(path, md, "tokenizer.ggml.model")?;
     if model != "gpt2" {
         let what = match model {
@@ -69,43 +87,81 @@ pub fn from_metadata(path: &Path, md: &HashMap<String, Value>) -> Result<tokeniz
     let tokens = string_array(md, "tokenizer.ggml.tokens").map_err(&err)?;
     let merges = string_array(md, "tokenizer.ggml.merges").map_err(&err)?;
     let types: Vec<i64> = match md.get("tokenizer.ggml.token_type") {
-        Some(Value::Array(a)) => a.iter().map(|v| super::gguf::as_f64(v).map_or(1, |x| x as i64)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| super::gguf::as_f64(v).map_or(1, |x| x as i64))
+            .collect(),
         _ => vec![1; tokens.len()],
     };
 
-    let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect();
+    let vocab: Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.to_string(), i as u32))
+        .collect();
     if vocab.len() != tokens.len() {
-        return Err(err(format!("tokenizer.ggml.tokens has duplicate entries ({} tokens, {} distinct)", tokens.len(), vocab.len())));
+        return Err(err(format!(
+            "tokenizer.ggml.tokens has duplicate entries ({} tokens, {} distinct)",
+            tokens.len(),
+            vocab.len()
+        )));
     }
     let mut pairs = Vec::with_capacity(merges.len());
     for (i, m) in merges.iter().enumerate() {
         // Split at the first space after the first character, as llama.cpp
         // does (byte-level tokens never contain a raw space).
-        let cut = m.char_indices().skip(1).find(|&(_, c)| c == ' ').map(|(i, _)| i);
-        let Some(cut) = cut else { return Err(err(format!("merge {i} `{m}` is not two tokens separated by a space"))) };
+        let cut = m
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| c == ' ')
+            .map(|(i, _)| i);
+        let Some(cut) = cut else {
+            return Err(err(format!(
+                "merge {i} `{m}` is not two tokens separated by a space"
+            )));
+        };
         pairs.push((m[..cut].to_string(), m[cut + 1..].to_string()));
     }
-    let bpe = BPE::builder().vocab_and_merges(vocab, pairs).build().map_err(|e| err(format!("BPE model: {e}")))?;
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, pairs)
+        .build()
+        .map_err(|e| err(format!("BPE model: {e}")))?;
     let mut tok = tokenizers::Tokenizer::new(bpe);
 
     let byte_level = |use_regex: bool| ByteLevel::new(false, true, use_regex);
     let split = |regex: &str| -> Result<PreTokenizerWrapper, ModelError> {
-        Ok(Split::new(SplitPattern::Regex(regex.into()), SplitDelimiterBehavior::Isolated, false)
-            .map_err(|e| err(format!("split regex: {e}")))?
-            .into())
+        Ok(Split::new(
+            SplitPattern::Regex(regex.into()),
+            SplitDelimiterBehavior::Isolated,
+            false,
+        )
+        .map_err(|e| err(format!("split regex: {e}")))?
+        .into())
     };
     let pre_tokenizer: PreTokenizerWrapper = match pre {
         // GPT-2's own regex, which ByteLevel applies itself.
         "default" | "gpt-2" | "gpt2" | "mpt" | "olmo" => byte_level(true).into(),
         // Digits one by one, then the GPT-2 regex (SmolLM's tokenizer.json).
-        "smollm" | "starcoder" | "refact" | "codeshell" => Sequence::new(vec![Digits::new(true).into(), byte_level(true).into()]).into(),
-        "qwen2" | "stablelm2" => Sequence::new(vec![split(QWEN2_REGEX)?, byte_level(false).into()]).into(),
-        "llama-bpe" | "llama3" => Sequence::new(vec![split(LLAMA3_REGEX)?, byte_level(false).into()]).into(),
-        other => return Err(err(format!("tokenizer.ggml.pre `{other}` is not supported; supported: {}", SUPPORTED_PRE.join(", ")))),
+        "smollm" | "starcoder" | "refact" | "codeshell" => {
+            Sequence::new(vec![Digits::new(true).into(), byte_level(true).into()]).into()
+        }
+        "qwen2" | "stablelm2" => {
+            Sequence::new(vec![split(QWEN2_REGEX)?, byte_level(false).into()]).into()
+        }
+        "llama-bpe" | "llama3" => {
+            Sequence::new(vec![split(LLAMA3_REGEX)?, byte_level(false).into()]).into()
+        }
+        other => {
+            return Err(err(format!(
+                "tokenizer.ggml.pre `{other}` is not supported; supported: {}",
+                SUPPORTED_PRE.join(", ")
+            )))
+        }
     };
     tok.with_pre_tokenizer(Some(pre_tokenizer));
     if matches!(pre, "qwen2") {
-        tok.with_normalizer(Some(NFC)).map_err(|e| err(e.to_string()))?;
+        tok.with_normalizer(Some(NFC))
+            .map_err(|e| err(e.to_string()))?;
     }
     tok.with_decoder(Some(ByteLevelDecoder::default()));
 
@@ -119,29 +175,61 @@ pub fn from_metadata(path: &Path, md: &HashMap<String, Value>) -> Result<tokeniz
             .map(|(s, _)| AddedToken::from(s.to_string(), special).normalized(!special))
             .collect()
     };
-    tok.add_special_tokens(added(TOKEN_TYPE_CONTROL, true)).map_err(|e| err(e.to_string()))?;
-    tok.add_tokens(added(TOKEN_TYPE_USER_DEFINED, false)).map_err(|e| err(e.to_string()))?;
+    tok.add_special_tokens(added(TOKEN_TYPE_CONTROL, true))
+        .map_err(|e| err(e.to_string()))?;
+    tok.add_tokens(added(TOKEN_TYPE_USER_DEFINED, false))
+        .map_err(|e| err(e.to_string()))?;
 
     // BOS / EOS only where the file asks for them.
     let flag = |key: &str| matches!(md.get(key), Some(Value::Bool(true)));
     let special_id = |key: &str| -> Result<Option<(String, u32)>, ModelError> {
-        let Some(id) = meta_u64(md, key) else { return Ok(None) };
-        let text = tokens.get(id as usize).ok_or_else(|| err(format!("{key} = {id} is outside the vocabulary of {}", tokens.len())))?;
+        let Some(id) = meta_u64(md, key) else {
+            return Ok(None);
+        };
+        let text = tokens.get(id as usize).ok_or_else(|| {
+            err(format!(
+                "{key} = {id} is outside the vocabulary of {}",
+                tokens.len()
+            ))
+        })?;
         Ok(Some((text.to_string(), id as u32)))
     };
-    let bos = if flag("tokenizer.ggml.add_bos_token") { special_id("tokenizer.ggml.bos_token_id")? } else { None };
-    let eos = if flag("tokenizer.ggml.add_eos_token") { special_id("tokenizer.ggml.eos_token_id")? } else { None };
+    let bos = if flag("tokenizer.ggml.add_bos_token") {
+        special_id("tokenizer.ggml.bos_token_id")?
+    } else {
+        None
+    };
+    let eos = if flag("tokenizer.ggml.add_eos_token") {
+        special_id("tokenizer.ggml.eos_token_id")?
+    } else {
+        None
+    };
     if bos.is_some() || eos.is_some() {
-        let piece = |t: &Option<(String, u32)>, seq: &str| t.as_ref().map(|(s, _)| format!("{s}:{seq}"));
-        let single: Vec<String> = [piece(&bos, "0"), Some("$A:0".into()), piece(&eos, "0")].into_iter().flatten().collect();
-        let pair: Vec<String> =
-            [piece(&bos, "0"), Some("$A:0".into()), piece(&eos, "0"), piece(&bos, "1"), Some("$B:1".into()), piece(&eos, "1")]
-                .into_iter()
-                .flatten()
-                .collect();
+        let piece =
+            |t: &Option<(String, u32)>, seq: &str| t.as_ref().map(|(s, _)| format!("{s}:{seq}"));
+        let single: Vec<String> = [piece(&bos, "0"), Some("$A:0".into()), piece(&eos, "0")]
+            .into_iter()
+            .flatten()
+            .collect();
+        let pair: Vec<String> = [
+            piece(&bos, "0"),
+            Some("$A:0".into()),
+            piece(&eos, "0"),
+            piece(&bos, "1"),
+            Some("$B:1".into()),
+            piece(&eos, "1"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let specials: Vec<(String, u32)> = bos.iter().chain(eos.iter()).cloned().collect();
-        if specials.iter().any(|(s, _)| s.contains(char::is_whitespace) || s.contains(':')) {
-            return Err(err(format!("BOS/EOS token text {specials:?} cannot be used in a template")));
+        if specials
+            .iter()
+            .any(|(s, _)| s.contains(char::is_whitespace) || s.contains(':'))
+        {
+            return Err(err(format!(
+                "BOS/EOS token text {specials:?} cannot be used in a template"
+            )));
         }
         let post = TemplateProcessing::builder()
             .try_single(single.join(" "))
@@ -166,11 +254,13 @@ fn string_array<'a>(md: &'a HashMap<String, Value>, key: &str) -> Result<Vec<&'a
                 other => Err(format!("{key}[{i}] should be a string, found {other:?}")),
             })
             .collect(),
-        Some(other) => Err(format!("{key} should be an array of strings, found {:?}", other.value_type())),
+        Some(other) => Err(format!(
+            "{key} should be an array of strings, found {:?}",
+            other.value_type()
+        )),
         None => Err(format!("metadata `{key}` is missing")),
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -179,15 +269,26 @@ mod tests {
     /// A tiny byte-level BPE vocabulary: bytes a, b, c, Ġ (space) and merges.
     fn metadata(model: &str, pre: &str, add_bos: bool) -> HashMap<String, Value> {
         let s = |x: &str| Value::String(x.into());
-        let tokens = ["<|bos|>", "a", "b", "c", "Ġ", "1", "2", "ab", "Ġab", "abc", "12"];
+        let tokens = [
+            "<|bos|>", "a", "b", "c", "Ġ", "1", "2", "ab", "Ġab", "abc", "12",
+        ];
         let types = [3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
         let merges = ["a b", "Ġ ab", "ab c", "1 2"];
         HashMap::from([
             ("tokenizer.ggml.model".into(), s(model)),
             ("tokenizer.ggml.pre".into(), s(pre)),
-            ("tokenizer.ggml.tokens".into(), Value::Array(tokens.iter().map(|t| s(t)).collect())),
-            ("tokenizer.ggml.token_type".into(), Value::Array(types.iter().map(|&t| Value::I32(t)).collect())),
-            ("tokenizer.ggml.merges".into(), Value::Array(merges.iter().map(|t| s(t)).collect())),
+            (
+                "tokenizer.ggml.tokens".into(),
+                Value::Array(tokens.iter().map(|t| s(t)).collect()),
+            ),
+            (
+                "tokenizer.ggml.token_type".into(),
+                Value::Array(types.iter().map(|&t| Value::I32(t)).collect()),
+            ),
+            (
+                "tokenizer.ggml.merges".into(),
+                Value::Array(merges.iter().map(|t| s(t)).collect()),
+            ),
             ("tokenizer.ggml.bos_token_id".into(), Value::U32(0)),
             ("tokenizer.ggml.add_bos_token".into(), Value::Bool(add_bos)),
         ])
@@ -219,10 +320,22 @@ mod tests {
     #[test]
     fn unsupported_tokenizers_are_named() {
         let p = Path::new("x.gguf");
-        let e = from_metadata(p, &metadata("llama", "default", false)).err().unwrap().to_string();
-        assert!(e.contains("`llama` (SentencePiece) is not supported") && e.contains("x.gguf"), "{e}");
-        let e = from_metadata(p, &metadata("gpt2", "deepseek-coder", false)).err().unwrap().to_string();
-        assert!(e.contains("tokenizer.ggml.pre `deepseek-coder` is not supported"), "{e}");
+        let e = from_metadata(p, &metadata("llama", "default", false))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("`llama` (SentencePiece) is not supported") && e.contains("x.gguf"),
+            "{e}"
+        );
+        let e = from_metadata(p, &metadata("gpt2", "deepseek-coder", false))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("tokenizer.ggml.pre `deepseek-coder` is not supported"),
+            "{e}"
+        );
         let mut md = metadata("gpt2", "gpt-2", false);
         md.remove("tokenizer.ggml.merges");
         let e = from_metadata(p, &md).err().unwrap().to_string();

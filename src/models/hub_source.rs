@@ -19,11 +19,21 @@ pub enum FetchError {
     #[error(transparent)]
     Hub(#[from] HubError),
     #[error("model {id} at {sha}: {reason}")]
-    Files { id: String, sha: String, reason: String },
+    Files {
+        id: String,
+        sha: String,
+        reason: String,
+    },
 }
 
 /// Files fetched besides the weights, when the repository has them.
-const SMALL_FILES: &[&str] = &["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+const SMALL_FILES: &[&str] = &[
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "generation_config.json",
+];
 
 /// Resolves `revision` and fetches what a probe needs. With `weights: false`
 /// only the small files come (what `lossy plan` reads).
@@ -32,14 +42,27 @@ pub fn fetch(hub: &Hub, id: &str, revision: &str, weights: bool) -> Result<Fetch
     // A commit sha whose snapshot already holds what is needed costs no request.
     if crate::hub::is_commit_sha(revision) {
         let dir = hub.cache(&repo).root.join("snapshots").join(revision);
-        let complete = if weights { super::ModelFiles::locate(&dir).is_ok() } else { dir.join("config.json").is_file() && dir.join("tokenizer.json").is_file() };
+        let complete = if weights {
+            super::ModelFiles::locate(&dir).is_ok()
+        } else {
+            dir.join("config.json").is_file() && dir.join("tokenizer.json").is_file()
+        };
         if complete {
-            let resolved = Resolved { revision: revision.into(), sha: revision.into(), files: hub.cache(&repo).snapshot_files(revision), from_cache: true };
+            let resolved = Resolved {
+                revision: revision.into(),
+                sha: revision.into(),
+                files: hub.cache(&repo).snapshot_files(revision),
+                from_cache: true,
+            };
             return Ok(Fetched { dir, resolved });
         }
     }
     let resolved = hub.resolve(&repo, revision)?;
-    let names = if weights { choose(hub, &repo, &resolved)? } else { small_files(id, &resolved)? };
+    let names = if weights {
+        choose(hub, &repo, &resolved)?
+    } else {
+        small_files(id, &resolved)?
+    };
     for name in &names {
         hub.file(&repo, &resolved.sha, name)?;
     }
@@ -48,15 +71,25 @@ pub fn fetch(hub: &Hub, id: &str, revision: &str, weights: bool) -> Result<Fetch
 }
 
 fn small_files(id: &str, r: &Resolved) -> Result<Vec<String>, FetchError> {
-    let err = |reason: &str| FetchError::Files { id: id.into(), sha: r.sha.clone(), reason: reason.into() };
+    let err = |reason: &str| FetchError::Files {
+        id: id.into(),
+        sha: r.sha.clone(),
+        reason: reason.into(),
+    };
     let has = |f: &str| r.files.iter().any(|x| x == f);
     if !has("config.json") {
         return Err(err("the repository has no config.json (GGUF repositories: download the .gguf file and give its `path`)"));
     }
     if !has("tokenizer.json") {
-        return Err(err("the repository has no tokenizer.json; lossy needs the fast tokenizer file"));
+        return Err(err(
+            "the repository has no tokenizer.json; lossy needs the fast tokenizer file",
+        ));
     }
-    Ok(SMALL_FILES.iter().filter(|f| has(f)).map(|f| f.to_string()).collect())
+    Ok(SMALL_FILES
+        .iter()
+        .filter(|f| has(f))
+        .map(|f| f.to_string())
+        .collect())
 }
 
 /// The small files plus the weights, chosen from the repository listing.
@@ -68,21 +101,38 @@ fn choose(hub: &Hub, repo: &RepoRef, r: &Resolved) -> Result<Vec<String>, FetchE
     } else if has("model.safetensors.index.json") {
         let index = hub.file(repo, &r.sha, "model.safetensors.index.json")?;
         names.push("model.safetensors.index.json".into());
-        names.extend(shards(&index).map_err(|reason| FetchError::Files { id: repo.id.clone(), sha: r.sha.clone(), reason })?);
+        names.extend(shards(&index).map_err(|reason| FetchError::Files {
+            id: repo.id.clone(),
+            sha: r.sha.clone(),
+            reason,
+        })?);
     } else if has("pytorch_model.bin") {
         names.push("pytorch_model.bin".into());
     } else {
-        return Err(FetchError::Files { id: repo.id.clone(), sha: r.sha.clone(), reason: "no model.safetensors, model.safetensors.index.json or pytorch_model.bin".into() });
+        return Err(FetchError::Files {
+            id: repo.id.clone(),
+            sha: r.sha.clone(),
+            reason: "no model.safetensors, model.safetensors.index.json or pytorch_model.bin"
+                .into(),
+        });
     }
     Ok(names)
 }
 
 /// The shard files an index names, sorted and deduplicated.
 fn shards(index: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(index).map_err(|e| format!("cannot read the safetensors index: {e}"))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the safetensors index is not JSON: {e}"))?;
-    let map = json.get("weight_map").and_then(|m| m.as_object()).ok_or("the safetensors index has no weight_map")?;
-    let mut files: Vec<String> = map.values().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let text = std::fs::read_to_string(index)
+        .map_err(|e| format!("cannot read the safetensors index: {e}"))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("the safetensors index is not JSON: {e}"))?;
+    let map = json
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or("the safetensors index has no weight_map")?;
+    let mut files: Vec<String> = map
+        .values()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     files.sort();
     files.dedup();
     if files.iter().any(|f| f.contains("..") || f.starts_with('/')) {

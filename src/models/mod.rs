@@ -14,9 +14,11 @@ pub mod config;
 mod decoder;
 pub mod engine;
 mod error;
+mod gated;
 pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod hub_source;
+pub(crate) mod linear;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
@@ -67,10 +69,22 @@ impl ModelFiles {
     /// file as the whole model (its sha256 is the file's own).
     pub fn locate(dir: &Path) -> Result<Self, ModelError> {
         if gguf::is_gguf(dir) {
-            let sha256 = crate::io::hash::sha256_file(dir).map_err(|source| ModelError::Io { path: dir.into(), source })?;
-            return Ok(Self { config: dir.into(), weights: vec![dir.into()], format: WeightFormat::Gguf, tokenizer: dir.into(), sha256 });
+            let sha256 = crate::io::hash::sha256_file(dir).map_err(|source| ModelError::Io {
+                path: dir.into(),
+                source,
+            })?;
+            return Ok(Self {
+                config: dir.into(),
+                weights: vec![dir.into()],
+                format: WeightFormat::Gguf,
+                tokenizer: dir.into(),
+                sha256,
+            });
         }
-        let missing = |file: &str| ModelError::MissingFile { dir: dir.into(), file: file.into() };
+        let missing = |file: &str| ModelError::MissingFile {
+            dir: dir.into(),
+            file: file.into(),
+        };
         let config = dir.join("config.json");
         if !config.is_file() {
             return Err(missing("config.json"));
@@ -90,14 +104,28 @@ impl ModelFiles {
         } else if bin.is_file() {
             (vec![bin], WeightFormat::PytorchBin)
         } else {
-            return Err(missing("weights (model.safetensors, model.safetensors.index.json or pytorch_model.bin)"));
+            return Err(missing(
+                "weights (model.safetensors, model.safetensors.index.json or pytorch_model.bin)",
+            ));
         };
         let mut hasher = crate::io::hash::PartsHasher::new();
-        for f in std::iter::once(&config).chain(&weights).chain(std::iter::once(&tokenizer)) {
-            let h = crate::io::hash::sha256_file(f).map_err(|source| ModelError::Io { path: f.clone(), source })?;
+        for f in std::iter::once(&config)
+            .chain(&weights)
+            .chain(std::iter::once(&tokenizer))
+        {
+            let h = crate::io::hash::sha256_file(f).map_err(|source| ModelError::Io {
+                path: f.clone(),
+                source,
+            })?;
             hasher.part(h.as_bytes());
         }
-        Ok(Self { config, weights, format, tokenizer, sha256: hasher.finish() })
+        Ok(Self {
+            config,
+            weights,
+            format,
+            tokenizer,
+            sha256: hasher.finish(),
+        })
     }
 }
 
@@ -112,17 +140,36 @@ pub enum WeightFormat {
 
 /// The shard files named by a `model.safetensors.index.json`, in name order.
 fn shards_from_index(index: &Path) -> Result<Vec<PathBuf>, ModelError> {
-    let text = std::fs::read_to_string(index).map_err(|source| ModelError::Io { path: index.into(), source })?;
-    let bad = |reason: String| ModelError::Corrupt { path: index.into(), reason };
+    let text = std::fs::read_to_string(index).map_err(|source| ModelError::Io {
+        path: index.into(),
+        source,
+    })?;
+    let bad = |reason: String| ModelError::Corrupt {
+        path: index.into(),
+        reason,
+    };
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let map = json.get("weight_map").and_then(|m| m.as_object()).ok_or_else(|| bad("no `weight_map` object".into()))?;
-    let mut files: Vec<String> = map.values().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let map = json
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or_else(|| bad("no `weight_map` object".into()))?;
+    let mut files: Vec<String> = map
+        .values()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     files.sort();
     files.dedup();
     let dir = index.parent().unwrap_or(Path::new("."));
     let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
     if let Some(missing) = paths.iter().find(|p| !p.is_file()) {
-        return Err(ModelError::MissingFile { dir: dir.into(), file: missing.file_name().unwrap_or_default().to_string_lossy().into() });
+        return Err(ModelError::MissingFile {
+            dir: dir.into(),
+            file: missing
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into(),
+        });
     }
     Ok(paths)
 }

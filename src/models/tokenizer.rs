@@ -12,11 +12,19 @@ pub struct Tokenizer {
 impl Tokenizer {
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
         if super::gguf::is_gguf(path) {
-            return Ok(Self { inner: super::gguf_tokenizer::from_file(path)?, path: path.into() });
+            return Ok(Self {
+                inner: super::gguf_tokenizer::from_file(path)?,
+                path: path.into(),
+            });
         }
-        let inner = tokenizers::Tokenizer::from_file(path)
-            .map_err(|e| ModelError::Tokenizer { path: path.into(), reason: e.to_string() })?;
-        Ok(Self { inner, path: path.into() })
+        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| ModelError::Tokenizer {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            inner,
+            path: path.into(),
+        })
     }
 
     /// Token ids of `text`; `special` adds the tokenizer's own special tokens
@@ -25,12 +33,20 @@ impl Tokenizer {
         let enc = self
             .inner
             .encode(text, special)
-            .map_err(|e| ModelError::Tokenizer { path: self.path.clone(), reason: e.to_string() })?;
+            .map_err(|e| ModelError::Tokenizer {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
         Ok(enc.get_ids().to_vec())
     }
 
     pub fn decode(&self, ids: &[u32]) -> Result<String, ModelError> {
-        self.inner.decode(ids, false).map_err(|e| ModelError::Tokenizer { path: self.path.clone(), reason: e.to_string() })
+        self.inner
+            .decode(ids, false)
+            .map_err(|e| ModelError::Tokenizer {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })
     }
 
     pub fn vocab_size(&self) -> usize {

@@ -13,16 +13,16 @@ use crate::features::estimator::{Estimator, EstimatorError};
 use crate::features::FeatureError;
 use crate::figures::FigureError;
 use crate::fit::{self, FitError, FitResult};
+use crate::hub::{Hub, HubError};
 use crate::models::hub_source::FetchError;
 use crate::models::ModelError;
 use crate::report::{self, manifest::Seeds, Manifest, ModelRecord};
-use crate::hub::{Hub, HubError};
-use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SourceKind, SnapshotUse};
+use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SnapshotUse, SourceKind};
 use crate::study::Study;
 use crate::table::{Table, TableError, Values};
+pub use features_stage::FeaturesFrom;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-pub use features_stage::FeaturesFrom;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -35,7 +35,10 @@ pub enum RunError {
     #[error("model `{name}`: {source}")]
     Features { name: String, source: FeatureError },
     #[error("model `{name}`: {source}")]
-    Estimator { name: String, source: EstimatorError },
+    Estimator {
+        name: String,
+        source: EstimatorError,
+    },
     #[error("model `{name}`: {source}")]
     Tokenize { name: String, source: CorpusError },
     #[error(transparent)]
@@ -51,11 +54,18 @@ pub enum RunError {
     #[error("features table {path}: {reason}")]
     FeatureTable { path: PathBuf, reason: String },
     #[error("fit feature `{column}` is not a numeric column of {path} (columns: {columns})")]
-    MissingFeature { column: String, path: PathBuf, columns: String },
+    MissingFeature {
+        column: String,
+        path: PathBuf,
+        columns: String,
+    },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
     #[error("writing the report in {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Where progress lines go (stderr in the CLI, nowhere in tests).
@@ -90,7 +100,12 @@ pub struct RunOptions {
     pub features_from: Option<PathBuf>,
 }
 
-pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
+pub fn run(
+    study: &Study,
+    output: &Path,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+) -> Result<RunSummary, RunError> {
     let started = Instant::now();
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -101,7 +116,8 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let network = Network::new(options);
     let feats = features_stage::features(study, options, &network, progress)?;
-    let (model_table, layers, records, estimators) = (feats.models, feats.layers, feats.records, feats.estimators);
+    let (model_table, layers, records, estimators) =
+        (feats.models, feats.layers, feats.records, feats.estimators);
 
     let mut files = Vec::new();
     for (table, stem) in [(&model_table, "features"), (&layers, "layers")] {
@@ -115,7 +131,9 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
 
     let names: Vec<String> = model_table.strs("model").unwrap_or_default().to_vec();
     let scores = match &study.scores {
-        Some(settings) => Some(load_scores(study, &names, &records, settings, &network, progress)?),
+        Some(settings) => Some(load_scores(
+            study, &names, &records, settings, &network, progress,
+        )?),
         None => None,
     };
 
@@ -131,14 +149,24 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
                 result.metrics.mae
             ));
             files.extend(write_fit_tables(&result, &model_table, &dir)?);
-            crate::io::atomic::write(&dir.join("fit.json"), &serde_json::to_vec_pretty(&result).expect("fit serialises")).map_err(io(&dir))?;
+            crate::io::atomic::write(
+                &dir.join("fit.json"),
+                &serde_json::to_vec_pretty(&result).expect("fit serialises"),
+            )
+            .map_err(io(&dir))?;
             files.push("fit.json".into());
             Some(result)
         }
         _ => None,
     };
 
-    let figure_data = report::FigureData { study, models: &model_table, layers: &layers, scores: scores.as_ref(), fit: fit.as_ref() };
+    let figure_data = report::FigureData {
+        study,
+        models: &model_table,
+        layers: &layers,
+        scores: scores.as_ref(),
+        fit: fit.as_ref(),
+    };
     let figures = report::draw_figures(&figure_data, &dir)?;
     files.extend(figures.iter().flat_map(|f| f.files.clone()));
     report::write_json(&dir, &figure_data, &figures).map_err(io(&dir))?;
@@ -154,8 +182,14 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
         corpus: feats.corpus,
         features_from: feats.from,
         estimators: estimators.iter().map(Estimator::record).collect(),
-        seeds: Seeds { reference_points: study.features.estimator.seed, null_labels: study.features.null_seed() },
-        scores: scores.as_ref().map(|s| s.sources.clone()).unwrap_or_default(),
+        seeds: Seeds {
+            reference_points: study.features.estimator.seed,
+            null_labels: study.features.null_seed(),
+        },
+        scores: scores
+            .as_ref()
+            .map(|s| s.sources.clone())
+            .unwrap_or_default(),
         files: {
             let mut f = files.clone();
             f.extend(["report.md".to_string(), "manifest.json".to_string()]);
@@ -168,7 +202,11 @@ pub fn run(study: &Study, output: &Path, options: &RunOptions, progress: &mut dy
     crate::io::atomic::write(&dir.join("manifest.json"), &json).map_err(io(&dir))?;
     crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;
     let report_dir = staging.commit().map_err(io(output))?;
-    Ok(RunSummary { report_dir, manifest, fit })
+    Ok(RunSummary {
+        report_dir,
+        manifest,
+        fit,
+    })
 }
 
 /// The hub client, made on first use (a study of local models and files
@@ -180,7 +218,10 @@ pub(crate) struct Network {
 
 impl Network {
     fn new(options: &RunOptions) -> Self {
-        Self { offline: options.offline, hub: std::cell::OnceCell::new() }
+        Self {
+            offline: options.offline,
+            hub: std::cell::OnceCell::new(),
+        }
     }
 
     pub(crate) fn hub(&self) -> Result<&Hub, HubError> {
@@ -193,40 +234,97 @@ impl Network {
 }
 
 /// The corpus, fetching a hub dataset's shards first when it is one.
-pub(crate) fn load_corpus(study: &Study, network: &Network, progress: &mut dyn Progress) -> Result<Corpus, RunError> {
-    let hub = if study.corpus.dataset.is_some() { Some(network.hub()?) } else { None };
+pub(crate) fn load_corpus(
+    study: &Study,
+    network: &Network,
+    progress: &mut dyn Progress,
+) -> Result<Corpus, RunError> {
+    let hub = if study.corpus.dataset.is_some() {
+        Some(network.hub()?)
+    } else {
+        None
+    };
     let corpus = Corpus::fetch_and_load(&study.corpus, hub)?;
     let from = match &corpus.dataset {
-        Some(d) => format!(" from {} {}/{} at {} ({} shard(s))", d.source.id, d.source.config, d.source.split, &d.sha[..12], d.files.len()),
+        Some(d) => format!(
+            " from {} {}/{} at {} ({} shard(s))",
+            d.source.id,
+            d.source.config,
+            d.source.split,
+            &d.sha[..12],
+            d.files.len()
+        ),
         None => String::new(),
     };
-    progress.line(&format!("corpus: {} documents{from} (sha256 {})", corpus.documents.len(), &corpus.sha256[..12]));
+    progress.line(&format!(
+        "corpus: {} documents{from} (sha256 {})",
+        corpus.documents.len(),
+        &corpus.sha256[..12]
+    ));
     Ok(corpus)
 }
 
 /// Loads every score source, reaching the hub only if a source needs it.
-fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], settings: &ScoreSettings, network: &Network, progress: &mut dyn Progress) -> Result<Scores, RunError> {
-    let needs_hub = settings.sources.iter().any(|s| matches!(&s.kind, SourceKind::Leaderboard(l) if l.snapshot != SnapshotUse::Always));
-    let hub = if needs_hub { Some(network.hub()?) } else { None };
+fn load_scores(
+    study: &Study,
+    names: &[String],
+    records: &[ModelRecord],
+    settings: &ScoreSettings,
+    network: &Network,
+    progress: &mut dyn Progress,
+) -> Result<Scores, RunError> {
+    let needs_hub = settings.sources.iter().any(
+        |s| matches!(&s.kind, SourceKind::Leaderboard(l) if l.snapshot != SnapshotUse::Always),
+    );
+    let hub = if needs_hub {
+        Some(network.hub()?)
+    } else {
+        None
+    };
     // The table's models, with the hub id, revision and commit the study and the run know for them.
     let keys: Vec<ModelKey> = names
         .iter()
         .map(|name| {
             let entry = study.models.iter().find(|m| &m.name == name);
-            let commit = records.iter().find(|r| &r.name == name).and_then(|r| r.commit.clone());
-            let path = entry.and_then(|m| m.path.as_ref()).map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
-            ModelKey { name: name.clone(), id: entry.and_then(|m| m.id.clone()), revision: entry.and_then(|m| m.revision.clone()), sha: commit, path }
+            let commit = records
+                .iter()
+                .find(|r| &r.name == name)
+                .and_then(|r| r.commit.clone());
+            let path = entry
+                .and_then(|m| m.path.as_ref())
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+            ModelKey {
+                name: name.clone(),
+                id: entry.and_then(|m| m.id.clone()),
+                revision: entry.and_then(|m| m.revision.clone()),
+                sha: commit,
+                path,
+            }
         })
         .collect();
     let mut scores = Scores::load(settings, &keys, hub)?;
-    let unreleased: Vec<String> = study.models.iter().filter(|m| m.unreleased).map(|m| m.name.clone()).collect();
+    let unreleased: Vec<String> = study
+        .models
+        .iter()
+        .filter(|m| m.unreleased)
+        .map(|m| m.name.clone())
+        .collect();
     scores.withhold(&unreleased);
     for s in &scores.sources {
-        if let crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, reason, .. }) = &s.provenance {
-            progress.line(&format!("scores: using the shipped leaderboard snapshot {file}: {reason}"));
+        if let crate::scores::Provenance::Leaderboard(
+            crate::scores::leaderboard::Origin::Snapshot { file, reason, .. },
+        ) = &s.provenance
+        {
+            progress.line(&format!(
+                "scores: using the shipped leaderboard snapshot {file}: {reason}"
+            ));
         }
         if !s.unmatched_models.is_empty() {
-            progress.line(&format!("scores: {} has no row for {}", s.source, s.unmatched_models.join(", ")));
+            progress.line(&format!(
+                "scores: {} has no row for {}",
+                s.source,
+                s.unmatched_models.join(", ")
+            ));
         }
         for (model, n) in &s.duplicates {
             progress.line(&format!("scores: {} has {n} rows for {model}; combined as the source's `duplicates` policy says", s.source));
@@ -238,21 +336,72 @@ fn load_scores(study: &Study, names: &[String], records: &[ModelRecord], setting
 /// The study's fit over the model table and the scores.
 /// Models the study marks `unreleased` have no scores here (see
 /// [`Scores::withhold`]); their withheld target checks the ranking.
-fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores: &Scores, features: &crate::features::FeatureSettings) -> Result<FitResult, RunError> {
-    let err = |source| RunError::Fit { target: settings.target.clone(), source };
-    let y = scores.column_for(&settings.target, names).ok_or_else(|| RunError::MissingScore { column: settings.target.clone(), sources: scores.sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join(", ") })?;
-    let withheld = scores.withheld_for(&settings.target, names).unwrap_or_else(|| vec![f64::NAN; names.len()]);
-    let column = |name: &str| models.f64s(name).unwrap_or_else(|| vec![f64::NAN; names.len()]);
+fn run_fit(
+    settings: &fit::FitSettings,
+    names: &[String],
+    models: &Table,
+    scores: &Scores,
+    features: &crate::features::FeatureSettings,
+) -> Result<FitResult, RunError> {
+    let err = |source| RunError::Fit {
+        target: settings.target.clone(),
+        source,
+    };
+    let y = scores
+        .column_for(&settings.target, names)
+        .ok_or_else(|| RunError::MissingScore {
+            column: settings.target.clone(),
+            sources: scores
+                .sources
+                .iter()
+                .map(|s| s.source.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let withheld = scores
+        .withheld_for(&settings.target, names)
+        .unwrap_or_else(|| vec![f64::NAN; names.len()]);
+    let column = |name: &str| {
+        models
+            .f64s(name)
+            .unwrap_or_else(|| vec![f64::NAN; names.len()])
+    };
     let cols: Vec<Vec<f64>> = settings.features.iter().map(|f| column(f)).collect();
-    let x: Vec<Vec<f64>> = (0..names.len()).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
+    let x: Vec<Vec<f64>> = (0..names.len())
+        .map(|i| cols.iter().map(|c| c[i]).collect())
+        .collect();
     let families = models.strs("family").unwrap_or_default().to_vec();
-    let columns: Vec<(String, Vec<f64>)> = features.model_feature_names().into_iter().map(|n| { let v = column(&n); (n, v) }).collect();
+    let columns: Vec<(String, Vec<f64>)> = features
+        .model_feature_names()
+        .into_iter()
+        .map(|n| {
+            let v = column(&n);
+            (n, v)
+        })
+        .collect();
     let log_params = column("log_params");
     let hold_out = match &settings.hold_out {
-        Some(h) => Some(models.f64s(&h.column).or_else(|| scores.column(&h.column).map(<[f64]>::to_vec)).ok_or_else(|| RunError::MissingScore { column: h.column.clone(), sources: "the feature table or the scores".into() })?),
+        Some(h) => Some(
+            models
+                .f64s(&h.column)
+                .or_else(|| scores.column(&h.column).map(<[f64]>::to_vec))
+                .ok_or_else(|| RunError::MissingScore {
+                    column: h.column.clone(),
+                    sources: "the feature table or the scores".into(),
+                })?,
+        ),
         None => None,
     };
-    let input = fit::FitInput { names, families: &families, x: &x, y: &y, columns: &columns, log_params: &log_params, hold_out: hold_out.as_deref(), withheld: Some(&withheld) };
+    let input = fit::FitInput {
+        names,
+        families: &families,
+        x: &x,
+        y: &y,
+        columns: &columns,
+        log_params: &log_params,
+        hold_out: hold_out.as_deref(),
+        withheld: Some(&withheld),
+    };
     fit::fit_study(settings, &input).map_err(err)
 }
 
@@ -261,34 +410,88 @@ fn run_fit(settings: &fit::FitSettings, names: &[String], models: &Table, scores
 fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<String>, RunError> {
     let names = models.strs("model").unwrap_or_default();
     let families = models.strs("family").unwrap_or_default();
-    let family_of = |m: &String| names.iter().position(|n| n == m).and_then(|i| families.get(i).cloned()).unwrap_or_default();
+    let family_of = |m: &String| {
+        names
+            .iter()
+            .position(|n| n == m)
+            .and_then(|i| families.get(i).cloned())
+            .unwrap_or_default()
+    };
     let mut t = Table::default();
     t.push("model", Values::Str(f.models.clone()))
-        .push("family", Values::Str(f.models.iter().map(family_of).collect()))
+        .push(
+            "family",
+            Values::Str(f.models.iter().map(family_of).collect()),
+        )
         .push("actual", Values::F64(f.actual.clone()))
         .push("predicted", Values::F64(f.predicted.clone()))
-        .push("residual", Values::F64(f.actual.iter().zip(&f.predicted).map(|(a, p)| a - p).collect()));
+        .push(
+            "residual",
+            Values::F64(
+                f.actual
+                    .iter()
+                    .zip(&f.predicted)
+                    .map(|(a, p)| a - p)
+                    .collect(),
+            ),
+        );
     t.write_csv(&dir.join("predictions.csv"))?;
     t.write_parquet(&dir.join("predictions.parquet"))?;
     let mut c = Table::default();
-    c.push("feature", Values::Str(f.correlations.iter().map(|c| c.feature.clone()).collect()))
-        .push("n", Values::Int(f.correlations.iter().map(|c| c.n as i64).collect()))
-        .push("spearman", Values::F64(f.correlations.iter().map(|c| c.spearman).collect()))
-        .push("p_value", Values::F64(f.correlations.iter().map(|c| c.p_value).collect()))
-        .push("partial_spearman", Values::F64(f.correlations.iter().map(|c| c.partial_spearman).collect()))
-        .push("partial_p_value", Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()));
+    c.push(
+        "feature",
+        Values::Str(f.correlations.iter().map(|c| c.feature.clone()).collect()),
+    )
+    .push(
+        "n",
+        Values::Int(f.correlations.iter().map(|c| c.n as i64).collect()),
+    )
+    .push(
+        "spearman",
+        Values::F64(f.correlations.iter().map(|c| c.spearman).collect()),
+    )
+    .push(
+        "p_value",
+        Values::F64(f.correlations.iter().map(|c| c.p_value).collect()),
+    )
+    .push(
+        "partial_spearman",
+        Values::F64(f.correlations.iter().map(|c| c.partial_spearman).collect()),
+    )
+    .push(
+        "partial_p_value",
+        Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()),
+    );
     c.write_csv(&dir.join("correlations.csv"))?;
     c.write_parquet(&dir.join("correlations.parquet"))?;
-    let mut out: Vec<String> = ["predictions", "correlations"].iter().flat_map(|s| [format!("{s}.csv"), format!("{s}.parquet")]).collect();
+    let mut out: Vec<String> = ["predictions", "correlations"]
+        .iter()
+        .flat_map(|s| [format!("{s}.csv"), format!("{s}.parquet")])
+        .collect();
     if !f.ranking.is_empty() {
         let mut r = Table::default();
         r.push("rank", Values::Int((1..=f.ranking.len() as i64).collect()))
-            .push("model", Values::Str(f.ranking.iter().map(|r| r.model.clone()).collect()))
-            .push("predicted", Values::F64(f.ranking.iter().map(|r| r.predicted).collect()))
-            .push("lower", Values::F64(f.ranking.iter().map(|r| r.lower).collect()))
-            .push("upper", Values::F64(f.ranking.iter().map(|r| r.upper).collect()));
+            .push(
+                "model",
+                Values::Str(f.ranking.iter().map(|r| r.model.clone()).collect()),
+            )
+            .push(
+                "predicted",
+                Values::F64(f.ranking.iter().map(|r| r.predicted).collect()),
+            )
+            .push(
+                "lower",
+                Values::F64(f.ranking.iter().map(|r| r.lower).collect()),
+            )
+            .push(
+                "upper",
+                Values::F64(f.ranking.iter().map(|r| r.upper).collect()),
+            );
         if f.withheld.is_some() {
-            r.push("withheld", Values::F64(f.ranking.iter().map(|r| r.actual).collect()));
+            r.push(
+                "withheld",
+                Values::F64(f.ranking.iter().map(|r| r.actual).collect()),
+            );
         }
         r.write_csv(&dir.join("ranking.csv"))?;
         r.write_parquet(&dir.join("ranking.parquet"))?;

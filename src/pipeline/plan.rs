@@ -58,7 +58,12 @@ pub struct ModelPlan {
     pub cached: Option<bool>,
 }
 
-pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: &mut dyn Progress) -> Result<Plan, RunError> {
+pub fn plan(
+    study: &Study,
+    options: &RunOptions,
+    gflops: Option<f64>,
+    progress: &mut dyn Progress,
+) -> Result<Plan, RunError> {
     let network = Network::new(options);
     let (corpus, corpus_unresolved) = match super::load_corpus(study, &network, progress) {
         Ok(c) => (Some(c), None),
@@ -66,7 +71,10 @@ pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: 
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let assumed_gflops = gflops.unwrap_or(15.0 * cores);
-    let cache = options.feature_cache.clone().map(crate::features::cache::FeatureCache::new);
+    let cache = options
+        .feature_cache
+        .clone()
+        .map(crate::features::cache::FeatureCache::new);
     let reference_points = super::probe::reference_points_sha256(study)?;
     let mut models = Vec::new();
     for entry in &study.models {
@@ -93,11 +101,28 @@ pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: 
         match locate(entry, &network, false, progress) {
             Ok(located) => {
                 row.commit = located.commit;
-                if let Err(e) = fill(&mut row, entry, &located.dir, corpus.as_ref(), study, assumed_gflops) {
+                if let Err(e) = fill(
+                    &mut row,
+                    entry,
+                    &located.dir,
+                    corpus.as_ref(),
+                    study,
+                    assumed_gflops,
+                ) {
                     row.unresolved = Some(e);
                 }
-                if let (Some(cache), Some(corpus), Ok(files)) = (&cache, &corpus, crate::models::ModelFiles::locate(&located.dir)) {
-                    let inputs = super::probe::cache_inputs(study, entry, corpus, &files.sha256, reference_points.as_deref());
+                if let (Some(cache), Some(corpus), Ok(files)) = (
+                    &cache,
+                    &corpus,
+                    crate::models::ModelFiles::locate(&located.dir),
+                ) {
+                    let inputs = super::probe::cache_inputs(
+                        study,
+                        entry,
+                        corpus,
+                        &files.sha256,
+                        reference_points.as_deref(),
+                    );
                     row.cached = Some(cache.get(&crate::features::cache::key(&inputs)).is_some());
                 }
             }
@@ -119,7 +144,14 @@ pub fn plan(study: &Study, options: &RunOptions, gflops: Option<f64>, progress: 
     })
 }
 
-fn fill(row: &mut ModelPlan, entry: &ModelEntry, dir: &Path, corpus: Option<&Corpus>, study: &Study, gflops: f64) -> Result<(), String> {
+fn fill(
+    row: &mut ModelPlan,
+    entry: &ModelEntry,
+    dir: &Path,
+    corpus: Option<&Corpus>,
+    study: &Study,
+    gflops: f64,
+) -> Result<(), String> {
     let (config, tokenizer) = read(dir).map_err(|e| e.to_string())?;
     let params = config.non_embedding_params();
     row.architecture = Some(config.model_type.clone());
@@ -128,7 +160,9 @@ fn fill(row: &mut ModelPlan, entry: &ModelEntry, dir: &Path, corpus: Option<&Cor
     row.non_embedding_params = Some(params);
     row.peak_memory_bytes = Some(peak_memory(&config, entry.precision, study));
     if let Some(corpus) = corpus {
-        let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|e| e.to_string())?;
+        let docs = corpus
+            .tokenize(&tokenizer, &study.corpus)
+            .map_err(|e| e.to_string())?;
         let tokens: usize = docs.iter().map(Vec::len).sum();
         let flops = 2.0 * params as f64 * tokens as f64;
         row.tokens = Some(tokens);
@@ -144,7 +178,10 @@ fn read(dir: &Path) -> Result<(ModelConfig, Tokenizer), ModelError> {
         let file = GgufFile::open(dir)?;
         return Ok((ModelConfig::from_gguf(&file)?, Tokenizer::from_file(dir)?));
     }
-    Ok((ModelConfig::from_file(&dir.join("config.json"))?, Tokenizer::from_file(&dir.join("tokenizer.json"))?))
+    Ok((
+        ModelConfig::from_file(&dir.join("config.json"))?,
+        Tokenizer::from_file(&dir.join("tokenizer.json"))?,
+    ))
 }
 
 /// Weights + one batch of activations + the reference points (bytes).
@@ -155,8 +192,12 @@ pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 
     };
     let embeddings = c.vocab_size * c.hidden_size * if c.tie_word_embeddings { 1 } else { 2 };
     let weights = (c.non_embedding_params() + embeddings) as f64 * bytes;
-    let (b, t) = (study.features.batch_size as f64, study.corpus.max_tokens as f64);
-    let per_token = c.hidden_size as f64 * 6.0 + c.intermediate_size as f64 * 3.0 + c.num_heads as f64 * t;
+    let (b, t) = (
+        study.features.batch_size as f64,
+        study.corpus.max_tokens as f64,
+    );
+    let per_token =
+        c.hidden_size as f64 * 6.0 + c.intermediate_size as f64 * 3.0 + c.num_heads as f64 * t;
     let activations = b * t * per_token * 4.0;
     let reference_points = (study.features.estimator.bins * c.hidden_size) as f64 * 8.0;
     (weights + activations + reference_points) as u64

@@ -7,8 +7,8 @@
 
 use super::{Network, Progress, RunError};
 use crate::corpus::Corpus;
-use crate::features::estimator::Estimator;
 use crate::features::cache::{self, CachedModel, FeatureCache};
+use crate::features::estimator::Estimator;
 use crate::features::{self, ModelRow};
 use crate::models::{hub_source, tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
 use crate::report::ModelRecord;
@@ -29,31 +29,74 @@ pub struct Located {
 }
 
 /// A local path as given, or the hub snapshot folder after fetching.
-pub fn locate(entry: &ModelEntry, network: &Network, weights: bool, progress: &mut dyn Progress) -> Result<Located, RunError> {
+pub fn locate(
+    entry: &ModelEntry,
+    network: &Network,
+    weights: bool,
+    progress: &mut dyn Progress,
+) -> Result<Located, RunError> {
     if let Some(path) = &entry.path {
-        return Ok(Located { dir: path.clone(), commit: None });
+        return Ok(Located {
+            dir: path.clone(),
+            commit: None,
+        });
     }
-    let id = entry.id.as_deref().expect("the study checker requires a path or an id");
+    let id = entry
+        .id
+        .as_deref()
+        .expect("the study checker requires a path or an id");
     let revision = entry.revision.as_deref().unwrap_or("main");
-    let fetch_err = |source| RunError::Fetch { name: entry.name.clone(), source };
+    let fetch_err = |source| RunError::Fetch {
+        name: entry.name.clone(),
+        source,
+    };
     let hub = network.hub().map_err(|e| fetch_err(e.into()))?;
     let fetched = hub_source::fetch(hub, id, revision, weights).map_err(fetch_err)?;
-    let how = if fetched.resolved.from_cache { " (from the cache: the hub was not asked)" } else { "" };
-    progress.line(&format!("{}: {id}@{revision} is commit {}{how}", entry.name, fetched.resolved.sha));
-    Ok(Located { dir: fetched.dir, commit: Some(fetched.resolved.sha) })
+    let how = if fetched.resolved.from_cache {
+        " (from the cache: the hub was not asked)"
+    } else {
+        ""
+    };
+    progress.line(&format!(
+        "{}: {id}@{revision} is commit {}{how}",
+        entry.name, fetched.resolved.sha
+    ));
+    Ok(Located {
+        dir: fetched.dir,
+        commit: Some(fetched.resolved.sha),
+    })
 }
 
-pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, cache: Option<&FeatureCache>, progress: &mut dyn Progress) -> Result<Probed, RunError> {
+pub fn probe_all(
+    study: &Study,
+    corpus: &Corpus,
+    network: &Network,
+    cache: Option<&FeatureCache>,
+    progress: &mut dyn Progress,
+) -> Result<Probed, RunError> {
     let device = candle_core::Device::Cpu;
-    let mut out = Probed { rows: Vec::new(), records: Vec::new(), estimators: Vec::new() };
+    let mut out = Probed {
+        rows: Vec::new(),
+        records: Vec::new(),
+        estimators: Vec::new(),
+    };
     let reference_points = reference_points_sha256(study)?;
     for (i, entry) in study.models.iter().enumerate() {
         let t0 = Instant::now();
         let name = entry.name.clone();
-        let model_err = |source| RunError::Model { name: name.clone(), source };
+        let model_err = |source| RunError::Model {
+            name: name.clone(),
+            source,
+        };
         let located = locate(entry, network, true, progress)?;
         let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
-        let inputs = cache_inputs(study, entry, corpus, &files.sha256, reference_points.as_deref());
+        let inputs = cache_inputs(
+            study,
+            entry,
+            corpus,
+            &files.sha256,
+            reference_points.as_deref(),
+        );
         let key = cache::key(&inputs);
         let hit = cache.and_then(|c| c.get(&key));
         let cached = hit.is_some();
@@ -62,13 +105,31 @@ pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, cache: Optio
             None => {
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-                let docs = corpus.tokenize(&tokenizer, &study.corpus).map_err(|source| RunError::Tokenize { name: name.clone(), source })?;
+                let docs = corpus
+                    .tokenize(&tokenizer, &study.corpus)
+                    .map_err(|source| RunError::Tokenize {
+                        name: name.clone(),
+                        source,
+                    })?;
                 let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
-                let feats = features::extract(&model, &docs, &study.features, est).map_err(|source| RunError::Features { name: name.clone(), source })?;
-                let facts = CachedModel { architecture: model.config.model_type.clone(), layers: model.num_layers(), d: model.hidden_size(), non_embedding_params: model.config.non_embedding_params() };
+                let feats =
+                    features::extract(&model, &docs, &study.features, est).map_err(|source| {
+                        RunError::Features {
+                            name: name.clone(),
+                            source,
+                        }
+                    })?;
+                let facts = CachedModel {
+                    architecture: model.config.model_type.clone(),
+                    layers: model.num_layers(),
+                    d: model.hidden_size(),
+                    non_embedding_params: model.config.non_embedding_params(),
+                };
                 if let Some(c) = cache {
                     if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
-                        progress.line(&format!("{name}: could not write the feature cache ({e}); continuing"));
+                        progress.line(&format!(
+                            "{name}: could not write the feature cache ({e}); continuing"
+                        ));
                     }
                 }
                 (facts, feats, model.files.sha256.clone())
@@ -105,13 +166,25 @@ pub fn probe_all(study: &Study, corpus: &Corpus, network: &Network, cache: Optio
             feature_cache_key: key,
             from_cache: cached,
         });
-        out.rows.push(ModelRow { name, family: entry.family.clone(), d: facts.d, params: facts.non_embedding_params, features: feats });
+        out.rows.push(ModelRow {
+            name,
+            family: entry.family.clone(),
+            d: facts.d,
+            params: facts.non_embedding_params,
+            features: feats,
+        });
     }
     Ok(out)
 }
 
 /// Everything a model's features depend on, for the feature-cache key.
-pub fn cache_inputs(study: &Study, entry: &ModelEntry, corpus: &Corpus, model_sha256: &str, reference_points_sha256: Option<&str>) -> serde_json::Value {
+pub fn cache_inputs(
+    study: &Study,
+    entry: &ModelEntry,
+    corpus: &Corpus,
+    model_sha256: &str,
+    reference_points_sha256: Option<&str>,
+) -> serde_json::Value {
     serde_json::json!({
         "model_sha256": model_sha256,
         "precision": entry.precision,
@@ -126,17 +199,31 @@ pub fn cache_inputs(study: &Study, entry: &ModelEntry, corpus: &Corpus, model_sh
 /// The hash of a study's reference-points file, if it names one.
 pub fn reference_points_sha256(study: &Study) -> Result<Option<String>, RunError> {
     match &study.features.estimator.reference_points {
-        Some(p) => Ok(Some(crate::io::hash::sha256_file(p).map_err(|source| RunError::Io { path: p.clone(), source })?)),
+        Some(p) => Ok(Some(crate::io::hash::sha256_file(p).map_err(|source| {
+            RunError::Io {
+                path: p.clone(),
+                source,
+            }
+        })?)),
         None => Ok(None),
     }
 }
 
 /// The estimator for width `d`, made on first need (one per width, shared).
-fn estimator_for<'a>(estimators: &'a mut Vec<Estimator>, study: &Study, d: usize, name: &str) -> Result<&'a Estimator, RunError> {
+fn estimator_for<'a>(
+    estimators: &'a mut Vec<Estimator>,
+    study: &Study,
+    d: usize,
+    name: &str,
+) -> Result<&'a Estimator, RunError> {
     if let Some(i) = estimators.iter().position(|e| e.d == d) {
         return Ok(&estimators[i]);
     }
-    let est = Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator { name: name.into(), source })?;
+    let est =
+        Estimator::new(&study.features.estimator, d).map_err(|source| RunError::Estimator {
+            name: name.into(),
+            source,
+        })?;
     estimators.push(est);
     Ok(estimators.last().expect("just pushed"))
 }

@@ -32,7 +32,11 @@ pub(crate) fn feature_label(feature: &str) -> String {
 impl<'a> View<'a> {
     pub(crate) fn new(d: &'a FigureData<'a>) -> Self {
         let names = d.models.strs("model").unwrap_or_default().to_vec();
-        let families = d.models.strs("family").map(<[String]>::to_vec).unwrap_or_else(|| vec![String::new(); names.len()]);
+        let families = d
+            .models
+            .strs("family")
+            .map(<[String]>::to_vec)
+            .unwrap_or_else(|| vec![String::new(); names.len()]);
         Self { d, names, families }
     }
 
@@ -42,15 +46,26 @@ impl<'a> View<'a> {
     }
 
     fn model_column(&self, name: &str) -> Vec<f64> {
-        self.d.models.f64s(name).unwrap_or_else(|| vec![f64::NAN; self.names.len()])
+        self.d
+            .models
+            .f64s(name)
+            .unwrap_or_else(|| vec![f64::NAN; self.names.len()])
     }
 
     pub(crate) fn plane_points(&self) -> Vec<fig::PlanePoint> {
-        let (c, e) = (self.model_column("complexity"), self.model_column("expressivity"));
+        let (c, e) = (
+            self.model_column("complexity"),
+            self.model_column("expressivity"),
+        );
         self.names
             .iter()
             .enumerate()
-            .map(|(i, n)| fig::PlanePoint { label: n.clone(), group: self.group(n), complexity: c[i], expressivity: e[i] })
+            .map(|(i, n)| fig::PlanePoint {
+                label: n.clone(),
+                group: self.group(n),
+                complexity: c[i],
+                expressivity: e[i],
+            })
             .collect()
     }
 
@@ -68,14 +83,24 @@ impl<'a> View<'a> {
     }
 
     fn layer_column(&self, name: &str) -> Vec<f64> {
-        self.d.layers.f64s(name).unwrap_or_else(|| vec![f64::NAN; self.d.layers.rows()])
+        self.d
+            .layers
+            .f64s(name)
+            .unwrap_or_else(|| vec![f64::NAN; self.d.layers.rows()])
     }
 
     pub(crate) fn layer_paths(&self) -> Vec<fig::LayerPath> {
-        let (c, e) = (self.layer_column("complexity"), self.layer_column("expressivity"));
+        let (c, e) = (
+            self.layer_column("complexity"),
+            self.layer_column("expressivity"),
+        );
         self.layer_rows()
             .into_iter()
-            .map(|(m, rows)| fig::LayerPath { group: self.group(&m), points: rows.iter().map(|&r| (c[r], e[r])).collect(), label: m })
+            .map(|(m, rows)| fig::LayerPath {
+                group: self.group(&m),
+                points: rows.iter().map(|&r| (c[r], e[r])).collect(),
+                label: m,
+            })
             .collect()
     }
 
@@ -90,7 +115,11 @@ impl<'a> View<'a> {
             .iter()
             .map(|&n| {
                 let s = crate::features::FeatureSettings::suffix(n);
-                (n, ["complexity", "expressivity", "optimality"].map(|q| self.layer_column(&format!("{q}{s}"))))
+                (
+                    n,
+                    ["complexity", "expressivity", "optimality"]
+                        .map(|q| self.layer_column(&format!("{q}{s}"))),
+                )
             })
             .collect();
         self.layer_rows()
@@ -103,7 +132,12 @@ impl<'a> View<'a> {
                     entropy: pick(&entropy),
                     orders: orders
                         .iter()
-                        .map(|(n, [c, e, o])| fig::OrderProfile { order: *n, complexity: pick(c), expressivity: pick(e), optimality: pick(o) })
+                        .map(|(n, [c, e, o])| fig::OrderProfile {
+                            order: *n,
+                            complexity: pick(c),
+                            expressivity: pick(e),
+                            optimality: pick(o),
+                        })
                         .collect(),
                     label: m,
                 }
@@ -114,25 +148,58 @@ impl<'a> View<'a> {
     /// Checkpoint series: families with at least two models that declare a `step` (or, when
     /// the figure was asked for by name, any family with at least two models).
     pub(crate) fn trajectory_points(&self, explicit: bool) -> Vec<fig::TrajectoryPoint> {
-        let (c, e) = (self.model_column("complexity"), self.model_column("expressivity"));
-        let steps: Vec<Option<f64>> = self.names.iter().map(|n| self.d.study.models.iter().find(|m| &m.name == n).and_then(|m| m.step)).collect();
-        let count = |fam: &str, need_step: bool| (0..self.names.len()).filter(|&j| self.families[j] == fam && (!need_step || steps[j].is_some())).count();
+        let (c, e) = (
+            self.model_column("complexity"),
+            self.model_column("expressivity"),
+        );
+        let steps: Vec<Option<f64>> = self
+            .names
+            .iter()
+            .map(|n| {
+                self.d
+                    .study
+                    .models
+                    .iter()
+                    .find(|m| &m.name == n)
+                    .and_then(|m| m.step)
+            })
+            .collect();
+        let count = |fam: &str, need_step: bool| {
+            (0..self.names.len())
+                .filter(|&j| self.families[j] == fam && (!need_step || steps[j].is_some()))
+                .count()
+        };
         (0..self.names.len())
             .filter(|&i| {
                 let fam = &self.families[i];
-                !fam.is_empty() && (if explicit { count(fam, false) >= 2 } else { steps[i].is_some() && count(fam, true) >= 2 })
+                !fam.is_empty()
+                    && (if explicit {
+                        count(fam, false) >= 2
+                    } else {
+                        steps[i].is_some() && count(fam, true) >= 2
+                    })
             })
-            .map(|i| fig::TrajectoryPoint { label: self.names[i].clone(), series: self.families[i].clone(), step: steps[i], complexity: c[i], expressivity: e[i] })
+            .map(|i| fig::TrajectoryPoint {
+                label: self.names[i].clone(),
+                series: self.families[i].clone(),
+                step: steps[i],
+                complexity: c[i],
+                expressivity: e[i],
+            })
             .collect()
     }
 
     /// Score columns with at least three finite, not all equal values over the models.
     pub(crate) fn benchmarks(&self) -> Vec<(String, Vec<f64>)> {
-        let Some(scores) = self.d.scores else { return vec![] };
+        let Some(scores) = self.d.scores else {
+            return vec![];
+        };
         let mut out: Vec<(String, Vec<f64>)> = Vec::new();
         let target = self.d.fit.map(|f| f.settings.target.clone());
         for b in scores.names() {
-            let Some(y) = scores.column_for(&b, &self.names) else { continue };
+            let Some(y) = scores.column_for(&b, &self.names) else {
+                continue;
+            };
             let finite: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
             let varies = finite.iter().any(|v| *v != finite[0]);
             if finite.len() >= 3 && varies {
@@ -147,7 +214,13 @@ impl<'a> View<'a> {
     /// Features the score figures put on x: the fit's (without log_params), else optimality.
     pub(crate) fn score_features(&self) -> Vec<String> {
         let chosen: Vec<String> = match self.d.fit {
-            Some(f) => f.settings.features.iter().filter(|f| *f != "log_params").cloned().collect(),
+            Some(f) => f
+                .settings
+                .features
+                .iter()
+                .filter(|f| *f != "log_params")
+                .cloned()
+                .collect(),
             None => vec![],
         };
         if chosen.is_empty() {
@@ -162,13 +235,34 @@ impl<'a> View<'a> {
         self.benchmarks()
             .into_iter()
             .map(|(b, y)| {
-                let from_fit = self.d.fit.filter(|f| f.settings.target == b).and_then(|f| f.correlations.iter().find(|c| c.feature == feature));
+                let from_fit = self
+                    .d
+                    .fit
+                    .filter(|f| f.settings.target == b)
+                    .and_then(|f| f.correlations.iter().find(|c| c.feature == feature));
                 let note = match from_fit {
-                    Some(c) => Some(fig::RhoNote { rho: c.spearman, p_value: c.p_value }),
+                    Some(c) => Some(fig::RhoNote {
+                        rho: c.spearman,
+                        p_value: c.p_value,
+                    }),
                     None => self.spearman_note(&x, &y),
                 };
-                let points = self.names.iter().enumerate().map(|(i, n)| fig::XyPoint { label: n.clone(), group: self.group(n), x: x[i], y: y[i] }).collect();
-                fig::ScorePanel { score: b, points, note }
+                let points = self
+                    .names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| fig::XyPoint {
+                        label: n.clone(),
+                        group: self.group(n),
+                        x: x[i],
+                        y: y[i],
+                    })
+                    .collect();
+                fig::ScorePanel {
+                    score: b,
+                    points,
+                    note,
+                }
             })
             .collect()
     }
@@ -176,20 +270,36 @@ impl<'a> View<'a> {
     /// Spearman's rho of the finite pairs with a permutation p-value (the fit's permutation
     /// count and seed; 999 and 0 without a fit), as the fit stage computes it for its target.
     fn spearman_note(&self, x: &[f64], y: &[f64]) -> Option<fig::RhoNote> {
-        let (xs, ys): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = x
+            .iter()
+            .zip(y)
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| (*a, *b))
+            .unzip();
         if xs.len() < 3 {
             return None;
         }
-        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let (permutations, seed) = self
+            .d
+            .fit
+            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
         let t = stats::spearman_test(&xs, &ys, permutations, seed);
-        Some(fig::RhoNote { rho: t.statistic, p_value: t.p_value })
+        Some(fig::RhoNote {
+            rho: t.statistic,
+            p_value: t.p_value,
+        })
     }
 
     pub(crate) fn predictions(&self, f: &FitResult) -> Vec<fig::Prediction> {
         f.models
             .iter()
             .zip(f.actual.iter().zip(&f.predicted))
-            .map(|(m, (&actual, &predicted))| fig::Prediction { label: m.clone(), group: self.group(m), actual, predicted })
+            .map(|(m, (&actual, &predicted))| fig::Prediction {
+                label: m.clone(),
+                group: self.group(m),
+                actual,
+                predicted,
+            })
             .collect()
     }
 
@@ -203,28 +313,48 @@ impl<'a> View<'a> {
         }
         let features: Vec<String> = self.d.study.features.value_columns();
         let log_params = self.model_column("log_params");
-        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
-        let mut grid = fig::CorrelationGrid { rows: features.clone(), columns: Vec::new(), values: vec![Vec::new(); features.len()], p_values: vec![Vec::new(); features.len()] };
+        let (permutations, seed) = self
+            .d
+            .fit
+            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let mut grid = fig::CorrelationGrid {
+            rows: features.clone(),
+            columns: Vec::new(),
+            values: vec![Vec::new(); features.len()],
+            p_values: vec![Vec::new(); features.len()],
+        };
         for (b, y) in &benchmarks {
-            grid.columns.extend([format!("ρ {b}"), format!("partial ρ {b}")]);
+            grid.columns
+                .extend([format!("ρ {b}"), format!("partial ρ {b}")]);
             let from_fit = self.d.fit.filter(|f| &f.settings.target == b);
             for (r, feature) in features.iter().enumerate() {
-                let cell = match from_fit.and_then(|f| f.correlations.iter().find(|c| &c.feature == feature)) {
-                    Some(c) => [(c.spearman, c.p_value), (c.partial_spearman, c.partial_p_value)],
+                let cell = match from_fit
+                    .and_then(|f| f.correlations.iter().find(|c| &c.feature == feature))
+                {
+                    Some(c) => [
+                        (c.spearman, c.p_value),
+                        (c.partial_spearman, c.partial_p_value),
+                    ],
                     None => {
                         let x = self.model_column(feature);
-                        let keep: Vec<usize> = (0..x.len()).filter(|&i| x[i].is_finite() && y[i].is_finite() && log_params[i].is_finite()).collect();
-                        let (xs, ys, lp): (Vec<f64>, Vec<f64>, Vec<f64>) = keep.iter().fold((vec![], vec![], vec![]), |mut acc, &i| {
-                            acc.0.push(x[i]);
-                            acc.1.push(y[i]);
-                            acc.2.push(log_params[i]);
-                            acc
-                        });
+                        let keep: Vec<usize> = (0..x.len())
+                            .filter(|&i| {
+                                x[i].is_finite() && y[i].is_finite() && log_params[i].is_finite()
+                            })
+                            .collect();
+                        let (xs, ys, lp): (Vec<f64>, Vec<f64>, Vec<f64>) =
+                            keep.iter().fold((vec![], vec![], vec![]), |mut acc, &i| {
+                                acc.0.push(x[i]);
+                                acc.1.push(y[i]);
+                                acc.2.push(log_params[i]);
+                                acc
+                            });
                         if xs.len() < 3 {
                             [(f64::NAN, f64::NAN); 2]
                         } else {
                             let s = stats::spearman_test(&xs, &ys, permutations, seed);
-                            let p = stats::partial_spearman_test(&xs, &ys, &[lp], permutations, seed);
+                            let p =
+                                stats::partial_spearman_test(&xs, &ys, &[lp], permutations, seed);
                             [(s.statistic, s.p_value), (p.statistic, p.p_value)]
                         }
                     }
@@ -246,7 +376,10 @@ mod tests {
     #[test]
     fn feature_labels_name_the_quantity_and_order() {
         assert_eq!(feature_label("optimality"), "optimality I(Y;Z) / I(X;Z)");
-        assert_eq!(feature_label("complexity_2"), "complexity I(X;Z) (normalised), order 2");
+        assert_eq!(
+            feature_label("complexity_2"),
+            "complexity I(X;Z) (normalised), order 2"
+        );
         assert_eq!(feature_label("complexity_null"), "complexity_null");
     }
 }

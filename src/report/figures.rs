@@ -55,7 +55,10 @@ pub fn source(kind: FigureKind) -> &'static str {
 /// A figure whose data has no finite value is left out.
 pub fn draw_all(data: &FigureData, dir: &Path) -> Result<Vec<WrittenFigure>, FigureError> {
     let fig_dir = dir.join("figures");
-    std::fs::create_dir_all(&fig_dir).map_err(|source| FigureError::Io { path: fig_dir.clone(), source })?;
+    std::fs::create_dir_all(&fig_dir).map_err(|source| FigureError::Io {
+        path: fig_dir.clone(),
+        source,
+    })?;
     let settings = &data.study.figures;
     let opts = settings.options();
     let mut out = Vec::new();
@@ -63,7 +66,13 @@ pub fn draw_all(data: &FigureData, dir: &Path) -> Result<Vec<WrittenFigure>, Fig
         let explicit = settings.include.is_some();
         for (title, drawn, values) in draw_kind(kind, data, &fig_dir, &opts, explicit) {
             match drawn {
-                Ok(paths) => out.push(WrittenFigure { kind, title, files: relative(&paths), source: source(kind), values }),
+                Ok(paths) => out.push(WrittenFigure {
+                    kind,
+                    title,
+                    files: relative(&paths),
+                    source: source(kind),
+                    values,
+                }),
                 Err(FigureError::Empty { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -73,20 +82,41 @@ pub fn draw_all(data: &FigureData, dir: &Path) -> Result<Vec<WrittenFigure>, Fig
 }
 
 fn relative(paths: &[PathBuf]) -> Vec<String> {
-    paths.iter().map(|p| format!("figures/{}", p.file_name().unwrap_or_default().to_string_lossy())).collect()
+    paths
+        .iter()
+        .map(|p| {
+            format!(
+                "figures/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .collect()
 }
 
 /// A figure's title, what drawing it gave, and values no table holds.
-type Drawn = (String, Result<Vec<PathBuf>, FigureError>, Option<serde_json::Value>);
+type Drawn = (
+    String,
+    Result<Vec<PathBuf>, FigureError>,
+    Option<serde_json::Value>,
+);
 
-fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions, explicit: bool) -> Vec<Drawn> {
+fn draw_kind(
+    kind: FigureKind,
+    d: &FigureData,
+    dir: &Path,
+    opts: &FigureOptions,
+    explicit: bool,
+) -> Vec<Drawn> {
     let at = dir.join(kind.name());
     let one = |title: String, r: Result<Vec<PathBuf>, FigureError>| vec![(title, r, None)];
     let v = super::figure_data::View::new(d);
     match kind {
         FigureKind::InformationPlane => {
             let title = "Information plane (unigram, mean over layers)".to_string();
-            one(title.clone(), fig::information_plane(&v.plane_points(), &title, &at, opts))
+            one(
+                title.clone(),
+                fig::information_plane(&v.plane_points(), &title, &at, opts),
+            )
         }
         FigureKind::InformationPlaneLayers => {
             let paths = v.layer_paths();
@@ -94,7 +124,10 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
                 return vec![];
             }
             let title = "Information plane by layer (unigram)".to_string();
-            one(title.clone(), fig::information_plane_layers(&paths, &title, &at, opts))
+            one(
+                title.clone(),
+                fig::information_plane_layers(&paths, &title, &at, opts),
+            )
         }
         FigureKind::Trajectory => {
             let points = v.trajectory_points(explicit);
@@ -110,7 +143,10 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
                 return vec![];
             }
             let title = "Per-layer profiles".to_string();
-            one(title.clone(), fig::layer_profiles(&profiles, &d.study.features.orders, &title, &at, opts))
+            one(
+                title.clone(),
+                fig::layer_profiles(&profiles, &d.study.features.orders, &title, &at, opts),
+            )
         }
         FigureKind::ScoreVsFeature => v
             .score_features()
@@ -122,22 +158,60 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
                 }
                 let stem = format!("scores_vs_{feature}");
                 let title = format!("Scores vs {feature}");
-                Some((title.clone(), fig::scores_vs_feature(&panels, &super::figure_data::feature_label(&feature), &title, &dir.join(stem), opts), None))
+                Some((
+                    title.clone(),
+                    fig::scores_vs_feature(
+                        &panels,
+                        &super::figure_data::feature_label(&feature),
+                        &title,
+                        &dir.join(stem),
+                        opts,
+                    ),
+                    None,
+                ))
             })
             .collect(),
         FigureKind::PredictedVsActual => match d.fit {
             Some(f) => {
                 let title = format!("Held-out predictions of {}", f.settings.target);
-                one(title.clone(), fig::predicted_vs_actual(&v.predictions(f), &f.settings.target, &title, &at, opts))
+                one(
+                    title.clone(),
+                    fig::predicted_vs_actual(
+                        &v.predictions(f),
+                        &f.settings.target,
+                        &title,
+                        &at,
+                        opts,
+                    ),
+                )
             }
             None => vec![],
         },
         FigureKind::Ranking => match d.fit.filter(|f| !f.ranking.is_empty()) {
             Some(f) => {
-                let models: Vec<fig::RankedModel> =
-                    f.ranking.iter().map(|r| fig::RankedModel { label: r.model.clone(), predicted: r.predicted, lower: r.lower, upper: r.upper, withheld: r.actual }).collect();
+                let models: Vec<fig::RankedModel> = f
+                    .ranking
+                    .iter()
+                    .map(|r| fig::RankedModel {
+                        label: r.model.clone(),
+                        predicted: r.predicted,
+                        lower: r.lower,
+                        upper: r.upper,
+                        withheld: r.actual,
+                    })
+                    .collect();
                 let title = "Models without a score, ranked".to_string();
-                one(title.clone(), fig::ranking(&models, &f.settings.target, Some(f.settings.interval), &title, &at, opts))
+                one(
+                    title.clone(),
+                    fig::ranking(
+                        &models,
+                        &f.settings.target,
+                        Some(f.settings.interval),
+                        &title,
+                        &at,
+                        opts,
+                    ),
+                )
             }
             None => vec![],
         },
@@ -145,7 +219,11 @@ fn draw_kind(kind: FigureKind, d: &FigureData, dir: &Path, opts: &FigureOptions,
             Some(grid) => {
                 let title = "Correlations with the scores".to_string();
                 let values = serde_json::to_value(&grid).ok();
-                vec![(title.clone(), fig::correlation_heatmap(&grid, &title, &at, opts), values)]
+                vec![(
+                    title.clone(),
+                    fig::correlation_heatmap(&grid, &title, &at, opts),
+                    values,
+                )]
             }
             None => vec![],
         },
@@ -177,7 +255,10 @@ mod tests {
                 unreleased: false,
             })
             .collect();
-        let figures = crate::figures::FigureSettings { formats: vec![FigureFormat::Svg], ..Default::default() };
+        let figures = crate::figures::FigureSettings {
+            formats: vec![FigureFormat::Svg],
+            ..Default::default()
+        };
         let study = Study {
             version: 1,
             name: "t".into(),
@@ -192,17 +273,44 @@ mod tests {
             figures,
         };
         let mut m = Table::default();
-        m.push("model", Values::Str(names.iter().map(|s| s.to_string()).collect()))
-            .push("family", Values::Str(vec!["series".into(), "series".into(), "series".into(), "else".into()]))
-            .push("complexity", Values::F64(vec![0.3, 0.35, 0.4, 0.2]))
-            .push("expressivity", Values::F64(vec![0.1, 0.15, 0.22, 0.05]));
+        m.push(
+            "model",
+            Values::Str(names.iter().map(|s| s.to_string()).collect()),
+        )
+        .push(
+            "family",
+            Values::Str(vec![
+                "series".into(),
+                "series".into(),
+                "series".into(),
+                "else".into(),
+            ]),
+        )
+        .push("complexity", Values::F64(vec![0.3, 0.35, 0.4, 0.2]))
+        .push("expressivity", Values::F64(vec![0.1, 0.15, 0.22, 0.05]));
         let mut l = Table::default();
         let rows = names.len() * 3;
-        l.push("model", Values::Str((0..rows).map(|r| names[r / 3].to_string()).collect()))
-            .push("layer", Values::Int((0..rows).map(|r| (r % 3) as i64).collect()))
-            .push("depth", Values::F64((0..rows).map(|r| (r % 3) as f64 / 2.0).collect()));
-        for (col, base) in [("entropy", 0.8), ("complexity", 0.5), ("expressivity", 0.2), ("optimality", 0.4)] {
-            let mut v: Vec<f64> = (0..rows).map(|r| base - 0.05 * (r % 3) as f64 + 0.01 * (r / 3) as f64).collect();
+        l.push(
+            "model",
+            Values::Str((0..rows).map(|r| names[r / 3].to_string()).collect()),
+        )
+        .push(
+            "layer",
+            Values::Int((0..rows).map(|r| (r % 3) as i64).collect()),
+        )
+        .push(
+            "depth",
+            Values::F64((0..rows).map(|r| (r % 3) as f64 / 2.0).collect()),
+        );
+        for (col, base) in [
+            ("entropy", 0.8),
+            ("complexity", 0.5),
+            ("expressivity", 0.2),
+            ("optimality", 0.4),
+        ] {
+            let mut v: Vec<f64> = (0..rows)
+                .map(|r| base - 0.05 * (r % 3) as f64 + 0.01 * (r / 3) as f64)
+                .collect();
             if col == "complexity" {
                 v[4] = f64::NAN;
             }
@@ -219,10 +327,24 @@ mod tests {
     fn draws_what_the_data_supports() {
         let dir = tempfile::tempdir().unwrap();
         let (study, models, layers) = study(true);
-        let data = FigureData { study: &study, models: &models, layers: &layers, scores: None, fit: None };
+        let data = FigureData {
+            study: &study,
+            models: &models,
+            layers: &layers,
+            scores: None,
+            fit: None,
+        };
         let figs = draw_all(&data, dir.path()).unwrap();
         use FigureKind::*;
-        assert_eq!(kinds(&figs), [InformationPlane, InformationPlaneLayers, Trajectory, LayerProfiles]);
+        assert_eq!(
+            kinds(&figs),
+            [
+                InformationPlane,
+                InformationPlaneLayers,
+                Trajectory,
+                LayerProfiles
+            ]
+        );
         for f in &figs {
             assert_eq!(f.files.len(), 1);
             assert!(dir.path().join(&f.files[0]).is_file(), "{:?}", f.files);
@@ -235,11 +357,27 @@ mod tests {
     fn trajectory_needs_steps_unless_asked_for() {
         let dir = tempfile::tempdir().unwrap();
         let (mut study, models, layers) = study(false);
-        let data = FigureData { study: &study, models: &models, layers: &layers, scores: None, fit: None };
+        let data = FigureData {
+            study: &study,
+            models: &models,
+            layers: &layers,
+            scores: None,
+            fit: None,
+        };
         assert!(!kinds(&draw_all(&data, dir.path()).unwrap()).contains(&FigureKind::Trajectory));
         study.figures.include = Some(vec![FigureKind::Trajectory, FigureKind::Ranking]);
-        let data = FigureData { study: &study, models: &models, layers: &layers, scores: None, fit: None };
+        let data = FigureData {
+            study: &study,
+            models: &models,
+            layers: &layers,
+            scores: None,
+            fit: None,
+        };
         let figs = draw_all(&data, dir.path()).unwrap();
-        assert_eq!(kinds(&figs), [FigureKind::Trajectory], "listing order; no ranking without a fit");
+        assert_eq!(
+            kinds(&figs),
+            [FigureKind::Trajectory],
+            "listing order; no ranking without a fit"
+        );
     }
 }

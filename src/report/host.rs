@@ -31,7 +31,12 @@ impl Host {
 }
 
 fn hostname() -> Option<String> {
-    let from_file = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let from_file = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     from_file("/proc/sys/kernel/hostname")
         .or_else(|| from_file("/etc/hostname"))
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
@@ -58,6 +63,9 @@ mod tests {
         assert!(h.cpus >= 1);
         assert!(!h.hostname.is_empty() && !h.cpu_model.is_empty());
         assert_eq!(h.os, std::env::consts::OS);
-        assert!(GIT_COMMIT == "unknown" || GIT_COMMIT.len() == 40, "{GIT_COMMIT}");
+        assert!(
+            GIT_COMMIT == "unknown" || GIT_COMMIT.len() == 40,
+            "{GIT_COMMIT}"
+        );
     }
 }

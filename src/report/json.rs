@@ -31,7 +31,14 @@ fn number(x: f64) -> Value {
 }
 
 /// The whole report as one JSON document.
-pub fn render(study: &str, models: &Table, layers: &Table, scores: Option<&Table>, fit: Option<&FitResult>, figures: &[WrittenFigure]) -> Value {
+pub fn render(
+    study: &str,
+    models: &Table,
+    layers: &Table,
+    scores: Option<&Table>,
+    fit: Option<&FitResult>,
+    figures: &[WrittenFigure],
+) -> Value {
     json!({
         "study": study,
         "lossy_version": env!("CARGO_PKG_VERSION"),

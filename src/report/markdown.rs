@@ -7,7 +7,12 @@ use crate::table::{Table, Values};
 use std::fmt::Write;
 
 /// Renders the report, showing each figure's PNG (else its first file).
-pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, figures: &[super::WrittenFigure]) -> String {
+pub fn render(
+    manifest: &Manifest,
+    features: &Table,
+    fit: Option<&FitResult>,
+    figures: &[super::WrittenFigure],
+) -> String {
     let study = &manifest.study;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", study.name);
@@ -50,22 +55,35 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
          labels shuffled: the estimator's bias at this budget.\n\n",
     );
     md.push_str("## Features\n\n");
-    md.push_str(&markdown_table(features, &["model", "family", "layers", "d", "rows"]));
+    md.push_str(&markdown_table(
+        features,
+        &["model", "family", "layers", "d", "rows"],
+    ));
     if let Some(f) = fit {
         md.push_str("\n## Fit\n\n");
         let s = &f.settings;
         let _ = writeln!(
             md,
             "{} of `{}` on {}, validated by {} ({} folds over {} models with a score).\n",
-            match s.method { crate::fit::Method::Ols => "OLS", crate::fit::Method::RidgeCv => "Ridge (penalty by inner leave-one-out)" },
+            match s.method {
+                crate::fit::Method::Ols => "OLS",
+                crate::fit::Method::RidgeCv => "Ridge (penalty by inner leave-one-out)",
+            },
             s.target,
-            s.features.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+            s.features
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             match s.validation {
                 crate::fit::Validation::LeaveOneOut => "leave-one-out".to_string(),
                 crate::fit::Validation::LeaveOneFamilyOut => "leave-one-family-out".to_string(),
                 crate::fit::Validation::KFold => format!("{}-fold (seed {})", s.folds, s.seed),
                 crate::fit::Validation::HoldOut => match &s.hold_out {
-                    Some(h) => format!("holding out the models with `{}` ≥ {}", h.column, h.threshold),
+                    Some(h) => format!(
+                        "holding out the models with `{}` ≥ {}",
+                        h.column, h.threshold
+                    ),
                     None => "hold-out".to_string(),
                 },
             },
@@ -75,17 +93,53 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
         md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
         for c in &f.comparisons {
-            let names = if c.features.is_empty() { "intercept only".to_string() } else { c.features.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(" + ") };
-            let mark = if c.features == s.features { " (the fit)" } else { "" };
+            let names = if c.features.is_empty() {
+                "intercept only".to_string()
+            } else {
+                c.features
+                    .iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            };
+            let mark = if c.features == s.features {
+                " (the fit)"
+            } else {
+                ""
+            };
             // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
-            let rho = if c.features.is_empty() { "–".to_string() } else { num(c.metrics.spearman, 4) };
-            let _ = writeln!(md, "| {names}{mark} | {} | {} | {rho} |", num(c.metrics.r2, 4), num(c.metrics.mae, 4));
+            let rho = if c.features.is_empty() {
+                "–".to_string()
+            } else {
+                num(c.metrics.spearman, 4)
+            };
+            let _ = writeln!(
+                md,
+                "| {names}{mark} | {} | {} | {rho} |",
+                num(c.metrics.r2, 4),
+                num(c.metrics.mae, 4)
+            );
         }
         md.push('\n');
-        let coefs: Vec<String> = s.features.iter().zip(&f.coefficients).map(|(n, c)| format!("{c:.4} × {n}")).collect();
-        let _ = writeln!(md, "Fitted on all of them: {} = {:.4} + {}.\n", s.target, f.intercept, coefs.join(" + "));
+        let coefs: Vec<String> = s
+            .features
+            .iter()
+            .zip(&f.coefficients)
+            .map(|(n, c)| format!("{c:.4} × {n}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "Fitted on all of them: {} = {:.4} + {}.\n",
+            s.target,
+            f.intercept,
+            coefs.join(" + ")
+        );
         if !f.skipped.is_empty() {
-            let _ = writeln!(md, "Left out (a feature is missing): {}.\n", f.skipped.join(", "));
+            let _ = writeln!(
+                md,
+                "Left out (a feature is missing): {}.\n",
+                f.skipped.join(", ")
+            );
         }
         md.push_str("| model | actual | predicted (held out) |\n|---|---|---|\n");
         for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
@@ -98,7 +152,16 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         );
         md.push_str("| feature | n | ρ | p | partial ρ | p |\n|---|---|---|---|---|---|\n");
         for c in &f.correlations {
-            let _ = writeln!(md, "| {} | {} | {} | {} | {} | {} |", c.feature, c.n, num(c.spearman, 3), num(c.p_value, 3), num(c.partial_spearman, 3), num(c.partial_p_value, 3));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                c.feature,
+                c.n,
+                num(c.spearman, 3),
+                num(c.p_value, 3),
+                num(c.partial_spearman, 3),
+                num(c.partial_p_value, 3)
+            );
         }
         if !f.ranking.is_empty() {
             let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
@@ -106,7 +169,16 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
                 Some(w) => {
                     md.push_str("| rank | model | predicted | interval | withheld score |\n|---|---|---|---|---|\n");
                     for (i, r) in f.ranking.iter().enumerate() {
-                        let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] | {} |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4), num(r.actual, 4));
+                        let _ = writeln!(
+                            md,
+                            "| {} | {} | {:.4} | [{}, {}] | {} |",
+                            i + 1,
+                            r.model,
+                            r.predicted,
+                            num(r.lower, 4),
+                            num(r.upper, 4),
+                            num(r.actual, 4)
+                        );
                     }
                     let _ = writeln!(
                         md,
@@ -121,7 +193,15 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
                 None => {
                     md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
                     for (i, r) in f.ranking.iter().enumerate() {
-                        let _ = writeln!(md, "| {} | {} | {:.4} | [{}, {}] |", i + 1, r.model, r.predicted, num(r.lower, 4), num(r.upper, 4));
+                        let _ = writeln!(
+                            md,
+                            "| {} | {} | {:.4} | [{}, {}] |",
+                            i + 1,
+                            r.model,
+                            r.predicted,
+                            num(r.lower, 4),
+                            num(r.upper, 4)
+                        );
                     }
                 }
             }
@@ -131,20 +211,50 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
         md.push_str("\n## Score sources\n\n| source | rows | matched | no row for | unused rows | duplicates |\n|---|---|---|---|---|---|\n");
         for s in &manifest.scores {
             let origin = match &s.provenance {
-                crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Snapshot { file, .. }) => format!(" (shipped snapshot `{file}`)"),
-                crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Hub { sha, .. }) => format!(" (hub commit `{}`)", &sha[..12.min(sha.len())]),
+                crate::scores::Provenance::Leaderboard(
+                    crate::scores::leaderboard::Origin::Snapshot { file, .. },
+                ) => format!(" (shipped snapshot `{file}`)"),
+                crate::scores::Provenance::Leaderboard(
+                    crate::scores::leaderboard::Origin::Hub { sha, .. },
+                ) => format!(" (hub commit `{}`)", &sha[..12.min(sha.len())]),
                 crate::scores::Provenance::Files { .. } => String::new(),
             };
-            let matched = manifest.models.len().saturating_sub(s.unmatched_models.len());
-            let dups: Vec<String> = s.duplicates.iter().map(|(m, n)| format!("{m} ×{n}")).collect();
-            let _ = writeln!(md, "| {}{origin} | {} | {matched} | {} | {} | {} |", s.source, s.rows, list_or_dash(&s.unmatched_models), s.unused_rows, list_or_dash(&dups));
+            let matched = manifest
+                .models
+                .len()
+                .saturating_sub(s.unmatched_models.len());
+            let dups: Vec<String> = s
+                .duplicates
+                .iter()
+                .map(|(m, n)| format!("{m} ×{n}"))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {}{origin} | {} | {matched} | {} | {} | {} |",
+                s.source,
+                s.rows,
+                list_or_dash(&s.unmatched_models),
+                s.unused_rows,
+                list_or_dash(&dups)
+            );
         }
     }
     if !figures.is_empty() {
         md.push_str("\n## Figures\n\n");
         for f in figures {
-            if let Some(path) = f.files.iter().find(|p| p.ends_with(".png")).or(f.files.first()) {
-                let _ = writeln!(md, "![{}]({path})\n\n<sub>Data: {}. Files: {}.</sub>\n", f.title, f.source, f.files.join(", "));
+            if let Some(path) = f
+                .files
+                .iter()
+                .find(|p| p.ends_with(".png"))
+                .or(f.files.first())
+            {
+                let _ = writeln!(
+                    md,
+                    "![{}]({path})\n\n<sub>Data: {}. Files: {}.</sub>\n",
+                    f.title,
+                    f.source,
+                    f.files.join(", ")
+                );
             }
         }
     }
@@ -166,8 +276,19 @@ pub fn render(manifest: &Manifest, features: &Table, fit: Option<&FitResult>, fi
 }
 
 fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
-    let cols: Vec<_> = t.columns.iter().filter(|c| keep_text.contains(&c.name.as_str()) || matches!(c.values, Values::F64(_))).collect();
-    let mut s = format!("| {} |\n|{}\n", cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" | "), "---|".repeat(cols.len()));
+    let cols: Vec<_> = t
+        .columns
+        .iter()
+        .filter(|c| keep_text.contains(&c.name.as_str()) || matches!(c.values, Values::F64(_)))
+        .collect();
+    let mut s = format!(
+        "| {} |\n|{}\n",
+        cols.iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(cols.len())
+    );
     for r in 0..t.rows() {
         let cells: Vec<String> = cols
             .iter()
@@ -184,10 +305,18 @@ fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
 }
 
 fn list_or_dash(items: &[String]) -> String {
-    if items.is_empty() { "–".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "–".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// A number with `p` decimals, or a dash when it is not finite.
 fn num(x: f64, p: usize) -> String {
-    if x.is_finite() { format!("{x:.p$}") } else { "–".into() }
+    if x.is_finite() {
+        format!("{x:.p$}")
+    } else {
+        "–".into()
+    }
 }

@@ -22,7 +22,14 @@ pub use markdown::render as render_markdown;
 /// Writes `report.json` (see [`json`]) into `dir`.
 pub fn write_json(dir: &Path, data: &FigureData, figures: &[WrittenFigure]) -> std::io::Result<()> {
     let scores = data.scores.map(|s| s.table());
-    let doc = json::render(&data.study.name, data.models, data.layers, scores.as_ref(), data.fit, figures);
+    let doc = json::render(
+        &data.study.name,
+        data.models,
+        data.layers,
+        scores.as_ref(),
+        data.fit,
+        figures,
+    );
     let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     crate::io::atomic::write(&dir.join("report.json"), &bytes)
 }
@@ -37,22 +44,34 @@ pub struct Staging {
 
 impl Staging {
     pub fn new(target: &Path) -> std::io::Result<Self> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent)?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
         let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir, target: target.to_path_buf() })
+        Ok(Self {
+            dir,
+            target: target.to_path_buf(),
+        })
     }
 
     /// Moves the finished folder into place, replacing an older report.
     pub fn commit(self) -> std::io::Result<PathBuf> {
         let old = self.target.with_file_name(format!(
             ".{}.old-{}",
-            self.target.file_name().unwrap_or_default().to_string_lossy(),
+            self.target
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy(),
             std::process::id()
         ));
         if self.target.exists() {
@@ -87,7 +106,12 @@ mod tests {
             std::fs::write(s.dir.join("a"), "partial").unwrap();
         } // dropped: failure
         assert!(!target.exists());
-        assert_eq!(std::fs::read_dir(root.path().join("reports")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(root.path().join("reports"))
+                .unwrap()
+                .count(),
+            0
+        );
         let s = Staging::new(&target).unwrap();
         std::fs::write(s.dir.join("a"), "one").unwrap();
         s.commit().unwrap();
@@ -95,6 +119,11 @@ mod tests {
         std::fs::write(s.dir.join("b"), "two").unwrap();
         s.commit().unwrap();
         assert!(!target.join("a").exists() && target.join("b").exists());
-        assert_eq!(std::fs::read_dir(root.path().join("reports")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(root.path().join("reports"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 }

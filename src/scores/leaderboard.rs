@@ -18,11 +18,25 @@ pub const DATASET: &str = "open-llm-leaderboard/contents";
 
 /// The snapshot compiled into lossy (see `data/scores/SOURCES.md`).
 pub const SNAPSHOT_FILE: &str = "data/scores/open_llm_leaderboard_v2_final_normalized.csv";
-const SNAPSHOT: &[u8] = include_bytes!("../../data/scores/open_llm_leaderboard_v2_final_normalized.csv");
+const SNAPSHOT: &[u8] =
+    include_bytes!("../../data/scores/open_llm_leaderboard_v2_final_normalized.csv");
 
 /// The benchmark columns a leaderboard source provides.
 pub const COLUMNS: &[&str] = &[
-    "average", "ifeval", "bbh", "math_lvl_5", "gpqa", "musr", "mmlu_pro", "ifeval_raw", "bbh_raw", "math_lvl_5_raw", "gpqa_raw", "musr_raw", "mmlu_pro_raw", "params_b",
+    "average",
+    "ifeval",
+    "bbh",
+    "math_lvl_5",
+    "gpqa",
+    "musr",
+    "mmlu_pro",
+    "ifeval_raw",
+    "bbh_raw",
+    "math_lvl_5_raw",
+    "gpqa_raw",
+    "musr_raw",
+    "mmlu_pro_raw",
+    "params_b",
 ];
 
 /// When to use the compiled-in snapshot.
@@ -47,7 +61,11 @@ pub struct LeaderboardSource {
 
 impl Default for LeaderboardSource {
     fn default() -> Self {
-        Self { dataset: DATASET.into(), revision: "main".into(), snapshot: SnapshotUse::Fallback }
+        Self {
+            dataset: DATASET.into(),
+            revision: "main".into(),
+            snapshot: SnapshotUse::Fallback,
+        }
     }
 }
 
@@ -55,8 +73,18 @@ impl Default for LeaderboardSource {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "from", rename_all = "lowercase")]
 pub enum Origin {
-    Hub { dataset: String, revision: String, sha: String, files: Vec<String>, from_cache: bool },
-    Snapshot { file: String, sha256: String, reason: String },
+    Hub {
+        dataset: String,
+        revision: String,
+        sha: String,
+        files: Vec<String>,
+        from_cache: bool,
+    },
+    Snapshot {
+        file: String,
+        sha256: String,
+        reason: String,
+    },
 }
 
 impl LeaderboardSource {
@@ -66,10 +94,16 @@ impl LeaderboardSource {
         }
         let fetched = match hub {
             Some(hub) => self.fetch(hub),
-            None => Err(ScoreError::Hub(HubError::Offline { what: format!("dataset {}", self.dataset), cache: Default::default() })),
+            None => Err(ScoreError::Hub(HubError::Offline {
+                what: format!("dataset {}", self.dataset),
+                cache: Default::default(),
+            })),
         };
         match fetched {
-            Err(ScoreError::Hub(e)) if self.snapshot == SnapshotUse::Fallback && (e.is_transient() || matches!(e, HubError::Offline { .. })) => {
+            Err(ScoreError::Hub(e))
+                if self.snapshot == SnapshotUse::Fallback
+                    && (e.is_transient() || matches!(e, HubError::Offline { .. })) =>
+            {
                 snapshot(format!("the hub could not be used: {e}"))
             }
             other => other,
@@ -79,9 +113,17 @@ impl LeaderboardSource {
     fn fetch(&self, hub: &Hub) -> Result<(Rows, Origin), ScoreError> {
         let repo = RepoRef::dataset(&self.dataset);
         let resolved = hub.resolve(&repo, &self.revision)?;
-        let files: Vec<String> = resolved.files.iter().filter(|f| f.ends_with(".parquet")).cloned().collect();
+        let files: Vec<String> = resolved
+            .files
+            .iter()
+            .filter(|f| f.ends_with(".parquet"))
+            .cloned()
+            .collect();
         if files.is_empty() {
-            return Err(ScoreError::Leaderboard(format!("dataset {} at {} has no parquet files", self.dataset, resolved.sha)));
+            return Err(ScoreError::Leaderboard(format!(
+                "dataset {} at {} has no parquet files",
+                self.dataset, resolved.sha
+            )));
         }
         let mut parts = Vec::new();
         for f in &files {
@@ -89,20 +131,44 @@ impl LeaderboardSource {
             parts.push(Table::read_parquet(&path)?);
         }
         let rows = to_rows(&Table::concat(parts))?;
-        Ok((rows, Origin::Hub { dataset: self.dataset.clone(), revision: self.revision.clone(), sha: resolved.sha, files, from_cache: resolved.from_cache }))
+        Ok((
+            rows,
+            Origin::Hub {
+                dataset: self.dataset.clone(),
+                revision: self.revision.clone(),
+                sha: resolved.sha,
+                files,
+                from_cache: resolved.from_cache,
+            },
+        ))
     }
 }
 
 fn snapshot(reason: String) -> Result<(Rows, Origin), ScoreError> {
     let table = Table::read_csv_bytes(SNAPSHOT, SNAPSHOT_FILE.as_ref())?;
     let sha256 = crate::io::hash::sha256_hex(SNAPSHOT);
-    Ok((to_rows(&table)?, Origin::Snapshot { file: SNAPSHOT_FILE.into(), sha256, reason }))
+    Ok((
+        to_rows(&table)?,
+        Origin::Snapshot {
+            file: SNAPSHOT_FILE.into(),
+            sha256,
+            reason,
+        },
+    ))
 }
 
 /// Leaderboard rows keyed by `fullname`, columns renamed to [`COLUMNS`].
 pub fn to_rows(table: &Table) -> Result<Rows, ScoreError> {
-    let names = table.strs("fullname").ok_or_else(|| ScoreError::Leaderboard("the table has no `fullname` column".into()))?;
-    let keys = names.iter().map(|n| RowKey { model: n.trim().to_string(), revision: None }).collect();
+    let names = table
+        .strs("fullname")
+        .ok_or_else(|| ScoreError::Leaderboard("the table has no `fullname` column".into()))?;
+    let keys = names
+        .iter()
+        .map(|n| RowKey {
+            model: n.trim().to_string(),
+            revision: None,
+        })
+        .collect();
     let mut columns = Vec::new();
     for c in &table.columns {
         let name = snake(&c.name);
@@ -113,7 +179,9 @@ pub fn to_rows(table: &Table) -> Result<Rows, ScoreError> {
         }
     }
     if !columns.iter().any(|(n, _)| n == "average") {
-        return Err(ScoreError::Leaderboard("the table has no `Average ⬆️` column: not the leaderboard's contents?".into()));
+        return Err(ScoreError::Leaderboard(
+            "the table has no `Average ⬆️` column: not the leaderboard's contents?".into(),
+        ));
     }
     Ok(Rows { keys, columns })
 }
@@ -150,9 +218,21 @@ mod tests {
         let (rows, origin) = snapshot("test".into()).unwrap();
         assert_eq!(rows.keys.len(), 4576);
         assert!(matches!(origin, Origin::Snapshot { .. }));
-        let i = rows.keys.iter().position(|k| k.model == "EleutherAI/pythia-160m").unwrap();
+        let i = rows
+            .keys
+            .iter()
+            .position(|k| k.model == "EleutherAI/pythia-160m")
+            .unwrap();
         let col = |n: &str| rows.columns.iter().find(|(c, _)| c == n).unwrap().1[i];
         // Published values (data/scores/SOURCES.md; same as the constructed /rows fixture).
-        assert_eq!((col("average"), col("ifeval"), col("math_lvl_5"), col("mmlu_pro")), (5.73, 18.16, 0.91, 1.33));
+        assert_eq!(
+            (
+                col("average"),
+                col("ifeval"),
+                col("math_lvl_5"),
+                col("mmlu_pro")
+            ),
+            (5.73, 18.16, 0.91, 1.33)
+        );
     }
 }

@@ -35,7 +35,10 @@ impl LmEvalSource {
         let mut out = Vec::new();
         let mut stack = vec![self.path.clone()];
         while let Some(dir) = stack.pop() {
-            let entries = std::fs::read_dir(&dir).map_err(|source| ScoreError::Read { path: dir.clone(), source })?;
+            let entries = std::fs::read_dir(&dir).map_err(|source| ScoreError::Read {
+                path: dir.clone(),
+                source,
+            })?;
             for e in entries.flatten() {
                 let p = e.path();
                 if p.is_dir() {
@@ -47,7 +50,10 @@ impl LmEvalSource {
         }
         out.sort();
         if out.is_empty() {
-            return Err(ScoreError::LmEval { path: self.path.clone(), reason: "no .json result files in this folder".into() });
+            return Err(ScoreError::LmEval {
+                path: self.path.clone(),
+                reason: "no .json result files in this folder".into(),
+            });
         }
         Ok(out)
     }
@@ -60,18 +66,41 @@ impl LmEvalSource {
                 Some(m) => {
                     for (k, v) in file.scores {
                         if let Some(old) = m.scores.insert(k.clone(), v).filter(|old| *old != v) {
-                            return Err(ScoreError::LmEval { path, reason: format!("`{k}` of {} is {v} here and {old} in another file", file.key) });
+                            return Err(ScoreError::LmEval {
+                                path,
+                                reason: format!(
+                                    "`{k}` of {} is {v} here and {old} in another file",
+                                    file.key
+                                ),
+                            });
                         }
                     }
                 }
                 None => merged.push(file),
             }
         }
-        let mut names: Vec<String> = merged.iter().flat_map(|m| m.scores.keys().cloned()).collect();
+        let mut names: Vec<String> = merged
+            .iter()
+            .flat_map(|m| m.scores.keys().cloned())
+            .collect();
         names.sort();
         names.dedup();
-        let columns = names.iter().map(|n| (n.clone(), merged.iter().map(|m| m.scores.get(n).copied().unwrap_or(f64::NAN)).collect())).collect();
-        Ok(Rows { keys: merged.into_iter().map(|m| m.key).collect(), columns })
+        let columns = names
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    merged
+                        .iter()
+                        .map(|m| m.scores.get(n).copied().unwrap_or(f64::NAN))
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Rows {
+            keys: merged.into_iter().map(|m| m.key).collect(),
+            columns,
+        })
     }
 
     pub fn column_names(&self) -> Result<Vec<String>, ScoreError> {
@@ -80,14 +109,23 @@ impl LmEvalSource {
 }
 
 pub fn parse_file(path: &Path) -> Result<ResultFile, ScoreError> {
-    let bad = |reason: String| ScoreError::LmEval { path: path.into(), reason };
-    let text = std::fs::read_to_string(path).map_err(|source| ScoreError::Read { path: path.into(), source })?;
+    let bad = |reason: String| ScoreError::LmEval {
+        path: path.into(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ScoreError::Read {
+        path: path.into(),
+        source,
+    })?;
     let json: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
     parse(&json).map_err(bad)
 }
 
 pub fn parse(json: &Value) -> Result<ResultFile, String> {
-    let results = json.get("results").and_then(Value::as_object).ok_or("no `results` object: not an lm-eval result file")?;
+    let results = json
+        .get("results")
+        .and_then(Value::as_object)
+        .ok_or("no `results` object: not an lm-eval result file")?;
     let config = json.get("config").cloned().unwrap_or(Value::Null);
     let args = model_args(config.get("model_args").unwrap_or(&Value::Null));
     let model = args
@@ -96,24 +134,42 @@ pub fn parse(json: &Value) -> Result<ResultFile, String> {
         .cloned()
         .or_else(|| json.get("model_name").and_then(Value::as_str).map(str::to_string))
         .ok_or("cannot tell which model was evaluated: no `pretrained=` in config.model_args and no model_name")?;
-    let revision = args.get("revision").cloned().or_else(|| config.get("model_revision").and_then(Value::as_str).map(str::to_string));
+    let revision = args.get("revision").cloned().or_else(|| {
+        config
+            .get("model_revision")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     let global_shots = config.get("num_fewshot").and_then(Value::as_u64);
     let task_shots = json.get("n-shot").and_then(Value::as_object);
     let mut scores = BTreeMap::new();
     for (task, metrics) in results {
-        let Some(metrics) = metrics.as_object() else { continue };
-        let shots = task_shots.and_then(|s| s.get(task)).and_then(Value::as_u64).or(global_shots).unwrap_or(0);
+        let Some(metrics) = metrics.as_object() else {
+            continue;
+        };
+        let shots = task_shots
+            .and_then(|s| s.get(task))
+            .and_then(Value::as_u64)
+            .or(global_shots)
+            .unwrap_or(0);
         for (key, value) in metrics {
             let metric = key.split(',').next().unwrap_or(key);
             if metric.contains("stderr") || metric == "alias" {
                 continue;
             }
             let Some(v) = value.as_f64() else { continue };
-            let name = if shots > 0 { format!("{task}.{metric}.{shots}shot") } else { format!("{task}.{metric}") };
+            let name = if shots > 0 {
+                format!("{task}.{metric}.{shots}shot")
+            } else {
+                format!("{task}.{metric}")
+            };
             scores.insert(name, v);
         }
     }
-    Ok(ResultFile { key: RowKey { model, revision }, scores })
+    Ok(ResultFile {
+        key: RowKey { model, revision },
+        scores,
+    })
 }
 
 /// `pretrained=a,revision=b` or `{"pretrained": "a", "revision": "b"}`.
@@ -124,7 +180,10 @@ fn model_args(v: &Value) -> BTreeMap<String, String> {
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect(),
-        Value::Object(m) => m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect(),
+        Value::Object(m) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
         _ => BTreeMap::new(),
     }
 }
@@ -143,8 +202,17 @@ mod tests {
         )
         .unwrap();
         let r = parse(&json).unwrap();
-        assert_eq!(r.key, RowKey { model: "org/m".into(), revision: Some("step5".into()) });
-        assert_eq!(r.scores.keys().collect::<Vec<_>>(), vec!["hellaswag.acc.10shot", "hellaswag.acc_norm.10shot"]);
+        assert_eq!(
+            r.key,
+            RowKey {
+                model: "org/m".into(),
+                revision: Some("step5".into())
+            }
+        );
+        assert_eq!(
+            r.scores.keys().collect::<Vec<_>>(),
+            vec!["hellaswag.acc.10shot", "hellaswag.acc_norm.10shot"]
+        );
     }
 
     #[test]
@@ -153,6 +221,9 @@ mod tests {
         let p = dir.path().join("x.json");
         std::fs::write(&p, "{\"a\": 1}").unwrap();
         let err = parse_file(&p).unwrap_err().to_string();
-        assert!(err.contains("x.json") && err.contains("no `results` object"), "{err}");
+        assert!(
+            err.contains("x.json") && err.contains("no `results` object"),
+            "{err}"
+        );
     }
 }

@@ -27,19 +27,32 @@ pub struct ModelKey {
 
 impl ModelKey {
     pub fn named(name: &str) -> Self {
-        Self { name: name.into(), id: None, revision: None, sha: None, path: None }
+        Self {
+            name: name.into(),
+            id: None,
+            revision: None,
+            sha: None,
+            path: None,
+        }
     }
 
     fn matches(&self, row: &RowKey) -> bool {
         let id = self.id.as_deref().unwrap_or(&self.name);
-        let by_path = self.path.as_deref().is_some_and(|p| names_path(&row.model, p));
+        let by_path = self
+            .path
+            .as_deref()
+            .is_some_and(|p| names_path(&row.model, p));
         if !(row.model.eq_ignore_ascii_case(id) || row.model == self.name || by_path) {
             return false;
         }
         match (&row.revision, &self.revision) {
             (None, None) => true,
             (None, Some(r)) => r == "main",
-            (Some(r), mine) => mine.as_deref() == Some(r.as_str()) || self.sha.as_deref() == Some(r.as_str()) || (r == "main" && mine.is_none()),
+            (Some(r), mine) => {
+                mine.as_deref() == Some(r.as_str())
+                    || self.sha.as_deref() == Some(r.as_str())
+                    || (r == "main" && mine.is_none())
+            }
         }
     }
 }
@@ -47,9 +60,27 @@ impl ModelKey {
 /// Whether `row` is a file path whose components (after any leading `/`,
 /// `.`, `..` or `~`) are the last two or more components of `path`.
 fn names_path(row: &str, path: &Path) -> bool {
-    let row: Vec<&str> = row.split(['/', '\\']).filter(|c| !c.is_empty() && *c != ".").skip_while(|c| *c == ".." || *c == "~").collect();
-    let model: Vec<&std::ffi::OsStr> = path.components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect();
-    row.len() >= 2 && row.len() <= model.len() && model[model.len() - row.len()..].iter().zip(&row).all(|(m, r)| m.to_str() == Some(*r))
+    let row: Vec<&str> = row
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+        .skip_while(|c| *c == ".." || *c == "~")
+        .collect();
+    let model: Vec<&std::ffi::OsStr> = path
+        .components()
+        .filter_map(|c| {
+            if let Component::Normal(s) = c {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect();
+    row.len() >= 2
+        && row.len() <= model.len()
+        && model[model.len() - row.len()..]
+            .iter()
+            .zip(&row)
+            .all(|(m, r)| m.to_str() == Some(*r))
 }
 
 /// How a score row names its model.
@@ -111,9 +142,18 @@ pub struct DuplicateRows {
 
 pub fn join(rows: &Rows, models: &[ModelKey], policy: Duplicates) -> Result<Joined, DuplicateRows> {
     let mut used = vec![false; rows.keys.len()];
-    let mut out = Joined { columns: rows.columns.iter().map(|(n, _)| (n.clone(), Vec::with_capacity(models.len()))).collect(), ..Default::default() };
+    let mut out = Joined {
+        columns: rows
+            .columns
+            .iter()
+            .map(|(n, _)| (n.clone(), Vec::with_capacity(models.len())))
+            .collect(),
+        ..Default::default()
+    };
     for m in models {
-        let hits: Vec<usize> = (0..rows.keys.len()).filter(|&i| m.matches(&rows.keys[i])).collect();
+        let hits: Vec<usize> = (0..rows.keys.len())
+            .filter(|&i| m.matches(&rows.keys[i]))
+            .collect();
         for &i in &hits {
             used[i] = true;
         }
@@ -122,8 +162,16 @@ pub fn join(rows: &Rows, models: &[ModelKey], policy: Duplicates) -> Result<Join
         }
         if hits.len() > 1 {
             if policy == Duplicates::Error {
-                let rows = hits.iter().map(|&i| format!("row {}", i + 1)).collect::<Vec<_>>().join(", ");
-                return Err(DuplicateRows { model: m.name.clone(), count: hits.len(), rows });
+                let rows = hits
+                    .iter()
+                    .map(|&i| format!("row {}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(DuplicateRows {
+                    model: m.name.clone(),
+                    count: hits.len(),
+                    rows,
+                });
             }
             out.duplicates.push((m.name.clone(), hits.len()));
         }
@@ -134,12 +182,19 @@ pub fn join(rows: &Rows, models: &[ModelKey], policy: Duplicates) -> Result<Join
                 Duplicates::Error | Duplicates::First => values[0],
                 Duplicates::Mean => {
                     let finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-                    if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 }
+                    if finite.is_empty() {
+                        f64::NAN
+                    } else {
+                        finite.iter().sum::<f64>() / finite.len() as f64
+                    }
                 }
             });
         }
     }
-    out.unused_rows = (0..rows.keys.len()).filter(|&i| !used[i]).map(|i| rows.keys[i].to_string()).collect();
+    out.unused_rows = (0..rows.keys.len())
+        .filter(|&i| !used[i])
+        .map(|i| rows.keys[i].to_string())
+        .collect();
     Ok(out)
 }
 
@@ -148,23 +203,42 @@ mod tests {
     use super::*;
 
     fn key(model: &str, revision: Option<&str>) -> RowKey {
-        RowKey { model: model.into(), revision: revision.map(Into::into) }
+        RowKey {
+            model: model.into(),
+            revision: revision.map(Into::into),
+        }
     }
 
     fn rows() -> Rows {
         Rows {
-            keys: vec![key("org/a", None), key("org/b", Some("step10")), key("org/b", Some("step20")), key("org/a", None), key("other", None)],
+            keys: vec![
+                key("org/a", None),
+                key("org/b", Some("step10")),
+                key("org/b", Some("step20")),
+                key("org/a", None),
+                key("other", None),
+            ],
             columns: vec![("acc".into(), vec![0.5, 0.1, 0.2, 0.7, 0.9])],
         }
     }
 
     fn model(name: &str, id: Option<&str>, revision: Option<&str>) -> ModelKey {
-        ModelKey { name: name.into(), id: id.map(Into::into), revision: revision.map(Into::into), sha: None, path: None }
+        ModelKey {
+            name: name.into(),
+            id: id.map(Into::into),
+            revision: revision.map(Into::into),
+            sha: None,
+            path: None,
+        }
     }
 
     #[test]
     fn matches_by_id_and_revision_and_reports_the_rest() {
-        let models = [model("b10", Some("org/b"), Some("step10")), model("b20", Some("org/b"), Some("step20")), model("x", None, None)];
+        let models = [
+            model("b10", Some("org/b"), Some("step10")),
+            model("b20", Some("org/b"), Some("step20")),
+            model("x", None, None),
+        ];
         let j = join(&rows(), &models, Duplicates::Error).unwrap();
         assert_eq!(j.columns[0].1[..2], [0.1, 0.2]);
         assert!(j.columns[0].1[2].is_nan());
@@ -181,28 +255,57 @@ mod tests {
         let j = join(&rows(), &models, Duplicates::Mean).unwrap();
         assert!((j.columns[0].1[0] - 0.6).abs() < 1e-12);
         assert_eq!(j.duplicates, vec![("a".to_string(), 2)]);
-        assert_eq!(join(&rows(), &models, Duplicates::First).unwrap().columns[0].1[0], 0.5);
+        assert_eq!(
+            join(&rows(), &models, Duplicates::First).unwrap().columns[0].1[0],
+            0.5
+        );
     }
 
     #[test]
     fn a_row_without_revision_matches_only_the_main_revision() {
-        let j = join(&rows(), &[model("a1", Some("org/a"), Some("step1"))], Duplicates::First).unwrap();
+        let j = join(
+            &rows(),
+            &[model("a1", Some("org/a"), Some("step1"))],
+            Duplicates::First,
+        )
+        .unwrap();
         assert_eq!(j.unmatched_models, vec!["a1"]);
-        let j = join(&rows(), &[model("am", Some("ORG/A"), Some("main"))], Duplicates::First).unwrap();
+        let j = join(
+            &rows(),
+            &[model("am", Some("ORG/A"), Some("main"))],
+            Duplicates::First,
+        )
+        .unwrap();
         assert_eq!(j.columns[0].1[0], 0.5, "hub ids match case-insensitively");
     }
 
     #[test]
     fn a_row_naming_a_folder_matches_the_local_model_there() {
         let rows = Rows {
-            keys: vec![key("data/suite/m/step512", None), key("./suite/s/step512", None), key("step512", None), key("/elsewhere/m/step512", None)],
+            keys: vec![
+                key("data/suite/m/step512", None),
+                key("./suite/s/step512", None),
+                key("step512", None),
+                key("/elsewhere/m/step512", None),
+            ],
             columns: vec![("acc".into(), vec![0.6, 0.4, 0.9, 0.1])],
         };
-        let local = |name: &str, path: &str| ModelKey { path: Some(path.into()), ..ModelKey::named(name) };
-        let models = [local("m512", "/work/lossy/data/suite/m/step512"), local("s512", "/work/lossy/data/suite/s/step512"), local("l512", "/work/lossy/data/suite/l/step512")];
+        let local = |name: &str, path: &str| ModelKey {
+            path: Some(path.into()),
+            ..ModelKey::named(name)
+        };
+        let models = [
+            local("m512", "/work/lossy/data/suite/m/step512"),
+            local("s512", "/work/lossy/data/suite/s/step512"),
+            local("l512", "/work/lossy/data/suite/l/step512"),
+        ];
         let j = join(&rows, &models, Duplicates::Error).unwrap();
         assert_eq!(j.columns[0].1[..2], [0.6, 0.4]);
-        assert_eq!(j.unmatched_models, vec!["l512"], "one component alone is too ambiguous to match");
+        assert_eq!(
+            j.unmatched_models,
+            vec!["l512"],
+            "one component alone is too ambiguous to match"
+        );
         assert_eq!(j.unused_rows, vec!["step512", "/elsewhere/m/step512"]);
     }
 }

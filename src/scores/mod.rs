@@ -51,7 +51,10 @@ pub struct ScoreSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Table(#[from] TableError),
     #[error("{path}: column `{column}` is not numeric")]
@@ -61,9 +64,18 @@ pub enum ScoreError {
     #[error("Open LLM Leaderboard: {0}")]
     Leaderboard(String),
     #[error("scores from {source_name}: {error}")]
-    Duplicate { source_name: String, error: matching::DuplicateRows },
-    #[error("score column `{column}` comes from both {first} and {second}; give one source a `prefix`")]
-    ColumnClash { column: String, first: String, second: String },
+    Duplicate {
+        source_name: String,
+        error: matching::DuplicateRows,
+    },
+    #[error(
+        "score column `{column}` comes from both {first} and {second}; give one source a `prefix`"
+    )]
+    ColumnClash {
+        column: String,
+        first: String,
+        second: String,
+    },
     #[error(transparent)]
     Hub(#[from] HubError),
 }
@@ -83,17 +95,32 @@ impl Source {
         let names = match &self.kind {
             SourceKind::Table(t) => t.column_names()?,
             SourceKind::LmEval(l) => l.column_names()?,
-            SourceKind::Leaderboard(_) => leaderboard::COLUMNS.iter().map(|s| s.to_string()).collect(),
+            SourceKind::Leaderboard(_) => {
+                leaderboard::COLUMNS.iter().map(|s| s.to_string()).collect()
+            }
         };
-        Ok(names.into_iter().map(|n| format!("{}{n}", self.prefix)).collect())
+        Ok(names
+            .into_iter()
+            .map(|n| format!("{}{n}", self.prefix))
+            .collect())
     }
 
     fn rows(&self, hub: Option<&Hub>) -> Result<(Rows, Provenance), ScoreError> {
         let (mut rows, provenance) = match &self.kind {
-            SourceKind::Table(t) => (t.rows()?, Provenance::Files { sha256: hash_files(std::slice::from_ref(&t.path))? }),
+            SourceKind::Table(t) => (
+                t.rows()?,
+                Provenance::Files {
+                    sha256: hash_files(std::slice::from_ref(&t.path))?,
+                },
+            ),
             SourceKind::LmEval(l) => {
                 let files = l.files()?;
-                (l.rows()?, Provenance::Files { sha256: hash_files(&files)? })
+                (
+                    l.rows()?,
+                    Provenance::Files {
+                        sha256: hash_files(&files)?,
+                    },
+                )
             }
             SourceKind::Leaderboard(l) => {
                 let (rows, origin) = l.rows(hub)?;
@@ -101,7 +128,11 @@ impl Source {
             }
         };
         for key in &mut rows.keys {
-            if let Some((_, to)) = self.model_aliases.iter().find(|(from, _)| *from == key.model) {
+            if let Some((_, to)) = self
+                .model_aliases
+                .iter()
+                .find(|(from, _)| *from == key.model)
+            {
                 key.model = to.clone();
             }
         }
@@ -146,16 +177,29 @@ pub struct Scores {
 }
 
 impl Scores {
-    pub fn load(settings: &ScoreSettings, models: &[ModelKey], hub: Option<&Hub>) -> Result<Self, ScoreError> {
+    pub fn load(
+        settings: &ScoreSettings,
+        models: &[ModelKey],
+        hub: Option<&Hub>,
+    ) -> Result<Self, ScoreError> {
         let mut columns: Vec<(String, Vec<f64>)> = Vec::new();
         let mut owner: Vec<String> = Vec::new();
         let mut sources = Vec::new();
         for source in &settings.sources {
             let (rows, provenance) = source.rows(hub)?;
-            let joined = matching::join(&rows, models, source.duplicates).map_err(|error| ScoreError::Duplicate { source_name: source.describe(), error })?;
+            let joined = matching::join(&rows, models, source.duplicates).map_err(|error| {
+                ScoreError::Duplicate {
+                    source_name: source.describe(),
+                    error,
+                }
+            })?;
             for (name, values) in joined.columns {
                 if let Some(i) = columns.iter().position(|(n, _)| *n == name) {
-                    return Err(ScoreError::ColumnClash { column: name, first: owner[i].clone(), second: source.describe() });
+                    return Err(ScoreError::ColumnClash {
+                        column: name,
+                        first: owner[i].clone(),
+                        second: source.describe(),
+                    });
                 }
                 columns.push((name, values));
                 owner.push(source.describe());
@@ -171,7 +215,12 @@ impl Scores {
                 duplicates: joined.duplicates,
             });
         }
-        Ok(Self { models: models.iter().map(|m| m.name.clone()).collect(), columns, sources, withheld: Vec::new() })
+        Ok(Self {
+            models: models.iter().map(|m| m.name.clone()).collect(),
+            columns,
+            sources,
+            withheld: Vec::new(),
+        })
     }
 
     /// Moves the scores of `models` out of every column into
@@ -190,7 +239,10 @@ impl Scores {
 
     /// A withheld score column (NaN except for withheld models).
     pub fn withheld_column(&self, name: &str) -> Option<&[f64]> {
-        self.withheld.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.withheld
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// A withheld score column for `models` given by name (NaN elsewhere).
@@ -199,12 +251,23 @@ impl Scores {
     }
 
     fn for_models(&self, values: &[f64], models: &[String]) -> Vec<f64> {
-        models.iter().map(|m| self.models.iter().position(|n| n == m).map_or(f64::NAN, |i| values[i])).collect()
+        models
+            .iter()
+            .map(|m| {
+                self.models
+                    .iter()
+                    .position(|n| n == m)
+                    .map_or(f64::NAN, |i| values[i])
+            })
+            .collect()
     }
 
     /// A score column, one value per study model (NaN where it has none).
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The score columns (benchmarks), in source order.
@@ -229,18 +292,33 @@ impl Scores {
 
     /// Study models that no source scored at all.
     pub fn unscored_models(&self) -> Vec<String> {
-        (0..self.models.len()).filter(|&i| self.columns.iter().all(|(_, v)| !v[i].is_finite())).map(|i| self.models[i].clone()).collect()
+        (0..self.models.len())
+            .filter(|&i| self.columns.iter().all(|(_, v)| !v[i].is_finite()))
+            .map(|i| self.models[i].clone())
+            .collect()
     }
 }
 
 fn hash_files(paths: &[PathBuf]) -> Result<String, ScoreError> {
     if let [one] = paths {
-        return crate::io::hash::sha256_file(one).map_err(|source| ScoreError::Read { path: one.clone(), source });
+        return crate::io::hash::sha256_file(one).map_err(|source| ScoreError::Read {
+            path: one.clone(),
+            source,
+        });
     }
     let mut h = crate::io::hash::PartsHasher::new();
     for p in paths {
-        let bytes = std::fs::read(p).map_err(|source| ScoreError::Read { path: p.clone(), source })?;
-        h.part(p.file_name().unwrap_or_default().to_string_lossy().as_bytes()).part(&bytes);
+        let bytes = std::fs::read(p).map_err(|source| ScoreError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        h.part(
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .as_bytes(),
+        )
+        .part(&bytes);
     }
     Ok(h.finish())
 }
@@ -250,7 +328,17 @@ mod tests {
     use super::*;
 
     fn table_source(path: PathBuf) -> Source {
-        Source { kind: SourceKind::Table(TableSource { path, model_column: "model".into(), revision_column: None, columns: vec![] }), prefix: String::new(), duplicates: Duplicates::Error, model_aliases: vec![] }
+        Source {
+            kind: SourceKind::Table(TableSource {
+                path,
+                model_column: "model".into(),
+                revision_column: None,
+                columns: vec![],
+            }),
+            prefix: String::new(),
+            duplicates: Duplicates::Error,
+            model_aliases: vec![],
+        }
     }
 
     #[test]
@@ -262,7 +350,9 @@ mod tests {
         std::fs::write(&q, "model,acc\nb,0.75\n").unwrap();
         let mut second = table_source(q);
         second.prefix = "t_".into();
-        let settings = ScoreSettings { sources: vec![table_source(p.clone()), second] };
+        let settings = ScoreSettings {
+            sources: vec![table_source(p.clone()), second],
+        };
         let models = [ModelKey::named("a"), ModelKey::named("b")];
         let s = Scores::load(&settings, &models, None).unwrap();
         assert_eq!(s.names(), vec!["acc", "t_acc"]);
@@ -279,8 +369,13 @@ mod tests {
         assert_eq!(w.withheld_column("t_acc").unwrap()[1], 0.75);
         assert!(w.withheld_column("acc").unwrap().iter().all(|v| v.is_nan()));
 
-        let clash = ScoreSettings { sources: vec![table_source(p.clone()), table_source(p)] };
+        let clash = ScoreSettings {
+            sources: vec![table_source(p.clone()), table_source(p)],
+        };
         let err = Scores::load(&clash, &models, None).unwrap_err();
-        assert!(err.to_string().contains("give one source a `prefix`"), "{err}");
+        assert!(
+            err.to_string().contains("give one source a `prefix`"),
+            "{err}"
+        );
     }
 }

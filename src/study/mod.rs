@@ -47,7 +47,10 @@ pub struct Study {
 
 /// Reads and checks a study file.
 pub fn load(path: &Path) -> Result<Study, StudyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StudyError::Read { path: path.into(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| StudyError::Read {
+        path: path.into(),
+        source,
+    })?;
     let file = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let raw = parse(&file, &text)?;
     check(raw, &file, crate::io::hash::sha256_hex(text.as_bytes()))
@@ -58,14 +61,18 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
     serde_saphyr::from_str::<RawStudy>(text).map_err(|e| {
         let pos = e.location().map(Pos::from).filter(|p| p.line > 0);
         match e.without_snippet() {
-            serde_saphyr::Error::SerdeUnknownField { field, expected, .. } => StudyError::UnknownKey {
+            serde_saphyr::Error::SerdeUnknownField {
+                field, expected, ..
+            } => StudyError::UnknownKey {
                 path: path.into(),
                 pos,
                 key: field.clone(),
                 section: section_of(expected),
                 suggestion: suggest::nearest(field, expected.iter().copied()).map(str::to_string),
             },
-            serde_saphyr::Error::SerdeUnknownVariant { variant, expected, .. } => {
+            serde_saphyr::Error::SerdeUnknownVariant {
+                variant, expected, ..
+            } => {
                 let hint = match suggest::nearest(variant, expected.iter().copied()) {
                     Some(s) => format!("; did you mean `{s}`?"),
                     None => String::new(),
@@ -73,10 +80,17 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
                 StudyError::Syntax {
                     path: path.into(),
                     pos,
-                    message: format!("unknown value `{variant}` (expected one of: {}){hint}", expected.join(", ")),
+                    message: format!(
+                        "unknown value `{variant}` (expected one of: {}){hint}",
+                        expected.join(", ")
+                    ),
                 }
             }
-            inner => StudyError::Syntax { path: path.into(), pos, message: first_line(&inner.to_string()) },
+            inner => StudyError::Syntax {
+                path: path.into(),
+                pos,
+                message: first_line(&inner.to_string()),
+            },
         }
     })
 }
@@ -122,14 +136,24 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn problem(&mut self, pos: Option<Pos>, message: impl Into<String>) {
-        self.problems.push(Problem { pos, message: message.into() });
+        self.problems.push(Problem {
+            pos,
+            message: message.into(),
+        });
     }
 
     /// Resolves a path against the study's folder; checks it exists.
     fn existing_path(&mut self, p: &Spanned<String>, what: &str) -> PathBuf {
         let resolved = resolve(self.dir, &p.value);
         if !resolved.exists() {
-            self.problem(Some(p.referenced.into()), format!("{what} `{}` does not exist (resolved to {})", p.value, resolved.display()));
+            self.problem(
+                Some(p.referenced.into()),
+                format!(
+                    "{what} `{}` does not exist (resolved to {})",
+                    p.value,
+                    resolved.display()
+                ),
+            );
         }
         resolved
     }
@@ -137,7 +161,11 @@ impl Checker<'_> {
 
 fn resolve(dir: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
-    let joined = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    };
     normalize(&joined)
 }
 
@@ -165,33 +193,70 @@ fn at<T>(s: &Spanned<T>) -> Option<Pos> {
 /// Raw → checked, collecting every problem.
 pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, StudyError> {
     let dir = file.parent().unwrap_or(Path::new("."));
-    let mut c = Checker { dir, problems: Vec::new() };
+    let mut c = Checker {
+        dir,
+        problems: Vec::new(),
+    };
 
     if raw.version.value != VERSION {
-        c.problem(at(&raw.version), format!("unsupported study version {}; this lossy reads version {VERSION}", raw.version.value));
+        c.problem(
+            at(&raw.version),
+            format!(
+                "unsupported study version {}; this lossy reads version {VERSION}",
+                raw.version.value
+            ),
+        );
     }
     let name = match &raw.name {
         Some(n) => {
-            let ok = !n.value.is_empty() && n.value.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch)) && !n.value.starts_with('.');
+            let ok = !n.value.is_empty()
+                && n.value
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                && !n.value.starts_with('.');
             if !ok {
                 c.problem(at(n), format!("study name `{}` must be letters, digits, '.', '_' or '-' (it names the report folder)", n.value));
             }
             n.value.clone()
         }
-        None => file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "study".into()),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "study".into()),
     };
 
     let models = check_models(&mut c, &raw.models);
     let corpus = check_corpus(&mut c, &raw.corpus);
     let features = check_features(&mut c, &raw.features);
-    let scores = raw.scores.as_ref().map(|s| scores::check_scores(&mut c, &s.0));
-    let fit = raw.fit.as_ref().map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
+    let scores = raw
+        .scores
+        .as_ref()
+        .map(|s| scores::check_scores(&mut c, &s.0));
+    let fit = raw
+        .fit
+        .as_ref()
+        .map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
     let figures = check_figures(&mut c, &raw.figures);
 
     if !c.problems.is_empty() {
-        return Err(StudyError::Invalid { path: file.into(), problems: c.problems });
+        return Err(StudyError::Invalid {
+            path: file.into(),
+            problems: c.problems,
+        });
     }
-    Ok(Study { version: raw.version.value, name, description: raw.description, file: file.into(), file_sha256, models, corpus, features, scores, fit, figures })
+    Ok(Study {
+        version: raw.version.value,
+        name,
+        description: raw.description,
+        file: file.into(),
+        file_sha256,
+        models,
+        corpus,
+        features,
+        scores,
+        fit,
+        figures,
+    })
 }
 
 fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEntry> {
@@ -201,12 +266,24 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
     let mut out: Vec<ModelEntry> = Vec::new();
     for m in &models.value {
         if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
-            c.problem(at(id), format!("`{}` is not a hub id: expected `org/name`", id.value));
+            c.problem(
+                at(id),
+                format!("`{}` is not a hub id: expected `org/name`", id.value),
+            );
         }
         let path = m.path.as_ref().map(|p| check_model_path(c, p));
-        let first_pos = m.path.as_ref().or(m.id.as_ref()).or(m.name.as_ref()).and_then(at).or(at(models));
+        let first_pos = m
+            .path
+            .as_ref()
+            .or(m.id.as_ref())
+            .or(m.name.as_ref())
+            .and_then(at)
+            .or(at(models));
         if path.is_none() && m.id.is_none() {
-            c.problem(first_pos, "a model needs a `path` (local folder or .gguf file) or a hub `id`");
+            c.problem(
+                first_pos,
+                "a model needs a `path` (local folder or .gguf file) or a hub `id`",
+            );
         }
         if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
             c.problem(at(r), "give `revision` or `revisions`, not both");
@@ -215,27 +292,47 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
         }
         if let Some(r) = m.revisions.as_ref().filter(|r| r.value.is_empty()) {
-            c.problem(at(r), "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]");
+            c.problem(
+                at(r),
+                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]",
+            );
         }
         if m.id.is_none() && (m.revision.is_some() || m.revisions.is_some()) {
-            c.problem(m.revision.as_ref().and_then(at).or(m.revisions.as_ref().and_then(at)), "`revision` and `revisions` need the model's hub `id`");
+            c.problem(
+                m.revision
+                    .as_ref()
+                    .and_then(at)
+                    .or(m.revisions.as_ref().and_then(at)),
+                "`revision` and `revisions` need the model's hub `id`",
+            );
         }
         let base = match (&m.name, &path, &m.id) {
             (Some(n), _, _) => n.value.clone(),
             (None, Some(p), _) => {
-                let file = if p.is_file() { p.file_stem() } else { p.file_name() };
-                file.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+                let file = if p.is_file() {
+                    p.file_stem()
+                } else {
+                    p.file_name()
+                };
+                file.map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             }
             (None, None, Some(id)) => id.value.rsplit('/').next().unwrap_or_default().to_string(),
             (None, None, None) => String::new(),
         };
         if let Some(step) = m.step.filter(|s| !s.is_finite()) {
-            c.problem(first_pos, format!("`step` must be a finite number, not {step}"));
+            c.problem(
+                first_pos,
+                format!("`step` must be a finite number, not {step}"),
+            );
         }
         if let (Some(r), Some(_)) = (&m.revisions, m.step) {
             c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
         }
-        let entry = |name: String, revision: Option<String>, step: Option<f64>, family: Option<String>| ModelEntry {
+        let entry = |name: String,
+                     revision: Option<String>,
+                     step: Option<f64>,
+                     family: Option<String>| ModelEntry {
             name,
             path: path.clone(),
             family,
@@ -250,14 +347,39 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 .value
                 .iter()
                 .enumerate()
-                .map(|(i, r)| entry(format!("{base}@{r}"), Some(r.clone()), Some(step_of(r).unwrap_or(i as f64)), m.family.clone().or_else(|| Some(base.clone()))))
+                .map(|(i, r)| {
+                    entry(
+                        format!("{base}@{r}"),
+                        Some(r.clone()),
+                        Some(step_of(r).unwrap_or(i as f64)),
+                        m.family.clone().or_else(|| Some(base.clone())),
+                    )
+                })
                 .collect(),
-            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => vec![entry(format!("{base}@{}", r.value), Some(r.value.clone()), m.step, m.family.clone())],
-            (None, r) => vec![entry(base, r.as_ref().map(|r| r.value.clone()), m.step, m.family.clone())],
+            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => {
+                vec![entry(
+                    format!("{base}@{}", r.value),
+                    Some(r.value.clone()),
+                    m.step,
+                    m.family.clone(),
+                )]
+            }
+            (None, r) => vec![entry(
+                base,
+                r.as_ref().map(|r| r.value.clone()),
+                m.step,
+                m.family.clone(),
+            )],
         };
         for e in expanded {
             if out.iter().any(|o| o.name == e.name) {
-                c.problem(m.name.as_ref().and_then(at).or(first_pos), format!("two models are named `{}`; give each a unique `name`", e.name));
+                c.problem(
+                    m.name.as_ref().and_then(at).or(first_pos),
+                    format!(
+                        "two models are named `{}`; give each a unique `name`",
+                        e.name
+                    ),
+                );
             }
             out.push(e);
         }
@@ -269,7 +391,10 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
 /// `stage1-step5000-tokens21B` → 5000.
 fn step_of(revision: &str) -> Option<f64> {
     let at = revision.find("step")? + 4;
-    let digits: String = revision[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = revision[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -291,7 +416,12 @@ fn check_model_path(c: &mut Checker, p: &Spanned<String>) -> PathBuf {
 
 /// `org/name`, each part letters, digits, `-`, `_` or `.`.
 fn is_hub_id(id: &str) -> bool {
-    let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && !p.starts_with('.');
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !p.starts_with('.')
+    };
     matches!(id.split_once('/'), Some((org, name)) if ok(org) && ok(name))
 }
 
@@ -300,7 +430,10 @@ fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
     let formats = match &raw.formats {
         Some(f) => {
             if f.value.is_empty() {
-                c.problem(at(f), "`figures.formats` is empty: list svg, png and/or pdf (or remove the key)");
+                c.problem(
+                    at(f),
+                    "`figures.formats` is empty: list svg, png and/or pdf (or remove the key)",
+                );
             }
             f.value
                 .iter()
@@ -316,8 +449,18 @@ fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
     if let Some(i) = raw.include.as_ref().filter(|i| i.value.is_empty()) {
         c.problem(at(i), "`figures.include` is empty: name the figures to draw, or remove the key to draw all that apply");
     }
-    if let Some(dpi) = raw.dpi.as_ref().filter(|v| !(v.value >= 30.0 && v.value <= 1200.0)) {
-        c.problem(at(dpi), format!("`figures.dpi` must be between 30 and 1200, not {}", dpi.value));
+    if let Some(dpi) = raw
+        .dpi
+        .as_ref()
+        .filter(|v| !(v.value >= 30.0 && v.value <= 1200.0))
+    {
+        c.problem(
+            at(dpi),
+            format!(
+                "`figures.dpi` must be between 30 and 1200, not {}",
+                dpi.value
+            ),
+        );
     }
     FigureSettings {
         include: raw.include.as_ref().map(|i| i.value.clone()),
@@ -333,16 +476,29 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     spans.extend(raw.paths.iter().flatten());
     let dataset = raw.dataset.as_ref().map(|d| {
         if !is_hub_id(&d.value.id.value) {
-            c.problem(at(&d.value.id), format!("`{}` is not a hub dataset id: expected `org/name`", d.value.id.value));
+            c.problem(
+                at(&d.value.id),
+                format!(
+                    "`{}` is not a hub dataset id: expected `org/name`",
+                    d.value.id.value
+                ),
+            );
         }
         if let Some(p) = spans.first() {
-            c.problem(at(p), "give the corpus as local files (`path`/`paths`) or as a hub `dataset`, not both");
+            c.problem(
+                at(p),
+                "give the corpus as local files (`path`/`paths`) or as a hub `dataset`, not both",
+            );
         }
         crate::corpus::DatasetSource {
             id: d.value.id.value.clone(),
             config: d.value.config.clone().unwrap_or_else(|| "default".into()),
             split: d.value.split.clone().unwrap_or_else(|| "train".into()),
-            revision: d.value.revision.clone().unwrap_or_else(|| crate::corpus::dataset::PARQUET_REVISION.into()),
+            revision: d
+                .value
+                .revision
+                .clone()
+                .unwrap_or_else(|| crate::corpus::dataset::PARQUET_REVISION.into()),
         }
     });
     if spans.is_empty() && dataset.is_none() {
@@ -351,9 +507,15 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     let mut paths = Vec::new();
     for p in spans {
         let path = c.existing_path(p, "corpus file");
-        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
         if !["txt", "jsonl", "parquet"].contains(&ext.as_str()) {
-            c.problem(at(p), format!("corpus file `{}` must be .txt, .jsonl or .parquet", p.value));
+            c.problem(
+                at(p),
+                format!("corpus file `{}` must be .txt, .jsonl or .parquet", p.value),
+            );
         }
         paths.push(path);
     }
@@ -364,7 +526,10 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     };
     positive(c, &raw.max_documents, "max_documents");
     if let (Some(s), None) = (&raw.sample_seed, &raw.max_documents) {
-        c.problem(at(s), "`sample_seed` draws `max_documents` documents at random: set `max_documents` too");
+        c.problem(
+            at(s),
+            "`sample_seed` draws `max_documents` documents at random: set `max_documents` too",
+        );
     }
     positive(c, &raw.max_tokens, "max_tokens");
     let defaults = CorpusSettings::default();
@@ -374,8 +539,13 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
         text_field: raw.text_field.clone().unwrap_or(defaults.text_field),
         max_documents: raw.max_documents.as_ref().map(|s| s.value),
         sample_seed: raw.sample_seed.as_ref().map(|s| s.value),
-        max_tokens: raw.max_tokens.as_ref().map_or(defaults.max_tokens, |s| s.value),
-        add_special_tokens: raw.add_special_tokens.unwrap_or(defaults.add_special_tokens),
+        max_tokens: raw
+            .max_tokens
+            .as_ref()
+            .map_or(defaults.max_tokens, |s| s.value),
+        add_special_tokens: raw
+            .add_special_tokens
+            .unwrap_or(defaults.add_special_tokens),
     }
 }
 
@@ -384,7 +554,10 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
     let orders = match &raw.orders {
         Some(o) => {
             if o.value.is_empty() || o.value.iter().any(|&n| !(1..=4).contains(&n)) {
-                c.problem(at(o), "`orders` must list n-gram orders between 1 and 4, e.g. [1, 2]");
+                c.problem(
+                    at(o),
+                    "`orders` must list n-gram orders between 1 and 4, e.g. [1, 2]",
+                );
             }
             let mut v = o.value.clone();
             v.sort_unstable();
@@ -394,12 +567,18 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         None => d.orders.clone(),
     };
     if let Some(b) = raw.bins.as_ref().filter(|b| b.value < 2) {
-        c.problem(at(b), "`bins` (the number of reference points m) must be at least 2");
+        c.problem(
+            at(b),
+            "`bins` (the number of reference points m) must be at least 2",
+        );
     }
     if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value == 0) {
         c.problem(at(b), "`batch_size` must be at least 1");
     }
-    let reference_points = raw.reference_points.as_ref().map(|p| c.existing_path(p, "reference points file"));
+    let reference_points = raw
+        .reference_points
+        .as_ref()
+        .map(|p| c.existing_path(p, "reference points file"));
     FeatureSettings {
         orders,
         positions: raw.positions.unwrap_or(d.positions),
@@ -414,20 +593,47 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         batch_size: raw.batch_size.as_ref().map_or(d.batch_size, |b| b.value),
         hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
         bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
-        bootstrap_seed: raw.bootstrap_seed.unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
+        bootstrap_seed: raw
+            .bootstrap_seed
+            .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
     }
 }
 
-fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, features: &FeatureSettings, n_models: usize) -> FitSettings {
+fn check_fit(
+    c: &mut Checker,
+    raw: &RawFit,
+    scores: Option<&ScoreSettings>,
+    features: &FeatureSettings,
+    n_models: usize,
+) -> FitSettings {
     let Some(scores) = scores else {
-        c.problem(at(&raw.target), "`fit` needs a `scores` section to take its target from");
+        c.problem(
+            at(&raw.target),
+            "`fit` needs a `scores` section to take its target from",
+        );
         return FitSettings::new(&raw.target.value, vec![]);
     };
     let columns = scores::available_columns(scores);
     if !columns.contains(&raw.target.value) {
-        let hint = suggest::nearest(&raw.target.value, columns.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-        let shown = if columns.len() > 30 { format!("{} columns, e.g. {}", columns.len(), columns[..30].join(", ")) } else { columns.join(", ") };
-        c.problem(at(&raw.target), format!("fit target `{}` is not a score column (available: {shown}){hint}", raw.target.value));
+        let hint = suggest::nearest(&raw.target.value, columns.iter().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        let shown = if columns.len() > 30 {
+            format!(
+                "{} columns, e.g. {}",
+                columns.len(),
+                columns[..30].join(", ")
+            )
+        } else {
+            columns.join(", ")
+        };
+        c.problem(
+            at(&raw.target),
+            format!(
+                "fit target `{}` is not a score column (available: {shown}){hint}",
+                raw.target.value
+            ),
+        );
     }
     let known = features.model_feature_names();
     let chosen = match &raw.features {
@@ -437,7 +643,13 @@ fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, feat
                     let hint = suggest::nearest(name, known.iter().map(String::as_str))
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
-                    c.problem(at(f), format!("unknown fit feature `{name}` (available: {}){hint}", known.join(", ")));
+                    c.problem(
+                        at(f),
+                        format!(
+                            "unknown fit feature `{name}` (available: {}){hint}",
+                            known.join(", ")
+                        ),
+                    );
                 }
             }
             if f.value.is_empty() {
@@ -457,7 +669,11 @@ fn check_fit(c: &mut Checker, raw: &RawFit, scores: Option<&ScoreSettings>, feat
     if let Some(f) = raw.folds.as_ref().filter(|f| f.value < 2) {
         c.problem(at(f), "`folds` must be at least 2");
     }
-    if let Some(i) = raw.interval.as_ref().filter(|i| !(i.value > 0.0 && i.value < 1.0)) {
+    if let Some(i) = raw
+        .interval
+        .as_ref()
+        .filter(|i| !(i.value > 0.0 && i.value < 1.0))
+    {
         c.problem(at(i), "`interval` is a coverage between 0 and 1, e.g. 0.9");
     }
     let mut s = FitSettings::new(&raw.target.value, chosen);

@@ -4,7 +4,9 @@
 
 use super::raw::RawScoreSource;
 use super::{at, suggest, Checker, Pos};
-use crate::scores::{LeaderboardSource, LmEvalSource, ScoreSettings, Source, SourceKind, TableSource};
+use crate::scores::{
+    LeaderboardSource, LmEvalSource, ScoreSettings, Source, SourceKind, TableSource,
+};
 
 pub(super) fn check_scores(c: &mut Checker, raw: &[RawScoreSource]) -> ScoreSettings {
     let sources = raw.iter().filter_map(|s| check_source(c, s)).collect();
@@ -12,14 +14,26 @@ pub(super) fn check_scores(c: &mut Checker, raw: &[RawScoreSource]) -> ScoreSett
 }
 
 fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
-    let kinds: Vec<(&str, Option<Pos>)> = [("csv", &raw.csv), ("parquet", &raw.parquet), ("lm_eval", &raw.lm_eval), ("leaderboard", &raw.leaderboard)]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k, at(v))))
-        .collect();
-    let any_pos = kinds.first().and_then(|k| k.1).or(raw.model_column.as_ref().and_then(at)).or(raw.prefix.as_ref().and_then(at));
+    let kinds: Vec<(&str, Option<Pos>)> = [
+        ("csv", &raw.csv),
+        ("parquet", &raw.parquet),
+        ("lm_eval", &raw.lm_eval),
+        ("leaderboard", &raw.leaderboard),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, at(v))))
+    .collect();
+    let any_pos = kinds
+        .first()
+        .and_then(|k| k.1)
+        .or(raw.model_column.as_ref().and_then(at))
+        .or(raw.prefix.as_ref().and_then(at));
     let kind = match kinds.as_slice() {
         [] => {
-            c.problem(any_pos, "a score source needs one of `csv`, `parquet`, `lm_eval` or `leaderboard`");
+            c.problem(
+                any_pos,
+                "a score source needs one of `csv`, `parquet`, `lm_eval` or `leaderboard`",
+            );
             return None;
         }
         [_, second, ..] => {
@@ -30,14 +44,32 @@ fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
     };
     let only_for = |c: &mut Checker, present: Option<Option<Pos>>, key: &str, kinds: &str| {
         if let Some(pos) = present {
-            c.problem(pos, format!("`{key}` applies to {kinds} sources, not to `{kind}`"));
+            c.problem(
+                pos,
+                format!("`{key}` applies to {kinds} sources, not to `{kind}`"),
+            );
         }
     };
     let table_kind = matches!(kind, "csv" | "parquet");
     if !table_kind {
-        only_for(c, raw.model_column.as_ref().map(at), "model_column", "csv and parquet");
-        only_for(c, raw.revision_column.as_ref().map(at), "revision_column", "csv and parquet");
-        only_for(c, raw.columns.as_ref().map(at), "columns", "csv and parquet");
+        only_for(
+            c,
+            raw.model_column.as_ref().map(at),
+            "model_column",
+            "csv and parquet",
+        );
+        only_for(
+            c,
+            raw.revision_column.as_ref().map(at),
+            "revision_column",
+            "csv and parquet",
+        );
+        only_for(
+            c,
+            raw.columns.as_ref().map(at),
+            "columns",
+            "csv and parquet",
+        );
     }
     if kind != "leaderboard" {
         only_for(c, raw.dataset.as_ref().map(at), "dataset", "leaderboard");
@@ -48,21 +80,44 @@ fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
         "csv" | "parquet" => {
             let spanned = raw.csv.as_ref().or(raw.parquet.as_ref())?;
             let path = c.existing_path(spanned, "scores file");
-            let model_column = raw.model_column.as_ref().map_or_else(|| "model".to_string(), |s| s.value.clone());
-            let columns: Vec<(String, String)> = raw.columns.as_ref().map(|m| m.value.clone().into_iter().collect()).unwrap_or_default();
-            let t = TableSource { path, model_column, revision_column: raw.revision_column.as_ref().map(|r| r.value.clone()), columns };
+            let model_column = raw
+                .model_column
+                .as_ref()
+                .map_or_else(|| "model".to_string(), |s| s.value.clone());
+            let columns: Vec<(String, String)> = raw
+                .columns
+                .as_ref()
+                .map(|m| m.value.clone().into_iter().collect())
+                .unwrap_or_default();
+            let t = TableSource {
+                path,
+                model_column,
+                revision_column: raw.revision_column.as_ref().map(|r| r.value.clone()),
+                columns,
+            };
             if t.path.is_file() {
                 match crate::scores::table_source::header(&t.path) {
                     Ok(header) => {
-                        let mut need: Vec<(&str, Option<Pos>, &str)> = vec![(t.model_column.as_str(), raw.model_column.as_ref().map_or(at(spanned), at), "model ")];
+                        let mut need: Vec<(&str, Option<Pos>, &str)> = vec![(
+                            t.model_column.as_str(),
+                            raw.model_column.as_ref().map_or(at(spanned), at),
+                            "model ",
+                        )];
                         if let Some(r) = &raw.revision_column {
                             need.push((r.value.as_str(), at(r), "revision "));
                         }
                         let cols_pos = raw.columns.as_ref().and_then(at);
-                        need.extend(t.columns.iter().map(|(_, from)| (from.as_str(), cols_pos, "")));
+                        need.extend(
+                            t.columns
+                                .iter()
+                                .map(|(_, from)| (from.as_str(), cols_pos, "")),
+                        );
                         for (column, pos, role) in need {
                             if !header.iter().any(|h| h == column) {
-                                let hint = suggest::nearest(column, header.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                                let hint =
+                                    suggest::nearest(column, header.iter().map(String::as_str))
+                                        .map(|s| format!("; did you mean `{s}`?"))
+                                        .unwrap_or_default();
                                 c.problem(pos, format!("scores file has no {role}column `{column}` (columns: {}){hint}", header.join(", ")));
                             }
                         }
@@ -74,7 +129,9 @@ fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
         }
         "lm_eval" => {
             let spanned = raw.lm_eval.as_ref()?;
-            let l = LmEvalSource { path: c.existing_path(spanned, "lm-eval results") };
+            let l = LmEvalSource {
+                path: c.existing_path(spanned, "lm-eval results"),
+            };
             if l.path.exists() {
                 if let Err(e) = l.files().and_then(|_| l.rows()) {
                     c.problem(at(spanned), e.to_string());
@@ -90,18 +147,41 @@ fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
             let d = LeaderboardSource::default();
             SourceKind::Leaderboard(LeaderboardSource {
                 dataset: raw.dataset.as_ref().map_or(d.dataset, |s| s.value.clone()),
-                revision: raw.revision.as_ref().map_or(d.revision, |s| s.value.clone()),
+                revision: raw
+                    .revision
+                    .as_ref()
+                    .map_or(d.revision, |s| s.value.clone()),
                 snapshot: raw.snapshot.as_ref().map_or(d.snapshot, |s| s.value),
             })
         }
     };
-    let prefix = raw.prefix.as_ref().map(|p| p.value.clone()).unwrap_or_default();
-    let default_duplicates = if matches!(source_kind, SourceKind::Leaderboard(_)) { crate::scores::Duplicates::Mean } else { crate::scores::Duplicates::Error };
-    Some(Source { kind: source_kind, prefix, duplicates: raw.duplicates.unwrap_or(default_duplicates), model_aliases: raw.model_aliases.clone().map(|m| m.into_iter().collect()).unwrap_or_default() })
+    let prefix = raw
+        .prefix
+        .as_ref()
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    let default_duplicates = if matches!(source_kind, SourceKind::Leaderboard(_)) {
+        crate::scores::Duplicates::Mean
+    } else {
+        crate::scores::Duplicates::Error
+    };
+    Some(Source {
+        kind: source_kind,
+        prefix,
+        duplicates: raw.duplicates.unwrap_or(default_duplicates),
+        model_aliases: raw
+            .model_aliases
+            .clone()
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default(),
+    })
 }
 
 /// Every score column the sources provide (for checking `fit.target`).
 pub(super) fn available_columns(settings: &ScoreSettings) -> Vec<String> {
-    settings.sources.iter().flat_map(|s| s.column_names().unwrap_or_default()).collect()
+    settings
+        .sources
+        .iter()
+        .flat_map(|s| s.column_names().unwrap_or_default())
+        .collect()
 }
-

@@ -47,16 +47,23 @@ fn minimal_study_gets_defaults_and_absolute_paths() {
 #[test]
 fn syntax_errors_have_line_and_column() {
     let f = Fixture::new();
-    let err = f.load("version: 1\nmodels:\n  - path: [unclosed\ncorpus: {}\n").unwrap_err();
+    let err = f
+        .load("version: 1\nmodels:\n  - path: [unclosed\ncorpus: {}\n")
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(&err, StudyError::Syntax { pos: Some(p), .. } if p.line >= 3), "{msg}");
+    assert!(
+        matches!(&err, StudyError::Syntax { pos: Some(p), .. } if p.line >= 3),
+        "{msg}"
+    );
     assert!(msg.contains("study.yaml:"), "{msg}");
 }
 
 #[test]
 fn type_errors_have_line_and_column() {
     let f = Fixture::new();
-    let err = f.load(&format!("{MINIMAL}features:\n  bins: lots\n")).unwrap_err();
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  bins: lots\n"))
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("study.yaml:7:"), "{msg}");
 }
@@ -66,17 +73,32 @@ fn unknown_keys_name_the_key_and_the_nearest_valid_one() {
     let f = Fixture::new();
     let err = f.load("version: 1\nmodels:\n  - path: models/m1\ncorpus:\n  path: corpus.txt\n  max_token: 64\n").unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("study.yaml:6:3: unknown key `max_token` in `corpus`"), "{msg}");
+    assert!(
+        msg.contains("study.yaml:6:3: unknown key `max_token` in `corpus`"),
+        "{msg}"
+    );
     assert!(msg.contains("did you mean `max_tokens`?"), "{msg}");
-    let err = f.load(&format!("{MINIMAL}fetures:\n  bins: 10\n")).unwrap_err().to_string();
-    assert!(err.contains("unknown key `fetures`") && err.contains("did you mean `features`?"), "{err}");
+    let err = f
+        .load(&format!("{MINIMAL}fetures:\n  bins: 10\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown key `fetures`") && err.contains("did you mean `features`?"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_enum_values_are_suggested() {
     let f = Fixture::new();
-    let err = f.load(&format!("{MINIMAL}features:\n  calibration: find_eps\n")).unwrap_err().to_string();
-    assert!(err.contains("unknown value `find_eps`") && err.contains("did you mean `find-eps`?"), "{err}");
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  calibration: find_eps\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown value `find_eps`") && err.contains("did you mean `find-eps`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -84,7 +106,9 @@ fn every_semantic_problem_is_listed_with_its_position() {
     let f = Fixture::new();
     let yaml = "version: 2\nmodels:\n  - path: models/nope\n  - path: models/m1\n    name: m1\n  - path: models/m1\ncorpus:\n  path: missing.txt\nfeatures:\n  orders: [1, 5]\n  bins: 1\nscores:\n  csv: scores.csv\n  model_column: modl\nfit:\n  target: acc\n  features: [optimalty]\n";
     let err = f.load(yaml).unwrap_err();
-    let StudyError::Invalid { problems, .. } = &err else { panic!("{err}") };
+    let StudyError::Invalid { problems, .. } = &err else {
+        panic!("{err}")
+    };
     let msg = err.to_string();
     for needle in [
         "1:10: unsupported study version 2",
@@ -106,7 +130,11 @@ fn every_semantic_problem_is_listed_with_its_position() {
 fn yaml_1_1_booleans_are_not_a_trap() {
     // `no` is a string in YAML 1.2; a model named `no` must stay `no`.
     let f = Fixture::new();
-    let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    name: no\ncorpus:\n  path: corpus.txt\n").unwrap();
+    let s = f
+        .load(
+            "version: 1\nmodels:\n  - path: models/m1\n    name: no\ncorpus:\n  path: corpus.txt\n",
+        )
+        .unwrap();
     assert_eq!(s.models[0].name, "no");
 }
 
@@ -115,28 +143,59 @@ fn a_model_path_may_be_a_gguf_file() {
     let f = Fixture::new();
     std::fs::write(f.dir.path().join("models").join("m.gguf"), "GGUF").unwrap();
     std::fs::write(f.dir.path().join("models").join("m.bin"), "").unwrap();
-    let s = f.load("version: 1\nmodels:\n  - path: models/m.gguf\ncorpus:\n  path: corpus.txt\n").unwrap();
-    assert!(s.models[0].path.as_ref().unwrap().ends_with("models/m.gguf"));
-    assert_eq!(s.models[0].name, "m", "the default name drops the extension");
-    let err = f.load("version: 1\nmodels:\n  - path: models/m.bin\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
-    assert!(err.contains("Hugging Face-layout folder") && err.contains(".gguf file"), "{err}");
+    let s = f
+        .load("version: 1\nmodels:\n  - path: models/m.gguf\ncorpus:\n  path: corpus.txt\n")
+        .unwrap();
+    assert!(s.models[0]
+        .path
+        .as_ref()
+        .unwrap()
+        .ends_with("models/m.gguf"));
+    assert_eq!(
+        s.models[0].name, "m",
+        "the default name drops the extension"
+    );
+    let err = f
+        .load("version: 1\nmodels:\n  - path: models/m.bin\ncorpus:\n  path: corpus.txt\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Hugging Face-layout folder") && err.contains(".gguf file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn scores_take_one_source_or_a_list_of_kinds() {
     let f = Fixture::new();
-    std::fs::write(f.dir.path().join("more.csv"), "Model,Step,MMLU (5-shot)\norg/a,1000,0.5\n").unwrap();
+    std::fs::write(
+        f.dir.path().join("more.csv"),
+        "Model,Step,MMLU (5-shot)\norg/a,1000,0.5\n",
+    )
+    .unwrap();
     let yaml = format!(
         "{THREE}scores:\n  - csv: scores.csv\n  - csv: more.csv\n    model_column: Model\n    revision_column: Step\n    columns: {{mmlu: MMLU (5-shot)}}\n  - leaderboard: open-llm-v2\n    snapshot: always\nfit:\n  target: mmlu\n"
     );
     let s = f.load(&yaml).unwrap();
     let sources = &s.scores.as_ref().unwrap().sources;
     assert_eq!(sources.len(), 3);
-    assert!(matches!(&sources[1].kind, crate::scores::SourceKind::Table(t) if t.columns == vec![("mmlu".to_string(), "MMLU (5-shot)".to_string())]));
-    assert!(matches!(&sources[2].kind, crate::scores::SourceKind::Leaderboard(l) if l.snapshot == crate::scores::SnapshotUse::Always));
-    assert_eq!(sources[2].duplicates, crate::scores::Duplicates::Mean, "the leaderboard averages re-evaluations by default");
+    assert!(
+        matches!(&sources[1].kind, crate::scores::SourceKind::Table(t) if t.columns == vec![("mmlu".to_string(), "MMLU (5-shot)".to_string())])
+    );
+    assert!(
+        matches!(&sources[2].kind, crate::scores::SourceKind::Leaderboard(l) if l.snapshot == crate::scores::SnapshotUse::Always)
+    );
+    assert_eq!(
+        sources[2].duplicates,
+        crate::scores::Duplicates::Mean,
+        "the leaderboard averages re-evaluations by default"
+    );
     // One mapping still works, as in version 1's first form.
-    let s = f.load(&format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n")).unwrap();
+    let s = f
+        .load(&format!(
+            "{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n"
+        ))
+        .unwrap();
     assert_eq!(s.scores.unwrap().sources.len(), 1);
 }
 
@@ -158,28 +217,61 @@ fn score_source_mistakes_are_located() {
     ] {
         assert!(msg.contains(needle), "missing `{needle}` in:\n{msg}");
     }
-    let err = f.load(&format!("{MINIMAL}scores:\n  - lm_eval: scores.csv\n    snapshots: always\n")).unwrap_err().to_string();
-    assert!(err.contains("unknown key `snapshots` in a `scores` source") && err.contains("did you mean `snapshot`?"), "{err}");
+    let err = f
+        .load(&format!(
+            "{MINIMAL}scores:\n  - lm_eval: scores.csv\n    snapshots: always\n"
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown key `snapshots` in a `scores` source")
+            && err.contains("did you mean `snapshot`?"),
+        "{err}"
+    );
 }
 
 #[test]
 fn hold_out_validation_needs_a_known_column_and_threshold() {
     let f = Fixture::new();
     let base = format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n");
-    let s = f.load(&format!("{base}  validation: hold-out\n  hold_out: {{column: log_params, threshold: 8.5}}\n")).unwrap();
+    let s = f
+        .load(&format!(
+            "{base}  validation: hold-out\n  hold_out: {{column: log_params, threshold: 8.5}}\n"
+        ))
+        .unwrap();
     let fit = s.fit.unwrap();
-    assert_eq!(fit.hold_out, Some(crate::fit::HoldOut { column: "log_params".into(), threshold: 8.5 }));
-    let msg = f.load(&format!("{base}  validation: hold-out\n")).unwrap_err().to_string();
+    assert_eq!(
+        fit.hold_out,
+        Some(crate::fit::HoldOut {
+            column: "log_params".into(),
+            threshold: 8.5
+        })
+    );
+    let msg = f
+        .load(&format!("{base}  validation: hold-out\n"))
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("needs `hold_out: {column"), "{msg}");
-    let msg = f.load(&format!("{base}  validation: hold-out\n  hold_out: {{column: log_param, threshold: 8.5}}\n")).unwrap_err().to_string();
-    assert!(msg.contains("hold-out column `log_param`") && msg.contains("did you mean `log_params`?"), "{msg}");
+    let msg = f
+        .load(&format!(
+            "{base}  validation: hold-out\n  hold_out: {{column: log_param, threshold: 8.5}}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("hold-out column `log_param`") && msg.contains("did you mean `log_params`?"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn model_ids_must_look_like_hub_ids() {
     let f = Fixture::new();
     let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    id: org/m1\n    revision: step10\ncorpus:\n  path: corpus.txt\n").unwrap();
-    assert_eq!((s.models[0].id.as_deref(), s.models[0].revision.as_deref()), (Some("org/m1"), Some("step10")));
+    assert_eq!(
+        (s.models[0].id.as_deref(), s.models[0].revision.as_deref()),
+        (Some("org/m1"), Some("step10"))
+    );
     let msg = f.load("version: 1\nmodels:\n  - path: models/m1\n    id: just-a-name\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(msg.contains("4:9: `just-a-name` is not a hub id"), "{msg}");
 }
@@ -191,16 +283,32 @@ fn hub_models_and_checkpoint_series_expand_to_named_entries() {
         .load("version: 1\nmodels:\n  - id: EleutherAI/pythia-160m\n  - id: EleutherAI/pythia-410m\n    revisions: [step1000, step143000]\n  - id: org/x\n    revision: v2\ncorpus:\n  path: corpus.txt\n")
         .unwrap();
     let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, vec!["pythia-160m", "pythia-410m@step1000", "pythia-410m@step143000", "x@v2"]);
+    assert_eq!(
+        names,
+        vec![
+            "pythia-160m",
+            "pythia-410m@step1000",
+            "pythia-410m@step143000",
+            "x@v2"
+        ]
+    );
     assert_eq!(s.models[2].revision.as_deref(), Some("step143000"));
-    assert_eq!((s.models[2].step, s.models[2].family.as_deref()), (Some(143000.0), Some("pythia-410m")));
+    assert_eq!(
+        (s.models[2].step, s.models[2].family.as_deref()),
+        (Some(143000.0), Some("pythia-410m"))
+    );
     assert_eq!(s.models[3].step, None);
     assert!(s.models.iter().all(|m| m.path.is_none()));
     let msg = f
         .load("version: 1\nmodels:\n  - name: lonely\n  - path: models/m1\n    revisions: [a]\n  - id: org/y\n    revision: a\n    revisions: [b]\ncorpus:\n  path: corpus.txt\n")
         .unwrap_err()
         .to_string();
-    for needle in ["3:11: a model needs a `path`", "5:16: `revisions` fetches a checkpoint series", "5:16: `revision` and `revisions` need the model's hub `id`", "8:16: give `revision` or `revisions`, not both"] {
+    for needle in [
+        "3:11: a model needs a `path`",
+        "5:16: `revisions` fetches a checkpoint series",
+        "5:16: `revision` and `revisions` need the model's hub `id`",
+        "8:16: give `revision` or `revisions`, not both",
+    ] {
         assert!(msg.contains(needle), "missing `{needle}` in:\n{msg}");
     }
 }
@@ -211,29 +319,69 @@ fn figure_options_have_defaults_and_the_old_syntax_still_works() {
     let f = Fixture::new();
     let s = f.load(MINIMAL).unwrap();
     assert_eq!(s.figures, crate::figures::FigureSettings::default());
-    let s = f.load(&format!("{MINIMAL}figures:\n  formats: [svg, png]\n")).unwrap();
+    let s = f
+        .load(&format!("{MINIMAL}figures:\n  formats: [svg, png]\n"))
+        .unwrap();
     assert_eq!(s.figures.formats, [FigureFormat::Svg, FigureFormat::Png]);
     let yaml = format!("{MINIMAL}figures:\n  include: [information_plane, layer_profiles]\n  formats: [pdf]\n  width: single\n  dpi: 300\n  style: slides\n");
     let s = f.load(&yaml).unwrap();
     assert_eq!(s.figures.style, crate::figures::FigureStyle::Slides);
-    assert_eq!(s.figures.include, Some(vec![FigureKind::InformationPlane, FigureKind::LayerProfiles]));
+    assert_eq!(
+        s.figures.include,
+        Some(vec![
+            FigureKind::InformationPlane,
+            FigureKind::LayerProfiles
+        ])
+    );
     assert_eq!(s.figures.formats, [FigureFormat::Pdf]);
-    assert_eq!((s.figures.width, s.figures.dpi), (ColumnWidth::Single, 300.0));
+    assert_eq!(
+        (s.figures.width, s.figures.dpi),
+        (ColumnWidth::Single, 300.0)
+    );
 }
 
 #[test]
 fn bad_figure_options_are_located() {
     let f = Fixture::new();
-    let err = f.load(&format!("{MINIMAL}figures:\n  include: [informaton_plane]\n")).unwrap_err().to_string();
-    assert!(err.contains("study.yaml:7:") && err.contains("did you mean `information_plane`?"), "{err}");
-    let err = f.load(&format!("{MINIMAL}figures:\n  width: triple\n")).unwrap_err().to_string();
-    assert!(err.contains("unknown value `triple`") && err.contains("single"), "{err}");
-    let err = f.load(&format!("{MINIMAL}figures:\n  dpi: 5\n  formats: []\n  include: []\n")).unwrap_err().to_string();
-    for needle in ["7:8: `figures.dpi` must be between 30 and 1200", "8:12: `figures.formats` is empty", "9:12: `figures.include` is empty"] {
+    let err = f
+        .load(&format!(
+            "{MINIMAL}figures:\n  include: [informaton_plane]\n"
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("study.yaml:7:") && err.contains("did you mean `information_plane`?"),
+        "{err}"
+    );
+    let err = f
+        .load(&format!("{MINIMAL}figures:\n  width: triple\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown value `triple`") && err.contains("single"),
+        "{err}"
+    );
+    let err = f
+        .load(&format!(
+            "{MINIMAL}figures:\n  dpi: 5\n  formats: []\n  include: []\n"
+        ))
+        .unwrap_err()
+        .to_string();
+    for needle in [
+        "7:8: `figures.dpi` must be between 30 and 1200",
+        "8:12: `figures.formats` is empty",
+        "9:12: `figures.include` is empty",
+    ] {
         assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
     }
-    let err = f.load(&format!("{MINIMAL}figures:\n  widht: single\n")).unwrap_err().to_string();
-    assert!(err.contains("unknown key `widht` in `figures`") && err.contains("did you mean `width`?"), "{err}");
+    let err = f
+        .load(&format!("{MINIMAL}figures:\n  widht: single\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown key `widht` in `figures`") && err.contains("did you mean `width`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -247,7 +395,10 @@ fn models_may_declare_a_step() {
 fn models_may_be_marked_unreleased_and_the_key_is_checked() {
     let f = Fixture::new();
     let s = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleased: true\n  - path: models/m1\n    name: again\ncorpus:\n  path: corpus.txt\n").unwrap();
-    assert_eq!((s.models[0].unreleased, s.models[1].unreleased), (true, false));
+    assert_eq!(
+        (s.models[0].unreleased, s.models[1].unreleased),
+        (true, false)
+    );
     let err = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleasd: true\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("did you mean `unreleased`?"), "{err}");
 }

@@ -12,7 +12,10 @@ const SHA: &str = "cccccccccccccccccccccccccccccccccccccccc";
 
 fn shard(dir: &Path, name: &str, docs: &[&str]) -> Vec<u8> {
     let mut t = Table::default();
-    t.push("text", Values::Str(docs.iter().map(|d| d.to_string()).collect()));
+    t.push(
+        "text",
+        Values::Str(docs.iter().map(|d| d.to_string()).collect()),
+    );
     t.push("timestamp", Values::Str(vec!["2019".into(); docs.len()]));
     let p = dir.join(name);
     t.write_parquet(&p).unwrap();
@@ -25,31 +28,95 @@ fn a_dataset_corpus_is_pinned_selected_in_order_and_hashed_like_local_text() {
     let tmp = tempfile::tempdir().unwrap();
     let first = ["one fish", "two fish", "red fish"];
     let second = ["blue fish", "old fish", "new fish", "more fish"];
-    let files = ["en/partial-validation/0000.parquet", "en/partial-validation/0001.parquet", "en/train/0000.parquet"];
-    server.revision("datasets", "lossy-test/c4", "refs%2Fconvert%2Fparquet", SHA, &files);
-    server.file("datasets/", "lossy-test/c4", SHA, files[0], shard(tmp.path(), "a.parquet", &first));
-    server.file("datasets/", "lossy-test/c4", SHA, files[1], shard(tmp.path(), "b.parquet", &second));
+    let files = [
+        "en/partial-validation/0000.parquet",
+        "en/partial-validation/0001.parquet",
+        "en/train/0000.parquet",
+    ];
+    server.revision(
+        "datasets",
+        "lossy-test/c4",
+        "refs%2Fconvert%2Fparquet",
+        SHA,
+        &files,
+    );
+    server.file(
+        "datasets/",
+        "lossy-test/c4",
+        SHA,
+        files[0],
+        shard(tmp.path(), "a.parquet", &first),
+    );
+    server.file(
+        "datasets/",
+        "lossy-test/c4",
+        SHA,
+        files[1],
+        shard(tmp.path(), "b.parquet", &second),
+    );
     let hub = server.hub(&tmp.path().join("hub"), None, false, 0);
-    let source = DatasetSource { id: "lossy-test/c4".into(), config: "en".into(), split: "validation".into(), revision: "refs/convert/parquet".into() };
-    let settings = |n: usize| CorpusSettings { dataset: Some(source.clone()), max_documents: Some(n), ..CorpusSettings::default() };
+    let source = DatasetSource {
+        id: "lossy-test/c4".into(),
+        config: "en".into(),
+        split: "validation".into(),
+        revision: "refs/convert/parquet".into(),
+    };
+    let settings = |n: usize| CorpusSettings {
+        dataset: Some(source.clone()),
+        max_documents: Some(n),
+        ..CorpusSettings::default()
+    };
 
     let two = Corpus::fetch_and_load(&settings(2), Some(&hub)).unwrap();
     assert_eq!(two.documents, vec!["one fish", "two fish"]);
-    assert!(!server.seen().iter().any(|s| s.path.ends_with("0001.parquet")), "the second shard is not needed for 2 documents");
+    assert!(
+        !server
+            .seen()
+            .iter()
+            .any(|s| s.path.ends_with("0001.parquet")),
+        "the second shard is not needed for 2 documents"
+    );
 
     let five = Corpus::fetch_and_load(&settings(5), Some(&hub)).unwrap();
-    assert_eq!(five.documents, vec!["one fish", "two fish", "red fish", "blue fish", "old fish"]);
+    assert_eq!(
+        five.documents,
+        vec!["one fish", "two fish", "red fish", "blue fish", "old fish"]
+    );
     let record = five.dataset.clone().unwrap();
     assert_eq!((record.sha.as_str(), record.files.len()), (SHA, 2));
 
     // The same documents from a local file hash the same.
     let local = tmp.path().join("local.jsonl");
-    std::fs::write(&local, five.documents.iter().map(|d| format!("{{\"text\": \"{d}\"}}\n")).collect::<String>()).unwrap();
-    let from_file = Corpus::load(&CorpusSettings { paths: vec![local], max_documents: Some(5), ..CorpusSettings::default() }).unwrap();
+    std::fs::write(
+        &local,
+        five.documents
+            .iter()
+            .map(|d| format!("{{\"text\": \"{d}\"}}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let from_file = Corpus::load(&CorpusSettings {
+        paths: vec![local],
+        max_documents: Some(5),
+        ..CorpusSettings::default()
+    })
+    .unwrap();
     assert_eq!(from_file.sha256, five.sha256);
 
     // A split with no shards names what exists.
-    let bad = CorpusSettings { dataset: Some(DatasetSource { split: "test".into(), ..source.clone() }), ..CorpusSettings::default() };
-    let err = Corpus::fetch_and_load(&bad, Some(&hub)).unwrap_err().to_string();
-    assert!(err.contains("no parquet files for config `en` and split `test`") && err.contains("en/partial-validation"), "{err}");
+    let bad = CorpusSettings {
+        dataset: Some(DatasetSource {
+            split: "test".into(),
+            ..source.clone()
+        }),
+        ..CorpusSettings::default()
+    };
+    let err = Corpus::fetch_and_load(&bad, Some(&hub))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no parquet files for config `en` and split `test`")
+            && err.contains("en/partial-validation"),
+        "{err}"
+    );
 }

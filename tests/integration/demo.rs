@@ -24,8 +24,15 @@ fn lm_eval_scores(dir: &Path) -> BTreeMap<String, (std::path::PathBuf, f64)> {
     for f in files_below(&dir.join("data/suite/lm-eval")) {
         let json: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
         let args = json["config"]["model_args"].as_str().unwrap();
-        let model = args.split(',').find_map(|kv| kv.strip_prefix("pretrained=")).unwrap().to_string();
-        out.insert(model, (f, json["results"]["suite"]["acc,none"].as_f64().unwrap()));
+        let model = args
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("pretrained="))
+            .unwrap()
+            .to_string();
+        out.insert(
+            model,
+            (f, json["results"]["suite"]["acc,none"].as_f64().unwrap()),
+        );
     }
     out
 }
@@ -33,8 +40,21 @@ fn lm_eval_scores(dir: &Path) -> BTreeMap<String, (std::path::PathBuf, f64)> {
 fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
 }
 
 /// `s-512` → `data/suite/s/step512`, the folder lm-eval recorded.
@@ -58,7 +78,12 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     assert_eq!(predictions.len(), 23, "27 checkpoints, 4 withheld");
     for row in &predictions {
         let (_, want) = scores[&folder_of(&row["model"])];
-        assert_eq!(row["actual"].parse::<f64>().unwrap(), want, "{}", row["model"]);
+        assert_eq!(
+            row["actual"].parse::<f64>().unwrap(),
+            want,
+            "{}",
+            row["model"]
+        );
     }
     // The four unreleased checkpoints are ranked, each beside its withheld score.
     let ranking = csv_rows(&report.join("ranking.csv"));
@@ -66,14 +91,33 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     ranked.sort();
     assert_eq!(ranked, ["l-1024", "l-128", "m-1024", "s-256"]);
     for row in &ranking {
-        assert_eq!(row["withheld"].parse::<f64>().unwrap(), scores[&folder_of(&row["model"])].1);
+        assert_eq!(
+            row["withheld"].parse::<f64>().unwrap(),
+            scores[&folder_of(&row["model"])].1
+        );
     }
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
-    assert!(md.contains("Against the scores withheld from the fit"), "{md}");
-    for stem in ["information_plane", "information_plane_layers", "trajectory", "layer_profiles", "scores_vs_optimality", "predicted_vs_actual", "ranking", "correlations"] {
-        assert!(report.join("figures").join(format!("{stem}.png")).is_file(), "missing {stem}");
+    assert!(
+        md.contains("Against the scores withheld from the fit"),
+        "{md}"
+    );
+    for stem in [
+        "information_plane",
+        "information_plane_layers",
+        "trajectory",
+        "layer_profiles",
+        "scores_vs_optimality",
+        "predicted_vs_actual",
+        "ranking",
+        "correlations",
+    ] {
+        assert!(
+            report.join("figures").join(format!("{stem}.png")).is_file(),
+            "missing {stem}"
+        );
     }
-    let fit: Value = serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
+    let fit: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
     assert_eq!(fit["folds"], 3, "leave one size out");
 
     // Edit one checkpoint's score in its result file: the refit (same features,
@@ -82,10 +126,29 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     let mut json: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     json["results"]["suite"]["acc,none"] = 0.05.into();
     std::fs::write(file, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    let out = lossy(ws.path(), &["run", "pipelines/demo.yaml", "--quiet", "--features", "reports/demo/features.parquet", "--output", "edited"]);
+    let out = lossy(
+        ws.path(),
+        &[
+            "run",
+            "pipelines/demo.yaml",
+            "--quiet",
+            "--features",
+            "reports/demo/features.parquet",
+            "--output",
+            "edited",
+        ],
+    );
     assert!(out.status.success(), "{:?}", text(&out));
-    let refit: Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("edited/fit.json")).unwrap()).unwrap();
-    let l2048 = csv_rows(&ws.path().join("edited/predictions.csv")).into_iter().find(|r| r["model"] == "l-2048").unwrap();
+    let refit: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("edited/fit.json")).unwrap())
+            .unwrap();
+    let l2048 = csv_rows(&ws.path().join("edited/predictions.csv"))
+        .into_iter()
+        .find(|r| r["model"] == "l-2048")
+        .unwrap();
     assert_eq!(l2048["actual"].parse::<f64>().unwrap(), 0.05);
-    assert_ne!(refit["coefficients"], fit["coefficients"], "the fit did not change with the score file");
+    assert_ne!(
+        refit["coefficients"], fit["coefficients"],
+        "the fit did not change with the score file"
+    );
 }

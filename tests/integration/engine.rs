@@ -18,13 +18,21 @@ const TOLERANCE: f32 = 1e-4;
 /// and one per architecture and weight format (`scripts/make_arch_fixtures.py`).
 fn model_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    for (base, expected) in [(root().join("data/tiny-llama"), 6), (root().join("tests/fixtures/arch"), 11)] {
+    for (base, expected) in [
+        (root().join("data/tiny-llama"), 6),
+        (root().join("tests/fixtures/arch"), 11),
+    ] {
         let found: Vec<PathBuf> = std::fs::read_dir(&base)
             .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
             .map(|e| e.unwrap().path())
             .filter(|p| p.join("reference.json").is_file())
             .collect();
-        assert!(found.len() >= expected, "expected {expected} fixture models in {}, found {}", base.display(), found.len());
+        assert!(
+            found.len() >= expected,
+            "expected {expected} fixture models in {}, found {}",
+            base.display(),
+            found.len()
+        );
         dirs.extend(found);
     }
     dirs.sort();
@@ -38,7 +46,10 @@ struct Collect(Vec<(Vec<usize>, Vec<f32>)>);
 impl LayerSink for Collect {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
         assert_eq!(index, self.0.len(), "layers arrive in order");
-        self.0.push((hidden.dims().to_vec(), hidden.flatten_all().unwrap().to_vec1().unwrap()));
+        self.0.push((
+            hidden.dims().to_vec(),
+            hidden.flatten_all().unwrap().to_vec1().unwrap(),
+        ));
         ControlFlow::Continue(())
     }
 }
@@ -49,7 +60,10 @@ fn reference(dir: &Path) -> Value {
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn load(dir: &Path) -> Model {
@@ -63,19 +77,38 @@ fn every_layer_matches_transformers() {
         let model = load(&dir);
         let tok = Tokenizer::from_file(&dir.join("tokenizer.json")).unwrap();
         for seq in r["sequences"].as_array().unwrap() {
-            let ids: Vec<u32> = seq["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+            let ids: Vec<u32> = seq["input_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect();
             let text = seq["text"].as_str().unwrap();
-            assert_eq!(tok.encode(text, true).unwrap(), ids, "{}: tokenizer disagrees with transformers", dir.display());
+            assert_eq!(
+                tok.encode(text, true).unwrap(),
+                ids,
+                "{}: tokenizer disagrees with transformers",
+                dir.display()
+            );
             let want = npy::read(&dir.join(seq["hidden_states_file"].as_str().unwrap())).unwrap();
             let (layers, t, d) = (want.shape[0], want.shape[1], want.shape[2]);
             let want = want.to_f32().unwrap();
             let mut got = Collect::default();
             assert!(model.run(&[&ids], HiddenStates::Hf, &mut got).unwrap());
-            assert_eq!(got.0.len(), layers, "{}: number of hidden states", dir.display());
+            assert_eq!(
+                got.0.len(),
+                layers,
+                "{}: number of hidden states",
+                dir.display()
+            );
             for (l, (shape, values)) in got.0.iter().enumerate() {
                 assert_eq!(shape, &vec![1, t, d]);
                 let diff = max_abs_diff(values, &want[l * t * d..(l + 1) * t * d]);
-                assert!(diff <= TOLERANCE, "{} layer {l}: max abs diff {diff:.2e}", dir.display());
+                assert!(
+                    diff <= TOLERANCE,
+                    "{} layer {l}: max abs diff {diff:.2e}",
+                    dir.display()
+                );
             }
         }
     }
@@ -85,13 +118,26 @@ fn every_layer_matches_transformers() {
 fn raw_convention_omits_the_final_norm() {
     for dir in model_dirs() {
         let r = reference(&dir);
-        let Some(file) = r["last_block_output_0"]["file"].as_str() else { continue };
+        let Some(file) = r["last_block_output_0"]["file"].as_str() else {
+            continue;
+        };
         let want = npy::read(&dir.join(file)).unwrap().to_f32().unwrap();
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         let mut got = Collect::default();
-        load(&dir).run(&[&ids], HiddenStates::Raw, &mut got).unwrap();
+        load(&dir)
+            .run(&[&ids], HiddenStates::Raw, &mut got)
+            .unwrap();
         let diff = max_abs_diff(&got.0.last().unwrap().1, &want);
-        assert!(diff <= TOLERANCE, "{}: raw last block differs by {diff:.2e}", dir.display());
+        assert!(
+            diff <= TOLERANCE,
+            "{}: raw last block differs by {diff:.2e}",
+            dir.display()
+        );
     }
 }
 
@@ -104,7 +150,14 @@ fn padded_batch_equals_each_sequence_alone() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect())
+            .map(|s| {
+                s["input_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap() as u32)
+                    .collect()
+            })
             .collect();
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         let mut batch = Collect::default();
@@ -117,7 +170,11 @@ fn padded_batch_equals_each_sequence_alone() {
             for (l, ((_, batched), (_, single))) in batch.0.iter().zip(&alone.0).enumerate() {
                 let rows = &batched[b * t * d..(b * t + seq.len()) * d];
                 let diff = max_abs_diff(rows, single);
-                assert!(diff <= 1e-5, "{} layer {l} sequence {b}: batch vs alone {diff:.2e}", dir.display());
+                assert!(
+                    diff <= 1e-5,
+                    "{} layer {l} sequence {b}: batch vs alone {diff:.2e}",
+                    dir.display()
+                );
             }
         }
     }
@@ -127,11 +184,23 @@ fn padded_batch_equals_each_sequence_alone() {
 fn last_token_logits_match_transformers() {
     for dir in model_dirs() {
         let r = reference(&dir);
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
-        let want = npy::read(&dir.join(r["logits_last_0"]["file"].as_str().unwrap())).unwrap().to_f32().unwrap();
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let want = npy::read(&dir.join(r["logits_last_0"]["file"].as_str().unwrap()))
+            .unwrap()
+            .to_f32()
+            .unwrap();
         let got = load(&dir).last_logits(&ids).unwrap();
         let diff = max_abs_diff(&got, &want);
-        assert!(diff <= TOLERANCE, "{}: logits differ by {diff:.2e}", dir.display());
+        assert!(
+            diff <= TOLERANCE,
+            "{}: logits differ by {diff:.2e}",
+            dir.display()
+        );
     }
 }
 
@@ -141,17 +210,29 @@ fn last_token_logits_match_transformers() {
 fn half_precisions_track_f32() {
     for dir in model_dirs() {
         let r = reference(&dir);
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         let mut full = Collect::default();
-        load(&dir).run(&[&ids], HiddenStates::Hf, &mut full).unwrap();
+        load(&dir)
+            .run(&[&ids], HiddenStates::Hf, &mut full)
+            .unwrap();
         for precision in [Precision::Bf16, Precision::F16] {
-            let model = Model::load_as(ModelFiles::locate(&dir).unwrap(), &Device::Cpu, precision).unwrap();
+            let model =
+                Model::load_as(ModelFiles::locate(&dir).unwrap(), &Device::Cpu, precision).unwrap();
             let mut half = Collect::default();
             model.run(&[&ids], HiddenStates::Hf, &mut half).unwrap();
             for (l, ((_, a), (_, b))) in full.0.iter().zip(&half.0).enumerate() {
                 let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max).max(1e-6);
                 let diff = max_abs_diff(a, b) / scale;
-                assert!(diff < 0.1, "{} {precision:?} layer {l}: relative diff {diff:.3}", dir.display());
+                assert!(
+                    diff < 0.1,
+                    "{} {precision:?} layer {l}: relative diff {diff:.3}",
+                    dir.display()
+                );
             }
         }
     }
@@ -166,11 +247,18 @@ fn shape_mismatch_is_named() {
     for f in ["config.json", "tokenizer.json", "model.safetensors"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
-    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     cfg["intermediate_size"] = 50.into();
     std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
-    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("shape mismatch") && err.contains("mlp"), "{err}");
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("shape mismatch") && err.contains("mlp"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -185,14 +273,28 @@ fn bad_model_folders_get_clear_errors() {
     // truncated weights
     let w = std::fs::read(dir.join("model.safetensors")).unwrap();
     std::fs::write(dir.join("model.safetensors"), &w[..w.len() / 2]).unwrap();
-    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("model.safetensors") && err.contains("truncated"), "{err}");
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("model.safetensors") && err.contains("truncated"),
+        "{err}"
+    );
     // unsupported architecture
     std::fs::write(dir.join("model.safetensors"), &w).unwrap();
-    let cfg = std::fs::read_to_string(dir.join("config.json")).unwrap().replace("\"llama\"", "\"mamba\"");
+    let cfg = std::fs::read_to_string(dir.join("config.json"))
+        .unwrap()
+        .replace("\"llama\"", "\"mamba\"");
     std::fs::write(dir.join("config.json"), cfg).unwrap();
-    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("`mamba`") && err.contains("supported: llama"), "{err}");
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("`mamba`") && err.contains("supported: llama"),
+        "{err}"
+    );
     // missing tokenizer
     std::fs::copy(src.join("config.json"), dir.join("config.json")).unwrap();
     std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
@@ -210,10 +312,14 @@ fn missing_tensor_is_named() {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     // claim one more layer than the weights have
-    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let layers = cfg["num_hidden_layers"].as_u64().unwrap();
     cfg["num_hidden_layers"] = (layers + 1).into();
     std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
-    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu).err().unwrap().to_string();
+    let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains(&format!("model.layers.{layers}")), "{err}");
 }

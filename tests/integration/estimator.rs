@@ -15,7 +15,8 @@ fn dir() -> PathBuf {
 }
 
 fn load_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e} (run scripts/estimator_fixtures.py)"));
+    let text = std::fs::read_to_string(dir().join(name))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e} (run scripts/estimator_fixtures.py)"));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -33,14 +34,20 @@ fn f32s(file: &str) -> (Vec<f32>, Vec<usize>) {
 fn recipe_z(recipe: &Value, tok: Option<&[i64]>) -> Vec<f32> {
     let kind = recipe["kind"].as_str().unwrap();
     let stream = recipe["stream"].as_u64().unwrap();
-    let (n, d) = (recipe["N"].as_u64().unwrap() as usize, recipe["d"].as_u64().unwrap() as usize);
+    let (n, d) = (
+        recipe["N"].as_u64().unwrap() as usize,
+        recipe["d"].as_u64().unwrap() as usize,
+    );
     let mut z = Vec::with_capacity(n * d);
     for i in 0..n {
         for j in 0..d {
             let k = (i * d + j) as u64;
             let v = match kind {
                 "isotropic" => unit(stream, k) - 0.5,
-                "anisotropic" => (unit(stream, k) - 0.5) * (1 + j % 7) as f64 + if j % 3 == 0 { 0.25 } else { 0.0 },
+                "anisotropic" => {
+                    (unit(stream, k) - 0.5) * (1 + j % 7) as f64
+                        + if j % 3 == 0 { 0.25 } else { 0.0 }
+                }
                 "token" | "token_pure" => {
                     let t = tok.expect("token stream")[i] as u64;
                     let base = unit(stream, t * d as u64 + j as u64) - 0.5;
@@ -67,7 +74,9 @@ fn fixture_w(case: &Value, m: usize, d: usize) -> Vec<f32> {
             let stream = w["stream_w"].as_u64().unwrap();
             let mut out = Vec::with_capacity(m * d);
             for j in 0..m {
-                let row: Vec<f32> = (0..d).map(|c| (unit(stream, (j * d + c) as u64) - 0.5) as f32).collect();
+                let row: Vec<f32> = (0..d)
+                    .map(|c| (unit(stream, (j * d + c) as u64) - 0.5) as f32)
+                    .collect();
                 let norm = row.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt() as f32;
                 out.extend(row.iter().map(|x| x / norm));
             }
@@ -93,23 +102,41 @@ fn run_case(name: &str) -> (Value, Outcome) {
         let d = case["recipe"]["d"].as_u64().unwrap() as usize;
         (recipe_z(&case["recipe"], tok.as_deref()), d)
     };
-    let (start, end) = (case["positions"]["start"].as_u64().unwrap() as usize, case["positions"]["end"].as_u64().unwrap() as usize);
+    let (start, end) = (
+        case["positions"]["start"].as_u64().unwrap() as usize,
+        case["positions"]["end"].as_u64().unwrap() as usize,
+    );
     let z = &z[start * d..(end + 1) * d];
     let rows = end + 1 - start;
     let w = fixture_w(&case, m, d);
     let eps = case["epsilon"]["used"].as_f64().unwrap();
-    let est = Estimator::from_parts(w, m, d, eps, WSource::Generated { algorithm: "fixture".into(), seed: 0 });
+    let est = Estimator::from_parts(
+        w,
+        m,
+        d,
+        eps,
+        WSource::Generated {
+            algorithm: "fixture".into(),
+            seed: 0,
+        },
+    );
     let mut cols = Vec::new();
     let labels = case["files"]["labels"].as_object().unwrap();
     for (set, spec) in labels {
         let (values, shape) = ints(spec["file"].as_str().unwrap());
         let width = if shape.len() == 2 { shape[1] } else { 1 };
         let (lo, hi) = match spec["columns"].as_array() {
-            Some(c) => (c[0].as_u64().unwrap() as usize, c[1].as_u64().unwrap() as usize),
+            Some(c) => (
+                c[0].as_u64().unwrap() as usize,
+                c[1].as_u64().unwrap() as usize,
+            ),
             None => (0, 1),
         };
         assert_eq!(values.len() / width, rows, "{name}/{set}: label rows");
-        cols.push(LabelColumn::from_keys(set, values.chunks(width).map(|r| Some(r[lo..hi].to_vec()))));
+        cols.push(LabelColumn::from_keys(
+            set,
+            values.chunks(width).map(|r| Some(r[lo..hi].to_vec())),
+        ));
     }
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
@@ -121,8 +148,18 @@ fn run_case(name: &str) -> (Value, Outcome) {
         acc.update(&z[a * d..b * d], &ids).unwrap();
     }
     let e = acc.estimate();
-    let mi = e.sets.iter().map(|s| (s.name.clone(), s.mutual_information)).collect();
-    (case, Outcome { entropy: e.entropy, mi })
+    let mi = e
+        .sets
+        .iter()
+        .map(|s| (s.name.clone(), s.mutual_information))
+        .collect();
+    (
+        case,
+        Outcome {
+            entropy: e.entropy,
+            mi,
+        },
+    )
 }
 
 /// Every case: H and each I within 1e-6 of the reference as shipped (f32),
@@ -136,25 +173,45 @@ fn matches_the_reference_on_every_fixture() {
         .filter(|n| n.starts_with("case_") && n.ends_with(".json"))
         .collect();
     names.sort();
-    assert!(names.len() >= 20, "expected the full fixture grid, found {}", names.len());
+    assert!(
+        names.len() >= 20,
+        "expected the full fixture grid, found {}",
+        names.len()
+    );
     let mut worst = (0.0f64, String::new());
     for name in &names {
         let (case, got) = run_case(name);
-        let f32_noise = case["f32_vs_f64"]["max_abs_diff_h_and_mi"].as_f64().unwrap_or(0.0);
-        let reference = if f32_noise > 5e-7 { &case["reference_f64"] } else { &case["reference_f32"] };
+        let f32_noise = case["f32_vs_f64"]["max_abs_diff_h_and_mi"]
+            .as_f64()
+            .unwrap_or(0.0);
+        let reference = if f32_noise > 5e-7 {
+            &case["reference_f64"]
+        } else {
+            &case["reference_f32"]
+        };
         let mut check = |what: &str, got: f64, want: f64| {
             let diff = (got - want).abs();
             if diff > worst.0 {
                 worst = (diff, format!("{name} {what}"));
             }
-            assert!(diff <= 1e-6, "{name} {what}: lossy {got} vs reference {want} (diff {diff:.2e})");
+            assert!(
+                diff <= 1e-6,
+                "{name} {what}: lossy {got} vs reference {want} (diff {diff:.2e})"
+            );
         };
         check("H(Z)", got.entropy, reference["entropy"].as_f64().unwrap());
         for (set, mi) in &got.mi {
-            check(&format!("I({set})"), *mi, reference["mutual_information"][set].as_f64().unwrap());
+            check(
+                &format!("I({set})"),
+                *mi,
+                reference["mutual_information"][set].as_f64().unwrap(),
+            );
         }
     }
-    eprintln!("largest difference from the reference: {:.2e} ({})", worst.0, worst.1);
+    eprintln!(
+        "largest difference from the reference: {:.2e} ({})",
+        worst.0, worst.1
+    );
 }
 
 #[test]
@@ -163,11 +220,21 @@ fn temperature_matches_the_reference_calibration() {
     let mut checked = 0;
     let mut walk = |v: &Value| {
         // Entries carry d, m and the reference's value under some rule.
-        if let (Some(d), Some(m)) = (v.get("d").and_then(Value::as_u64), v.get("m").and_then(Value::as_u64)) {
-            for (key, rule) in [("find_eps", Calibration::FindEps), ("exact", Calibration::Exact), ("leading_order", Calibration::LeadingOrder)] {
+        if let (Some(d), Some(m)) = (
+            v.get("d").and_then(Value::as_u64),
+            v.get("m").and_then(Value::as_u64),
+        ) {
+            for (key, rule) in [
+                ("find_eps", Calibration::FindEps),
+                ("exact", Calibration::Exact),
+                ("leading_order", Calibration::LeadingOrder),
+            ] {
                 if let Some(want) = v.get(key).and_then(Value::as_f64) {
                     let got = epsilon(rule, m as usize, d as usize).unwrap();
-                    assert!((got - want).abs() <= 1e-9 * want, "{key} d={d} m={m}: {got} vs {want}");
+                    assert!(
+                        (got - want).abs() <= 1e-9 * want,
+                        "{key} d={d} m={m}: {got} vs {want}"
+                    );
                     checked += 1;
                 }
             }
@@ -182,7 +249,10 @@ fn temperature_matches_the_reference_calibration() {
         }
     }
     visit(&cal, &mut walk);
-    assert!(checked >= 30, "only {checked} calibration values found in calibration.json");
+    assert!(
+        checked >= 30,
+        "only {checked} calibration values found in calibration.json"
+    );
 }
 
 /// method.md §5 through the reference's own numbers for it.

@@ -64,31 +64,66 @@ impl HubServer {
 
     /// Serves `body` at `path` (exact, percent-encoded as the client sends it).
     pub fn route(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) {
-        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.state.lock().unwrap().routes.insert(path.into(), Route { body, headers, token: None });
+        let headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.state.lock().unwrap().routes.insert(
+            path.into(),
+            Route {
+                body,
+                headers,
+                token: None,
+            },
+        );
     }
 
     /// Like [`route`], but answers 401 unless `Authorization: Bearer <token>` is sent.
     pub fn gated_route(&self, path: &str, body: Vec<u8>, token: &str) {
-        self.state.lock().unwrap().routes.insert(path.into(), Route { body, headers: vec![], token: Some(format!("Bearer {token}")) });
+        self.state.lock().unwrap().routes.insert(
+            path.into(),
+            Route {
+                body,
+                headers: vec![],
+                token: Some(format!("Bearer {token}")),
+            },
+        );
     }
 
     /// A repository's revision route: `{"sha": ..., "siblings": [...]}`.
     pub fn revision(&self, kind: &str, id: &str, revision: &str, sha: &str, files: &[&str]) {
-        let siblings: Vec<String> = files.iter().map(|f| format!("{{\"rfilename\": \"{f}\"}}")).collect();
-        let body = format!("{{\"id\": \"{id}\", \"sha\": \"{sha}\", \"siblings\": [{}]}}", siblings.join(", "));
-        self.route(&format!("/api/{kind}/{id}/revision/{revision}"), body.into_bytes(), &[("content-type", "application/json")]);
+        let siblings: Vec<String> = files
+            .iter()
+            .map(|f| format!("{{\"rfilename\": \"{f}\"}}"))
+            .collect();
+        let body = format!(
+            "{{\"id\": \"{id}\", \"sha\": \"{sha}\", \"siblings\": [{}]}}",
+            siblings.join(", ")
+        );
+        self.route(
+            &format!("/api/{kind}/{id}/revision/{revision}"),
+            body.into_bytes(),
+            &[("content-type", "application/json")],
+        );
     }
 
     /// A file at a commit, with the hub's ETag (the content's sha256, as for LFS files).
     pub fn file(&self, prefix: &str, id: &str, sha: &str, name: &str, body: Vec<u8>) {
         let etag = format!("\"{}\"", lossy::io::hash::sha256_hex(&body));
-        self.route(&format!("/{prefix}{id}/resolve/{sha}/{name}"), body, &[("x-linked-etag", &etag), ("etag", &etag)]);
+        self.route(
+            &format!("/{prefix}{id}/resolve/{sha}/{name}"),
+            body,
+            &[("x-linked-etag", &etag), ("etag", &etag)],
+        );
     }
 
     /// Misbehave on the next requests to `path`, one fault per request.
     pub fn faults(&self, path: &str, faults: Vec<Fault>) {
-        self.state.lock().unwrap().faults.insert(path.into(), faults);
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(path.into(), faults);
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -101,7 +136,13 @@ impl HubServer {
 
     /// A hub client pointed at this server, with its own cache, a 1 s timeout,
     /// `retries` retries and a 5 ms backoff.
-    pub fn hub(&self, cache: &std::path::Path, token: Option<&str>, offline: bool, retries: u32) -> lossy::hub::Hub {
+    pub fn hub(
+        &self,
+        cache: &std::path::Path,
+        token: Option<&str>,
+        offline: bool,
+        retries: u32,
+    ) -> lossy::hub::Hub {
         let (endpoint, cache) = (self.endpoint.clone(), cache.to_string_lossy().into_owned());
         let token = token.map(str::to_string);
         let mut env = lossy::hub::HubEnv::from_vars(|k| match k {
@@ -147,11 +188,21 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         let _ = reader.read_exact(&mut sink);
         let (route, fault) = {
             let mut s = state.lock().unwrap();
-            s.seen.push(Seen { path: path.clone(), authorization: authorization.clone() });
-            let fault = s.faults.get_mut(&path).and_then(|f| (!f.is_empty()).then(|| f.remove(0)));
+            s.seen.push(Seen {
+                path: path.clone(),
+                authorization: authorization.clone(),
+            });
+            let fault = s
+                .faults
+                .get_mut(&path)
+                .and_then(|f| (!f.is_empty()).then(|| f.remove(0)));
             (s.routes.get(&path).cloned(), fault)
         };
-        let write = |stream: &mut TcpStream, status: u16, headers: &[(String, String)], body: &[u8], send: usize| {
+        let write = |stream: &mut TcpStream,
+                     status: u16,
+                     headers: &[(String, String)],
+                     body: &[u8],
+                     send: usize| {
             let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
             for (k, v) in headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
@@ -162,7 +213,13 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
             let _ = stream.flush();
         };
         match (fault, route) {
-            (Some(Fault::Status(code)), _) => write(&mut stream, code, &[], b"{\"error\": \"fault\"}", usize::MAX),
+            (Some(Fault::Status(code)), _) => write(
+                &mut stream,
+                code,
+                &[],
+                b"{\"error\": \"fault\"}",
+                usize::MAX,
+            ),
             (Some(Fault::Stall(d)), _) => {
                 std::thread::sleep(d);
                 return;
@@ -171,10 +228,20 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
                 write(&mut stream, 200, &r.headers, &r.body, n);
                 return;
             }
-            (_, None) => write(&mut stream, 404, &[], b"{\"error\": \"Repository not found\"}", usize::MAX),
-            (_, Some(r)) if r.token.is_some() && r.token != authorization => {
-                write(&mut stream, 401, &[], b"{\"error\": \"Access to this repository is restricted\"}", usize::MAX)
-            }
+            (_, None) => write(
+                &mut stream,
+                404,
+                &[],
+                b"{\"error\": \"Repository not found\"}",
+                usize::MAX,
+            ),
+            (_, Some(r)) if r.token.is_some() && r.token != authorization => write(
+                &mut stream,
+                401,
+                &[],
+                b"{\"error\": \"Access to this repository is restricted\"}",
+                usize::MAX,
+            ),
             (_, Some(r)) => write(&mut stream, 200, &r.headers, &r.body, usize::MAX),
         }
     }

@@ -15,11 +15,19 @@ pub fn fixtures() -> PathBuf {
 /// Runs the real `lossy` binary with `args` in `cwd`, with a feature cache
 /// of its own in `cwd/.lossy-cache`.
 pub fn lossy(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lossy")).args(args).current_dir(cwd).env("LOSSY_CACHE", cwd.join(".lossy-cache")).output().expect("run lossy")
+    Command::new(env!("CARGO_BIN_EXE_lossy"))
+        .args(args)
+        .current_dir(cwd)
+        .env("LOSSY_CACHE", cwd.join(".lossy-cache"))
+        .output()
+        .expect("run lossy")
 }
 
 pub fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// SplitMix64's mixer, as in the fixture script.

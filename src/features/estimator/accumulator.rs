@@ -41,7 +41,11 @@ pub enum AccumulateError {
     #[error("{len} embedding values do not form rows of width d = {d}")]
     Ragged { len: usize, d: usize },
     #[error("label set {name:?} has {got} labels for {rows} rows")]
-    LabelCount { name: String, got: usize, rows: usize },
+    LabelCount {
+        name: String,
+        got: usize,
+        rows: usize,
+    },
     #[error("label set {name:?} has id {id}, but only {n_ids} ids were declared")]
     LabelId { name: String, id: u32, n_ids: usize },
     #[error("expected {want} label sets, got {got}")]
@@ -109,10 +113,14 @@ pub struct Estimate {
 pub fn entropy_of_sums(sums: &[f64]) -> f64 {
     let total: f64 = sums.iter().sum();
     let ln_m = (sums.len() as f64).ln();
-    -sums.iter().map(|&s| {
-        let p = s / total;
-        p * p.max(1e-9).ln()
-    }).sum::<f64>() / ln_m
+    -sums
+        .iter()
+        .map(|&s| {
+            let p = s / total;
+            p * p.max(1e-9).ln()
+        })
+        .sum::<f64>()
+        / ln_m
 }
 
 impl<'e> Accumulator<'e> {
@@ -148,7 +156,13 @@ impl<'e> Accumulator<'e> {
                 }
             })
             .collect();
-        Self { est, total: vec![0.0; m], weight: 0.0, sets, scratch: Projected::default() }
+        Self {
+            est,
+            total: vec![0.0; m],
+            weight: 0.0,
+            sets,
+            scratch: Projected::default(),
+        }
     }
 
     /// Whether row `r` of a batch needs its own entropy for these labels.
@@ -173,18 +187,37 @@ impl<'e> Accumulator<'e> {
 
     /// Accumulates an already projected batch, optionally with a weight per
     /// row (e.g. Poisson bootstrap weights).
-    pub fn accumulate(&mut self, batch: &Projected, labels: &[&[u32]], weights: Option<&[f64]>) -> Result<(), AccumulateError> {
+    pub fn accumulate(
+        &mut self,
+        batch: &Projected,
+        labels: &[&[u32]],
+        weights: Option<&[f64]>,
+    ) -> Result<(), AccumulateError> {
         let m = self.est.m;
         let rows = batch.rows;
         if labels.len() != self.sets.len() {
-            return Err(AccumulateError::SetCount { want: self.sets.len(), got: labels.len() });
+            return Err(AccumulateError::SetCount {
+                want: self.sets.len(),
+                got: labels.len(),
+            });
         }
         for (s, l) in self.sets.iter().zip(labels) {
             if l.len() != rows {
-                return Err(AccumulateError::LabelCount { name: s.name.clone(), got: l.len(), rows });
+                return Err(AccumulateError::LabelCount {
+                    name: s.name.clone(),
+                    got: l.len(),
+                    rows,
+                });
             }
-            if let Some(&id) = l.iter().find(|&&id| id != NO_LABEL && id as usize >= s.n_ids) {
-                return Err(AccumulateError::LabelId { name: s.name.clone(), id, n_ids: s.n_ids });
+            if let Some(&id) = l
+                .iter()
+                .find(|&&id| id != NO_LABEL && id as usize >= s.n_ids)
+            {
+                return Err(AccumulateError::LabelId {
+                    name: s.name.clone(),
+                    id,
+                    n_ids: s.n_ids,
+                });
             }
         }
         let w = |r: usize| weights.map_or(1.0, |w| w[r]);
@@ -195,51 +228,62 @@ impl<'e> Accumulator<'e> {
             }
             self.weight += wr;
         }
-        self.sets.par_iter_mut().zip(labels.par_iter()).for_each(|(set, ids)| {
-            for (r, &id) in ids.iter().enumerate() {
-                let wr = w(r);
-                if wr == 0.0 {
-                    continue;
-                }
-                let p = batch.row(r, m);
-                if id == NO_LABEL {
-                    add_scaled(&mut set.missing, p, wr);
-                    set.missing_weight += wr;
-                    continue;
-                }
-                let slot = match set.slot_of[id as usize] {
-                    SINGLETON => {
-                        set.singleton_h += wr * batch.row_entropy[r];
-                        set.singleton_rows += 1;
+        self.sets
+            .par_iter_mut()
+            .zip(labels.par_iter())
+            .for_each(|(set, ids)| {
+                for (r, &id) in ids.iter().enumerate() {
+                    let wr = w(r);
+                    if wr == 0.0 {
                         continue;
                     }
-                    UNASSIGNED => {
-                        let slot = set.weights.len() as u32;
-                        set.slot_of[id as usize] = slot;
-                        set.weights.push(0.0);
-                        set.sums.resize(set.sums.len() + m, 0.0);
-                        slot
+                    let p = batch.row(r, m);
+                    if id == NO_LABEL {
+                        add_scaled(&mut set.missing, p, wr);
+                        set.missing_weight += wr;
+                        continue;
                     }
-                    slot => slot,
-                } as usize;
-                add_scaled(&mut set.sums[slot * m..(slot + 1) * m], p, wr);
-                set.weights[slot] += wr;
-            }
-        });
+                    let slot = match set.slot_of[id as usize] {
+                        SINGLETON => {
+                            set.singleton_h += wr * batch.row_entropy[r];
+                            set.singleton_rows += 1;
+                            continue;
+                        }
+                        UNASSIGNED => {
+                            let slot = set.weights.len() as u32;
+                            set.slot_of[id as usize] = slot;
+                            set.weights.push(0.0);
+                            set.sums.resize(set.sums.len() + m, 0.0);
+                            slot
+                        }
+                        slot => slot,
+                    } as usize;
+                    add_scaled(&mut set.sums[slot * m..(slot + 1) * m], p, wr);
+                    set.weights[slot] += wr;
+                }
+            });
         Ok(())
     }
 
     /// The current estimates.
     pub fn estimate(&self) -> Estimate {
         let sets = self.sets.iter().map(|s| self.set_result(s)).collect();
-        Estimate { entropy: entropy_of_sums(&self.total), rows: self.weight, sets }
+        Estimate {
+            entropy: entropy_of_sums(&self.total),
+            rows: self.weight,
+            sets,
+        }
     }
 
     fn set_result(&self, s: &SetState) -> SetResult {
         let m = self.est.m;
         let n = self.weight - s.missing_weight;
         let totals: Vec<f64> = if s.missing_weight > 0.0 {
-            self.total.iter().zip(&s.missing).map(|(t, x)| t - x).collect()
+            self.total
+                .iter()
+                .zip(&s.missing)
+                .map(|(t, x)| t - x)
+                .collect()
         } else {
             self.total.clone()
         };
@@ -260,7 +304,11 @@ impl<'e> Accumulator<'e> {
             entropy,
             conditional_entropy,
             mutual_information,
-            regularity: if entropy > 0.0 { mutual_information / entropy } else { f64::NAN },
+            regularity: if entropy > 0.0 {
+                mutual_information / entropy
+            } else {
+                f64::NAN
+            },
             rows: n,
             distinct,
         }
@@ -273,7 +321,12 @@ impl<'e> Accumulator<'e> {
             + self
                 .sets
                 .iter()
-                .map(|s| s.sums.capacity() * f + s.weights.capacity() * f + s.slot_of.capacity() * 4 + s.missing.len() * f)
+                .map(|s| {
+                    s.sums.capacity() * f
+                        + s.weights.capacity() * f
+                        + s.slot_of.capacity() * 4
+                        + s.missing.len() * f
+                })
                 .sum::<usize>()
     }
 }

@@ -4,7 +4,10 @@
 //! `lossy estimate`.
 
 use super::labels::LabelColumn;
-use super::{accumulator::AccumulateError, Accumulator, Estimator, EstimatorError, EstimatorParams, EstimatorRecord};
+use super::{
+    accumulator::AccumulateError, Accumulator, Estimator, EstimatorError, EstimatorParams,
+    EstimatorRecord,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,7 +25,11 @@ pub enum ArraysError {
     #[error("the embeddings are empty (no rows)")]
     Empty,
     #[error("label set `{name}` has {got} rows, but the embeddings have {want}")]
-    LabelRows { name: String, got: usize, want: usize },
+    LabelRows {
+        name: String,
+        got: usize,
+        want: usize,
+    },
     #[error("label set name `{0}` is used twice")]
     DuplicateName(String),
     #[error(transparent)]
@@ -83,7 +90,14 @@ pub struct ArraysOptions {
 
 /// Estimates H(Z) and I(X;Z) for each label set over `rows` rows of width d
 /// taken from `source` in batches.
-pub fn estimate_arrays(source: Rows, rows: usize, d: usize, labels: &[LabelArray], params: &EstimatorParams, opts: &ArraysOptions) -> Result<ArraysReport, ArraysError> {
+pub fn estimate_arrays(
+    source: Rows,
+    rows: usize,
+    d: usize,
+    labels: &[LabelArray],
+    params: &EstimatorParams,
+    opts: &ArraysOptions,
+) -> Result<ArraysReport, ArraysError> {
     if rows == 0 || d == 0 {
         return Err(ArraysError::Empty);
     }
@@ -92,7 +106,11 @@ pub fn estimate_arrays(source: Rows, rows: usize, d: usize, labels: &[LabelArray
     for l in labels {
         let got = l.values.len() / l.width.max(1);
         if got != rows || l.values.len() % l.width.max(1) != 0 {
-            return Err(ArraysError::LabelRows { name: l.name.clone(), got, want: rows });
+            return Err(ArraysError::LabelRows {
+                name: l.name.clone(),
+                got,
+                want: rows,
+            });
         }
         if cols.iter().any(|c: &LabelColumn| c.name == l.name) {
             return Err(ArraysError::DuplicateName(l.name.clone()));
@@ -109,7 +127,10 @@ pub fn estimate_arrays(source: Rows, rows: usize, d: usize, labels: &[LabelArray
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
     let mut update = |z: &[f32], start: usize| {
-        let ids: Vec<&[u32]> = cols.iter().map(|c| &c.ids[start..start + z.len() / d]).collect();
+        let ids: Vec<&[u32]> = cols
+            .iter()
+            .map(|c| &c.ids[start..start + z.len() / d])
+            .collect();
         acc.update(z, &ids).map_err(|e| match e {
             AccumulateError::NonFinite { row } => AccumulateError::NonFinite { row: row + start },
             AccumulateError::ZeroRow { row } => AccumulateError::ZeroRow { row: row + start },
@@ -137,7 +158,13 @@ pub fn estimate_arrays(source: Rows, rows: usize, d: usize, labels: &[LabelArray
         }
     }
     let e = acc.estimate();
-    let (mut mi, mut reg, mut cond, mut distinct, mut null) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut mi, mut reg, mut cond, mut distinct, mut null) = (
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    );
     for s in &e.sets {
         if let Some(base) = s.name.strip_suffix("~null") {
             null.insert(base.to_string(), s.mutual_information);

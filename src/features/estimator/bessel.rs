@@ -15,8 +15,15 @@ use std::f64::consts::PI;
 /// products, no approximation.
 pub fn ln_gamma_half_integer(x: f64) -> f64 {
     let twice = (2.0 * x).round();
-    assert!(twice >= 1.0 && (2.0 * x - twice).abs() < 1e-12, "ln_gamma_half_integer({x})");
-    let (mut acc, mut y) = if twice as i64 % 2 == 0 { (0.0, 1.0) } else { (0.5 * PI.ln(), 0.5) };
+    assert!(
+        twice >= 1.0 && (2.0 * x - twice).abs() < 1e-12,
+        "ln_gamma_half_integer({x})"
+    );
+    let (mut acc, mut y) = if twice as i64 % 2 == 0 {
+        (0.0, 1.0)
+    } else {
+        (0.5 * PI.ln(), 0.5)
+    };
     while y < x - 1e-9 {
         acc += y.ln();
         y += 1.0;
@@ -27,7 +34,9 @@ pub fn ln_gamma_half_integer(x: f64) -> f64 {
 /// `ln I_nu(x)` for nu >= 0 a multiple of 1/2 and x > 0.
 pub fn ln_bessel_i(nu: f64, x: f64) -> f64 {
     let a = nu - 0.5;
-    nu * (0.5 * x).ln() - ln_gamma_half_integer(nu + 0.5) - 0.5 * PI.ln() + x + ln_scaled_integral(a, x)
+    nu * (0.5 * x).ln() - ln_gamma_half_integer(nu + 0.5) - 0.5 * PI.ln()
+        + x
+        + ln_scaled_integral(a, x)
 }
 
 /// `ln( int_0^2 (s(2-s))^a e^{-x s} ds )`. With s = v/x this is
@@ -61,7 +70,11 @@ fn tanh_sinh(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
         let cosh_u = u.cosh();
         // distance from the nearer endpoint, computed without cancellation
         let from_end = half / (u.abs().exp() * cosh_u);
-        let x = if t < 0.0 { lo + from_end } else { hi - from_end };
+        let x = if t < 0.0 {
+            lo + from_end
+        } else {
+            hi - from_end
+        };
         let x = if t == 0.0 { mid } else { x };
         let weight = 0.5 * PI * t.cosh() / (cosh_u * cosh_u);
         let y = f(x);
@@ -94,7 +107,10 @@ mod tests {
             let i_half = pre + ln_sinh;
             let ratio = 1.0 / (x).tanh() - 1.0 / x; // I_{3/2}/I_{1/2}
             let i_three_half = i_half + ratio.ln();
-            assert!((ln_bessel_i(0.5, x) - i_half).abs() < 1e-11 * i_half.abs().max(1.0), "x={x}");
+            assert!(
+                (ln_bessel_i(0.5, x) - i_half).abs() < 1e-11 * i_half.abs().max(1.0),
+                "x={x}"
+            );
             assert!(
                 (ln_bessel_i(1.5, x) - i_three_half).abs() < 1e-11 * i_three_half.abs().max(1.0),
                 "x={x}: {} vs {}",
@@ -123,7 +139,11 @@ mod tests {
                     k += 1.0;
                 }
                 let got = ln_bessel_i(nu, x);
-                assert!((got - sum.ln()).abs() < 1e-11 * sum.ln().abs().max(1.0), "nu={nu} x={x}: {got} vs {}", sum.ln());
+                assert!(
+                    (got - sum.ln()).abs() < 1e-11 * sum.ln().abs().max(1.0),
+                    "nu={nu} x={x}: {got} vs {}",
+                    sum.ln()
+                );
             }
         }
     }

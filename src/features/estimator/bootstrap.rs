@@ -45,11 +45,17 @@ mod tests {
         let w: Vec<f64> = (0..100_000).map(|d| poisson_weight(7, 3, d)).collect();
         let mean = w.iter().sum::<f64>() / w.len() as f64;
         let var = w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64;
-        assert!((mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02, "mean {mean} var {var}");
+        assert!(
+            (mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02,
+            "mean {mean} var {var}"
+        );
         let zeros = w.iter().filter(|&&x| x == 0.0).count() as f64 / w.len() as f64;
         assert!((zeros - E_INV).abs() < 0.01);
         assert_eq!(poisson_weight(7, 3, 12), poisson_weight(7, 3, 12));
-        assert_ne!((0..50).map(|d| poisson_weight(7, 3, d)).collect::<Vec<_>>(), (0..50).map(|d| poisson_weight(7, 4, d)).collect::<Vec<_>>());
+        assert_ne!(
+            (0..50).map(|d| poisson_weight(7, 3, d)).collect::<Vec<_>>(),
+            (0..50).map(|d| poisson_weight(7, 4, d)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

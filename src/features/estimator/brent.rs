@@ -4,7 +4,14 @@
 
 /// Finds a root of `f` in `[a, b]`, where `f(a)` and `f(b)` differ in sign.
 /// Stops when the bracket is narrower than `xtol + rtol * |x|`.
-pub fn brentq(f: impl Fn(f64) -> f64, a: f64, b: f64, xtol: f64, rtol: f64, max_iter: usize) -> Option<f64> {
+pub fn brentq(
+    f: impl Fn(f64) -> f64,
+    a: f64,
+    b: f64,
+    xtol: f64,
+    rtol: f64,
+    max_iter: usize,
+) -> Option<f64> {
     let (mut xpre, mut xcur) = (a, b);
     let (mut fpre, mut fcur) = (f(xpre), f(xcur));
     let (mut xblk, mut fblk) = (0.0, 0.0);
@@ -15,7 +22,8 @@ pub fn brentq(f: impl Fn(f64) -> f64, a: f64, b: f64, xtol: f64, rtol: f64, max_
     if fcur == 0.0 {
         return Some(xcur);
     }
-    if fpre.is_sign_negative() == fcur.is_sign_negative() || !fpre.is_finite() || !fcur.is_finite() {
+    if fpre.is_sign_negative() == fcur.is_sign_negative() || !fpre.is_finite() || !fcur.is_finite()
+    {
         return None;
     }
     for _ in 0..max_iter {
@@ -61,7 +69,13 @@ pub fn brentq(f: impl Fn(f64) -> f64, a: f64, b: f64, xtol: f64, rtol: f64, max_
         }
         xpre = xcur;
         fpre = fcur;
-        xcur += if scur.abs() > delta { scur } else if sbis > 0.0 { delta } else { -delta };
+        xcur += if scur.abs() > delta {
+            scur
+        } else if sbis > 0.0 {
+            delta
+        } else {
+            -delta
+        };
         fcur = f(xcur);
     }
     None

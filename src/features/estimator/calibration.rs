@@ -26,7 +26,11 @@ pub enum Calibration {
 }
 
 impl Calibration {
-    pub const ALL: [Calibration; 3] = [Calibration::FindEps, Calibration::Exact, Calibration::LeadingOrder];
+    pub const ALL: [Calibration; 3] = [
+        Calibration::FindEps,
+        Calibration::Exact,
+        Calibration::LeadingOrder,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,10 +49,18 @@ impl Calibration {
 pub enum CalibrationError {
     #[error("the number of bins must be at least 2 (got {0})")]
     TooFewBins(usize),
-    #[error("find-eps calibration needs d > 2 (got d = {0}); use --calibration exact or leading-order")]
+    #[error(
+        "find-eps calibration needs d > 2 (got d = {0}); use --calibration exact or leading-order"
+    )]
     DimensionTooSmall(usize),
     #[error("no temperature in [{lo}, {hi}] makes the KL equal ln {m} at d = {d} ({rule})")]
-    NoRoot { m: usize, d: usize, lo: f64, hi: f64, rule: &'static str },
+    NoRoot {
+        m: usize,
+        d: usize,
+        lo: f64,
+        hi: f64,
+        rule: &'static str,
+    },
 }
 
 /// The reference's bracket for `find_eps`.
@@ -68,12 +80,21 @@ pub fn epsilon(rule: Calibration, m: usize, d: usize) -> Result<f64, Calibration
             if d <= 2 {
                 return Err(CalibrationError::DimensionTooSmall(d));
             }
-            (Box::new(move |e| kl_lower_bound(e, d) - target), FIND_EPS_BRACKET)
+            (
+                Box::new(move |e| kl_lower_bound(e, d) - target),
+                FIND_EPS_BRACKET,
+            )
         }
         Calibration::Exact => (Box::new(move |e| kl_exact(e, d) - target), EXACT_BRACKET),
     };
     let (lo, hi) = bracket;
-    let no_root = || CalibrationError::NoRoot { m, d, lo, hi, rule: rule.name() };
+    let no_root = || CalibrationError::NoRoot {
+        m,
+        d,
+        lo,
+        hi,
+        rule: rule.name(),
+    };
     if !(f(lo) >= 0.0 && f(hi) <= 0.0) {
         return Err(no_root());
     }
@@ -131,7 +152,12 @@ mod tests {
             let got = epsilon(Calibration::FindEps, 100, d).unwrap();
             assert!((got - want).abs() / want < 5e-6, "d={d}: {got} vs {want}");
         }
-        for (m, want) in [(10, 0.0102746), (50, 0.00787338), (200, 0.00675852), (1000, 0.00591207)] {
+        for (m, want) in [
+            (10, 0.0102746),
+            (50, 0.00787338),
+            (200, 0.00675852),
+            (1000, 0.00591207),
+        ] {
             let got = epsilon(Calibration::FindEps, m, 2048).unwrap();
             assert!((got - want).abs() / want < 5e-6, "m={m}: {got} vs {want}");
         }
@@ -155,8 +181,14 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert_eq!(epsilon(Calibration::FindEps, 100, 2), Err(CalibrationError::DimensionTooSmall(2)));
-        assert_eq!(epsilon(Calibration::FindEps, 1, 64), Err(CalibrationError::TooFewBins(1)));
+        assert_eq!(
+            epsilon(Calibration::FindEps, 100, 2),
+            Err(CalibrationError::DimensionTooSmall(2))
+        );
+        assert_eq!(
+            epsilon(Calibration::FindEps, 1, 64),
+            Err(CalibrationError::TooFewBins(1))
+        );
         assert!(epsilon(Calibration::Exact, 100, 2).is_ok());
     }
 }

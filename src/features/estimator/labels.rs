@@ -94,7 +94,14 @@ impl LabelColumn {
                 }
             })
             .collect();
-        Self { name: name.to_string(), ngram: None, null: false, ids, counts, pooled: 0 }
+        Self {
+            name: name.to_string(),
+            ngram: None,
+            null: false,
+            ids,
+            counts,
+            pooled: 0,
+        }
     }
 
     pub fn n_ids(&self) -> usize {
@@ -102,7 +109,11 @@ impl LabelColumn {
     }
 
     pub fn spec(&self) -> LabelSpec {
-        LabelSpec { name: self.display_name(), n_ids: self.n_ids(), counts: Some(self.counts.clone()) }
+        LabelSpec {
+            name: self.display_name(),
+            n_ids: self.n_ids(),
+            counts: Some(self.counts.clone()),
+        }
     }
 
     /// `name`, or `name~null` for a null.
@@ -134,7 +145,10 @@ impl LabelColumn {
         if rare_count > 0 {
             let rare = counts.len() as u32;
             counts.push(rare_count);
-            remap.iter_mut().filter(|r| **r == NO_LABEL).for_each(|r| *r = rare);
+            remap
+                .iter_mut()
+                .filter(|r| **r == NO_LABEL)
+                .for_each(|r| *r = rare);
         }
         for id in self.ids.iter_mut().filter(|id| **id != NO_LABEL) {
             *id = remap[*id as usize];
@@ -145,7 +159,9 @@ impl LabelColumn {
     /// A copy whose labels are randomly permuted among the labelled rows
     /// (Fisher–Yates over SplitMix64): the same label counts, no relation to Z.
     pub fn shuffled(&self, seed: u64) -> Self {
-        let labelled: Vec<usize> = (0..self.ids.len()).filter(|&r| self.ids[r] != NO_LABEL).collect();
+        let labelled: Vec<usize> = (0..self.ids.len())
+            .filter(|&r| self.ids[r] != NO_LABEL)
+            .collect();
         let mut values: Vec<u32> = labelled.iter().map(|&r| self.ids[r]).collect();
         let mut rng = SplitMix64(seed ^ mix64(name_hash(&self.name)));
         for i in (1..values.len()).rev() {
@@ -156,7 +172,11 @@ impl LabelColumn {
         for (&r, v) in labelled.iter().zip(values) {
             ids[r] = v;
         }
-        Self { ids, null: true, ..self.clone() }
+        Self {
+            ids,
+            null: true,
+            ..self.clone()
+        }
     }
 }
 
@@ -189,11 +209,18 @@ impl LabelPlan {
 
 /// Builds input and output n-gram sets (and nulls) for tokenized documents.
 pub fn ngram_plan(docs: &[Vec<u32>], cfg: &NgramConfig) -> LabelPlan {
-    assert!(cfg.orders.iter().all(|&n| (1..=MAX_ORDER).contains(&n)), "orders must be in 1..=4");
+    assert!(
+        cfg.orders.iter().all(|&n| (1..=MAX_ORDER).contains(&n)),
+        "orders must be in 1..=4"
+    );
     let n_min = *cfg.orders.iter().min().expect("at least one order");
     let n_max = *cfg.orders.iter().max().unwrap();
     let range_for = |n: usize, len: usize| -> std::ops::Range<usize> {
-        let n = if cfg.policy == PositionPolicy::Shared { n_max } else { n };
+        let n = if cfg.policy == PositionPolicy::Shared {
+            n_max
+        } else {
+            n
+        };
         // n−1 ≤ i ≤ len−1−n
         (n - 1)..(len.saturating_sub(n)).max(n - 1)
     };
@@ -206,7 +233,8 @@ pub fn ngram_plan(docs: &[Vec<u32>], cfg: &NgramConfig) -> LabelPlan {
         for dir in [Direction::Input, Direction::Output] {
             let keys = docs.iter().zip(&positions).flat_map(|(doc, rows)| {
                 let valid = range_for(n, doc.len());
-                rows.clone().map(move |i| valid.contains(&i).then(|| ngram_key(doc, i, n, dir)))
+                rows.clone()
+                    .map(move |i| valid.contains(&i).then(|| ngram_key(doc, i, n, dir)))
             });
             let mut col = LabelColumn::from_keys(&format!("{}{n}", dir.prefix()), keys);
             col.ngram = Some((n, dir));
@@ -227,7 +255,10 @@ fn ngram_key(doc: &[u32], i: usize, n: usize, dir: Direction) -> u128 {
         Direction::Input => i + 1 - n,
         Direction::Output => i + 1,
     };
-    doc[start..start + n].iter().enumerate().fold(0u128, |k, (j, &t)| k | (t as u128) << (32 * j))
+    doc[start..start + n]
+        .iter()
+        .enumerate()
+        .fold(0u128, |k, (j, &t)| k | (t as u128) << (32 * j))
 }
 
 /// A small, fast, non-cryptographic hasher for interning (the FxHash
@@ -267,7 +298,12 @@ mod tests {
     use super::*;
 
     fn cfg(orders: &[usize], policy: PositionPolicy) -> NgramConfig {
-        NgramConfig { orders: orders.to_vec(), policy, min_count: 1, null_seed: None }
+        NgramConfig {
+            orders: orders.to_vec(),
+            policy,
+            min_count: 1,
+            null_seed: None,
+        }
     }
 
     #[test]
@@ -282,7 +318,10 @@ mod tests {
         let in3 = &all.sets[4];
         assert_eq!(in3.name, "in3");
         let labelled: Vec<_> = in3.ids.iter().map(|&i| i != NO_LABEL).collect();
-        assert_eq!(labelled, vec![false, false, true, true, false, false, false]);
+        assert_eq!(
+            labelled,
+            vec![false, false, true, true, false, false, false]
+        );
     }
 
     #[test]
@@ -291,20 +330,33 @@ mod tests {
         let plan = ngram_plan(&docs, &cfg(&[1, 4], PositionPolicy::Shared));
         // i_min = n_max − 1 = 3, i_max = L − n_max − 1 = 5
         assert_eq!(plan.positions, vec![3..6]);
-        assert!(plan.sets.iter().all(|s| s.ids.iter().all(|&i| i != NO_LABEL)));
+        assert!(plan
+            .sets
+            .iter()
+            .all(|s| s.ids.iter().all(|&i| i != NO_LABEL)));
     }
 
     #[test]
     fn ngram_keys_are_exact_tuples() {
         let doc = vec![u32::MAX - 3, 7, u32::MAX - 3, 7, 9];
-        assert_eq!(ngram_key(&doc, 1, 2, Direction::Input), ngram_key(&doc, 3, 2, Direction::Input));
-        assert_ne!(ngram_key(&doc, 1, 2, Direction::Input), ngram_key(&doc, 2, 2, Direction::Input));
-        assert_eq!(ngram_key(&doc, 0, 2, Direction::Output), ngram_key(&doc, 2, 2, Direction::Input));
+        assert_eq!(
+            ngram_key(&doc, 1, 2, Direction::Input),
+            ngram_key(&doc, 3, 2, Direction::Input)
+        );
+        assert_ne!(
+            ngram_key(&doc, 1, 2, Direction::Input),
+            ngram_key(&doc, 2, 2, Direction::Input)
+        );
+        assert_eq!(
+            ngram_key(&doc, 0, 2, Direction::Output),
+            ngram_key(&doc, 2, 2, Direction::Input)
+        );
     }
 
     #[test]
     fn pooling_and_shuffling_keep_counts() {
-        let mut col = LabelColumn::from_keys("x", [Some(1), Some(2), Some(1), None, Some(3), Some(1)]);
+        let mut col =
+            LabelColumn::from_keys("x", [Some(1), Some(2), Some(1), None, Some(3), Some(1)]);
         assert_eq!(col.counts, vec![3, 1, 1]);
         let shuffled = col.shuffled(9);
         let mut a = shuffled.counts.clone();

@@ -16,8 +16,8 @@
 
 pub mod accumulator;
 pub mod arrays;
-pub mod bootstrap;
 mod bessel;
+pub mod bootstrap;
 mod brent;
 pub mod calibration;
 pub mod labels;
@@ -45,7 +45,12 @@ pub struct EstimatorParams {
 
 impl Default for EstimatorParams {
     fn default() -> Self {
-        Self { bins: 100, seed: 0, calibration: Calibration::FindEps, reference_points: None }
+        Self {
+            bins: 100,
+            seed: 0,
+            calibration: Calibration::FindEps,
+            reference_points: None,
+        }
     }
 }
 
@@ -95,27 +100,53 @@ impl Estimator {
             None => (
                 params.bins,
                 reference_points::generate(params.bins, d, params.seed),
-                WSource::Generated { algorithm: reference_points::ALGORITHM.into(), seed: params.seed },
+                WSource::Generated {
+                    algorithm: reference_points::ALGORITHM.into(),
+                    seed: params.seed,
+                },
             ),
         };
         let epsilon = calibration::epsilon(params.calibration, m, d)?;
-        Ok(Self { m, d, epsilon, calibration: params.calibration, w, w_source, wt32: Default::default(), wt64: Default::default() })
+        Ok(Self {
+            m,
+            d,
+            epsilon,
+            calibration: params.calibration,
+            w,
+            w_source,
+            wt32: Default::default(),
+            wt64: Default::default(),
+        })
     }
 
     /// An estimator with explicit W and ε (tests, fixtures).
     pub fn from_parts(w: Vec<f32>, m: usize, d: usize, epsilon: f64, w_source: WSource) -> Self {
         assert_eq!(w.len(), m * d);
-        Self { m, d, epsilon, calibration: Calibration::FindEps, w, w_source, wt32: Default::default(), wt64: Default::default() }
+        Self {
+            m,
+            d,
+            epsilon,
+            calibration: Calibration::FindEps,
+            w,
+            w_source,
+            wt32: Default::default(),
+            wt64: Default::default(),
+        }
     }
 
     /// Wᵀ in f32: contiguous columns of W make the GEMM ~20% faster than
     /// reading W with transposed strides.
     pub(super) fn wt32(&self) -> &[f32] {
-        self.wt32.get_or_init(|| (0..self.d * self.m).map(|i| self.w[(i % self.m) * self.d + i / self.m]).collect())
+        self.wt32.get_or_init(|| {
+            (0..self.d * self.m)
+                .map(|i| self.w[(i % self.m) * self.d + i / self.m])
+                .collect()
+        })
     }
 
     pub(super) fn wt64(&self) -> &[f64] {
-        self.wt64.get_or_init(|| self.wt32().iter().map(|&x| x as f64).collect())
+        self.wt64
+            .get_or_init(|| self.wt32().iter().map(|&x| x as f64).collect())
     }
 
     pub fn record(&self) -> EstimatorRecord {

@@ -47,7 +47,11 @@ trait Element: Copy + Default + Send + Sync + std::ops::Div<Output = Self> + 'st
     /// `z` itself when it is a full block of this type (no copy needed).
     fn as_f32_block(z: &[f32], rows: usize) -> Option<&[Self]>;
     /// Runs `f` with this thread's scratch buffers (normalised rows, cosines).
-    fn with_scratch<R>(rows_len: usize, out_len: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R;
+    fn with_scratch<R>(
+        rows_len: usize,
+        out_len: usize,
+        f: impl FnOnce(&mut [Self], &mut [Self]) -> R,
+    ) -> R;
 }
 
 macro_rules! element {
@@ -89,7 +93,11 @@ element!(f64, SCRATCH_F64, e => e.wt64(), _z, _rows => None);
 impl Estimator {
     /// Projects a batch (`rows × d`, row-major) to soft bin assignments.
     /// `need_row_entropy(r)` asks for row r's own entropy.
-    pub fn project(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync) -> Result<Projected, AccumulateError> {
+    pub fn project(
+        &self,
+        z: &[f32],
+        need_row_entropy: impl Fn(usize) -> bool + Sync,
+    ) -> Result<Projected, AccumulateError> {
         let mut out = Projected::default();
         self.project_into(z, need_row_entropy, &mut out)?;
         Ok(out)
@@ -98,7 +106,12 @@ impl Estimator {
     /// Like [`Estimator::project`], reusing `out`'s buffers: batches of one
     /// size then allocate (and free) nothing, which matters because large
     /// frees are unmapped and cost every core a TLB flush.
-    pub fn project_into(&self, z: &[f32], need_row_entropy: impl Fn(usize) -> bool + Sync, out: &mut Projected) -> Result<(), AccumulateError> {
+    pub fn project_into(
+        &self,
+        z: &[f32],
+        need_row_entropy: impl Fn(usize) -> bool + Sync,
+        out: &mut Projected,
+    ) -> Result<(), AccumulateError> {
         let (d, m) = (self.d, self.m);
         if z.len() % d != 0 {
             return Err(AccumulateError::Ragged { len: z.len(), d });
@@ -115,7 +128,13 @@ impl Estimator {
             .zip(z.par_chunks(BLOCK * d))
             .enumerate()
             .try_for_each(|(b, ((p, h), z))| {
-                let block = Block { first_row: b * BLOCK, z, p, h, need_row_entropy: &need_row_entropy };
+                let block = Block {
+                    first_row: b * BLOCK,
+                    z,
+                    p,
+                    h,
+                    need_row_entropy: &need_row_entropy,
+                };
                 if f64_cosines {
                     self.project_block::<f64>(block)
                 } else {
@@ -124,7 +143,10 @@ impl Estimator {
             })
     }
 
-    fn project_block<T: Element>(&self, blk: Block<'_, impl Fn(usize) -> bool>) -> Result<(), AccumulateError> {
+    fn project_block<T: Element>(
+        &self,
+        blk: Block<'_, impl Fn(usize) -> bool>,
+    ) -> Result<(), AccumulateError> {
         let (d, m) = (self.d, self.m);
         let n = blk.z.len() / d;
         // Row norms (f64), rejecting rows with no direction.
@@ -134,10 +156,14 @@ impl Estimator {
             // A NaN or infinity anywhere makes the sum non-finite (f32
             // squares cannot overflow f64).
             if !ss.is_finite() {
-                return Err(AccumulateError::NonFinite { row: blk.first_row + r });
+                return Err(AccumulateError::NonFinite {
+                    row: blk.first_row + r,
+                });
             }
             if ss == 0.0 {
-                return Err(AccumulateError::ZeroRow { row: blk.first_row + r });
+                return Err(AccumulateError::ZeroRow {
+                    row: blk.first_row + r,
+                });
             }
             inv_norm[r] = 1.0 / ss.sqrt();
         }
@@ -160,11 +186,24 @@ impl Estimator {
             // row-major).
             unsafe {
                 gemm::gemm(
-                    BLOCK, m, d,
-                    dots.as_mut_ptr(), 1, m as isize, false,
-                    lhs.as_ptr(), 1, d as isize,
-                    w.as_ptr(), 1, m as isize,
-                    T::from_f64(0.0), T::from_f64(1.0), false, false, false,
+                    BLOCK,
+                    m,
+                    d,
+                    dots.as_mut_ptr(),
+                    1,
+                    m as isize,
+                    false,
+                    lhs.as_ptr(),
+                    1,
+                    d as isize,
+                    w.as_ptr(),
+                    1,
+                    m as isize,
+                    T::from_f64(0.0),
+                    T::from_f64(1.0),
+                    false,
+                    false,
+                    false,
                     gemm::Parallelism::None,
                 );
             }
@@ -172,8 +211,15 @@ impl Estimator {
             let ln_m = (m as f64).ln();
             for r in 0..n {
                 // cosine = (z · w) / |z|
-                let (dots, out, scale) = (&dots[r * m..(r + 1) * m], &mut blk.p[r * m..(r + 1) * m], inv_norm[r]);
-                let max = dots.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64())) * scale;
+                let (dots, out, scale) = (
+                    &dots[r * m..(r + 1) * m],
+                    &mut blk.p[r * m..(r + 1) * m],
+                    inv_norm[r],
+                );
+                let max = dots
+                    .iter()
+                    .fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64()))
+                    * scale;
                 let mut sum = 0.0;
                 for (o, &x) in out.iter_mut().zip(dots) {
                     let e = ((x.to_f64() * scale - max) * inv_eps).exp();
@@ -189,7 +235,11 @@ impl Estimator {
                     let ln_sum = sum.ln();
                     let mut h = 0.0;
                     for (&p, &x) in out.iter().zip(dots) {
-                        let ln_p = if p >= 1e-9 { (x.to_f64() * scale - max) * inv_eps - ln_sum } else { LN_1E_MINUS_9 };
+                        let ln_p = if p >= 1e-9 {
+                            (x.to_f64() * scale - max) * inv_eps - ln_sum
+                        } else {
+                            LN_1E_MINUS_9
+                        };
                         h -= p * ln_p;
                     }
                     blk.h[r] = h / ln_m;
@@ -221,14 +271,21 @@ unsafe fn sum_of_squares_avx2(row: &[f32]) -> f64 {
     let mut chunks = row.chunks_exact(8);
     for c in &mut chunks {
         let x = _mm256_loadu_ps(c.as_ptr());
-        let (a, b) = (_mm256_cvtps_pd(_mm256_castps256_ps128(x)), _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+        let (a, b) = (
+            _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+            _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+        );
         lo = _mm256_add_pd(lo, _mm256_mul_pd(a, a));
         hi = _mm256_add_pd(hi, _mm256_mul_pd(b, b));
     }
     let mut lanes = [0f64; 8];
     _mm256_storeu_pd(lanes.as_mut_ptr(), lo);
     _mm256_storeu_pd(lanes.as_mut_ptr().add(4), hi);
-    let tail: f64 = chunks.remainder().iter().map(|&x| (x as f64) * (x as f64)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum();
     lanes.iter().sum::<f64>() + tail
 }
 
@@ -241,7 +298,11 @@ fn sum_of_squares_lanes(row: &[f32]) -> f64 {
             lanes[i] += (c[i] as f64) * (c[i] as f64);
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&x| (x as f64) * (x as f64)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum();
     lanes.iter().sum::<f64>() + tail
 }
 
@@ -260,7 +321,9 @@ mod tests {
 
     #[test]
     fn sum_of_squares_is_the_same_on_every_path() {
-        let row: Vec<f32> = (0..2051).map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5).collect();
+        let row: Vec<f32> = (0..2051)
+            .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5)
+            .collect();
         let exact: f64 = row.iter().map(|&x| (x as f64) * (x as f64)).sum();
         let lanes = sum_of_squares_lanes(&row);
         assert!((lanes - exact).abs() < 1e-12 * exact);

@@ -95,7 +95,10 @@ pub struct Normals {
 
 impl Normals {
     pub fn new(seed: u64) -> Self {
-        Self { rng: SplitMix64(seed), spare: None }
+        Self {
+            rng: SplitMix64(seed),
+            spare: None,
+        }
     }
     pub fn next(&mut self) -> f64 {
         if let Some(x) = self.spare.take() {
@@ -136,7 +139,11 @@ pub enum WError {
     #[error("reference points in {path} must be a 2-D float array (m × d); got shape {shape:?}")]
     Shape { path: PathBuf, shape: Vec<usize> },
     #[error("reference points in {path} have width {got}, but the embeddings have d = {want}")]
-    Width { path: PathBuf, got: usize, want: usize },
+    Width {
+        path: PathBuf,
+        got: usize,
+        want: usize,
+    },
     #[error("reference point row {row} in {path} is zero or not finite")]
     BadRow { path: PathBuf, row: usize },
 }
@@ -145,26 +152,46 @@ pub enum WError {
 /// in f32 exactly as the reference does (they are usually unit already).
 pub fn load(path: &Path, d: usize) -> Result<(usize, Vec<f32>, WSource), WError> {
     let arr = npy::read(path)?;
-    let shape_err = || WError::Shape { path: path.into(), shape: arr.shape.clone() };
+    let shape_err = || WError::Shape {
+        path: path.into(),
+        shape: arr.shape.clone(),
+    };
     if arr.shape.len() != 2 || arr.shape[0] == 0 {
         return Err(shape_err());
     }
     let (m, width) = (arr.shape[0], arr.shape[1]);
     if width != d {
-        return Err(WError::Width { path: path.into(), got: width, want: d });
+        return Err(WError::Width {
+            path: path.into(),
+            got: width,
+            want: d,
+        });
     }
     let mut w = arr.to_f32().ok_or_else(shape_err)?;
     for (row, chunk) in w.chunks_mut(d).enumerate() {
         let norm = chunk.iter().map(|&x| x * x).sum::<f32>().sqrt();
         if !(norm.is_finite() && norm > 0.0) {
-            return Err(WError::BadRow { path: path.into(), row });
+            return Err(WError::BadRow {
+                path: path.into(),
+                row,
+            });
         }
         if (norm - 1.0).abs() > 1e-6 {
             chunk.iter_mut().for_each(|x| *x /= norm);
         }
     }
-    let sha256 = sha256_file(path).map_err(|source| npy::NpyError::Io { path: path.into(), source })?;
-    Ok((m, w, WSource::File { path: path.into(), sha256 }))
+    let sha256 = sha256_file(path).map_err(|source| npy::NpyError::Io {
+        path: path.into(),
+        source,
+    })?;
+    Ok((
+        m,
+        w,
+        WSource::File {
+            path: path.into(),
+            sha256,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -173,9 +200,14 @@ mod tests {
 
     #[test]
     fn det_ln_matches_libm_closely() {
-        for &x in &[1e-300, 1e-10, 0.1, 0.5, 0.999, 1.0, 1.5, 2.0, 10.0, 1e10, 1e300] {
+        for &x in &[
+            1e-300, 1e-10, 0.1, 0.5, 0.999, 1.0, 1.5, 2.0, 10.0, 1e10, 1e300,
+        ] {
             let (a, b) = (det_ln(x), x.ln());
-            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0), "{x}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0),
+                "{x}: {a} vs {b}"
+            );
         }
         assert_eq!(det_ln(1.0), 0.0);
     }
@@ -200,7 +232,11 @@ mod tests {
         }
         // Pin the exact bits: a change here changes every published number.
         let bits: Vec<u32> = w.iter().map(|x| x.to_bits()).collect();
-        assert_eq!(bits, PINNED_W_4X3_SEED0.to_vec(), "W algorithm changed: {w:?}");
+        assert_eq!(
+            bits,
+            PINNED_W_4X3_SEED0.to_vec(),
+            "W algorithm changed: {w:?}"
+        );
     }
 
     #[test]
@@ -209,11 +245,14 @@ mod tests {
         let xs: Vec<f64> = (0..200_000).map(|_| g.next()).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
-        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "mean {mean} var {var}");
+        assert!(
+            mean.abs() < 0.01 && (var - 1.0).abs() < 0.01,
+            "mean {mean} var {var}"
+        );
     }
 
     const PINNED_W_4X3_SEED0: [u32; 12] = [
-        1062030060, 3188895794, 3205790383, 3199745114, 3208089104, 1058592055, 3197505973, 1060974366, 1058753132,
-        1062323311, 1058155324, 1028626013,
+        1062030060, 3188895794, 3205790383, 3199745114, 3208089104, 1058592055, 3197505973,
+        1060974366, 1058753132, 1062323311, 1058155324, 1028626013,
     ];
 }

@@ -22,7 +22,9 @@ pub fn parse(j: &Json) -> Result<ModelConfig, String> {
                 other => Err(format!("unknown layer type {other:?} in `layer_types`")),
             })
             .collect::<Result<_, _>>()?,
-        None => (0..cfg.num_layers).map(|i| if i % 2 == 0 { window } else { None }).collect(),
+        None => (0..cfg.num_layers)
+            .map(|i| if i % 2 == 0 { window } else { None })
+            .collect(),
     };
     Ok(cfg)
 }

@@ -12,8 +12,13 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
     let d = j.usize("n_embd")?;
     let heads = j.usize("n_head")?;
     let layers = j.usize("n_layer")?;
-    if j.bool_or("scale_attn_by_inverse_layer_idx", false) || j.bool_or("reorder_and_upcast_attn", false) {
-        return Err("gpt2 with scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn is not supported".into());
+    if j.bool_or("scale_attn_by_inverse_layer_idx", false)
+        || j.bool_or("reorder_and_upcast_attn", false)
+    {
+        return Err(
+            "gpt2 with scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn is not supported"
+                .into(),
+        );
     }
     Ok(ModelConfig {
         model_type: "gpt2".into(),
@@ -49,7 +54,11 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
 
 pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
     let (d, f) = (cfg.hidden_size, cfg.intermediate_size);
-    let m = if vb.contains_tensor("transformer.wte.weight") { vb.pp("transformer") } else { vb.clone() };
+    let m = if vb.contains_tensor("transformer.wte.weight") {
+        vb.pp("transformer")
+    } else {
+        vb.clone()
+    };
     let embed = candle_nn::embedding(cfg.vocab_size, d, m.pp("wte"))?;
     let positions = candle_nn::embedding(cfg.learned_positions.unwrap_or(1024), d, m.pp("wpe"))?;
     let norm = |vb: VarBuilder| Norm::load(cfg.norm, d, cfg.norm_eps, vb);
@@ -59,7 +68,7 @@ pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
         blocks.push(Block {
             attn_norm: Some(norm(b.pp("ln_1"))?),
             attn: Attention {
-                qkv: Qkv::FusedBlocks(decoder::conv1d(d, 3 * d, b.pp("attn.c_attn"))?),
+                qkv: Qkv::Blocks(decoder::conv1d(d, 3 * d, b.pp("attn.c_attn"))?),
                 o: decoder::conv1d(d, d, b.pp("attn.c_proj"))?,
                 q_norm: None,
                 k_norm: None,
@@ -67,11 +76,22 @@ pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
             },
             attn_post_norm: None,
             mlp_norm: Some(norm(b.pp("ln_2"))?),
-            mlp: Mlp::Plain { up: decoder::conv1d(d, f, b.pp("mlp.c_fc"))?, down: decoder::conv1d(f, d, b.pp("mlp.c_proj"))?, act: cfg.activation },
+            mlp: Mlp::Plain {
+                up: decoder::conv1d(d, f, b.pp("mlp.c_fc"))?,
+                down: decoder::conv1d(f, d, b.pp("mlp.c_proj"))?,
+                act: cfg.activation,
+            },
             mlp_post_norm: None,
         });
     }
     let final_norm = norm(m.pp("ln_f"))?;
     let lm_head = decoder::lm_head(cfg, &embed, &vb, "lm_head")?;
-    Ok(Decoder { cfg: cfg.clone(), embed, positions: Some(positions), blocks, final_norm, lm_head })
+    Ok(Decoder {
+        cfg: cfg.clone(),
+        embed,
+        positions: Some(positions),
+        blocks,
+        final_norm,
+        lm_head,
+    })
 }

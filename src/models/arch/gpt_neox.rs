@@ -15,7 +15,11 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
     let params = j.0.get("rope_parameters");
     let pct = j
         .opt_f64("rotary_pct")
-        .or_else(|| params.and_then(|p| p.get("partial_rotary_factor")).and_then(|v| v.as_f64()))
+        .or_else(|| {
+            params
+                .and_then(|p| p.get("partial_rotary_factor"))
+                .and_then(|v| v.as_f64())
+        })
         .unwrap_or(0.25);
     let rotary_dims = (head_dim as f64 * pct) as usize;
     let bias = j.bool_or("attention_bias", true);
@@ -30,13 +34,21 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
         head_dim,
         norm: NormKind::Layer,
         norm_eps: j.f64_or("layer_norm_eps", 1e-5),
-        layout: if j.bool_or("use_parallel_residual", true) { Layout::Parallel } else { Layout::PreNorm },
+        layout: if j.bool_or("use_parallel_residual", true) {
+            Layout::Parallel
+        } else {
+            Layout::PreNorm
+        },
         activation: Activation::parse(j.str("hidden_act").unwrap_or("gelu"))?,
         gated_mlp: false,
         rope_theta: j.rope_theta("rotary_emb_base", 10000.0),
         rope_scaling: match j.rope_scaling()? {
             RopeScaling::None => RopeScaling::None,
-            other => return Err(format!("gpt_neox with rope scaling {other:?} is not supported")),
+            other => {
+                return Err(format!(
+                    "gpt_neox with rope scaling {other:?} is not supported"
+                ))
+            }
         },
         rotary_dims,
         tie_word_embeddings: j.bool_or("tie_word_embeddings", false),
@@ -67,7 +79,12 @@ pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
         blocks.push(Block {
             attn_norm: Some(norm(b.pp("input_layernorm"))?),
             attn: Attention {
-                qkv: Qkv::FusedPerHead(decoder::linear(d, 3 * qd, cfg.attention_bias, a.pp("query_key_value"))?),
+                qkv: Qkv::PerHead(decoder::linear(
+                    d,
+                    3 * qd,
+                    cfg.attention_bias,
+                    a.pp("query_key_value"),
+                )?),
                 o: decoder::linear(qd, d, cfg.attention_out_bias, a.pp("dense"))?,
                 q_norm: None,
                 k_norm: None,
@@ -85,5 +102,12 @@ pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
     }
     let final_norm = norm(m.pp("final_layer_norm"))?;
     let lm_head = decoder::lm_head(cfg, &embed, &vb, "embed_out")?;
-    Ok(Decoder { cfg: cfg.clone(), embed, positions: None, blocks, final_norm, lm_head })
+    Ok(Decoder {
+        cfg: cfg.clone(),
+        embed,
+        positions: None,
+        blocks,
+        final_norm,
+        lm_head,
+    })
 }

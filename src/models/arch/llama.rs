@@ -8,7 +8,9 @@ pub fn parse(j: &Json) -> Result<ModelConfig, String> {
     let (heads, kv, head_dim) = j.heads()?;
     let layers = j.usize("num_hidden_layers")?;
     let attention_bias = j.bool_or("attention_bias", false);
-    let window = j.opt_usize("sliding_window").filter(|_| j.str("model_type") == Some("mistral"));
+    let window = j
+        .opt_usize("sliding_window")
+        .filter(|_| j.str("model_type") == Some("mistral"));
     Ok(ModelConfig {
         model_type: j.str("model_type").unwrap_or("llama").into(),
         vocab_size: j.usize("vocab_size")?,

@@ -13,6 +13,7 @@ mod qwen2;
 
 use super::config::{Json, Layout, ModelConfig};
 use super::decoder::{self, Attention, Block, Decoder, Mlp, Norm, Qkv};
+use super::linear::Linear;
 use candle_core::Result;
 use candle_nn::VarBuilder;
 
@@ -24,19 +25,57 @@ pub struct Arch {
 }
 
 const ALL: &[Arch] = &[
-    Arch { model_type: "llama", parse: llama::parse, load: hf_decoder },
-    Arch { model_type: "mistral", parse: llama::parse, load: hf_decoder },
-    Arch { model_type: "qwen2", parse: qwen2::parse, load: hf_decoder },
-    Arch { model_type: "olmo", parse: olmo::parse, load: hf_decoder },
-    Arch { model_type: "olmo2", parse: olmo2::parse, load: hf_decoder },
-    Arch { model_type: "gemma", parse: gemma::parse, load: hf_decoder },
-    Arch { model_type: "gemma2", parse: gemma2::parse, load: hf_decoder },
-    Arch { model_type: "gpt_neox", parse: gpt_neox::parse, load: gpt_neox::load },
-    Arch { model_type: "gpt2", parse: gpt2::parse, load: gpt2::load },
+    Arch {
+        model_type: "llama",
+        parse: llama::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "mistral",
+        parse: llama::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "qwen2",
+        parse: qwen2::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "olmo",
+        parse: olmo::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "olmo2",
+        parse: olmo2::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "gemma",
+        parse: gemma::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "gemma2",
+        parse: gemma2::parse,
+        load: hf_decoder,
+    },
+    Arch {
+        model_type: "gpt_neox",
+        parse: gpt_neox::parse,
+        load: gpt_neox::load,
+    },
+    Arch {
+        model_type: "gpt2",
+        parse: gpt2::parse,
+        load: gpt2::load,
+    },
 ];
 
 /// `model_type`s lossy supports.
-pub const SUPPORTED: &[&str] = &["llama", "mistral", "qwen2", "olmo", "olmo2", "gemma", "gemma2", "gpt_neox", "gpt2"];
+pub const SUPPORTED: &[&str] = &[
+    "llama", "mistral", "qwen2", "olmo", "olmo2", "gemma", "gemma2", "gpt_neox", "gpt2",
+];
 
 pub fn find(model_type: &str) -> Option<&'static Arch> {
     ALL.iter().find(|a| a.model_type == model_type)
@@ -56,19 +95,21 @@ fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
         let a = b.pp("self_attn");
         let p = b.pp("mlp");
         let attn = Attention {
-            qkv: Qkv::Separate {
-                q: decoder::linear(d, qd, cfg.attention_bias, a.pp("q_proj"))?,
-                k: decoder::linear(d, kvd, cfg.attention_bias, a.pp("k_proj"))?,
-                v: decoder::linear(d, kvd, cfg.attention_bias, a.pp("v_proj"))?,
-            },
+            qkv: Qkv::Blocks(Linear::concat(&[
+                decoder::linear(d, qd, cfg.attention_bias, a.pp("q_proj"))?,
+                decoder::linear(d, kvd, cfg.attention_bias, a.pp("k_proj"))?,
+                decoder::linear(d, kvd, cfg.attention_bias, a.pp("v_proj"))?,
+            ])?),
             o: decoder::linear(qd, d, cfg.attention_out_bias, a.pp("o_proj"))?,
             q_norm: cfg.qk_norm.then(|| norm(qd, a.pp("q_norm"))).transpose()?,
             k_norm: cfg.qk_norm.then(|| norm(kvd, a.pp("k_norm"))).transpose()?,
             window: cfg.sliding_window[i],
         };
         let mlp = Mlp::Gated {
-            gate: decoder::linear(d, f, cfg.mlp_bias, p.pp("gate_proj"))?,
-            up: decoder::linear(d, f, cfg.mlp_bias, p.pp("up_proj"))?,
+            gate_up: Linear::concat(&[
+                decoder::linear(d, f, cfg.mlp_bias, p.pp("gate_proj"))?,
+                decoder::linear(d, f, cfg.mlp_bias, p.pp("up_proj"))?,
+            ])?,
             down: decoder::linear(f, d, cfg.mlp_bias, p.pp("down_proj"))?,
             act: cfg.activation,
         };
@@ -103,5 +144,12 @@ fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
     }
     let final_norm = norm(d, m.pp("norm"))?;
     let lm_head = decoder::lm_head(cfg, &embed, &vb, "lm_head")?;
-    Ok(Decoder { cfg: cfg.clone(), embed, positions: None, blocks, final_norm, lm_head })
+    Ok(Decoder {
+        cfg: cfg.clone(),
+        embed,
+        positions: None,
+        blocks,
+        final_norm,
+        lm_head,
+    })
 }
