@@ -15,6 +15,7 @@ use candle_core::{DType, Device, Module, Result, Tensor};
 fn dtype_of(d: &Decoder) -> DType {
     d.embed.embeddings().dtype()
 }
+use super::cpu_attention;
 use super::gated::{activation, gated};
 use super::linear::Linear;
 use candle_nn::{Embedding, VarBuilder};
@@ -154,11 +155,19 @@ impl Mlp {
     }
 }
 
-/// Per-forward tables: rotary cos/sin and the attention masks.
+/// Per-forward tables: rotary cos/sin, the sequence lengths, and the
+/// attention masks where candle's ops compute attention (not f32 on the CPU,
+/// see [`cpu_attention`]).
 pub struct Context {
     cos: Option<Tensor>,
     sin: Option<Tensor>,
+    lengths: Vec<usize>,
     masks: HashMap<Option<usize>, Tensor>,
+}
+
+/// Whether attention runs as the fused CPU kernel.
+fn fused_attention(dtype: DType, device: &Device) -> bool {
+    dtype == DType::F32 && device.is_cpu()
 }
 
 impl Decoder {
@@ -215,12 +224,23 @@ impl Decoder {
     pub fn context(&self, lengths: &[usize], t: usize, device: &Device) -> Result<Context> {
         let (cos, sin) = self.rotary(t, device)?;
         let mut masks = HashMap::new();
-        for w in self.blocks.iter().map(|b| b.attn.window) {
+        let need_masks = !fused_attention(dtype_of(self), device);
+        for w in self
+            .blocks
+            .iter()
+            .map(|b| b.attn.window)
+            .filter(|_| need_masks)
+        {
             if let std::collections::hash_map::Entry::Vacant(e) = masks.entry(w) {
                 e.insert(Self::mask(lengths, t, w, device, dtype_of(self))?);
             }
         }
-        Ok(Context { cos, sin, masks })
+        Ok(Context {
+            cos,
+            sin,
+            lengths: lengths.to_vec(),
+            masks,
+        })
     }
 
     /// The embedding output (hidden state 0).
@@ -294,12 +314,22 @@ impl Decoder {
         let heads_first = |y: Tensor| y.transpose(1, 2)?.contiguous();
         let (q, k, v) = (heads_first(q)?, heads_first(k)?, heads_first(v)?);
         let (q, k) = (self.rope(&q, ctx)?, self.rope(&k, ctx)?);
+        let scale = c.query_pre_attn_scalar.powf(-0.5);
+        if fused_attention(q.dtype(), q.device()) {
+            let p = cpu_attention::Params {
+                lengths: &ctx.lengths,
+                scale: scale as f32,
+                softcap: c.attn_logit_softcapping.map(|x| x as f32),
+                window: at.window,
+            };
+            return at.o.forward(&cpu_attention::attend(&q, &k, &v, &p)?);
+        }
         // Grouped-query attention without copying k and v per head: query
         // heads i·n … i·n+n−1 share kv head i, so the group's queries stack
         // into one [n·t, hd] matrix per kv head (a free reshape).
         let n = h / kvh;
         let q = q.reshape((b, kvh, n * t, hd))?;
-        let mut scores = (q.matmul(&k.t()?)? * c.query_pre_attn_scalar.powf(-0.5))?;
+        let mut scores = (q.matmul(&k.t()?)? * scale)?;
         if let Some(cap) = c.attn_logit_softcapping {
             scores = ((scores / cap)?.tanh()? * cap)?;
         }

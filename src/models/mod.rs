@@ -11,6 +11,7 @@
 
 mod arch;
 pub mod config;
+mod cpu_attention;
 mod decoder;
 pub mod engine;
 mod error;
