@@ -19,6 +19,7 @@ pub mod arrays;
 mod bessel;
 pub mod bootstrap;
 mod brent;
+mod exp;
 pub mod calibration;
 pub mod labels;
 pub mod projection;

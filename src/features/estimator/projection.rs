@@ -9,6 +9,7 @@
 //! GEMM kernel: results are bit-identical whatever the batch size or split.
 
 use super::accumulator::AccumulateError;
+use super::exp::exp_in_place;
 use super::Estimator;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -220,12 +221,11 @@ impl Estimator {
                     .iter()
                     .fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64()))
                     * scale;
-                let mut sum = 0.0;
                 for (o, &x) in out.iter_mut().zip(dots) {
-                    let e = ((x.to_f64() * scale - max) * inv_eps).exp();
-                    *o = e;
-                    sum += e;
+                    *o = (x.to_f64() * scale - max) * inv_eps;
                 }
+                exp_in_place(out);
+                let sum: f64 = out.iter().sum();
                 let inv = 1.0 / sum;
                 out.iter_mut().for_each(|o| *o *= inv);
                 if (blk.need_row_entropy)(blk.first_row + r) {
