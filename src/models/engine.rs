@@ -76,14 +76,12 @@ impl Model {
     ) -> Result<Self, ModelError> {
         let dtype = precision.dtype();
         if files.format == WeightFormat::Gguf {
-            let (config, vb) = super::gguf::load(&files.config, device, dtype)?;
-            let decoder = (arch::find(&config.model_type)
-                .expect("GGUF architectures are supported ones")
-                .load)(&config, vb)
-            .map_err(|e| ModelError::Weights {
-                dir: files.config.clone(),
-                reason: e.to_string(),
-            })?;
+            let (config, vb, quantized) = super::gguf::load(&files.config, device, dtype)?;
+            let decoder =
+                arch::gguf_decoder(&config, vb, quantized).map_err(|e| ModelError::Weights {
+                    dir: files.config.clone(),
+                    reason: e.to_string(),
+                })?;
             return Ok(Self {
                 config,
                 files,

@@ -53,12 +53,15 @@ impl CustomOp1 for SiluMul {
         let n = (end - start) / 2;
         let mut out: Vec<f32> = Vec::with_capacity(n);
         if f > 0 {
-            out.spare_capacity_mut()[..n].par_chunks_mut(f).zip(all[start..end].par_chunks(width)).for_each(|(o, row)| {
-                let (gate, up) = row.split_at(f);
-                for ((o, &g), &u) in o.iter_mut().zip(gate).zip(up) {
-                    o.write(g / (1.0 + (-g).exp()) * u);
-                }
-            });
+            out.spare_capacity_mut()[..n]
+                .par_chunks_mut(f)
+                .zip(all[start..end].par_chunks(width))
+                .for_each(|(o, row)| {
+                    let (gate, up) = row.split_at(f);
+                    for ((o, &g), &u) in o.iter_mut().zip(gate).zip(up) {
+                        o.write(g / (1.0 + (-g).exp()) * u);
+                    }
+                });
         }
         // SAFETY: each of the n elements was written above.
         unsafe { out.set_len(n) };

@@ -1,11 +1,12 @@
 //! GGUF model files (llama.cpp's format): one `.gguf` holds the config (as
 //! metadata), the tokenizer (see [`super::gguf_tokenizer`]) and the weights.
 //!
-//! lossy runs a GGUF model through its own forward pass ([`super::llama`]),
-//! exactly as HF transformers loads GGUF: every tensor is dequantized to f32
-//! and activations stay f32. (candle's `QMatMul` would also quantize the
-//! activations to 8 bits on CPU, which measurably changes the model; that is
-//! not offered here.)
+//! lossy runs a GGUF model through its own forward pass with the numbers HF
+//! transformers gives after dequantizing the file to f32. On the CPU the
+//! projection weights stay in their block format and are dequantized tile
+//! by tile inside each matmul ([`super::quantized`]), so memory stays near
+//! the file's size; activations stay f32. Other tensors (embeddings, norms,
+//! biases), and every tensor on a GPU, are dequantized at load.
 //!
 //! The tensors are renamed to the Hugging Face names the forward pass asks
 //! for (`blk.3.attn_q.weight` → `model.layers.3.self_attn.q_proj.weight`, …),
@@ -18,6 +19,7 @@
 //! and `qwen2`.
 
 use super::config::{Activation, Layout, ModelConfig, NormKind, RopeScaling};
+use super::quantized::QuantizedWeight;
 use super::ModelError;
 use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::{DType, Device, Tensor};
@@ -110,16 +112,24 @@ impl GgufFile {
     }
 }
 
-/// Loads a GGUF model: its config and a `VarBuilder` over the dequantized
-/// tensors under Hugging Face names, for the llama-layout decoder.
-pub fn load(
+/// Loads a GGUF model: its config, a `VarBuilder` over the dequantized
+/// tensors under Hugging Face names, and (on the CPU) the quantized
+/// projection weights under theirs, for the llama-layout decoder.
+pub(crate) fn load(
     path: &Path,
     device: &Device,
     dtype: DType,
-) -> Result<(ModelConfig, VarBuilder<'static>), ModelError> {
+) -> Result<
+    (
+        ModelConfig,
+        VarBuilder<'static>,
+        HashMap<String, QuantizedWeight>,
+    ),
+    ModelError,
+> {
     let gguf = GgufFile::open(path)?;
     let mut config = ModelConfig::from_gguf(&gguf)?;
-    let tensors = load_tensors(&gguf, &mut config, device)?;
+    let (tensors, quantized) = load_tensors(&gguf, &mut config, device)?;
     let tensors = tensors
         .into_iter()
         .map(|(k, t)| t.to_dtype(dtype).map(|t| (k, t)))
@@ -128,7 +138,17 @@ pub fn load(
             dir: path.into(),
             reason: plain(e),
         })?;
-    Ok((config, VarBuilder::from_tensors(tensors, dtype, device)))
+    Ok((
+        config,
+        VarBuilder::from_tensors(tensors, dtype, device),
+        quantized,
+    ))
+}
+
+/// Whether a (Hugging Face) tensor name is a projection weight, kept
+/// quantized on the CPU.
+fn is_projection(hf: &str) -> bool {
+    hf.ends_with("_proj.weight") || hf == "lm_head.weight"
 }
 
 impl ModelConfig {
@@ -354,14 +374,16 @@ pub fn permute_qk(t: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
         .reshape(dims)
 }
 
-/// Reads every tensor, dequantizes it to f32 on `device`, and renames it to
-/// its Hugging Face name (un-permuting llama's q/k). Applies a
-/// `rope_freqs.weight` tensor to `config.rope_scaling`.
+/// Reads every tensor and renames it to its Hugging Face name (un-permuting
+/// llama's q/k rows): projection weights on the CPU stay quantized, the
+/// rest is dequantized to f32 on `device`. Applies a `rope_freqs.weight`
+/// tensor to `config.rope_scaling`.
+#[allow(clippy::type_complexity)]
 fn load_tensors(
     gguf: &GgufFile,
     config: &mut ModelConfig,
     device: &Device,
-) -> Result<HashMap<String, Tensor>, ModelError> {
+) -> Result<(HashMap<String, Tensor>, HashMap<String, QuantizedWeight>), ModelError> {
     let path = &gguf.path;
     let weights = |reason: String| ModelError::Weights {
         dir: path.clone(),
@@ -375,19 +397,21 @@ fn load_tensors(
     let permuted = config.model_type == "llama";
     let mut names: Vec<&String> = gguf.content.tensor_infos.keys().collect();
     names.sort();
-    let mut out = HashMap::with_capacity(names.len() + config.num_layers);
+    let mut out = HashMap::with_capacity(names.len());
+    let mut quantized = HashMap::new();
     for name in names {
-        let t = gguf
+        let failed = |e: candle_core::Error| weights(format!("tensor `{name}`: {}", plain(e)));
+        let q = gguf
             .content
             .tensor(&mut reader, name, &Device::Cpu)
-            .and_then(|q| q.dequantize(device))
-            .and_then(|t| t.to_dtype(DType::F32))
-            .map_err(|e| weights(format!("tensor `{name}`: {}", plain(e))))?;
+            .map_err(failed)?;
         if name == "rope_freqs.weight" {
-            let factors: Vec<f32> = t
-                .flatten_all()
+            let factors: Vec<f32> = q
+                .dequantize(&Device::Cpu)
+                .and_then(|t| t.to_dtype(DType::F32))
+                .and_then(|t| t.flatten_all())
                 .and_then(|t| t.to_vec1())
-                .map_err(|e| weights(format!("{name}: {}", plain(e))))?;
+                .map_err(failed)?;
             if factors.len() != config.head_dim / 2 {
                 return Err(weights(format!(
                     "{name} has {} factors, expected head_dim/2 = {}",
@@ -411,20 +435,55 @@ fn load_tensors(
                 config.model_type
             )));
         };
-        let t = if permuted && (hf.contains(".q_proj.") || hf.contains(".k_proj.")) {
-            let heads = if hf.contains(".q_proj.") {
-                config.num_heads
-            } else {
-                config.num_kv_heads
-            };
-            unpermute_qk(&t, heads)
-                .map_err(|e| weights(format!("tensor `{name}`: {}", plain(e))))?
+        let heads = if !permuted {
+            None
+        } else if hf.contains(".q_proj.") {
+            Some(config.num_heads)
+        } else if hf.contains(".k_proj.") {
+            Some(config.num_kv_heads)
         } else {
-            t
+            None
+        };
+        if device.is_cpu() && is_projection(&hf) {
+            let (rows, cols) = q.shape().dims2().map_err(failed)?;
+            let mut w = QuantizedWeight::new(q.dtype(), rows, cols, &q.data().map_err(failed)?)
+                .map_err(failed)?;
+            if let Some(heads) = heads {
+                let source = unpermuted_row_source(rows, heads).map_err(failed)?;
+                w = w.permute_rows(source).map_err(failed)?;
+            }
+            quantized.insert(hf, w);
+            continue;
+        }
+        let t = q
+            .dequantize(device)
+            .and_then(|t| t.to_dtype(DType::F32))
+            .map_err(failed)?;
+        let t = match heads {
+            Some(heads) => unpermute_qk(&t, heads).map_err(failed)?,
+            None => t,
         };
         out.insert(hf, t);
     }
-    Ok(out)
+    Ok((out, quantized))
+}
+
+/// [`unpermute_qk`] as a row map for `rows` rows of `heads` heads: row i of
+/// the result is row `source(i)` of the file's tensor.
+fn unpermuted_row_source(
+    rows: usize,
+    heads: usize,
+) -> candle_core::Result<impl Fn(usize) -> usize> {
+    if heads == 0 || rows % (2 * heads) != 0 {
+        candle_core::bail!("cannot un-permute {rows} rows into {heads} heads of even width");
+    }
+    let half = rows / heads / 2;
+    // result [heads, 2, half] ← file [heads, half, 2]
+    Ok(move |i: usize| {
+        let (h, rest) = (i / (2 * half), i % (2 * half));
+        let (a, b) = (rest / half, rest % half);
+        h * 2 * half + b * 2 + a
+    })
 }
 
 /// A candle error's message without the backtrace candle attaches when
@@ -486,6 +545,17 @@ mod tests {
 
     fn rows(t: &Tensor) -> Vec<Vec<f32>> {
         t.to_vec2().unwrap()
+    }
+
+    #[test]
+    fn row_source_is_unpermute_qk() {
+        let (rows, heads) = (24, 3);
+        let t = Tensor::arange(0f32, rows as f32, &Device::Cpu).unwrap();
+        let want: Vec<f32> = unpermute_qk(&t, heads).unwrap().to_vec1().unwrap();
+        let source = unpermuted_row_source(rows, heads).unwrap();
+        let got: Vec<f32> = (0..rows).map(|i| source(i) as f32).collect();
+        assert_eq!(got, want);
+        assert!(unpermuted_row_source(10, 3).is_err());
     }
 
     #[test]

@@ -9,20 +9,31 @@
 //! Weights are kept transposed, `[in, out]` and contiguous: the GEMM then
 //! reads them row-major instead of packing a transposed view on every call
 //! (about 10% of the forward pass at SmolLM2-135M's shapes).
+//!
+//! GGUF models keep their projection weights quantized
+//! ([`QuantizedWeight`]); the activations stay f32.
 
-use candle_core::{Result, Tensor, D};
+use super::quantized::QuantizedWeight;
+use candle_core::{DType, Result, Tensor, D};
 
 pub struct Linear {
-    /// `[in, out]`: contiguous, or for [`Linear::tied`] a transposed view.
-    wt: Tensor,
+    weight: Weight,
     bias: Option<Tensor>,
+}
+
+enum Weight {
+    /// `[in, out]`: contiguous, or for [`Linear::tied`] a transposed view.
+    Dense(Tensor),
+    /// `[out, in]` blocks, one per run of parts with the same format, whose
+    /// outputs sit side by side.
+    Quantized(Vec<QuantizedWeight>),
 }
 
 impl Linear {
     /// From a weight stored `[out, in]`, as checkpoints store it.
     pub fn new(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
         Ok(Self {
-            wt: weight.t()?.contiguous()?,
+            weight: Weight::Dense(weight.t()?.contiguous()?),
             bias,
         })
     }
@@ -30,49 +41,106 @@ impl Linear {
     /// From a weight stored `[in, out]` (GPT-2's `Conv1D`).
     pub fn from_in_out(wt: Tensor, bias: Option<Tensor>) -> Result<Self> {
         Ok(Self {
-            wt: wt.contiguous()?,
+            weight: Weight::Dense(wt.contiguous()?),
             bias,
         })
+    }
+
+    /// A projection computed from a quantized weight (CPU only).
+    pub fn quantized(weight: QuantizedWeight, bias: Option<Tensor>) -> Self {
+        Self {
+            weight: Weight::Quantized(vec![weight]),
+            bias,
+        }
+    }
+
+    fn out_dim(&self) -> Result<usize> {
+        match &self.weight {
+            Weight::Dense(wt) => wt.dim(1),
+            Weight::Quantized(parts) => Ok(parts.iter().map(QuantizedWeight::rows).sum()),
+        }
     }
 
     /// A projection sharing `weight` (`[out, in]`, e.g. tied embeddings)
     /// without copying it.
     pub fn tied(weight: &Tensor) -> Result<Self> {
         Ok(Self {
-            wt: weight.t()?,
+            weight: Weight::Dense(weight.t()?),
             bias: None,
         })
     }
 
     /// One projection whose outputs are `parts`' outputs side by side.
     pub fn concat(parts: &[Linear]) -> Result<Self> {
-        let weights: Vec<&Tensor> = parts.iter().map(|p| &p.wt).collect();
         let bias = if parts.iter().all(|p| p.bias.is_some()) {
             let b: Vec<&Tensor> = parts.iter().filter_map(|p| p.bias.as_ref()).collect();
             Some(Tensor::cat(&b, 0)?)
-        } else if parts.iter().any(|p| p.bias.is_some()) {
+        } else if let Some(like) = parts.iter().find_map(|p| p.bias.as_ref()) {
+            // some parts have a bias: the others get zeros
             let b = parts
                 .iter()
                 .map(|p| match &p.bias {
                     Some(b) => Ok(b.clone()),
-                    None => Tensor::zeros(p.wt.dim(1)?, p.wt.dtype(), p.wt.device()),
+                    None => Tensor::zeros(p.out_dim()?, like.dtype(), like.device()),
                 })
                 .collect::<Result<Vec<_>>>()?;
             Some(Tensor::cat(&b, 0)?)
         } else {
             None
         };
-        Ok(Self {
-            wt: Tensor::cat(&weights, 1)?,
-            bias,
-        })
+        let weight = if parts.iter().all(|p| matches!(p.weight, Weight::Dense(_))) {
+            let dense: Vec<&Tensor> = parts
+                .iter()
+                .filter_map(|p| match &p.weight {
+                    Weight::Dense(wt) => Some(wt),
+                    Weight::Quantized(_) => None,
+                })
+                .collect();
+            Weight::Dense(Tensor::cat(&dense, 1)?)
+        } else {
+            // runs of one format stack into one weight; formats may differ
+            // between parts (llama.cpp's mixed quantizations)
+            let mut runs: Vec<QuantizedWeight> = Vec::new();
+            for p in parts {
+                let Weight::Quantized(qs) = &p.weight else {
+                    candle_core::bail!("cannot concatenate dense and quantized projections");
+                };
+                for q in qs {
+                    match runs
+                        .last_mut()
+                        .and_then(|last| QuantizedWeight::stack(&[last, q]).map(|s| (last, s)))
+                    {
+                        Some((last, stacked)) => *last = stacked?,
+                        None => runs.push(q.clone()),
+                    }
+                }
+            }
+            Weight::Quantized(runs)
+        };
+        Ok(Self { weight, bias })
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims();
         let inner = *dims.last().expect("projection input has a last dim");
         let rows = x.elem_count() / inner.max(1);
-        let y = x.reshape((rows, inner))?.matmul(&self.wt)?;
+        let x = x.reshape((rows, inner))?;
+        let y = match &self.weight {
+            Weight::Dense(wt) => x.matmul(wt)?,
+            Weight::Quantized(parts) => {
+                let x32 = x.to_dtype(DType::F32)?;
+                let outs = parts
+                    .iter()
+                    .map(|q| q.matmul_t(&x32))
+                    .collect::<Result<Vec<_>>>()?;
+                let y = if outs.len() == 1 {
+                    outs.into_iter().next().expect("one part")
+                } else {
+                    Tensor::cat(&outs, 1)?
+                };
+                y.to_dtype(x.dtype())?
+            }
+        };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,

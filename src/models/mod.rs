@@ -20,6 +20,7 @@ pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod hub_source;
 pub(crate) mod linear;
+mod quantized;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;

@@ -72,7 +72,12 @@ fn exp1(x: f64) -> f64 {
     }
     let p = (p * r + 1.0) * r + 1.0;
     // t's low mantissa bits hold n; 2^n has exponent field n + 1023.
-    let scale = f64::from_bits(t.to_bits().wrapping_sub(SHIFTER.to_bits()).wrapping_add(1023) << 52);
+    let scale = f64::from_bits(
+        t.to_bits()
+            .wrapping_sub(SHIFTER.to_bits())
+            .wrapping_add(1023)
+            << 52,
+    );
     let y = p * scale;
     if x < MIN_ARG {
         0.0
@@ -96,22 +101,43 @@ mod tests {
     #[test]
     fn within_two_ulp_of_libm() {
         // the softmax's arguments: (cos − max)/ε ≤ 0, down to about −2/ε
-        let mut xs: Vec<f64> = (0..200_001).map(|i| -700.0 * i as f64 / 200_000.0).collect();
+        let mut xs: Vec<f64> = (0..200_001)
+            .map(|i| -700.0 * i as f64 / 200_000.0)
+            .collect();
         xs.extend((0..20_001).map(|i| -1.0 + 2.0 * i as f64 / 20_000.0));
-        xs.extend([0.0, -0.0, 1e-300, -1e-300, 0.5 * std::f64::consts::LN_2, 700.0]);
+        xs.extend([
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-300,
+            0.5 * std::f64::consts::LN_2,
+            700.0,
+        ]);
         let mut got = xs.clone();
         exp_in_place(&mut got);
         let mut plain = xs.clone();
         exp_loop(&mut plain);
         for ((&x, &g), &p) in xs.iter().zip(&got).zip(&plain) {
             assert!(ulps(g, x.exp()) <= 2, "exp({x}) = {g}, libm {}", x.exp());
-            assert_eq!(g.to_bits(), p.to_bits(), "vectorised and plain loops differ at {x}");
+            assert_eq!(
+                g.to_bits(),
+                p.to_bits(),
+                "vectorised and plain loops differ at {x}"
+            );
         }
     }
 
     #[test]
     fn edges() {
-        let mut xs = [-708.5, -1e9, f64::NEG_INFINITY, 710.0, f64::INFINITY, f64::NAN, 0.0];
+        let mut xs = [
+            -708.5,
+            -1e9,
+            f64::NEG_INFINITY,
+            710.0,
+            f64::INFINITY,
+            f64::NAN,
+            0.0,
+        ];
         exp_in_place(&mut xs);
         assert_eq!(&xs[..5], &[0.0, 0.0, 0.0, f64::INFINITY, f64::INFINITY]);
         assert!(xs[5].is_nan());

@@ -14,8 +14,10 @@ mod qwen2;
 use super::config::{Json, Layout, ModelConfig};
 use super::decoder::{self, Attention, Block, Decoder, Mlp, Norm, Qkv};
 use super::linear::Linear;
+use super::quantized::QuantizedWeight;
 use candle_core::Result;
 use candle_nn::VarBuilder;
+use std::collections::HashMap;
 
 /// An architecture: how to read its config and load its weights.
 pub struct Arch {
@@ -84,6 +86,54 @@ pub fn find(model_type: &str) -> Option<&'static Arch> {
 /// The Hugging Face `model.layers.N.{self_attn,mlp}` layout shared by Llama,
 /// Qwen2, OLMo, OLMo-2, Gemma and Gemma 2; the config says which norms exist.
 fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
+    hf_decoder_with(cfg, vb, HashMap::new())
+}
+
+/// Loads a GGUF model's decoder: `quantized` holds its projection weights
+/// under their Hugging Face names (`….q_proj.weight`, `lm_head.weight`),
+/// `vb` everything else.
+pub fn gguf_decoder(
+    cfg: &ModelConfig,
+    vb: VarBuilder,
+    quantized: HashMap<String, QuantizedWeight>,
+) -> Result<Decoder> {
+    hf_decoder_with(cfg, vb, quantized)
+}
+
+/// A projection: quantized if `quantized` has its weight, else from `vb`.
+fn projection(
+    quantized: &mut HashMap<String, QuantizedWeight>,
+    in_dim: usize,
+    out_dim: usize,
+    bias: bool,
+    vb: VarBuilder,
+) -> Result<Linear> {
+    let Some(q) = quantized.remove(&format!("{}.weight", vb.prefix())) else {
+        return decoder::linear(in_dim, out_dim, bias, vb);
+    };
+    if (q.rows(), q.cols()) != (out_dim, in_dim) {
+        candle_core::bail!(
+            "{}.weight is [{}, {}], expected [{out_dim}, {in_dim}]",
+            vb.prefix(),
+            q.rows(),
+            q.cols()
+        );
+    }
+    Ok(Linear::quantized(
+        q,
+        if bias {
+            Some(vb.get(out_dim, "bias")?)
+        } else {
+            None
+        },
+    ))
+}
+
+fn hf_decoder_with(
+    cfg: &ModelConfig,
+    vb: VarBuilder,
+    mut quantized: HashMap<String, QuantizedWeight>,
+) -> Result<Decoder> {
     let (d, hd, f) = (cfg.hidden_size, cfg.head_dim, cfg.intermediate_size);
     let (qd, kvd) = (cfg.num_heads * hd, cfg.num_kv_heads * hd);
     let m = vb.pp("model");
@@ -96,21 +146,27 @@ fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
         let p = b.pp("mlp");
         let attn = Attention {
             qkv: Qkv::Blocks(Linear::concat(&[
-                decoder::linear(d, qd, cfg.attention_bias, a.pp("q_proj"))?,
-                decoder::linear(d, kvd, cfg.attention_bias, a.pp("k_proj"))?,
-                decoder::linear(d, kvd, cfg.attention_bias, a.pp("v_proj"))?,
+                projection(&mut quantized, d, qd, cfg.attention_bias, a.pp("q_proj"))?,
+                projection(&mut quantized, d, kvd, cfg.attention_bias, a.pp("k_proj"))?,
+                projection(&mut quantized, d, kvd, cfg.attention_bias, a.pp("v_proj"))?,
             ])?),
-            o: decoder::linear(qd, d, cfg.attention_out_bias, a.pp("o_proj"))?,
+            o: projection(
+                &mut quantized,
+                qd,
+                d,
+                cfg.attention_out_bias,
+                a.pp("o_proj"),
+            )?,
             q_norm: cfg.qk_norm.then(|| norm(qd, a.pp("q_norm"))).transpose()?,
             k_norm: cfg.qk_norm.then(|| norm(kvd, a.pp("k_norm"))).transpose()?,
             window: cfg.sliding_window[i],
         };
         let mlp = Mlp::Gated {
             gate_up: Linear::concat(&[
-                decoder::linear(d, f, cfg.mlp_bias, p.pp("gate_proj"))?,
-                decoder::linear(d, f, cfg.mlp_bias, p.pp("up_proj"))?,
+                projection(&mut quantized, d, f, cfg.mlp_bias, p.pp("gate_proj"))?,
+                projection(&mut quantized, d, f, cfg.mlp_bias, p.pp("up_proj"))?,
             ])?,
-            down: decoder::linear(f, d, cfg.mlp_bias, p.pp("down_proj"))?,
+            down: projection(&mut quantized, f, d, cfg.mlp_bias, p.pp("down_proj"))?,
             act: cfg.activation,
         };
         let n = |name: &str| norm(d, b.pp(name));
@@ -143,7 +199,13 @@ fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
         blocks.push(block);
     }
     let final_norm = norm(d, m.pp("norm"))?;
-    let lm_head = decoder::lm_head(cfg, &embed, &vb, "lm_head")?;
+    let lm_head = match quantized
+        .remove("lm_head.weight")
+        .filter(|_| !cfg.tie_word_embeddings)
+    {
+        Some(q) => Linear::quantized(q, None),
+        None => decoder::lm_head(cfg, &embed, &vb, "lm_head")?,
+    };
     Ok(Decoder {
         cfg: cfg.clone(),
         embed,
