@@ -14,8 +14,8 @@
 const SHIFTER: f64 = 6755399441055744.0;
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split so that n · LN2_HI is exact for |n| < 2^20 (fdlibm's split).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// Below this, e^x is under 2^-1022 and flushes to 0.
 const MIN_ARG: f64 = -708.0;
 /// Above this, e^x overflows.
