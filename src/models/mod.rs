@@ -7,7 +7,8 @@
 //! `pytorch_model.bin`, and `tokenizer.json`) of the architectures in
 //! [`SUPPORTED`] (Llama, Mistral, Qwen2, OLMo, OLMo-2, Gemma, Gemma 2,
 //! GPT-NeoX, GPT-2), and single `.gguf` files ([`gguf`]: llama and qwen2,
-//! dequantized to f32, tokenizer rebuilt from the metadata).
+//! projection weights kept quantized with f32 activations, tokenizer rebuilt
+//! from the metadata).
 
 mod arch;
 pub mod config;
@@ -136,7 +137,7 @@ impl ModelFiles {
 pub enum WeightFormat {
     Safetensors,
     PytorchBin,
-    /// A single GGUF file (weights dequantized on load).
+    /// A single GGUF file (projection weights stay quantized on the CPU).
     Gguf,
 }
 
