@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// sha256 of a byte slice, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -23,6 +23,64 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// sha256 of a large file that runs read again and again (model weights),
+/// without reading it when the answer is already known:
+/// - a file in a Hugging Face cache that resolves to `blobs/<64 hex>` is an
+///   LFS file named by its sha256 (checked when it was downloaded);
+/// - otherwise a memo under `memo_dir/file-hashes/`, keyed by the file's
+///   canonical path, size, modification time and inode, holds the hash of
+///   an earlier read. A file changed in any of those is read again. As in
+///   git, a file modified in the last few seconds is not remembered, since
+///   a second write within the clock's granularity would keep its stamp.
+///
+/// The memo is best effort: if it cannot be written the hash is still
+/// returned.
+pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> io::Result<String> {
+    let canonical = std::fs::canonicalize(path)?;
+    if let Some(sha) = hub_blob_sha256(&canonical) {
+        return Ok(sha);
+    }
+    let memo = memo_dir.join("file-hashes").join(sha256_hex(stamp(&canonical)?.as_bytes()));
+    if let Ok(text) = std::fs::read_to_string(&memo) {
+        if is_sha256(text.trim()) {
+            return Ok(text.trim().to_string());
+        }
+    }
+    let sha = sha256_file(&canonical)?;
+    if !recently_modified(&canonical) {
+        let _ = super::atomic::write(&memo, sha.as_bytes());
+    }
+    Ok(sha)
+}
+
+fn recently_modified(path: &Path) -> bool {
+    let age = std::fs::metadata(path).and_then(|m| m.modified()).map(|t| t.elapsed().unwrap_or_default());
+    age.map_or(true, |a| a < std::time::Duration::from_secs(3))
+}
+
+/// The sha256 a Hugging Face cache blob is named by.
+fn hub_blob_sha256(canonical: &Path) -> Option<String> {
+    let name = canonical.file_name()?.to_str()?;
+    let in_blobs = canonical.parent()?.file_name()? == "blobs";
+    (in_blobs && is_sha256(name)).then(|| name.to_string())
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What identifies one version of a file without reading it.
+fn stamp(canonical: &Path) -> io::Result<String> {
+    let meta = std::fs::metadata(canonical)?;
+    let modified = meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0u64;
+    let path: PathBuf = canonical.into();
+    Ok(format!("{}\0{}\0{modified}\0{inode}", path.display(), meta.len()))
 }
 
 /// An incremental hasher for structured content: each part is length-prefixed,
@@ -47,6 +105,46 @@ impl PartsHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memo_answers_without_reading_and_notices_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (file, memo) = (tmp.path().join("w.bin"), tmp.path().join("memo"));
+        std::fs::write(&file, b"abc").unwrap();
+        // just written: hashed but not remembered
+        sha256_file_memo(&file, &memo).unwrap();
+        assert!(!memo.join("file-hashes").exists());
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options().write(true).open(&file).unwrap().set_modified(hour_ago).unwrap();
+        let first = sha256_file_memo(&file, &memo).unwrap();
+        assert_eq!(first, sha256_hex(b"abc"));
+        // the memo entry answers (proved by planting a different hash in it)
+        let entry = std::fs::read_dir(memo.join("file-hashes")).unwrap().next().unwrap().unwrap().path();
+        std::fs::write(&entry, "0".repeat(64)).unwrap();
+        assert_eq!(sha256_file_memo(&file, &memo).unwrap(), "0".repeat(64));
+        // a rewrite changes size and mtime: read again
+        std::fs::write(&file, b"abcd").unwrap();
+        assert_eq!(sha256_file_memo(&file, &memo).unwrap(), sha256_hex(b"abcd"));
+    }
+
+    #[test]
+    fn hub_blobs_are_named_by_their_hash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let blobs = tmp.path().join("models--o--n/blobs");
+        std::fs::create_dir_all(&blobs).unwrap();
+        let name = "ab".repeat(32);
+        std::fs::write(blobs.join(&name), b"not read").unwrap();
+        let snap = tmp.path().join("models--o--n/snapshots/c0ffee");
+        std::fs::create_dir_all(&snap).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(blobs.join(&name), snap.join("model.safetensors")).unwrap();
+            assert_eq!(sha256_file_memo(&snap.join("model.safetensors"), tmp.path()).unwrap(), name);
+        }
+        // a git (sha1) blob name is not taken as a sha256
+        std::fs::write(blobs.join("a".repeat(40)), b"x").unwrap();
+        assert_eq!(sha256_file_memo(&blobs.join("a".repeat(40)), tmp.path()).unwrap(), sha256_hex(b"x"));
+    }
 
     #[test]
     fn known_vector() {

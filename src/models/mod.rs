@@ -67,12 +67,18 @@ pub struct ModelFiles {
     pub sha256: String,
 }
 
+/// A model file's sha256, remembered across runs (hashing every weight
+/// file on every run cost minutes for a study whose features were cached).
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    crate::io::hash::sha256_file_memo(path, &crate::features::cache::default_dir())
+}
+
 impl ModelFiles {
     /// Finds the files of a Hugging Face-layout folder, or takes a `.gguf`
     /// file as the whole model (its sha256 is the file's own).
     pub fn locate(dir: &Path) -> Result<Self, ModelError> {
         if gguf::is_gguf(dir) {
-            let sha256 = crate::io::hash::sha256_file(dir).map_err(|source| ModelError::Io {
+            let sha256 = file_sha256(dir).map_err(|source| ModelError::Io {
                 path: dir.into(),
                 source,
             })?;
@@ -116,7 +122,7 @@ impl ModelFiles {
             .chain(&weights)
             .chain(std::iter::once(&tokenizer))
         {
-            let h = crate::io::hash::sha256_file(f).map_err(|source| ModelError::Io {
+            let h = file_sha256(f).map_err(|source| ModelError::Io {
                 path: f.clone(),
                 source,
             })?;
