@@ -60,6 +60,7 @@ FAMILIES = {
     "olmo2": ("Olmo2Config", "Olmo2ForCausalLM"),
     "gemma": ("GemmaConfig", "GemmaForCausalLM"),
     "gemma2": ("Gemma2Config", "Gemma2ForCausalLM"),
+    "gemma3": ("Gemma3TextConfig", "Gemma3ForCausalLM"),
     "gpt2": ("GPT2Config", "GPT2LMHeadModel"),
 }
 
@@ -161,6 +162,23 @@ MODELS = [
                     "global attention on layer 1; no `layer_types` in the legacy config",
                     "pre and post RMSNorm around attention and MLP (four norms per layer)",
                     "embedding * sqrt(16), RMSNorm (1 + w), head_dim 16 != 16/4"]),
+    dict(name="gemma3", family="gemma3", seed=2010, config_format="v5",
+         config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=3, num_attention_heads=4,
+                     num_key_value_heads=2, head_dim=8, rms_norm_eps=1e-6,
+                     hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=4, sliding_window=4,
+                     layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                     rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0,
+                                                         "rope_theta": 1_000_000.0},
+                                      "sliding_attention": {"rope_type": "default", "rope_theta": 100.0}},
+                     tie_word_embeddings=True, pad_token_id=0),
+         note="per-head q/k RMSNorm (1+w), sliding window 4 on layers 0 and 2 with their own rotary base "
+              "(100) and a linearly scaled global one (1e6, factor 2) on layer 1, query_pre_attn_scalar 4, "
+              "sandwich norms, scaled embeddings",
+         exercises=["q_norm and k_norm: RMSNorm x * (1 + w) over each head's head_dim 8, before rope",
+                    "rotary base 100 on sliding layers, 1e6 with linear scaling 2 on the full-attention layer",
+                    "sliding window 4 on layers 0 and 2 (`layer_types`)",
+                    "attention scores * query_pre_attn_scalar^-0.5 (4, not head_dim 8)",
+                    "pre and post RMSNorm around attention and MLP, embedding * sqrt(16), no soft-capping"]),
     dict(name="gpt2", family="gpt2", seed=2009, config_format="v5",
          config=dict(n_embd=16, n_layer=2, n_head=2, n_positions=64, n_inner=None,
                      activation_function="gelu_new", layer_norm_epsilon=1e-5,
@@ -457,7 +475,7 @@ def final_norm_formula(family: str, norm, x):
         return F.layer_norm(x, x.shape[-1:], None, None, 1e-5), "F.layer_norm(x, no weight, no bias, 1e-5)"
     eps = getattr(norm, "eps", None) or getattr(norm, "variance_epsilon")
     r = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
-    if family in ("gemma", "gemma2"):
+    if family in ("gemma", "gemma2", "gemma3"):
         return r * (1.0 + norm.weight), "x * rsqrt(mean(x^2) + eps) * (1 + w)"
     return norm.weight * r, "w * x * rsqrt(mean(x^2) + eps)"
 
@@ -620,6 +638,16 @@ def family_checks(spec: dict, m, seqs: list[list[int]]) -> dict:
         assert out["if_gelu_were_exact_erf"]["max_abs_change_hidden_states"] > 1e-4
     elif fam == "gemma2":
         out.update(gemma2_checks(m, seqs))
+    elif fam == "gemma3":
+        out["loaded_layer_types"] = list(cfg.layer_types)
+        out["loaded_rope_parameters"] = {k: dict(sorted(v.items())) for k, v in sorted(cfg.rope_parameters.items())}
+        full = dict(cfg.rope_parameters["full_attention"])
+        out["if_sliding_layers_used_the_global_rope"] = ablation(
+            m, {"rope_parameters": {"full_attention": full, "sliding_attention": dict(full)}}, seqs)
+        assert out["if_sliding_layers_used_the_global_rope"]["max_abs_change_hidden_states"] > 1e-3
+        out["if_no_layer_were_sliding"] = ablation(
+            m, {"layer_types": ["full_attention"] * cfg.num_hidden_layers}, seqs)
+        assert out["if_no_layer_were_sliding"]["max_abs_change_hidden_states"] > 1e-3
     elif fam == "gpt2":
         blk = parts(m)[1][0]
         out["c_attn_weight_shape"] = list(blk.attn.c_attn.weight.shape)
@@ -729,7 +757,7 @@ def verify_convention(spec_name: str, family: str, m, ids, hs, logits, probe: Pr
     res["index_0_vs_embedding_module_output"] = maxdiff(hs[0], rec["embed"][0])
     raw = probe.embed.weight[torch.tensor(ids)]
     res["index_0_vs_raw_embedding_rows"] = maxdiff(hs[0], raw)
-    if family in ("gemma", "gemma2"):
+    if family in ("gemma", "gemma2", "gemma3"):
         scale = torch.tensor(m.config.hidden_size ** 0.5, dtype=torch.float32)
         res["index_0_vs_raw_rows_times_sqrt_hidden"] = maxdiff(hs[0], raw * scale)
         assert res["index_0_vs_raw_rows_times_sqrt_hidden"] == 0.0
@@ -865,6 +893,7 @@ CONVENTIONS = {
     },
 }
 CONVENTIONS["gemma2"] = CONVENTIONS["gemma"]
+CONVENTIONS["gemma3"] = CONVENTIONS["gemma"]
 
 
 def convention_record(family: str, checks: dict) -> dict:
@@ -989,6 +1018,8 @@ def architecture_record(cfg, fam: str) -> dict:
         "olmo2": ["rms_norm_eps", "hidden_act", "attention_bias"],
         "gemma": ["rms_norm_eps", "hidden_act", "attention_bias"],
         "gemma2": ["rms_norm_eps", "hidden_activation", "query_pre_attn_scalar", "attn_logit_softcapping",
+                   "final_logit_softcapping", "sliding_window", "layer_types", "attention_bias"],
+        "gemma3": ["rms_norm_eps", "hidden_activation", "query_pre_attn_scalar", "attn_logit_softcapping",
                    "final_logit_softcapping", "sliding_window", "layer_types", "attention_bias"],
         "gpt2": ["layer_norm_epsilon", "activation_function", "n_positions", "scale_attn_weights",
                  "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn"],

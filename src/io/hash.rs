@@ -42,7 +42,9 @@ pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> io::Result<String> {
     if let Some(sha) = hub_blob_sha256(&canonical) {
         return Ok(sha);
     }
-    let memo = memo_dir.join("file-hashes").join(sha256_hex(stamp(&canonical)?.as_bytes()));
+    let memo = memo_dir
+        .join("file-hashes")
+        .join(sha256_hex(stamp(&canonical)?.as_bytes()));
     if let Ok(text) = std::fs::read_to_string(&memo) {
         if is_sha256(text.trim()) {
             return Ok(text.trim().to_string());
@@ -56,7 +58,9 @@ pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> io::Result<String> {
 }
 
 fn recently_modified(path: &Path) -> bool {
-    let age = std::fs::metadata(path).and_then(|m| m.modified()).map(|t| t.elapsed().unwrap_or_default());
+    let age = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(|t| t.elapsed().unwrap_or_default());
     age.map_or(true, |a| a < std::time::Duration::from_secs(3))
 }
 
@@ -68,19 +72,29 @@ fn hub_blob_sha256(canonical: &Path) -> Option<String> {
 }
 
 fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// What identifies one version of a file without reading it.
 fn stamp(canonical: &Path) -> io::Result<String> {
     let meta = std::fs::metadata(canonical)?;
-    let modified = meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let modified = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     #[cfg(unix)]
     let inode = std::os::unix::fs::MetadataExt::ino(&meta);
     #[cfg(not(unix))]
     let inode = 0u64;
     let path: PathBuf = canonical.into();
-    Ok(format!("{}\0{}\0{modified}\0{inode}", path.display(), meta.len()))
+    Ok(format!(
+        "{}\0{}\0{modified}\0{inode}",
+        path.display(),
+        meta.len()
+    ))
 }
 
 /// An incremental hasher for structured content: each part is length-prefixed,
@@ -115,11 +129,21 @@ mod tests {
         sha256_file_memo(&file, &memo).unwrap();
         assert!(!memo.join("file-hashes").exists());
         let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        File::options().write(true).open(&file).unwrap().set_modified(hour_ago).unwrap();
+        File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
         let first = sha256_file_memo(&file, &memo).unwrap();
         assert_eq!(first, sha256_hex(b"abc"));
         // the memo entry answers (proved by planting a different hash in it)
-        let entry = std::fs::read_dir(memo.join("file-hashes")).unwrap().next().unwrap().unwrap().path();
+        let entry = std::fs::read_dir(memo.join("file-hashes"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         std::fs::write(&entry, "0".repeat(64)).unwrap();
         assert_eq!(sha256_file_memo(&file, &memo).unwrap(), "0".repeat(64));
         // a rewrite changes size and mtime: read again
@@ -139,11 +163,17 @@ mod tests {
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(blobs.join(&name), snap.join("model.safetensors")).unwrap();
-            assert_eq!(sha256_file_memo(&snap.join("model.safetensors"), tmp.path()).unwrap(), name);
+            assert_eq!(
+                sha256_file_memo(&snap.join("model.safetensors"), tmp.path()).unwrap(),
+                name
+            );
         }
         // a git (sha1) blob name is not taken as a sha256
         std::fs::write(blobs.join("a".repeat(40)), b"x").unwrap();
-        assert_eq!(sha256_file_memo(&blobs.join("a".repeat(40)), tmp.path()).unwrap(), sha256_hex(b"x"));
+        assert_eq!(
+            sha256_file_memo(&blobs.join("a".repeat(40)), tmp.path()).unwrap(),
+            sha256_hex(b"x")
+        );
     }
 
     #[test]

@@ -61,6 +61,16 @@ impl Activation {
     }
 }
 
+/// Normalisation of q and k after projection.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum QkNorm {
+    None,
+    /// Over the full q and k projections, across heads (OLMo-2).
+    Full,
+    /// Over each head's head_dim values (Gemma 3).
+    PerHead,
+}
+
 /// How a block combines attention and MLP with the residual stream.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Layout {
@@ -93,6 +103,9 @@ pub struct ModelConfig {
     pub gated_mlp: bool,
     pub rope_theta: f64,
     pub rope_scaling: RopeScaling,
+    /// Rotary base and scaling of the sliding-window layers, where they
+    /// differ from the global ones (Gemma 3).
+    pub local_rope: Option<(f64, RopeScaling)>,
     /// Dimensions of each head that are rotated (head_dim = full rotary;
     /// 0 = no rotary embeddings, e.g. GPT-2's learned positions).
     pub rotary_dims: usize,
@@ -102,8 +115,8 @@ pub struct ModelConfig {
     pub mlp_bias: bool,
     /// Clamp q, k, v to ±this after projection (OLMo).
     pub clip_qkv: Option<f64>,
-    /// RMS-normalise the full q and k projections (OLMo-2).
-    pub qk_norm: bool,
+    /// RMS-normalise q and k before rotary embeddings.
+    pub qk_norm: QkNorm,
     /// Multiply embeddings by √hidden_size (Gemma).
     pub scale_embeddings: bool,
     /// Attention logits are scaled by this^-1/2 (default head_dim).
@@ -226,9 +239,25 @@ impl Json<'_> {
             .get("rope_scaling")
             .filter(|v| !v.is_null())
             .or_else(|| self.0.get("rope_parameters"));
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(RopeScaling::None);
-        };
+        match v.filter(|v| !v.is_null()) {
+            Some(v) => rope_scaling_of(v),
+            None => Ok(RopeScaling::None),
+        }
+    }
+
+    /// GQA heads, head_dim and the common llama-like fields.
+    pub fn heads(&self) -> Result<(usize, usize, usize), String> {
+        let heads = self.usize("num_attention_heads")?;
+        let kv = self.opt_usize("num_key_value_heads").unwrap_or(heads);
+        let hidden = self.usize("hidden_size")?;
+        let head_dim = self.opt_usize("head_dim").unwrap_or(hidden / heads.max(1));
+        Ok((heads, kv, head_dim))
+    }
+}
+
+/// A `rope_scaling` (or `rope_parameters`) object's scaling.
+pub fn rope_scaling_of(v: &serde_json::Value) -> Result<RopeScaling, String> {
+    {
         let kind = v
             .get("rope_type")
             .or_else(|| v.get("type"))
@@ -254,15 +283,6 @@ impl Json<'_> {
                 "rope scaling type `{other}` is not supported (supported: default, linear, llama3)"
             )),
         }
-    }
-
-    /// GQA heads, head_dim and the common llama-like fields.
-    pub fn heads(&self) -> Result<(usize, usize, usize), String> {
-        let heads = self.usize("num_attention_heads")?;
-        let kv = self.opt_usize("num_key_value_heads").unwrap_or(heads);
-        let hidden = self.usize("hidden_size")?;
-        let head_dim = self.opt_usize("head_dim").unwrap_or(hidden / heads.max(1));
-        Ok((heads, kv, head_dim))
     }
 }
 

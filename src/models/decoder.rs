@@ -8,7 +8,7 @@
 //! keeps no KV cache, so a padded batch gives each sequence the states it
 //! would get alone.
 
-use super::config::{Activation, Layout, ModelConfig, NormKind};
+use super::config::{Activation, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
 use candle_core::{DType, Device, Module, Result, Tensor};
 
 /// The dtype the decoder computes in (that of its embedding weights).
@@ -155,29 +155,44 @@ impl Mlp {
     }
 }
 
-/// Per-forward tables: rotary cos/sin, the sequence lengths, and the
-/// attention masks where candle's ops compute attention (not f32 on the CPU,
+/// Rotary cos/sin `[seq, rotary_dims/2]`.
+struct Rotary {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+/// Per-forward tables: rotary cos/sin (global, and for sliding-window
+/// layers where their base differs), the sequence lengths, and the
+/// attention masks where candle's ops compute attention (not on the CPU,
 /// see [`cpu_attention`]).
 pub struct Context {
-    cos: Option<Tensor>,
-    sin: Option<Tensor>,
+    rotary: Option<Rotary>,
+    local_rotary: Option<Rotary>,
     lengths: Vec<usize>,
     masks: HashMap<Option<usize>, Tensor>,
 }
 
-/// Whether attention runs as the fused CPU kernel.
-fn fused_attention(dtype: DType, device: &Device) -> bool {
-    dtype == DType::F32 && device.is_cpu()
+/// Whether attention runs as the fused CPU kernel: always on the CPU, in
+/// f32 (bf16 and f16 inputs are widened, as transformers computes the
+/// softmax in f32 for them).
+fn fused_attention(device: &Device) -> bool {
+    device.is_cpu()
 }
 
 impl Decoder {
     /// cos/sin `[seq, rotary_dims/2]`, computed like transformers (angle in f32).
-    fn rotary(&self, seq: usize, device: &Device) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn rotary(
+        &self,
+        seq: usize,
+        theta: f64,
+        scaling: &RopeScaling,
+        device: &Device,
+    ) -> Result<Option<Rotary>> {
         let c = &self.cfg;
         if c.rotary_dims == 0 {
-            return Ok((None, None));
+            return Ok(None);
         }
-        let inv_freq = c.rope_scaling.inv_freq(c.rotary_dims, c.rope_theta);
+        let inv_freq = scaling.inv_freq(c.rotary_dims, theta);
         let half = inv_freq.len();
         let (mut cos, mut sin) = (
             Vec::with_capacity(seq * half),
@@ -191,10 +206,10 @@ impl Decoder {
             }
         }
         let dt = dtype_of(self);
-        Ok((
-            Some(Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?),
-            Some(Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?),
-        ))
+        Ok(Some(Rotary {
+            cos: Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?,
+            sin: Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?,
+        }))
     }
 
     /// Additive masks `[batch, 1, seq, seq]`: position i sees j ≤ i within
@@ -222,9 +237,14 @@ impl Decoder {
     }
 
     pub fn context(&self, lengths: &[usize], t: usize, device: &Device) -> Result<Context> {
-        let (cos, sin) = self.rotary(t, device)?;
+        let c = &self.cfg;
+        let rotary = self.rotary(t, c.rope_theta, &c.rope_scaling, device)?;
+        let local_rotary = match &c.local_rope {
+            Some((theta, scaling)) => self.rotary(t, *theta, scaling, device)?,
+            None => None,
+        };
         let mut masks = HashMap::new();
-        let need_masks = !fused_attention(dtype_of(self), device);
+        let need_masks = !fused_attention(device);
         for w in self
             .blocks
             .iter()
@@ -236,8 +256,8 @@ impl Decoder {
             }
         }
         Ok(Context {
-            cos,
-            sin,
+            rotary,
+            local_rotary,
             lengths: lengths.to_vec(),
             masks,
         })
@@ -306,23 +326,33 @@ impl Decoder {
             v = v.clamp(-clip, clip)?;
         }
         if let (Some(qn), Some(kn)) = (&at.q_norm, &at.k_norm) {
-            // OLMo-2 normalises the whole projection, across heads
-            q = qn.forward(&q.flatten_from(2)?)?.reshape((b, t, h, hd))?;
-            k = kn.forward(&k.flatten_from(2)?)?.reshape((b, t, kvh, hd))?;
+            if c.qk_norm == QkNorm::Full {
+                // OLMo-2 normalises the whole projection, across heads
+                q = qn.forward(&q.flatten_from(2)?)?.reshape((b, t, h, hd))?;
+                k = kn.forward(&k.flatten_from(2)?)?.reshape((b, t, kvh, hd))?;
+            } else {
+                q = qn.forward(&q)?;
+                k = kn.forward(&k)?;
+            }
         }
         // [b, heads, t, hd], each copied once
         let heads_first = |y: Tensor| y.transpose(1, 2)?.contiguous();
         let (q, k, v) = (heads_first(q)?, heads_first(k)?, heads_first(v)?);
-        let (q, k) = (self.rope(&q, ctx)?, self.rope(&k, ctx)?);
+        let (q, k) = (
+            self.rope(&q, at.window, ctx)?,
+            self.rope(&k, at.window, ctx)?,
+        );
         let scale = c.query_pre_attn_scalar.powf(-0.5);
-        if fused_attention(q.dtype(), q.device()) {
+        if fused_attention(q.device()) {
             let p = cpu_attention::Params {
                 lengths: &ctx.lengths,
                 scale: scale as f32,
                 softcap: c.attn_logit_softcapping.map(|x| x as f32),
                 window: at.window,
             };
-            return at.o.forward(&cpu_attention::attend(&q, &k, &v, &p)?);
+            let f32 = |x: &Tensor| x.to_dtype(DType::F32);
+            let out = cpu_attention::attend(&f32(&q)?, &f32(&k)?, &f32(&v)?, &p)?;
+            return at.o.forward(&out.to_dtype(q.dtype())?);
         }
         // Grouped-query attention without copying k and v per head: query
         // heads i·n … i·n+n−1 share kv head i, so the group's queries stack
@@ -345,9 +375,14 @@ impl Decoder {
         at.o.forward(&out)
     }
 
-    /// Rotary embeddings (half-split layout) on the first `rotary_dims` of each head.
-    fn rope(&self, x: &Tensor, ctx: &Context) -> Result<Tensor> {
-        let (Some(cos), Some(sin)) = (&ctx.cos, &ctx.sin) else {
+    /// Rotary embeddings (half-split layout) on the first `rotary_dims` of
+    /// each head, with the local table on sliding-window layers that have one.
+    fn rope(&self, x: &Tensor, window: Option<usize>, ctx: &Context) -> Result<Tensor> {
+        let table = match (&ctx.local_rotary, window) {
+            (Some(local), Some(_)) => Some(local),
+            _ => ctx.rotary.as_ref(),
+        };
+        let Some(Rotary { cos, sin }) = table else {
             return Ok(x.clone());
         };
         let (rd, hd) = (self.cfg.rotary_dims, self.cfg.head_dim);

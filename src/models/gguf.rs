@@ -18,7 +18,7 @@
 //! Supported architectures: `llama` (Llama 2/3.x, SmolLM/SmolLM2, Mistral)
 //! and `qwen2`.
 
-use super::config::{Activation, Layout, ModelConfig, NormKind, RopeScaling};
+use super::config::{Activation, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
 use super::quantized::QuantizedWeight;
 use super::ModelError;
 use candle_core::quantized::gguf_file::{Content, Value};
@@ -292,7 +292,8 @@ impl ModelConfig {
             attention_out_bias: gguf.has_tensor("blk.0.attn_output.bias"),
             mlp_bias: gguf.has_tensor("blk.0.ffn_up.bias"),
             clip_qkv: None,
-            qk_norm: false,
+            qk_norm: QkNorm::None,
+            local_rope: None,
             scale_embeddings: false,
             query_pre_attn_scalar: head_dim as f64,
             attn_logit_softcapping: None,

@@ -20,7 +20,7 @@ fn model_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for (base, expected) in [
         (root().join("data/tiny-llama"), 6),
-        (root().join("tests/fixtures/arch"), 11),
+        (root().join("tests/fixtures/arch"), 12),
     ] {
         let found: Vec<PathBuf> = std::fs::read_dir(&base)
             .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
@@ -169,10 +169,13 @@ fn padded_batch_equals_each_sequence_alone() {
             let d = model.hidden_size();
             for (l, ((_, batched), (_, single))) in batch.0.iter().zip(&alone.0).enumerate() {
                 let rows = &batched[b * t * d..(b * t + seq.len()) * d];
-                let diff = max_abs_diff(rows, single);
+                // float tolerance: 1e-5 of the layer's scale (summation
+                // order differs with the padded length)
+                let scale = single.iter().fold(1f32, |m, x| m.max(x.abs()));
+                let diff = max_abs_diff(rows, single) / scale;
                 assert!(
                     diff <= 1e-5,
-                    "{} layer {l} sequence {b}: batch vs alone {diff:.2e}",
+                    "{} layer {l} sequence {b}: batch vs alone {diff:.2e} (relative)",
                     dir.display()
                 );
             }

@@ -4,7 +4,7 @@
 //! prefix (both occur on the hub).
 
 use super::{decoder, Attention, Block, Decoder, Mlp, Norm, Qkv};
-use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, RopeScaling};
+use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
 use candle_core::Result;
 use candle_nn::VarBuilder;
 
@@ -36,13 +36,14 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
         gated_mlp: false,
         rope_theta: 0.0,
         rope_scaling: RopeScaling::None,
+        local_rope: None,
         rotary_dims: 0,
         tie_word_embeddings: j.bool_or("tie_word_embeddings", true),
         attention_bias: true,
         attention_out_bias: true,
         mlp_bias: true,
         clip_qkv: None,
-        qk_norm: false,
+        qk_norm: QkNorm::None,
         scale_embeddings: false,
         query_pre_attn_scalar: (d / heads) as f64,
         attn_logit_softcapping: None,

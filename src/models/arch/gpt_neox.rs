@@ -5,7 +5,7 @@
 //! `embed_out`.
 
 use super::{decoder, Attention, Block, Decoder, Mlp, Norm, Qkv};
-use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, RopeScaling};
+use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
 use candle_core::Result;
 use candle_nn::VarBuilder;
 
@@ -56,7 +56,8 @@ pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
         attention_out_bias: bias,
         mlp_bias: true,
         clip_qkv: None,
-        qk_norm: false,
+        qk_norm: QkNorm::None,
+        local_rope: None,
         scale_embeddings: false,
         query_pre_attn_scalar: head_dim as f64,
         attn_logit_softcapping: None,

@@ -2,7 +2,7 @@
 //! pre-norm, SwiGLU, rotary embeddings (with linear or llama3 scaling),
 //! grouped-query attention, optional attention/MLP biases.
 
-use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind};
+use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, QkNorm};
 
 pub fn parse(j: &Json) -> Result<ModelConfig, String> {
     let (heads, kv, head_dim) = j.heads()?;
@@ -27,13 +27,14 @@ pub fn parse(j: &Json) -> Result<ModelConfig, String> {
         gated_mlp: true,
         rope_theta: j.rope_theta("rope_theta", 10000.0),
         rope_scaling: j.rope_scaling()?,
+        local_rope: None,
         rotary_dims: head_dim,
         tie_word_embeddings: j.bool_or("tie_word_embeddings", false),
         attention_bias,
         attention_out_bias: attention_bias,
         mlp_bias: j.bool_or("mlp_bias", false),
         clip_qkv: None,
-        qk_norm: false,
+        qk_norm: QkNorm::None,
         scale_embeddings: false,
         query_pre_attn_scalar: head_dim as f64,
         attn_logit_softcapping: None,

@@ -4,6 +4,7 @@
 
 mod gemma;
 mod gemma2;
+mod gemma3;
 mod gpt2;
 mod gpt_neox;
 mod llama;
@@ -11,7 +12,7 @@ mod olmo;
 mod olmo2;
 mod qwen2;
 
-use super::config::{Json, Layout, ModelConfig};
+use super::config::{Json, Layout, ModelConfig, QkNorm};
 use super::decoder::{self, Attention, Block, Decoder, Mlp, Norm, Qkv};
 use super::linear::Linear;
 use super::quantized::QuantizedWeight;
@@ -63,6 +64,11 @@ const ALL: &[Arch] = &[
         load: hf_decoder,
     },
     Arch {
+        model_type: "gemma3_text",
+        parse: gemma3::parse,
+        load: hf_decoder,
+    },
+    Arch {
         model_type: "gpt_neox",
         parse: gpt_neox::parse,
         load: gpt_neox::load,
@@ -76,7 +82,16 @@ const ALL: &[Arch] = &[
 
 /// `model_type`s lossy supports.
 pub const SUPPORTED: &[&str] = &[
-    "llama", "mistral", "qwen2", "olmo", "olmo2", "gemma", "gemma2", "gpt_neox", "gpt2",
+    "llama",
+    "mistral",
+    "qwen2",
+    "olmo",
+    "olmo2",
+    "gemma",
+    "gemma2",
+    "gemma3_text",
+    "gpt_neox",
+    "gpt2",
 ];
 
 pub fn find(model_type: &str) -> Option<&'static Arch> {
@@ -84,7 +99,7 @@ pub fn find(model_type: &str) -> Option<&'static Arch> {
 }
 
 /// The Hugging Face `model.layers.N.{self_attn,mlp}` layout shared by Llama,
-/// Qwen2, OLMo, OLMo-2, Gemma and Gemma 2; the config says which norms exist.
+/// Qwen2, OLMo, OLMo-2 and Gemma 1–3; the config says which norms exist.
 fn hf_decoder(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
     hf_decoder_with(cfg, vb, HashMap::new())
 }
@@ -139,6 +154,11 @@ fn hf_decoder_with(
     let m = vb.pp("model");
     let embed = candle_nn::embedding(cfg.vocab_size, d, m.pp("embed_tokens"))?;
     let norm = |size: usize, vb: VarBuilder| Norm::load(cfg.norm, size, cfg.norm_eps, vb);
+    let qk_sizes = match cfg.qk_norm {
+        QkNorm::None => None,
+        QkNorm::Full => Some((qd, kvd)),
+        QkNorm::PerHead => Some((hd, hd)),
+    };
     let mut blocks = Vec::with_capacity(cfg.num_layers);
     for i in 0..cfg.num_layers {
         let b = m.pp(format!("layers.{i}"));
@@ -157,8 +177,8 @@ fn hf_decoder_with(
                 cfg.attention_out_bias,
                 a.pp("o_proj"),
             )?,
-            q_norm: cfg.qk_norm.then(|| norm(qd, a.pp("q_norm"))).transpose()?,
-            k_norm: cfg.qk_norm.then(|| norm(kvd, a.pp("k_norm"))).transpose()?,
+            q_norm: qk_sizes.map(|(q, _)| norm(q, a.pp("q_norm"))).transpose()?,
+            k_norm: qk_sizes.map(|(_, k)| norm(k, a.pp("k_norm"))).transpose()?,
             window: cfg.sliding_window[i],
         };
         let mlp = Mlp::Gated {
