@@ -17,6 +17,7 @@ pub mod figures;
 pub mod fit;
 pub mod hub;
 pub mod io;
+pub mod math;
 pub mod models;
 pub mod pipeline;
 pub mod report;

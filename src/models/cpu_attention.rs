@@ -13,6 +13,7 @@
 //! The visibility rule is the decoder's mask: query i sees key j when
 //! j ≤ i, j < length, and i − j < window for sliding layers.
 
+use crate::math::exp::exp_in_place_f32;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -208,11 +209,9 @@ impl Op {
             live.iter_mut().for_each(|x| *x = (*x / cap).tanh() * cap);
         }
         let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0f32;
-        for x in live.iter_mut() {
-            *x = (*x - max).exp();
-            sum += *x;
-        }
+        live.iter_mut().for_each(|x| *x -= max);
+        exp_in_place_f32(live);
+        let sum: f32 = live.iter().sum();
         live.iter_mut().for_each(|x| *x /= sum);
     }
 }

@@ -20,7 +20,6 @@ mod bessel;
 pub mod bootstrap;
 mod brent;
 pub mod calibration;
-mod exp;
 pub mod labels;
 pub mod projection;
 pub mod reference_points;

@@ -9,8 +9,8 @@
 //! GEMM kernel: results are bit-identical whatever the batch size or split.
 
 use super::accumulator::AccumulateError;
-use super::exp::exp_in_place;
 use super::Estimator;
+use crate::math::exp::exp_in_place;
 use rayon::prelude::*;
 use std::cell::RefCell;
 

@@ -1,0 +1,5 @@
+//! Numerical kernels shared by the stages: exponentials over slices that
+//! vectorise, for the estimator's softmax (f64) and the forward pass's SiLU
+//! and attention softmax (f32).
+
+pub mod exp;
