@@ -13,6 +13,7 @@
 //! The visibility rule is the decoder's mask: query i sees key j when
 //! j ≤ i, j < length, and i − j < window for sliding layers.
 
+use super::cpu_kernel::{f32_slice, DisjointOut};
 use crate::math::exp::exp_in_place_f32;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -56,30 +57,6 @@ thread_local! {
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A pointer the tasks share; each writes only its own head's columns.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// Through a method, so closures capture the `Send` wrapper rather than
-    /// its raw pointer field.
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
-}
-
-fn f32s<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(all) = s else {
-        candle_core::bail!("attention: {what} must be f32")
-    };
-    let Some((start, end)) = l.contiguous_offsets() else {
-        candle_core::bail!("attention: {what} must be contiguous")
-    };
-    Ok(&all[start..end])
-}
-
 impl CustomOp3 for Op {
     fn name(&self) -> &'static str {
         "cpu-attention"
@@ -94,6 +71,7 @@ impl CustomOp3 for Op {
         vs: &CpuStorage,
         vl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let f32s = |s, l, what| f32_slice(s, l, "attention", what);
         let (q, k, v) = (f32s(qs, ql, "q")?, f32s(ks, kl, "k")?, f32s(vs, vl, "v")?);
         let &[b, h, t, hd] = ql.dims() else {
             candle_core::bail!("attention: q must be [b, h, t, hd]")
@@ -119,7 +97,7 @@ impl CustomOp3 for Op {
         // Every element is written below (gemm with read_dst = false), so
         // the buffer is not zeroed first.
         let mut out: Vec<f32> = Vec::with_capacity(b * t * h * hd);
-        let dst = Out(out.as_mut_ptr());
+        let dst = DisjointOut::new(&mut out);
         (0..b * h).into_par_iter().for_each(|task| {
             let (bi, head) = (task / h, task % h);
             let kv = bi * kvh + head / group;

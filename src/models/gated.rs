@@ -9,6 +9,7 @@
 //! and devices use candle's ops on the two halves.
 
 use super::config::Activation;
+use super::cpu_kernel::f32_slice;
 use crate::math::exp::exp_in_place_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
@@ -38,12 +39,7 @@ impl CustomOp1 for SiluMul {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(all) = storage else {
-            candle_core::bail!("silu-mul: expected f32")
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("silu-mul: expected a contiguous input")
-        };
+        let all = f32_slice(storage, layout, "silu-mul", "input")?;
         let mut dims = layout.dims().to_vec();
         let width = *dims.last().unwrap_or(&0);
         if width % 2 != 0 {
@@ -51,12 +47,12 @@ impl CustomOp1 for SiluMul {
         }
         let f = width / 2;
         *dims.last_mut().expect("checked above") = f;
-        let n = (end - start) / 2;
+        let n = all.len() / 2;
         let mut out: Vec<f32> = Vec::with_capacity(n);
         if f > 0 {
             out.spare_capacity_mut()[..n]
                 .par_chunks_mut(f)
-                .zip(all[start..end].par_chunks(width))
+                .zip(all.par_chunks(width))
                 .for_each_init(
                     || vec![0f32; f],
                     |e, (o, row)| {

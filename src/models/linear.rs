@@ -13,6 +13,7 @@
 //! GGUF models keep their projection weights quantized
 //! ([`QuantizedWeight`]); the activations stay f32.
 
+use super::cpu_kernel::f32_slice;
 use super::quantized::QuantizedWeight;
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
 
@@ -180,20 +181,16 @@ impl CustomOp2 for Gemm {
         ws: &CpuStorage,
         wl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (xs, ws) else {
-            candle_core::bail!("dense gemm: expected f32")
-        };
-        let (Some((xa, xb)), Some((wa, wb))) = (xl.contiguous_offsets(), wl.contiguous_offsets())
-        else {
-            candle_core::bail!("dense gemm: expected contiguous inputs")
-        };
+        let (x, w) = (
+            f32_slice(xs, xl, "dense gemm", "x")?,
+            f32_slice(ws, wl, "dense gemm", "w")?,
+        );
         let (&[n, k], &[k2, out]) = (xl.dims(), wl.dims()) else {
             candle_core::bail!("dense gemm: expected matrices")
         };
         if k != k2 {
             candle_core::bail!("dense gemm: [{n}, {k}] · [{k2}, {out}]");
         }
-        let (x, w) = (&x[xa..xb], &w[wa..wb]);
         let mut dst: Vec<f32> = Vec::with_capacity(n * out);
         // SAFETY: strides describe row-major x [n, k], w [k, out] and dst
         // [n, out]; with read_dst = false gemm writes every element of dst

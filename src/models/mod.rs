@@ -13,6 +13,7 @@
 mod arch;
 pub mod config;
 mod cpu_attention;
+mod cpu_kernel;
 mod decoder;
 pub mod engine;
 mod error;

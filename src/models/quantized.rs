@@ -10,6 +10,7 @@
 //! transformers computes after dequantizing the whole file at load.
 //! (candle's `QMatMul` would quantize the activations to 8 bits on CPU.)
 
+use super::cpu_kernel::{f32_slice, DisjointOut};
 use candle_core::quantized::k_quants::{self, GgmlType};
 use candle_core::quantized::GgmlDType;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
@@ -177,12 +178,7 @@ impl CustomOp1 for QuantizedWeight {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(all) = storage else {
-            candle_core::bail!("quantized matmul: activations must be f32")
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("quantized matmul: activations must be contiguous")
-        };
+        let x = f32_slice(storage, layout, "quantized matmul", "activations")?;
         let &[n, k] = layout.dims() else {
             candle_core::bail!("quantized matmul: activations must be [rows, in]")
         };
@@ -192,11 +188,10 @@ impl CustomOp1 for QuantizedWeight {
                 self.cols
             );
         }
-        let x = &all[start..end];
         let (rows, tile) = (self.rows, self.tile_rows());
         // Every element is written by one tile's GEMM (read_dst = false).
         let mut out: Vec<f32> = Vec::with_capacity(n * rows);
-        let dst = Dst(out.as_mut_ptr());
+        let dst = DisjointOut::new(&mut out);
         (0..rows.div_ceil(tile)).into_par_iter().for_each(|t| {
             let (first, len) = (t * tile, tile.min(rows - t * tile));
             TILE.with_borrow_mut(|w| {
@@ -233,17 +228,6 @@ impl CustomOp1 for QuantizedWeight {
         // SAFETY: the tiles cover all `rows` columns of all n rows.
         unsafe { out.set_len(n * rows) };
         Ok((CpuStorage::F32(out), Shape::from((n, rows))))
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Dst(*mut f32);
-unsafe impl Send for Dst {}
-unsafe impl Sync for Dst {}
-
-impl Dst {
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
     }
 }
 
