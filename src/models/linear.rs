@@ -153,8 +153,9 @@ impl Linear {
 }
 
 /// `x · wt`: on the CPU in f32 with both contiguous, one threaded GEMM
-/// into an output that is not zeroed first (candle's matmul zeroes it, 3% of
-/// the forward pass); otherwise candle's matmul.
+/// into an output that is not zeroed first; otherwise candle's matmul. (At
+/// SmolLM2-135M's shapes the forward pass measured ~15% faster this way than
+/// through candle's matmul, which zeroes its output and adds dispatch.)
 fn dense_matmul(x: &Tensor, wt: &Tensor) -> Result<Tensor> {
     let fast = x.device().is_cpu()
         && x.dtype() == DType::F32
