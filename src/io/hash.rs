@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// sha256 of a byte slice, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -89,10 +89,9 @@ fn stamp(canonical: &Path) -> io::Result<String> {
     let inode = std::os::unix::fs::MetadataExt::ino(&meta);
     #[cfg(not(unix))]
     let inode = 0u64;
-    let path: PathBuf = canonical.into();
     Ok(format!(
         "{}\0{}\0{modified}\0{inode}",
-        path.display(),
+        canonical.display(),
         meta.len()
     ))
 }

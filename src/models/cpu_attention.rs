@@ -13,7 +13,7 @@
 //! The visibility rule is the decoder's mask: query i sees key j when
 //! j ≤ i, j < length, and i − j < window for sliding layers.
 
-use super::cpu_kernel::{f32_slice, DisjointOut};
+use super::cpu_kernel::{f32_slice, matmul, DisjointOut, Rhs};
 use crate::math::exp::exp_in_place_f32;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -109,26 +109,15 @@ impl CustomOp3 for Op {
                 // SAFETY: the slices hold t·hd elements each and `s` t·t;
                 // strides describe row-major Q [t, hd], Kᵀ [hd, t] and S [t, t].
                 unsafe {
-                    gemm::gemm(
+                    matmul(
                         t,
                         t,
                         hd,
-                        s.as_mut_ptr(),
-                        1,
-                        t as isize,
-                        false,
-                        qh.as_ptr(),
-                        1,
-                        hd as isize,
-                        kh.as_ptr(),
-                        hd as isize,
-                        1,
-                        0.0,
+                        (s.as_mut_ptr(), t),
+                        (qh.as_ptr(), hd),
+                        Rhs::Transposed(kh.as_ptr(), hd),
                         self.scale,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                        1,
                     );
                 }
                 for i in 0..t {
@@ -138,26 +127,15 @@ impl CustomOp3 for Op {
                 // head·hd..head·hd+hd of the [b·t, h·hd] output.
                 unsafe {
                     let o = dst.at(bi * t * h * hd + head * hd);
-                    gemm::gemm(
+                    matmul(
                         t,
                         hd,
                         t,
-                        o,
-                        1,
-                        (h * hd) as isize,
-                        false,
-                        s.as_ptr(),
-                        1,
-                        t as isize,
-                        vh.as_ptr(),
-                        1,
-                        hd as isize,
-                        0.0,
+                        (o, h * hd),
+                        (s.as_ptr(), t),
+                        Rhs::RowMajor(vh.as_ptr(), hd),
                         1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                        1,
                     );
                 }
             });

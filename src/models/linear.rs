@@ -13,7 +13,7 @@
 //! GGUF models keep their projection weights quantized
 //! ([`QuantizedWeight`]); the activations stay f32.
 
-use super::cpu_kernel::f32_slice;
+use super::cpu_kernel::{f32_slice, matmul, Rhs};
 use super::quantized::QuantizedWeight;
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
 
@@ -193,30 +193,18 @@ impl CustomOp2 for Gemm {
             candle_core::bail!("dense gemm: [{n}, {k}] · [{k2}, {out}]");
         }
         let mut dst: Vec<f32> = Vec::with_capacity(n * out);
-        // SAFETY: strides describe row-major x [n, k], w [k, out] and dst
-        // [n, out]; with read_dst = false gemm writes every element of dst
-        // without reading it.
+        // SAFETY: x is [n, k], w [k, out] and dst [n, out] (capacity), all
+        // row-major; matmul writes every element of dst without reading it.
         unsafe {
-            gemm::gemm(
+            matmul(
                 n,
                 out,
                 k,
-                dst.as_mut_ptr(),
-                1,
-                out as isize,
-                false,
-                x.as_ptr(),
-                1,
-                k as isize,
-                w.as_ptr(),
-                1,
-                out as isize,
-                0.0,
+                (dst.as_mut_ptr(), out),
+                (x.as_ptr(), k),
+                Rhs::RowMajor(w.as_ptr(), out),
                 1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(rayon::current_num_threads()),
+                rayon::current_num_threads(),
             );
             dst.set_len(n * out);
         }

@@ -10,7 +10,7 @@
 //! transformers computes after dequantizing the whole file at load.
 //! (candle's `QMatMul` would quantize the activations to 8 bits on CPU.)
 
-use super::cpu_kernel::{f32_slice, DisjointOut};
+use super::cpu_kernel::{f32_slice, matmul, DisjointOut, Rhs};
 use candle_core::quantized::k_quants::{self, GgmlType};
 use candle_core::quantized::GgmlDType;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
@@ -201,26 +201,15 @@ impl CustomOp1 for QuantizedWeight {
                 // writes its columns first..first + len; x is [n, k] and the
                 // tile [len, k], both row-major (read as its transpose).
                 unsafe {
-                    gemm::gemm(
+                    matmul(
                         n,
                         len,
                         k,
-                        dst.at(first),
-                        1,
-                        rows as isize,
-                        false,
-                        x.as_ptr(),
-                        1,
-                        k as isize,
-                        w.as_ptr(),
-                        k as isize,
-                        1,
-                        0.0,
+                        (dst.at(first), rows),
+                        (x.as_ptr(), k),
+                        Rhs::Transposed(w.as_ptr(), k),
                         1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                        1,
                     );
                 }
             });
