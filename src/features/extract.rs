@@ -91,8 +91,9 @@ impl Sink<'_, '_> {
         let ids = self.plan.id_slices(first..first + row_of.len());
         let acc = &self.accs[layer];
         let projected = &mut self.projected;
+        let need = acc.row_entropy_mask(&ids, row_of.len());
         self.est
-            .project_into(&z, |r| acc.needs_row_entropy(&ids, r), projected)
+            .project_into(&z, |r| need.get(r) == Some(&true), projected)
             .map_err(|source| match source {
                 AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
                     let (document, position) = row_of[row];

@@ -8,7 +8,7 @@
 //! half an ulp), and 2^n put into the exponent bits. It is within 2 ulp of
 //! libm (unit tests check), and results below the smallest normal number
 //! flush to 0. There is no fused multiply-add in the source and Rust does
-//! not contract, so the AVX2 build of each loop and the plain one give the
+//! not contract, so the AVX-512, AVX2 and plain builds of each loop give the
 //! same bits on every machine.
 
 /// 1.5 · 2^52: adding it rounds to an integer held in the low mantissa bits.
@@ -41,10 +41,22 @@ const INV_FACT: [f64; 12] = [
 /// Replaces each x with e^x.
 pub fn exp_in_place(xs: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { exp_avx2(xs) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { exp_avx512(xs) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { exp_avx2(xs) };
+        }
     }
+    exp_loop(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp_avx512(xs: &mut [f64]) {
     exp_loop(xs)
 }
 
@@ -94,10 +106,22 @@ fn exp1(x: f64) -> f64 {
 /// Replaces each x with e^x (f32).
 pub fn exp_in_place_f32(xs: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { exp_f32_avx2(xs) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { exp_f32_avx512(xs) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { exp_f32_avx2(xs) };
+        }
     }
+    exp_loop_f32(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp_f32_avx512(xs: &mut [f32]) {
     exp_loop_f32(xs)
 }
 
@@ -175,6 +199,16 @@ mod tests {
         exp_in_place_f32(&mut got);
         let mut plain = xs.clone();
         exp_loop_f32(&mut plain);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut avx2 = xs.clone();
+            // SAFETY: checked just above.
+            unsafe { exp_f32_avx2(&mut avx2) };
+            assert!(avx2
+                .iter()
+                .zip(&plain)
+                .all(|(a, p)| a.to_bits() == p.to_bits()));
+        }
         for ((&x, &g), &p) in xs.iter().zip(&got).zip(&plain) {
             let ulps = (g.to_bits() as i64 - x.exp().to_bits() as i64).unsigned_abs();
             assert!(ulps <= 2, "exp({x}) = {g}, libm {}", x.exp());
@@ -213,6 +247,16 @@ mod tests {
         exp_in_place(&mut got);
         let mut plain = xs.clone();
         exp_loop(&mut plain);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut avx2 = xs.clone();
+            // SAFETY: checked just above.
+            unsafe { exp_avx2(&mut avx2) };
+            assert!(avx2
+                .iter()
+                .zip(&plain)
+                .all(|(a, p)| a.to_bits() == p.to_bits()));
+        }
         for ((&x, &g), &p) in xs.iter().zip(&got).zip(&plain) {
             assert!(ulps(g, x.exp()) <= 2, "exp({x}) = {g}, libm {}", x.exp());
             assert_eq!(

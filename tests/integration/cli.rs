@@ -1,7 +1,7 @@
 //! The real `lossy` binary end to end: the demo study, bad studies, bad
 //! inputs to `estimate`, and exit codes (0 ok, 2 bad input, 1 failure).
 
-use super::support::{copy_dir, lossy, root, text};
+use super::support::{copy_dir, lossy, lossy_with_cache, root, text};
 use std::path::Path;
 
 /// Copies the studies next to their data in a temp folder layout that
@@ -366,11 +366,12 @@ fn an_interrupted_run_resumes_from_the_feature_cache() {
 #[test]
 fn every_pipeline_validates() {
     let dir = root().join("pipelines");
+    let cache = tempfile::tempdir().unwrap();
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "yaml") {
-            let out = lossy(&root(), &["validate", p.to_str().unwrap()]);
+            let out = lossy_with_cache(&root(), cache.path(), &["validate", p.to_str().unwrap()]);
             assert!(out.status.success(), "{}: {:?}", p.display(), text(&out));
             n += 1;
         }

@@ -15,10 +15,16 @@ pub fn fixtures() -> PathBuf {
 /// Runs the real `lossy` binary with `args` in `cwd`, with a feature cache
 /// of its own in `cwd/.lossy-cache`.
 pub fn lossy(cwd: &Path, args: &[&str]) -> Output {
+    lossy_with_cache(cwd, &cwd.join(".lossy-cache"), args)
+}
+
+/// Runs the real `lossy` binary with `args` in `cwd` and its caches in
+/// `cache` (for a `cwd` that must stay untouched, like the repository).
+pub fn lossy_with_cache(cwd: &Path, cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lossy"))
         .args(args)
         .current_dir(cwd)
-        .env("LOSSY_CACHE", cwd.join(".lossy-cache"))
+        .env("LOSSY_CACHE", cache)
         .output()
         .expect("run lossy")
 }

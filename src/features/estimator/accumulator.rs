@@ -71,6 +71,72 @@ struct SetState {
     singleton_rows: usize,
 }
 
+/// Rows ahead whose sums the accumulation prefetches: the slots are
+/// scattered over a state far larger than L2, so each row's first touch
+/// would otherwise wait on memory.
+const PREFETCH_ROWS: usize = 8;
+
+impl SetState {
+    /// Adds one batch's rows to this set's sums.
+    fn accumulate(&mut self, batch: &Projected, ids: &[u32], w: &impl Fn(usize) -> f64, m: usize) {
+        for (r, &id) in ids.iter().enumerate() {
+            if let Some(&ahead) = ids.get(r + PREFETCH_ROWS) {
+                self.prefetch(ahead, m);
+            }
+            let wr = w(r);
+            if wr == 0.0 {
+                continue;
+            }
+            let p = batch.row(r, m);
+            if id == NO_LABEL {
+                add_scaled(&mut self.missing, p, wr);
+                self.missing_weight += wr;
+                continue;
+            }
+            let slot = match self.slot_of[id as usize] {
+                SINGLETON => {
+                    self.singleton_h += wr * batch.row_entropy[r];
+                    self.singleton_rows += 1;
+                    continue;
+                }
+                UNASSIGNED => {
+                    let slot = self.weights.len() as u32;
+                    self.slot_of[id as usize] = slot;
+                    self.weights.push(0.0);
+                    self.sums.resize(self.sums.len() + m, 0.0);
+                    slot
+                }
+                slot => slot,
+            } as usize;
+            add_scaled(&mut self.sums[slot * m..(slot + 1) * m], p, wr);
+            self.weights[slot] += wr;
+        }
+    }
+
+    /// Asks for the sums of label `id`'s slot, if it has one.
+    #[inline(always)]
+    fn prefetch(&self, id: u32, m: usize) {
+        let Some(&slot) = self.slot_of.get(id as usize) else {
+            return;
+        };
+        let (slot, f) = (slot as usize, std::mem::size_of::<f64>());
+        if slot >= self.weights.len() {
+            return; // unassigned or a singleton: no sums
+        }
+        let sums = &self.sums[slot * m..(slot + 1) * m];
+        #[cfg(target_arch = "x86_64")]
+        for line in (0..m * f).step_by(64) {
+            // SAFETY: a prefetch is only a hint and never faults; the
+            // address is inside `sums` anyway.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(sums.as_ptr().cast::<i8>().add(line));
+            }
+        }
+        let _ = (sums, f);
+    }
+}
+
 /// Accumulated sums for one estimator (one layer) and any number of label sets.
 pub struct Accumulator<'e> {
     est: &'e Estimator,
@@ -127,7 +193,7 @@ impl<'e> Accumulator<'e> {
     pub fn new(est: &'e Estimator, specs: &[LabelSpec]) -> Self {
         let m = est.m;
         let sets = specs
-            .iter()
+            .par_iter()
             .map(|spec| {
                 let mut slot_of = vec![UNASSIGNED; spec.n_ids];
                 let mut slots = 0usize;
@@ -165,21 +231,34 @@ impl<'e> Accumulator<'e> {
         }
     }
 
-    /// Whether row `r` of a batch needs its own entropy for these labels.
-    pub fn needs_row_entropy(&self, labels: &[&[u32]], r: usize) -> bool {
-        self.sets.iter().zip(labels).any(|(s, l)| {
-            let id = l[r];
+    /// Which rows of a batch need their own entropy for these labels: those
+    /// whose label occurs once overall in some set. One lookup per row and
+    /// set, the sets in parallel (the lookups are cache misses).
+    pub fn row_entropy_mask(&self, labels: &[&[u32]], rows: usize) -> Vec<bool> {
+        let singleton = |s: &SetState, id: u32| {
             id != NO_LABEL && (id as usize) < s.n_ids && s.slot_of[id as usize] == SINGLETON
-        })
+        };
+        self.sets
+            .par_iter()
+            .zip(labels.par_iter())
+            .map(|(s, l)| l.iter().map(|&id| singleton(s, id)).collect::<Vec<_>>())
+            .reduce(
+                || vec![false; rows],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(a, b)| *a |= b);
+                    a
+                },
+            )
     }
 
     /// Projects and accumulates one batch (`rows × d`); `labels[s][r]` is the
     /// id of row r in set s, or [`NO_LABEL`].
     pub fn update(&mut self, z: &[f32], labels: &[&[u32]]) -> Result<(), AccumulateError> {
         let mut projected = std::mem::take(&mut self.scratch);
+        let need = self.row_entropy_mask(labels, z.len() / self.est.d.max(1));
         let result = self
             .est
-            .project_into(z, |r| self.needs_row_entropy(labels, r), &mut projected)
+            .project_into(z, |r| need.get(r) == Some(&true), &mut projected)
             .and_then(|()| self.accumulate(&projected, labels, None));
         self.scratch = projected;
         result
@@ -221,53 +300,27 @@ impl<'e> Accumulator<'e> {
             }
         }
         let w = |r: usize| weights.map_or(1.0, |w| w[r]);
-        for r in 0..rows {
-            let wr = w(r);
-            for (t, &p) in self.total.iter_mut().zip(batch.row(r, m)) {
-                *t += wr * p;
-            }
-            self.weight += wr;
-        }
-        self.sets
-            .par_iter_mut()
-            .zip(labels.par_iter())
-            .for_each(|(set, ids)| {
-                for (r, &id) in ids.iter().enumerate() {
-                    let wr = w(r);
-                    if wr == 0.0 {
-                        continue;
-                    }
-                    let p = batch.row(r, m);
-                    if id == NO_LABEL {
-                        add_scaled(&mut set.missing, p, wr);
-                        set.missing_weight += wr;
-                        continue;
-                    }
-                    let slot = match set.slot_of[id as usize] {
-                        SINGLETON => {
-                            set.singleton_h += wr * batch.row_entropy[r];
-                            set.singleton_rows += 1;
-                            continue;
-                        }
-                        UNASSIGNED => {
-                            let slot = set.weights.len() as u32;
-                            set.slot_of[id as usize] = slot;
-                            set.weights.push(0.0);
-                            set.sums.resize(set.sums.len() + m, 0.0);
-                            slot
-                        }
-                        slot => slot,
-                    } as usize;
-                    add_scaled(&mut set.sums[slot * m..(slot + 1) * m], p, wr);
-                    set.weights[slot] += wr;
+        let (total, weight) = (&mut self.total, &mut self.weight);
+        rayon::join(
+            || {
+                for r in 0..rows {
+                    add_scaled(total, batch.row(r, m), w(r));
+                    *weight += w(r);
                 }
-            });
+            },
+            || {
+                self.sets
+                    .par_iter_mut()
+                    .zip(labels.par_iter())
+                    .for_each(|(set, ids)| set.accumulate(batch, ids, &w, m))
+            },
+        );
         Ok(())
     }
 
     /// The current estimates.
     pub fn estimate(&self) -> Estimate {
-        let sets = self.sets.iter().map(|s| self.set_result(s)).collect();
+        let sets = self.sets.par_iter().map(|s| self.set_result(s)).collect();
         Estimate {
             entropy: entropy_of_sums(&self.total),
             rows: self.weight,

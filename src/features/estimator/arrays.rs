@@ -69,8 +69,8 @@ pub type RowSource<'a> = &'a mut dyn FnMut(usize, &mut Vec<f32>) -> Result<usize
 
 /// Where the rows of Z come from.
 pub enum Rows<'a> {
-    /// A memory-mapped file: batches are read in place, and each is
-    /// released from memory once accumulated.
+    /// A memory-mapped file: batches are read in place; a helper thread
+    /// maps each batch's pages ahead and releases them once accumulated.
     Mapped(&'a crate::io::npy::MappedF32),
     /// Rows read batch by batch (arrays larger than memory, f64 files).
     Stream(RowSource<'a>),
@@ -139,10 +139,7 @@ pub fn estimate_arrays(
     };
     match source {
         Rows::Mapped(m) => {
-            for (b, batch) in m.as_slice()[..rows * d].chunks(BATCH * d).enumerate() {
-                update(batch, b * BATCH)?;
-                m.release(b * BATCH * d, (b + 1) * BATCH * d);
-            }
+            m.for_each_batch(rows * d, BATCH * d, |first, batch| update(batch, first / d))?
         }
         Rows::Stream(source) => {
             let mut z = Vec::with_capacity(BATCH * d);

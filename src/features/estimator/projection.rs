@@ -129,52 +129,36 @@ impl Estimator {
             .zip(z.par_chunks(BLOCK * d))
             .enumerate()
             .try_for_each(|(b, ((p, h), z))| {
-                let block = Block {
-                    first_row: b * BLOCK,
-                    z,
-                    p,
-                    h,
-                    need_row_entropy: &need_row_entropy,
-                };
+                let first_row = b * BLOCK;
                 if f64_cosines {
-                    self.project_block::<f64>(block)
+                    self.project_block::<f64>(first_row, z, p, h, &need_row_entropy)
                 } else {
-                    self.project_block::<f32>(block)
+                    self.project_block::<f32>(first_row, z, p, h, &need_row_entropy)
                 }
             })
     }
 
+    /// One block of at most [`BLOCK`] rows: norms, then the single-threaded
+    /// GEMM (a short block is zero-padded), then the softmax.
     fn project_block<T: Element>(
         &self,
-        blk: Block<'_, impl Fn(usize) -> bool>,
+        first_row: usize,
+        z: &[f32],
+        p: &mut [f64],
+        h: &mut [f64],
+        need_row_entropy: &impl Fn(usize) -> bool,
     ) -> Result<(), AccumulateError> {
         let (d, m) = (self.d, self.m);
-        let n = blk.z.len() / d;
-        // Row norms (f64), rejecting rows with no direction.
+        let n = z.len() / d;
         let mut inv_norm = [0f64; BLOCK];
-        for (r, row) in blk.z.chunks(d).enumerate() {
-            let ss = sum_of_squares(row);
-            // A NaN or infinity anywhere makes the sum non-finite (f32
-            // squares cannot overflow f64).
-            if !ss.is_finite() {
-                return Err(AccumulateError::NonFinite {
-                    row: blk.first_row + r,
-                });
-            }
-            if ss == 0.0 {
-                return Err(AccumulateError::ZeroRow {
-                    row: blk.first_row + r,
-                });
-            }
-            inv_norm[r] = 1.0 / ss.sqrt();
-        }
+        inv_norms(z, d, first_row, &mut inv_norm[..n])?;
         T::with_scratch(BLOCK * d, BLOCK * m, |lhs, dots| {
             // The GEMM always sees a full block: a partial one is zero-padded.
             // Full f32 blocks are read in place.
-            let lhs: &[T] = match T::as_f32_block(blk.z, n) {
+            let lhs: &[T] = match T::as_f32_block(z, n) {
                 Some(z) => z,
                 None => {
-                    for (o, &x) in lhs.iter_mut().zip(blk.z) {
+                    for (o, &x) in lhs.iter_mut().zip(z) {
                         *o = T::from_f32(x);
                     }
                     lhs[n * d..].fill(T::default());
@@ -207,100 +191,222 @@ impl Estimator {
                     false,
                     gemm::Parallelism::None,
                 );
+            };
+            self.soft_assign(Block {
+                first_row,
+                dots: &dots[..n * m],
+                inv_norm: &inv_norm[..n],
+                p,
+                h,
+                need_row_entropy,
+            });
+        });
+        Ok(())
+    }
+
+    /// Dot products → cosines → softmax with temperature ε, per row; and
+    /// the row's own entropy where asked for. Vectorised for the widest
+    /// vectors the CPU has; every path gives the same bits (same lanes, no
+    /// fused multiply-add).
+    fn soft_assign<T: Element>(&self, blk: Block<'_, T, impl Fn(usize) -> bool>) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports AVX-512F, checked just above.
+                return unsafe { soft_assign_avx512(self, blk) };
             }
-            let inv_eps = 1.0 / self.epsilon;
-            let ln_m = (m as f64).ln();
-            for r in 0..n {
-                // cosine = (z · w) / |z|
-                let (dots, out, scale) = (
-                    &dots[r * m..(r + 1) * m],
-                    &mut blk.p[r * m..(r + 1) * m],
-                    inv_norm[r],
-                );
-                let max = dots
-                    .iter()
-                    .fold(f64::NEG_INFINITY, |a, &b| a.max(b.to_f64()))
-                    * scale;
-                for (o, &x) in out.iter_mut().zip(dots) {
-                    *o = (x.to_f64() * scale - max) * inv_eps;
-                }
-                exp_in_place(out);
-                let sum: f64 = out.iter().sum();
-                let inv = 1.0 / sum;
-                out.iter_mut().for_each(|o| *o *= inv);
-                if (blk.need_row_entropy)(blk.first_row + r) {
-                    // −Σ p ln max(p, 1e-9), as the reference computes it, with
-                    // ln p = a − ln Σe taken from the softmax's own exponent a
-                    // instead of m logarithms.
-                    let ln_sum = sum.ln();
-                    let mut h = 0.0;
-                    for (&p, &x) in out.iter().zip(dots) {
-                        let ln_p = if p >= 1e-9 {
-                            (x.to_f64() * scale - max) * inv_eps - ln_sum
-                        } else {
-                            LN_1E_MINUS_9
-                        };
-                        h -= p * ln_p;
-                    }
-                    blk.h[r] = h / ln_m;
-                }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                return unsafe { soft_assign_avx2(self, blk) };
             }
-            Ok(())
-        })
+        }
+        soft_assign_rows(self, blk)
     }
 }
 
-/// Σ x² in f64, over 8 independent lanes so that it vectorises; with AVX2
-/// where the CPU has it (the same lanes in the same order: the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn soft_assign_avx512<T: Element>(
+    est: &Estimator,
+    blk: Block<'_, T, impl Fn(usize) -> bool>,
+) {
+    soft_assign_rows(est, blk)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn soft_assign_avx2<T: Element>(est: &Estimator, blk: Block<'_, T, impl Fn(usize) -> bool>) {
+    soft_assign_rows(est, blk)
+}
+
+#[inline(always)]
+fn soft_assign_rows<T: Element>(est: &Estimator, blk: Block<'_, T, impl Fn(usize) -> bool>) {
+    let m = est.m;
+    let inv_eps = 1.0 / est.epsilon;
+    let ln_m = (m as f64).ln();
+    // Each row's exponents a = (cosine − max cosine) / ε, where
+    // cosine = (z · w) / |z|; then ln p where the entropy needs it.
+    let mut a = vec![0f64; m];
+    for (r, &scale) in blk.inv_norm.iter().enumerate() {
+        let (dots, out) = (
+            &blk.dots[r * m..(r + 1) * m],
+            &mut blk.p[r * m..(r + 1) * m],
+        );
+        let max = lane_max(dots) * scale;
+        for (a, &x) in a.iter_mut().zip(dots) {
+            *a = (x.to_f64() * scale - max) * inv_eps;
+        }
+        out.copy_from_slice(&a);
+        exp_in_place(out);
+        let sum = lane_dot(out, None);
+        let inv = 1.0 / sum;
+        out.iter_mut().for_each(|o| *o *= inv);
+        if (blk.need_row_entropy)(blk.first_row + r) {
+            // −Σ p ln max(p, 1e-9), as the reference computes it, with
+            // ln p = a − ln Σe taken from the softmax's own exponent
+            // instead of m logarithms.
+            let ln_sum = sum.ln();
+            for (a, &p) in a.iter_mut().zip(out.iter()) {
+                *a = if p >= 1e-9 {
+                    *a - ln_sum
+                } else {
+                    LN_1E_MINUS_9
+                };
+            }
+            blk.h[r] = -lane_dot(out, Some(&a)) / ln_m;
+        }
+    }
+}
+
+/// Lanes of the row reductions: independent sums that vectorise.
+const LANES: usize = 8;
+
+/// The largest element (exact whatever the order).
+#[inline(always)]
+fn lane_max<T: Element>(xs: &[T]) -> f64 {
+    let mut lanes = [f64::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        let c: &[T; LANES] = c.try_into().expect("chunks of LANES");
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            let x = x.to_f64();
+            *l = if x > *l { x } else { *l };
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .map(|x| x.to_f64())
+        .chain(lanes)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// Σ x_i (or Σ x_i y_i) over [`LANES`] lanes (element i into lane i mod 8),
+/// then the lanes and the tail in order.
+#[inline(always)]
+fn lane_dot(x: &[f64], y: Option<&[f64]>) -> f64 {
+    let mut lanes = [0f64; LANES];
+    let full = x.len() / LANES * LANES;
+    match y {
+        None => {
+            for c in x[..full].chunks_exact(LANES) {
+                let c: &[f64; LANES] = c.try_into().expect("chunks of LANES");
+                for i in 0..LANES {
+                    lanes[i] += c[i];
+                }
+            }
+        }
+        Some(y) => {
+            for (c, d) in x[..full].chunks_exact(LANES).zip(y.chunks_exact(LANES)) {
+                let c: &[f64; LANES] = c.try_into().expect("chunks of LANES");
+                let d: &[f64; LANES] = d.try_into().expect("chunks of LANES");
+                for i in 0..LANES {
+                    lanes[i] += c[i] * d[i];
+                }
+            }
+        }
+    }
+    let tail: f64 = match y {
+        None => x[full..].iter().sum(),
+        Some(y) => x[full..].iter().zip(&y[full..]).map(|(a, b)| a * b).sum(),
+    };
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// 1/|z| per row (f64), rejecting rows with no direction.
+fn inv_norms(
+    z: &[f32],
+    d: usize,
+    first_row: usize,
+    out: &mut [f64],
+) -> Result<(), AccumulateError> {
+    for (r, row) in z.chunks(d).enumerate() {
+        let ss = sum_of_squares(row);
+        // A NaN or infinity anywhere makes the sum non-finite (f32 squares
+        // cannot overflow f64).
+        if !ss.is_finite() {
+            return Err(AccumulateError::NonFinite { row: first_row + r });
+        }
+        if ss == 0.0 {
+            return Err(AccumulateError::ZeroRow { row: first_row + r });
+        }
+        out[r] = 1.0 / ss.sqrt();
+    }
+    Ok(())
+}
+
+/// Σ x² in f64, over 16 independent lanes so that it vectorises (fewer
+/// lanes leave it waiting on its own additions); compiled for the widest
+/// vectors the CPU has, every path with the same lanes in the same order:
+/// the same bits.
 fn sum_of_squares(row: &[f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { sum_of_squares_avx2(row) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { sum_of_squares_avx512(row) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { sum_of_squares_avx2(row) };
+        }
     }
     sum_of_squares_lanes(row)
 }
 
-/// [`sum_of_squares_lanes`] with lanes 0–3 and 4–7 in two AVX registers
-/// (multiply, then add: no FMA, so every lane rounds as the scalar one does).
-/// How far ahead (in f32s: 4 KiB, the next page) the row-norm pass asks
-/// for memory. The norms are the first read of each batch of Z, and the
-/// hardware prefetchers stop at page boundaries; about 5% at d = 2048.
-const PREFETCH_AHEAD: usize = 1024;
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_of_squares_avx512(row: &[f32]) -> f64 {
+    sum_of_squares_lanes(row)
+}
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn sum_of_squares_avx2(row: &[f32]) -> f64 {
-    use std::arch::x86_64::*;
-    let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-    let mut chunks = row.chunks_exact(8);
-    for c in &mut chunks {
-        _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().wrapping_add(PREFETCH_AHEAD) as *const i8);
-        let x = _mm256_loadu_ps(c.as_ptr());
-        let (a, b) = (
-            _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
-            _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
-        );
-        lo = _mm256_add_pd(lo, _mm256_mul_pd(a, a));
-        hi = _mm256_add_pd(hi, _mm256_mul_pd(b, b));
-    }
-    let mut lanes = [0f64; 8];
-    _mm256_storeu_pd(lanes.as_mut_ptr(), lo);
-    _mm256_storeu_pd(lanes.as_mut_ptr().add(4), hi);
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&x| (x as f64) * (x as f64))
-        .sum();
-    lanes.iter().sum::<f64>() + tail
+    sum_of_squares_lanes(row)
 }
 
+/// How far ahead (in f32s: 4 KiB, the next page) the row-norm pass asks
+/// for memory: hardware prefetchers stop at page boundaries, and for the
+/// general path this is the first read of each batch of Z (about 5% at
+/// d = 2048).
+const PREFETCH_AHEAD: usize = 1024;
+
+#[inline(always)]
 fn sum_of_squares_lanes(row: &[f32]) -> f64 {
-    let mut lanes = [0f64; 8];
-    let mut chunks = row.chunks_exact(8);
+    const W: usize = 16;
+    let mut lanes = [0f64; W];
+    let mut chunks = row.chunks_exact(W);
     for c in &mut chunks {
-        let c: &[f32; 8] = c.try_into().expect("chunks of 8");
-        for i in 0..8 {
+        let c: &[f32; W] = c.try_into().expect("chunks of W");
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the
+        // address.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().wrapping_add(PREFETCH_AHEAD).cast());
+        }
+        for i in 0..W {
             lanes[i] += (c[i] as f64) * (c[i] as f64);
         }
     }
@@ -312,10 +418,12 @@ fn sum_of_squares_lanes(row: &[f32]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// One block of a batch: its input rows and output slices.
-struct Block<'a, F> {
+/// One block of a batch: its dot products, norms and output slices.
+struct Block<'a, T, F> {
     first_row: usize,
-    z: &'a [f32],
+    /// rows × m dot products.
+    dots: &'a [T],
+    inv_norm: &'a [f64],
     p: &'a mut [f64],
     h: &'a mut [f64],
     need_row_entropy: &'a F,
@@ -334,5 +442,11 @@ mod tests {
         let lanes = sum_of_squares_lanes(&row);
         assert!((lanes - exact).abs() < 1e-12 * exact);
         assert_eq!(sum_of_squares(&row).to_bits(), lanes.to_bits());
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: checked just above.
+            let avx2 = unsafe { sum_of_squares_avx2(&row) };
+            assert_eq!(avx2.to_bits(), lanes.to_bits());
+        }
     }
 }
