@@ -154,6 +154,7 @@ def main():
         print(rows)
         return
 
+    info = machine()  # before the runs: the commit they measure
     results = []
     for d in args.dims:
         with tempfile.TemporaryDirectory(prefix="lossy-bench-") as tmp:
@@ -197,7 +198,6 @@ def main():
             results.append(r)
             print(json.dumps(r), file=sys.stderr)
 
-    info = machine()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "estimator.json").write_text(json.dumps({"machine": info, "lossy_build": args.profile, "tokens": args.tokens, "results": results}, indent=2) + "\n")

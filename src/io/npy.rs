@@ -202,9 +202,7 @@ impl MappedF32 {
             };
         }
     }
-}
 
-impl MappedF32 {
     /// Maps the pages of elements `from..to` in one call, before they are
     /// read: cheaper than a page fault per 64 KiB, and software prefetches
     /// (which skip unmapped pages) then reach them. Best effort: a kernel

@@ -116,24 +116,23 @@ impl SetState {
     /// Asks for the sums of label `id`'s slot, if it has one.
     #[inline(always)]
     fn prefetch(&self, id: u32, m: usize) {
-        let Some(&slot) = self.slot_of.get(id as usize) else {
-            return;
-        };
-        let (slot, f) = (slot as usize, std::mem::size_of::<f64>());
-        if slot >= self.weights.len() {
-            return; // unassigned or a singleton: no sums
-        }
-        let sums = &self.sums[slot * m..(slot + 1) * m];
         #[cfg(target_arch = "x86_64")]
-        for line in (0..m * f).step_by(64) {
-            // SAFETY: a prefetch is only a hint and never faults; the
-            // address is inside `sums` anyway.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(sums.as_ptr().cast::<i8>().add(line));
+        if let Some(&slot) = self.slot_of.get(id as usize) {
+            // Unassigned labels and singletons have no sums.
+            if (slot as usize) < self.weights.len() {
+                let sums = self.sums[slot as usize * m..].as_ptr().cast::<i8>();
+                for byte in (0..m * std::mem::size_of::<f64>()).step_by(64) {
+                    // SAFETY: the address is inside this slot's sums, and a
+                    // prefetch is only a hint: it never faults.
+                    unsafe {
+                        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                        _mm_prefetch::<_MM_HINT_T0>(sums.add(byte));
+                    }
+                }
             }
         }
-        let _ = (sums, f);
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (id, m);
     }
 }
 

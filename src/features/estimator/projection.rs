@@ -191,7 +191,7 @@ impl Estimator {
                     false,
                     gemm::Parallelism::None,
                 );
-            };
+            }
             self.soft_assign(Block {
                 first_row,
                 dots: &dots[..n * m],
