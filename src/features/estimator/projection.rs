@@ -432,6 +432,54 @@ struct Block<'a, T, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::estimator::WSource;
+
+    /// The softmax and row entropies of one block, through `run`.
+    fn soft_assigned(run: impl Fn(&Estimator, Block<'_, f32, &dyn Fn(usize) -> bool>)) -> Vec<u64> {
+        let (m, rows) = (37, 9); // m not a multiple of the lanes: a tail too
+        let est = Estimator::from_parts(
+            vec![0.0; m * 3],
+            m,
+            3,
+            0.05,
+            WSource::Generated {
+                algorithm: "test".into(),
+                seed: 0,
+            },
+        );
+        let dots: Vec<f32> = (0..rows * m)
+            .map(|i| ((i * 7919) % 1000) as f32 * 2e-3 - 1.0)
+            .collect();
+        let inv_norm: Vec<f64> = (0..rows).map(|r| 1.0 / (1.0 + r as f64)).collect();
+        let (mut p, mut h) = (vec![0.0; rows * m], vec![f64::NAN; rows]);
+        let need: &dyn Fn(usize) -> bool = &|r| r % 3 != 1;
+        run(
+            &est,
+            Block {
+                first_row: 0,
+                dots: &dots,
+                inv_norm: &inv_norm,
+                p: &mut p,
+                h: &mut h,
+                need_row_entropy: &need,
+            },
+        );
+        p.iter().chain(&h).map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn soft_assignment_is_the_same_on_every_path() {
+        let plain = soft_assigned(|e, b| soft_assign_rows(e, b));
+        assert_eq!(soft_assigned(|e, b| e.soft_assign(b)), plain);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: checked just above.
+            assert_eq!(
+                soft_assigned(|e, b| unsafe { soft_assign_avx2(e, b) }),
+                plain
+            );
+        }
+    }
 
     #[test]
     fn sum_of_squares_is_the_same_on_every_path() {
