@@ -647,8 +647,10 @@ mod model_tools {
         let dir = root().join("data/tiny-llama/tiny-c");
         let r = reference(&dir);
         let text = r["sequences"][0]["text"].as_str().unwrap();
-        let out = lossy(
+        let cache = tempfile::tempdir().unwrap();
+        let out = lossy_with_cache(
             &root(),
+            cache.path(),
             &[
                 "next-token",
                 "--model",
@@ -692,8 +694,10 @@ mod model_tools {
         let tmp = tempfile::tempdir().unwrap();
         let out_path = tmp.path().join("h.npy");
         let text = r["sequences"][1]["text"].as_str().unwrap();
-        let out = lossy(
+        let cache = tempfile::tempdir().unwrap();
+        let out = lossy_with_cache(
             &root(),
+            cache.path(),
             &[
                 "hidden-states",
                 "--model",
@@ -730,8 +734,10 @@ mod model_tools {
             tmp.path().join("tokenizer.json"),
         )
         .unwrap();
-        let out = lossy(
+        let cache = tempfile::tempdir().unwrap();
+        let out = lossy_with_cache(
             &root(),
+            cache.path(),
             &[
                 "next-token",
                 "--model",
