@@ -387,9 +387,8 @@ unsafe fn sum_of_squares_avx2(row: &[f32]) -> f64 {
 }
 
 /// How far ahead (in f32s: 4 KiB, the next page) the row-norm pass asks
-/// for memory: hardware prefetchers stop at page boundaries, and for the
-/// general path this is the first read of each batch of Z (about 5% at
-/// d = 2048).
+/// for memory: hardware prefetchers stop at page boundaries, and the norms
+/// are the first read of each block of Z (about 5% at d = 2048).
 const PREFETCH_AHEAD: usize = 1024;
 
 #[inline(always)]
