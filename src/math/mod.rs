@@ -1,5 +1,6 @@
 //! Numerical kernels shared by the stages: exponentials over slices that
 //! vectorise, for the estimator's softmax (f64) and the forward pass's SiLU
-//! and attention softmax (f32).
+//! and attention softmax (f32); and the one matrix-product call both make.
 
 pub mod exp;
+pub mod matmul;

@@ -11,6 +11,7 @@
 use super::accumulator::AccumulateError;
 use super::Estimator;
 use crate::math::exp::exp_in_place;
+use crate::math::matmul::{matmul, Rhs};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -170,26 +171,15 @@ impl Estimator {
             // BLOCK × m row-major, lhs BLOCK × d row-major, rhs Wᵀ (d × m
             // row-major).
             unsafe {
-                gemm::gemm(
+                matmul(
                     BLOCK,
                     m,
                     d,
-                    dots.as_mut_ptr(),
-                    1,
-                    m as isize,
-                    false,
-                    lhs.as_ptr(),
-                    1,
-                    d as isize,
-                    w.as_ptr(),
-                    1,
-                    m as isize,
-                    T::from_f64(0.0),
+                    (dots.as_mut_ptr(), m),
+                    (lhs.as_ptr(), d),
+                    Rhs::RowMajor(w.as_ptr(), m),
                     T::from_f64(1.0),
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    1,
                 );
             }
             self.soft_assign(Block {
