@@ -158,6 +158,22 @@ impl ModelConfig {
     }
 
     fn check(&self) -> Result<(), String> {
+        // Bounds before anything is allocated from these sizes: far above any
+        // published model, far below what overflows or aborts an allocation.
+        for (name, value, max) in [
+            ("num_hidden_layers", self.num_layers, 4096),
+            ("hidden_size", self.hidden_size, 1 << 17),
+            ("intermediate_size", self.intermediate_size, 1 << 20),
+            ("vocab_size", self.vocab_size, 1 << 24),
+            ("num_attention_heads", self.num_heads, 4096),
+            ("head_dim", self.head_dim, 1 << 14),
+        ] {
+            if value == 0 || value > max {
+                return Err(format!(
+                    "`{name}` is {value}; it must be between 1 and {max}"
+                ));
+            }
+        }
         if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0
         {
             return Err(format!(

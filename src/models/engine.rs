@@ -139,6 +139,20 @@ impl Model {
         self.config.hidden_size
     }
 
+    /// Every id must index the embedding table (a mismatched tokenizer
+    /// would otherwise fail deep inside an index-select).
+    fn check_ids(&self, seqs: &[&[u32]]) -> Result<(), ModelError> {
+        let vocab = self.config.vocab_size;
+        match seqs
+            .iter()
+            .flat_map(|s| s.iter())
+            .find(|&&id| id as usize >= vocab)
+        {
+            Some(&id) => Err(ModelError::TokenOutOfVocab { id, vocab }),
+            None => Ok(()),
+        }
+    }
+
     /// Runs one batch of sequences (any lengths ≥ 1), streaming layers to
     /// `sink`. Returns `Ok(false)` if the sink stopped the pass.
     pub fn run(
@@ -147,6 +161,7 @@ impl Model {
         convention: HiddenStates,
         sink: &mut dyn LayerSink,
     ) -> Result<bool, ModelError> {
+        self.check_ids(seqs)?;
         let batch = Batch::new(seqs, &self.device, self.config.learned_positions)?;
         let ctx = self
             .decoder
@@ -173,6 +188,7 @@ impl Model {
     /// Logits of the last token of one sequence (for checks such as
     /// next-token prediction).
     pub fn last_logits(&self, seq: &[u32]) -> Result<Vec<f32>, ModelError> {
+        self.check_ids(&[seq])?;
         let batch = Batch::new(&[seq], &self.device, self.config.learned_positions)?;
         let ctx = self
             .decoder

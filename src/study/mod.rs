@@ -47,13 +47,31 @@ pub struct Study {
 
 /// Reads and checks a study file.
 pub fn load(path: &Path) -> Result<Study, StudyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StudyError::Read {
+    let bytes = std::fs::read(path).map_err(|source| StudyError::Read {
         path: path.into(),
         source,
     })?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()))?;
     let file = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let raw = parse(&file, &text)?;
     check(raw, &file, crate::io::hash::sha256_hex(text.as_bytes()))
+}
+
+/// A study that is not UTF-8, located at its first bad byte.
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> StudyError {
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&good[start..]).chars().count() as u64 + 1;
+    StudyError::Syntax {
+        path: path.into(),
+        pos: Some(Pos { line, column }),
+        message: format!(
+            "the study file is not UTF-8 (byte 0x{:02x}); save it as UTF-8",
+            bytes[e.valid_up_to()]
+        ),
+    }
 }
 
 /// YAML → raw types, mapping serde-saphyr's errors to located messages.
@@ -86,6 +104,14 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
                     ),
                 }
             }
+            serde_saphyr::Error::DuplicateMappingKey { key, .. } => StudyError::Syntax {
+                path: path.into(),
+                pos,
+                message: match key {
+                    Some(k) => format!("the key `{k}` appears twice in the same section; keep one"),
+                    None => "a key appears twice in the same section; keep one".into(),
+                },
+            },
             inner => StudyError::Syntax {
                 path: path.into(),
                 pos,
@@ -430,6 +456,13 @@ fn check_revision(c: &mut Checker, pos: Option<Pos>, revision: &str) {
     }
 }
 
+/// Largest `features.bins` (reference points m).
+const MAX_BINS: usize = 1 << 16;
+/// Largest `features.batch_size`.
+const MAX_BATCH: usize = 4096;
+/// Largest `features.bootstrap` (replicates).
+const MAX_BOOTSTRAP: usize = 10_000;
+
 fn is_hub_id(id: &str) -> bool {
     let ok = |p: &str| {
         !p.is_empty()
@@ -592,6 +625,35 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
     }
     if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value == 0) {
         c.problem(at(b), "`batch_size` must be at least 1");
+    }
+    // Upper bounds: beyond them a run would abort allocating (m × d
+    // reference points, replicates × layers estimates, batch × tokens × d
+    // activations) rather than fail with a message.
+    if let Some(b) = raw.bins.as_ref().filter(|b| b.value > MAX_BINS) {
+        c.problem(
+            at(b),
+            format!(
+                "`bins` is {}; at most {MAX_BINS} reference points are supported",
+                b.value
+            ),
+        );
+    }
+    if let Some(b) = raw.bootstrap.filter(|&b| b > MAX_BOOTSTRAP) {
+        c.problem(
+            None,
+            format!(
+                "`features.bootstrap` is {b}; at most {MAX_BOOTSTRAP} replicates are supported"
+            ),
+        );
+    }
+    if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value > MAX_BATCH) {
+        c.problem(
+            at(b),
+            format!(
+                "`batch_size` is {}; at most {MAX_BATCH} sequences per batch are supported",
+                b.value
+            ),
+        );
     }
     let reference_points = raw
         .reference_points
