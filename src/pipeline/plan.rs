@@ -67,7 +67,7 @@ pub fn plan(
     let network = Network::new(options);
     let (corpus, corpus_unresolved) = match super::load_corpus(study, &network, progress) {
         Ok(c) => (Some(c), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(chain(&e))),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let assumed_gflops = gflops.unwrap_or(15.0 * cores);
@@ -126,8 +126,8 @@ pub fn plan(
                     row.cached = Some(cache.get(&crate::features::cache::key(&inputs)).is_some());
                 }
             }
-            Err(RunError::Fetch { source, .. }) => row.unresolved = Some(source.to_string()),
-            Err(e) => row.unresolved = Some(e.to_string()),
+            Err(RunError::Fetch { source, .. }) => row.unresolved = Some(chain(&source)),
+            Err(e) => row.unresolved = Some(chain(&e)),
         }
         models.push(row);
     }
@@ -201,4 +201,17 @@ pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 
     let activations = b * t * per_token * 4.0;
     let reference_points = (study.features.estimator.bins * c.hidden_size) as f64 * 8.0;
     (weights + activations + reference_points) as u64
+}
+
+/// An error and its causes, `: `-separated (each said once: messages do not
+/// repeat their cause).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
