@@ -75,17 +75,21 @@ impl LayerSink for Sink<'_, '_> {
 
 impl Sink<'_, '_> {
     fn reduce(&mut self, layer: usize, hidden: &Tensor) -> Result<(), FeatureError> {
-        let (_, t, d) = hidden.dims3()?;
+        // packed: each document's run (up to its last position) follows the last
+        let (_, d) = hidden.dims2()?;
         debug_assert_eq!(d, self.d);
         let values: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
         let mut z = Vec::new();
         let mut row_of = Vec::new(); // (document, position) of each gathered row
-        for (b, &(doc, _)) in self.docs.iter().enumerate() {
-            for pos in self.plan.positions[doc].clone() {
-                let start = (b * t + pos) * d;
+        let mut doc_start = 0;
+        for &(doc, _) in &self.docs {
+            let positions = self.plan.positions[doc].clone();
+            for pos in positions.clone() {
+                let start = (doc_start + pos) * d;
                 z.extend_from_slice(&values[start..start + d]);
                 row_of.push((doc, pos));
             }
+            doc_start += positions.end;
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
