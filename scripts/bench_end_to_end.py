@@ -4,8 +4,11 @@ end, side by side in one run, on the same model, corpus, W, labels and
 positions.
 
 The paper's pipeline, as this script sets it up: transformers (torch, CPU,
-f32) loads SmolLM2-135M-Instruct from its Q4_1 GGUF (dequantized to f32 by
-transformers with the `gguf` package), tokenizes each document, runs it alone
+f32) loads SmolLM2-135M-Instruct as an f32 folder that transformers made once
+from the Q4_1 GGUF (dequantized with the `gguf` package; the same folder
+scripts/bench_engine.py uses: loading the GGUF itself takes transformers
+minutes of Python dequantization, which would swamp a short run), tokenizes
+each document, runs it alone
 (batch 1) through the base model with `output_hidden_states=True` (no LM head:
 the cheaper choice for that side), and feeds every hidden state at the probed
 positions to its own `SoftEntropyAccumulator` (`soft-entropy` 0.1.5, numpy
@@ -33,7 +36,7 @@ of both sides (H, I for every layer and set) are compared: they must agree to
 1e-4. Results: reports/bench/end_to_end.{md,json}.
 
 Usage: scripts/fetch_gguf_models.sh && cargo build && python3 scripts/bench_end_to_end.py
-       (needs scripts/requirements-fixtures.txt and scripts/requirements-models.txt)
+       (needs scripts/requirements-fixtures.txt, -models.txt and -bench.txt)
 """
 import argparse
 import csv
@@ -53,6 +56,9 @@ GGUF = CACHE / "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEMO = ROOT / "data" / "corpus" / "demo.jsonl"
 BINS = 100
 TOLERANCE = 1e-4
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_engine import smollm2_folder  # noqa: E402  (the f32 folder, made once)
 
 
 def load_reference():
@@ -77,8 +83,9 @@ def paper_child(corpus, max_tokens, orders, w_path):
 
     torch.set_num_threads(os.cpu_count())
     Acc = load_reference()
-    tok = AutoTokenizer.from_pretrained(GGUF.parent, gguf_file=GGUF.name)
-    model = AutoModelForCausalLM.from_pretrained(GGUF.parent, gguf_file=GGUF.name, dtype=torch.float32).eval()
+    folder = smollm2_folder()
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     loaded = time.perf_counter()
     w = np.load(w_path)
     layers = model.config.num_hidden_layers + 1
@@ -212,25 +219,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lossy", default=str(ROOT / "target" / "debug" / "lossy"))
     ap.add_argument("--rounds", type=int, default=3, help="processes per side, alternating (this VM's timings vary by ±30%%)")
-    ap.add_argument("--documents-128", type=int, default=32, help="documents of the 128-token runs")
-    ap.add_argument("--documents-512", type=int, default=8, help="documents of the 512-token runs")
+    ap.add_argument("--documents-128", type=int, default=8, help="documents of the 128-token runs")
+    ap.add_argument("--documents-512", type=int, default=2, help="documents of the 512-token runs")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return paper_child(args.child[0], int(args.child[1]), json.loads(args.child[2]), args.child[3])
     if not GGUF.is_file():
         raise SystemExit(f"{GGUF} is missing: run scripts/fetch_gguf_models.sh")
+    smollm2_folder()
+    # the commit the run started at (the lossy binary should be built from it)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for max_tokens, documents in ((128, args.documents_128), (512, args.documents_512)):
             for orders in ([1], [1, 2]):
                 results.append(bench(args, pathlib.Path(tmp), max_tokens, orders, documents))
-    report(args, results)
+    report(args, results, commit)
 
 
-def report(args, results):
+def report(args, results, commit):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     out = ROOT / "reports" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "end_to_end.json").write_text(json.dumps({"cpu": cpu, "cores": os.cpu_count(), "commit": commit, "rounds": args.rounds, "results": results}, indent=2) + "\n")
@@ -241,7 +250,8 @@ def report(args, results):
         f"Machine: {cpu}, {os.cpu_count()} cores, shared with other engineers' builds during the run. Commit {commit}. "
         f"lossy: dev profile (numeric crates and lossy optimised). The paper's pipeline: transformers on torch "
         f"{results[0]['paper']['torch']} (f32, the GGUF dequantized), batch 1, `output_hidden_states`, one soft-entropy "
-        "accumulator (numpy) per hidden state. Same model file, corpus, W (m = 100), labels and `shared` positions; "
+        "accumulator (numpy) per hidden state; it loads the f32 folder transformers made from the GGUF, lossy the GGUF "
+        "itself. Same weights, corpus, W (m = 100), labels and `shared` positions; "
         "lossy batches 8 documents. Throughput = tokens / wall seconds of the whole process (loading, tokenizing and "
         f"estimating included); each side ran {args.rounds} processes, alternating, and keeps its fastest and its "
         "largest peak memory. The runs are short (a few thousand tokens) because the machine was shared.",
@@ -258,7 +268,7 @@ def report(args, results):
             f"{r['memory_ratio']:.2f} | {r['max_feature_diff']:.1e} |"
         )
     lines += ["", f"Every H(Z), I(X;Z) and I(Y;Z) of every layer agrees within {TOLERANCE:g} between the two sides "
-              "(the last column; the run fails otherwise). The paper's load time (transformers dequantizing the GGUF) "
+              "(the last column; the run fails otherwise). The paper's load time (transformers loading the f32 folder) "
               "was " + ", ".join(f"{r['paper']['load_seconds']:.1f}" for r in results) + " s.",
               "", "Regenerate: `scripts/fetch_gguf_models.sh && cargo build && python3 scripts/bench_end_to_end.py` (raw numbers in `end_to_end.json`).", ""]
     (out / "end_to_end.md").write_text("\n".join(lines))
