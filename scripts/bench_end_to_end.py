@@ -253,8 +253,9 @@ def report(args, results, commit):
         "accumulator (numpy) per hidden state; it loads the f32 folder transformers made from the GGUF, lossy the GGUF "
         "itself. Same weights, corpus, W (m = 100), labels and `shared` positions; "
         "lossy batches 8 documents. Throughput = tokens / wall seconds of the whole process (loading, tokenizing and "
-        f"estimating included); each side ran {args.rounds} processes, alternating, and keeps its fastest and its "
-        "largest peak memory. The runs are short (a few thousand tokens) because the machine was shared.",
+        f"estimating included); each side ran {args.rounds} process(es) per case, alternating, and keeps its fastest and "
+        f"its largest peak memory. The runs are short ({min(r['tokens'] for r in results):,}–"
+        f"{max(r['tokens'] for r in results):,} tokens per case) because the machine was shared, so the ratios are rough.",
         "",
         "| documents | orders | tokens | paper tok/s (after load) | lossy tok/s | ratio (vs after load) | paper peak | lossy peak | memory ratio | max feature diff |",
         "|---|---|---|---|---|---|---|---|---|---|",
