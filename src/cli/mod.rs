@@ -5,6 +5,7 @@ mod estimate;
 mod exit;
 mod model;
 mod plan;
+mod progress;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -41,7 +42,7 @@ enum Command {
         /// Report folder [default: reports/<study name>].
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Print no progress lines.
+        /// Print no progress (bars on a terminal, periodic lines elsewhere).
         #[arg(long, short)]
         quiet: bool,
         /// Use only cached hub files and shipped snapshots (as HF_HUB_OFFLINE=1).
@@ -170,11 +171,7 @@ fn run(
     let output = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
-    let mut progress = |msg: &str| {
-        if !quiet {
-            eprintln!("{msg}");
-        }
-    };
+    let mut progress = progress::Reporter::new(quiet);
     let summary = lossy::pipeline::run(
         &study,
         &output,
@@ -185,8 +182,9 @@ fn run(
         },
         &mut progress,
     )
-    .with_context(|| format!("study {} failed", path.display()))
-    .map_err(Failure::classify)?;
+    .with_context(|| format!("study {} failed", path.display()));
+    progress.finish();
+    let summary = summary.map_err(Failure::classify)?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }

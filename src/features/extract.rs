@@ -45,6 +45,21 @@ pub struct ModelFeatures {
     pub tokens: usize,
 }
 
+/// How far one model's pass has got: reported after each batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PassProgress {
+    /// Documents run (those that give estimator rows) and their total.
+    pub documents: usize,
+    pub documents_total: usize,
+    /// Tokens run through the model (each document up to its last
+    /// estimator position) and their total.
+    pub tokens: usize,
+    pub tokens_total: usize,
+    /// Seconds so far in the forward pass and in the estimator.
+    pub forward_seconds: f64,
+    pub estimating_seconds: f64,
+}
+
 /// Feeds each layer's rows to that layer's accumulator.
 struct Sink<'a, 'e> {
     plan: &'a LabelPlan,
@@ -59,11 +74,16 @@ struct Sink<'a, 'e> {
     projected: Projected,
     d: usize,
     error: Option<FeatureError>,
+    /// Time spent reducing layers (the rest of a pass is the forward pass).
+    estimating: std::time::Duration,
 }
 
 impl LayerSink for Sink<'_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
-        match self.reduce(index, hidden) {
+        let started = std::time::Instant::now();
+        let reduced = self.reduce(index, hidden);
+        self.estimating += started.elapsed();
+        match reduced {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 self.error = Some(e);
@@ -75,17 +95,21 @@ impl LayerSink for Sink<'_, '_> {
 
 impl Sink<'_, '_> {
     fn reduce(&mut self, layer: usize, hidden: &Tensor) -> Result<(), FeatureError> {
-        let (_, t, d) = hidden.dims3()?;
+        // packed: each document's run (up to its last position) follows the last
+        let (_, d) = hidden.dims2()?;
         debug_assert_eq!(d, self.d);
         let values: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
         let mut z = Vec::new();
         let mut row_of = Vec::new(); // (document, position) of each gathered row
-        for (b, &(doc, _)) in self.docs.iter().enumerate() {
-            for pos in self.plan.positions[doc].clone() {
-                let start = (b * t + pos) * d;
+        let mut doc_start = 0;
+        for &(doc, _) in &self.docs {
+            let positions = self.plan.positions[doc].clone();
+            for pos in positions.clone() {
+                let start = (doc_start + pos) * d;
                 z.extend_from_slice(&values[start..start + d]);
                 row_of.push((doc, pos));
             }
+            doc_start += positions.end;
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
@@ -129,6 +153,17 @@ pub fn extract(
     settings: &FeatureSettings,
     est: &Estimator,
 ) -> Result<ModelFeatures, FeatureError> {
+    extract_observed(model, docs, settings, est, &mut |_| {})
+}
+
+/// [`extract`], calling `observe` after each batch with how far it got.
+pub fn extract_observed(
+    model: &Model,
+    docs: &[Vec<u32>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
     let cfg = NgramConfig {
         orders: settings.orders.clone(),
         policy: settings.positions,
@@ -164,7 +199,13 @@ pub fn extract(
             first_row += r.len();
         }
     }
+    let mut progress = PassProgress {
+        documents_total: work.len(),
+        tokens_total: work.iter().map(|&(doc, _)| plan.positions[doc].end).sum(),
+        ..PassProgress::default()
+    };
     for chunk in work.chunks(settings.batch_size.max(1)) {
+        let started = std::time::Instant::now();
         // Causal attention: tokens after the last estimator position cannot
         // change it, so they are not run.
         let seqs: Vec<&[u32]> = chunk
@@ -181,11 +222,18 @@ pub fn extract(
             projected: Projected::default(),
             d: model.hidden_size(),
             error: None,
+            estimating: std::time::Duration::ZERO,
         };
         model.run(&seqs, settings.hidden_states, &mut sink)?;
         if let Some(e) = sink.error {
             return Err(e);
         }
+        let estimating = sink.estimating.as_secs_f64();
+        progress.documents += chunk.len();
+        progress.tokens += seqs.iter().map(|s| s.len()).sum::<usize>();
+        progress.estimating_seconds += estimating;
+        progress.forward_seconds += started.elapsed().as_secs_f64() - estimating;
+        observe(&progress);
     }
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),

@@ -26,7 +26,7 @@ mod extract;
 mod table;
 pub use estimator::Estimate;
 
-pub use extract::{extract, FeatureError, ModelFeatures};
+pub use extract::{extract, extract_observed, FeatureError, ModelFeatures, PassProgress};
 pub use table::{layer_table, model_table, ModelRow};
 
 use crate::models::HiddenStates;

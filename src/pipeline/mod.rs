@@ -70,9 +70,48 @@ pub enum RunError {
     },
 }
 
-/// Where progress lines go (stderr in the CLI, nowhere in tests).
+/// Where progress lines go (stderr in the CLI, nowhere in tests), and,
+/// for a live display, where each model's pass stands.
 pub trait Progress {
     fn line(&mut self, msg: &str);
+    /// A model's pass moved on: a phase began or a batch finished.
+    fn model(&mut self, _status: &ModelStatus) {}
+}
+
+/// What a model's pass is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Finding and hashing the model's files.
+    Hashing,
+    /// Loading weights and tokenizer, tokenizing the corpus.
+    Loading,
+    /// The forward pass with the estimator on each layer.
+    Running,
+    /// Finished (features computed or read from the cache).
+    Done,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Hashing => "hashing",
+            Phase::Loading => "loading",
+            Phase::Running => "forward + estimating",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// Where one model's pass stands, for [`Progress::model`].
+#[derive(Clone, Copy, Debug)]
+pub struct ModelStatus<'a> {
+    pub name: &'a str,
+    /// This model's place in the study (0-based) and the number of models.
+    pub index: usize,
+    pub models: usize,
+    pub phase: Phase,
+    /// Documents and tokens done so far (zero before the forward pass).
+    pub pass: crate::features::PassProgress,
 }
 
 impl<F: FnMut(&str)> Progress for F {

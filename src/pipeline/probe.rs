@@ -5,7 +5,7 @@
 //! feature cache (same model content, corpus, settings and code) are reused
 //! without loading the model.
 
-use super::{Network, Progress, RunError};
+use super::{ModelStatus, Network, Phase, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
@@ -88,8 +88,19 @@ pub fn probe_all(
             name: name.clone(),
             source,
         };
+        let status = |phase, pass| ModelStatus {
+            name: &entry.name,
+            index: i,
+            models: study.models.len(),
+            phase,
+            pass,
+        };
+        let none = features::PassProgress::default();
         let located = locate(entry, network, true, progress)?;
+        progress.model(&status(Phase::Hashing, none));
         let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
+        let hashing = t0.elapsed().as_secs_f64();
+        let (mut loading, mut pass) = (0.0, none);
         let inputs = cache_inputs(
             study,
             entry,
@@ -103,6 +114,8 @@ pub fn probe_all(
         let (facts, feats, sha256) = match hit {
             Some((facts, feats)) => (facts, feats, files.sha256.clone()),
             None => {
+                progress.model(&status(Phase::Loading, none));
+                let t1 = Instant::now();
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
                 let docs = corpus
@@ -112,12 +125,17 @@ pub fn probe_all(
                         source,
                     })?;
                 let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
+                loading = t1.elapsed().as_secs_f64();
+                progress.model(&status(Phase::Running, none));
+                let mut observe = |p: &features::PassProgress| {
+                    pass = *p;
+                    progress.model(&status(Phase::Running, *p));
+                };
                 let feats =
-                    features::extract(&model, &docs, &study.features, est).map_err(|source| {
-                        RunError::Features {
-                            name: name.clone(),
-                            source,
-                        }
+                    features::extract_observed(&model, &docs, &study.features, est, &mut observe)
+                        .map_err(|source| RunError::Features {
+                        name: name.clone(),
+                        source,
                     })?;
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
@@ -137,15 +155,25 @@ pub fn probe_all(
         };
         estimator_for(&mut out.estimators, study, facts.d, &name)?;
         let seconds = t0.elapsed().as_secs_f64();
+        progress.model(&status(Phase::Done, pass));
+        let timing = if cached {
+            format!("{seconds:.1}s, hashing {hashing:.1}s (cached)")
+        } else {
+            format!(
+                "{seconds:.1}s (hashing {hashing:.1}s, loading {loading:.1}s, forward {:.1}s, estimating {:.1}s; {:.0} tok/s)",
+                pass.forward_seconds,
+                pass.estimating_seconds,
+                pass.tokens as f64 / (pass.forward_seconds + pass.estimating_seconds).max(1e-9)
+            )
+        };
         progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {seconds:.1}s{}",
+            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {timing}",
             i + 1,
             study.models.len(),
             facts.layers,
             facts.d,
             feats.tokens,
             feats.rows,
-            if cached { " (cached)" } else { "" }
         ));
         out.records.push(ModelRecord {
             name: name.clone(),
