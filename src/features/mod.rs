@@ -18,7 +18,8 @@
 //!
 //! A model's features are the unweighted means over transformer layers 1..L
 //! (the embedding layer 0 is excluded); its `optimality` is the ratio of the
-//! mean expressivity to the mean complexity.
+//! mean expressivity to the mean complexity, and `optimality_layer_mean` the
+//! other convention, the mean of the per-layer ratios (model level only).
 
 pub mod cache;
 pub mod estimator;
@@ -102,10 +103,29 @@ impl FeatureSettings {
         cols
     }
 
+    /// Columns that exist per model only: `optimality_layer_mean{s}`, the
+    /// mean over blocks of the per-layer ratios (the convention of a public
+    /// port of the reference code), beside `optimality{s}`, the ratio of the
+    /// layer means.
+    pub fn model_only_columns(&self) -> Vec<String> {
+        self.orders
+            .iter()
+            .map(|&n| format!("optimality_layer_mean{}", Self::suffix(n)))
+            .collect()
+    }
+
+    /// The per-model value columns: the value columns, then
+    /// [`Self::model_only_columns`].
+    pub fn model_value_columns(&self) -> Vec<String> {
+        let mut cols = self.value_columns();
+        cols.extend(self.model_only_columns());
+        cols
+    }
+
     /// Model-level feature names a fit may use: the value columns and the
     /// `log_params` baseline.
     pub fn model_feature_names(&self) -> Vec<String> {
-        let mut names = self.value_columns();
+        let mut names = self.model_value_columns();
         names.push("log_params".into());
         names
     }

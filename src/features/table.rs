@@ -57,6 +57,8 @@ pub fn layer_table(models: &[(&str, &ModelFeatures)], settings: &FeatureSettings
 
 /// Means over transformer layers 1..L of each value column; optimality
 /// columns are the ratio of the mean expressivity to the mean complexity.
+/// Then, in `settings.model_only_columns()` order, the mean over layers
+/// 1..L of the per-layer optimality (`optimality_layer_mean`).
 pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Vec<f64> {
     let names = settings.value_columns();
     let blocks = &layers[1..];
@@ -80,6 +82,16 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
             }
         }
     }
+    let per_layer: Vec<Vec<f64>> = blocks.iter().map(|e| layer_values(e, settings)).collect();
+    for &n in &settings.orders {
+        let name = format!("optimality{}", FeatureSettings::suffix(n));
+        let j = names
+            .iter()
+            .position(|c| *c == name)
+            .expect("a value column");
+        let sum: f64 = per_layer.iter().map(|v| v[j]).sum();
+        means.push(sum / blocks.len() as f64);
+    }
     means
 }
 
@@ -87,7 +99,7 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
 /// (non-embedding parameters), `log_params` (log10), `documents`, `tokens`,
 /// `rows`, then the value columns (means over blocks).
 pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
-    let names = settings.value_columns();
+    let names = settings.model_value_columns();
     let mut t = Table::default();
     t.push(
         "model",
@@ -182,4 +194,48 @@ pub struct ModelRow {
     /// Non-embedding parameters.
     pub params: usize,
     pub features: ModelFeatures,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::estimator::accumulator::{Estimate, SetResult};
+
+    fn set(name: &str, mi: f64) -> SetResult {
+        SetResult {
+            name: name.into(),
+            entropy: 0.5,
+            conditional_entropy: 0.5 - mi,
+            mutual_information: mi,
+            regularity: mi / 0.5,
+            rows: 10.0,
+            distinct: 3,
+        }
+    }
+
+    fn layer(c: f64, x: f64) -> Estimate {
+        Estimate {
+            entropy: 0.5,
+            rows: 10.0,
+            sets: vec![set("in1", c), set("out1", x)],
+        }
+    }
+
+    #[test]
+    fn both_optimality_conventions() {
+        let settings = FeatureSettings {
+            null: false,
+            ..FeatureSettings::default()
+        };
+        // embeddings (ignored), then two blocks: ratios 0.2/0.4 = 0.5 and 0.3/0.1 = 3
+        let layers = [layer(9.0, 9.0), layer(0.4, 0.2), layer(0.1, 0.3)];
+        let names = settings.model_value_columns();
+        let v = model_means(&layers, &settings);
+        assert_eq!(names.len(), v.len());
+        let get = |n: &str| v[names.iter().position(|c| c == n).unwrap()];
+        // ratio of means: 0.25 / 0.25; mean of ratios: (0.5 + 3) / 2
+        assert!((get("optimality") - 1.0).abs() < 1e-12);
+        assert!((get("optimality_layer_mean") - 1.75).abs() < 1e-12);
+        assert!((get("complexity") - 0.25).abs() < 1e-12);
+    }
 }
