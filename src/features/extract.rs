@@ -6,6 +6,7 @@ use super::estimator::bootstrap::poisson_weight;
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
+use super::lm_loss::{self, LmLoss};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
 use candle_core::Tensor;
@@ -43,6 +44,8 @@ pub struct ModelFeatures {
     pub rows: usize,
     pub documents: usize,
     pub tokens: usize,
+    /// The LM loss over the estimator positions ([`super::lm_loss`]).
+    pub loss: LmLoss,
 }
 
 /// Feeds each layer's rows to that layer's accumulator.
@@ -59,6 +62,16 @@ struct Sink<'a, 'e> {
     projected: Projected,
     d: usize,
     error: Option<FeatureError>,
+    /// Scores the last layer's rows as LM loss.
+    lm: LossHook<'a>,
+}
+
+/// What the sink needs to score the last layer's rows.
+struct LossHook<'a> {
+    model: &'a Model,
+    convention: crate::models::HiddenStates,
+    docs: &'a [Vec<u32>],
+    loss: &'a mut LmLoss,
 }
 
 impl LayerSink for Sink<'_, '_> {
@@ -86,6 +99,10 @@ impl Sink<'_, '_> {
                 z.extend_from_slice(&values[start..start + d]);
                 row_of.push((doc, pos));
             }
+        }
+        if layer == self.lm.model.num_layers() {
+            let h = &mut self.lm;
+            lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
@@ -122,10 +139,13 @@ impl Sink<'_, '_> {
     }
 }
 
-/// Per-layer estimates for one model over tokenized documents.
+/// Per-layer estimates for one model over tokenized documents, and its LM
+/// loss; `ends[doc][k]` is the byte where token k of the document ends
+/// ([`crate::corpus::Corpus::tokenize_with_ends`]).
 pub fn extract(
     model: &Model,
     docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
     settings: &FeatureSettings,
     est: &Estimator,
 ) -> Result<ModelFeatures, FeatureError> {
@@ -158,10 +178,12 @@ pub fn extract(
     // Documents that give rows, with the index of their first row.
     let mut first_row = 0;
     let mut work = Vec::new();
+    let mut loss = LmLoss::default();
     for (i, r) in plan.positions.iter().enumerate() {
         if !r.is_empty() {
             work.push((i, first_row));
             first_row += r.len();
+            loss.bytes += ends.get(i).map_or(0, |e| lm_loss::covered_bytes(e, r));
         }
     }
     for chunk in work.chunks(settings.batch_size.max(1)) {
@@ -181,6 +203,12 @@ pub fn extract(
             projected: Projected::default(),
             d: model.hidden_size(),
             error: None,
+            lm: LossHook {
+                model,
+                convention: settings.hidden_states,
+                docs,
+                loss: &mut loss,
+            },
         };
         model.run(&seqs, settings.hidden_states, &mut sink)?;
         if let Some(e) = sink.error {
@@ -195,6 +223,7 @@ pub fn extract(
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),
+        loss,
     })
 }
 

@@ -96,8 +96,9 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
 }
 
 /// One row per model: `model`, `family`, `layers`, `d`, `params`
-/// (non-embedding parameters), `log_params` (log10), `documents`, `tokens`,
-/// `rows`, then the value columns (means over blocks).
+/// (non-embedding parameters), `log_params` (log10), the baselines of
+/// [`push_baselines`], `documents`, `tokens`, `rows`, then the value columns
+/// (means over blocks) and the model-only columns.
 pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     let names = settings.model_value_columns();
     let mut t = Table::default();
@@ -135,6 +136,7 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
         "log_params",
         Values::F64(models.iter().map(|m| (m.params as f64).log10()).collect()),
     );
+    push_baselines(&mut t, models);
     t.push(
         "documents",
         Values::Int(models.iter().map(|m| m.features.documents as i64).collect()),
@@ -186,6 +188,49 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     t
 }
 
+/// The baseline columns a sceptic compares a feature with: `params_total`,
+/// `loss` (mean NLL per scored token, nats), `bits_per_byte`, and, when a
+/// model of the study gives them, `step`, `log_step` = log2(step + 1) (the
+/// scale on which training progress predicts scores) and `train_tokens`
+/// (NaN elsewhere).
+fn push_baselines(t: &mut Table, models: &[ModelRow]) {
+    t.push(
+        "params_total",
+        Values::Int(models.iter().map(|m| m.params_total as i64).collect()),
+    );
+    t.push(
+        "loss",
+        Values::F64(models.iter().map(|m| m.features.loss.per_token()).collect()),
+    );
+    t.push(
+        "bits_per_byte",
+        Values::F64(
+            models
+                .iter()
+                .map(|m| m.features.loss.bits_per_byte())
+                .collect(),
+        ),
+    );
+    for (name, get) in [
+        (
+            "step",
+            (|m: &ModelRow| m.step) as fn(&ModelRow) -> Option<f64>,
+        ),
+        ("train_tokens", |m: &ModelRow| m.train_tokens),
+    ] {
+        if models.iter().any(|m| get(m).is_some()) {
+            let v: Vec<f64> = models.iter().map(|m| get(m).unwrap_or(f64::NAN)).collect();
+            if name == "step" {
+                t.push(name, Values::F64(v.clone()));
+                let log = v.iter().map(|s| (s + 1.0).log2()).collect();
+                t.push("log_step", Values::F64(log));
+            } else {
+                t.push(name, Values::F64(v));
+            }
+        }
+    }
+}
+
 /// What the model table needs about each model.
 pub struct ModelRow {
     pub name: String,
@@ -193,6 +238,11 @@ pub struct ModelRow {
     pub d: usize,
     /// Non-embedding parameters.
     pub params: usize,
+    /// Every parameter, embeddings included.
+    pub params_total: usize,
+    /// Position in a checkpoint series, and training tokens seen (study).
+    pub step: Option<f64>,
+    pub train_tokens: Option<f64>,
     pub features: ModelFeatures,
 }
 

@@ -105,25 +105,25 @@ pub fn probe_all(
             None => {
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-                let docs = corpus
-                    .tokenize(&tokenizer, &study.corpus)
+                let (docs, ends) = corpus
+                    .tokenize_with_ends(&tokenizer, &study.corpus)
                     .map_err(|source| RunError::Tokenize {
                         name: name.clone(),
                         source,
                     })?;
                 let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
-                let feats =
-                    features::extract(&model, &docs, &study.features, est).map_err(|source| {
-                        RunError::Features {
-                            name: name.clone(),
-                            source,
-                        }
-                    })?;
+                let feats = features::extract(&model, &docs, &ends, &study.features, est).map_err(
+                    |source| RunError::Features {
+                        name: name.clone(),
+                        source,
+                    },
+                )?;
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
                     layers: model.num_layers(),
                     d: model.hidden_size(),
                     non_embedding_params: model.config.non_embedding_params(),
+                    total_params: model.config.total_params(),
                 };
                 if let Some(c) = cache {
                     if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
@@ -158,6 +158,7 @@ pub fn probe_all(
             layers: facts.layers,
             d: facts.d,
             non_embedding_params: facts.non_embedding_params,
+            total_params: facts.total_params,
             sha256,
             documents: feats.documents,
             tokens: feats.tokens,
@@ -171,6 +172,9 @@ pub fn probe_all(
             family: entry.family.clone(),
             d: facts.d,
             params: facts.non_embedding_params,
+            params_total: facts.total_params,
+            step: entry.step,
+            train_tokens: entry.train_tokens,
             features: feats,
         });
     }
