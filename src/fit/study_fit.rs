@@ -232,7 +232,8 @@ pub struct FitResult {
     /// The features against the baselines under the same folds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_comparison: Option<super::baselines::BaselineReport>,
-    /// Correlations within families (when some family has 3 or more scored models).
+    /// Correlations within families, for each column that varies within some
+    /// family of 3 or more scored models (log parameters do not).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub within_family: Vec<WithinFamily>,
 }
@@ -461,7 +462,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         });
         let fams: Vec<String> = rows.iter().map(|&i| input.families[i].clone()).collect();
         let families = super::within_family::per_family(&fx, &fy, &fams);
-        if !families.is_empty() {
+        if families.iter().any(|c| c.spearman.is_finite()) {
             within_family.push(WithinFamily {
                 feature: name.clone(),
                 pooled: super::within_family::pooled_test(
