@@ -6,6 +6,7 @@ use super::estimator::bootstrap::poisson_weight;
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
+use super::lm_loss::{self, LmLoss};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
 use candle_core::Tensor;
@@ -43,6 +44,8 @@ pub struct ModelFeatures {
     pub rows: usize,
     pub documents: usize,
     pub tokens: usize,
+    /// The LM loss over the estimator positions ([`super::lm_loss`]).
+    pub loss: LmLoss,
 }
 
 /// How far one model's pass has got: reported after each batch.
@@ -76,6 +79,16 @@ struct Sink<'a, 'e> {
     error: Option<FeatureError>,
     /// Time spent reducing layers (the rest of a pass is the forward pass).
     estimating: std::time::Duration,
+    /// Scores the last layer's rows as LM loss.
+    lm: LossHook<'a>,
+}
+
+/// What the sink needs to score the last layer's rows.
+struct LossHook<'a> {
+    model: &'a Model,
+    convention: crate::models::HiddenStates,
+    docs: &'a [Vec<u32>],
+    loss: &'a mut LmLoss,
 }
 
 impl LayerSink for Sink<'_, '_> {
@@ -110,6 +123,10 @@ impl Sink<'_, '_> {
                 row_of.push((doc, pos));
             }
             doc_start += positions.end;
+        }
+        if layer == self.lm.model.num_layers() {
+            let h = &mut self.lm;
+            lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
@@ -146,20 +163,24 @@ impl Sink<'_, '_> {
     }
 }
 
-/// Per-layer estimates for one model over tokenized documents.
+/// Per-layer estimates for one model over tokenized documents, and its LM
+/// loss; `ends[doc][k]` is the byte where token k of the document ends
+/// ([`crate::corpus::Corpus::tokenize_with_ends`]).
 pub fn extract(
     model: &Model,
     docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
     settings: &FeatureSettings,
     est: &Estimator,
 ) -> Result<ModelFeatures, FeatureError> {
-    extract_observed(model, docs, settings, est, &mut |_| {})
+    extract_observed(model, docs, ends, settings, est, &mut |_| {})
 }
 
 /// [`extract`], calling `observe` after each batch with how far it got.
 pub fn extract_observed(
     model: &Model,
     docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
     settings: &FeatureSettings,
     est: &Estimator,
     observe: &mut dyn FnMut(&PassProgress),
@@ -193,10 +214,12 @@ pub fn extract_observed(
     // Documents that give rows, with the index of their first row.
     let mut first_row = 0;
     let mut work = Vec::new();
+    let mut loss = LmLoss::default();
     for (i, r) in plan.positions.iter().enumerate() {
         if !r.is_empty() {
             work.push((i, first_row));
             first_row += r.len();
+            loss.bytes += ends.get(i).map_or(0, |e| lm_loss::covered_bytes(e, r));
         }
     }
     let mut progress = PassProgress {
@@ -223,6 +246,12 @@ pub fn extract_observed(
             d: model.hidden_size(),
             error: None,
             estimating: std::time::Duration::ZERO,
+            lm: LossHook {
+                model,
+                convention: settings.hidden_states,
+                docs,
+                loss: &mut loss,
+            },
         };
         model.run(&seqs, settings.hidden_states, &mut sink)?;
         if let Some(e) = sink.error {
@@ -243,6 +272,7 @@ pub fn extract_observed(
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),
+        loss,
     })
 }
 

@@ -16,13 +16,19 @@
 //! duplicates rows, which shifts MI upward). It shows how much the value
 //! moves with the choice of documents at this token budget, not its bias.
 //!
+//! Beside them, per model, the baselines a sceptic tries first: the model's
+//! own LM loss over the same positions ([`lm_loss`]: `loss`,
+//! `bits_per_byte`), `params_total`, and training progress from the study.
+//!
 //! A model's features are the unweighted means over transformer layers 1..L
 //! (the embedding layer 0 is excluded); its `optimality` is the ratio of the
-//! mean expressivity to the mean complexity.
+//! mean expressivity to the mean complexity, and `optimality_layer_mean` the
+//! other convention, the mean of the per-layer ratios (model level only).
 
 pub mod cache;
 pub mod estimator;
 mod extract;
+pub mod lm_loss;
 mod table;
 pub use estimator::Estimate;
 
@@ -69,6 +75,24 @@ impl Default for FeatureSettings {
     }
 }
 
+/// The model-table columns a sceptic tries before any feature: log10
+/// non-embedding parameters, the model's own LM loss over the probed
+/// positions (nats per token, and bits per byte), every parameter, and
+/// training progress from the study (`step`, `tokens:` as `train_tokens`).
+pub const BASELINE_COLUMNS: [&str; 7] = [
+    "log_params",
+    "loss",
+    "bits_per_byte",
+    "params_total",
+    "step",
+    "log_step",
+    "train_tokens",
+];
+
+/// The baselines a fit compares with when `fit.baselines` is not given,
+/// each used when every scored model has it and it varies.
+pub const DEFAULT_BASELINES: [&str; 3] = ["log_params", "bits_per_byte", "log_step"];
+
 /// Seed offset for the shuffled-label nulls (derived from the estimator seed).
 const NULL_SEED_SALT: u64 = 0x6e75_6c6c; // "null"
 
@@ -102,11 +126,30 @@ impl FeatureSettings {
         cols
     }
 
+    /// Columns that exist per model only: `optimality_layer_mean{s}`, the
+    /// mean over blocks of the per-layer ratios (the convention of a public
+    /// port of the reference code), beside `optimality{s}`, the ratio of the
+    /// layer means.
+    pub fn model_only_columns(&self) -> Vec<String> {
+        self.orders
+            .iter()
+            .map(|&n| format!("optimality_layer_mean{}", Self::suffix(n)))
+            .collect()
+    }
+
+    /// The per-model value columns: the value columns, then
+    /// [`Self::model_only_columns`].
+    pub fn model_value_columns(&self) -> Vec<String> {
+        let mut cols = self.value_columns();
+        cols.extend(self.model_only_columns());
+        cols
+    }
+
     /// Model-level feature names a fit may use: the value columns and the
-    /// `log_params` baseline.
+    /// baselines ([`BASELINE_COLUMNS`]).
     pub fn model_feature_names(&self) -> Vec<String> {
-        let mut names = self.value_columns();
-        names.push("log_params".into());
+        let mut names = self.model_value_columns();
+        names.extend(BASELINE_COLUMNS.iter().map(|s| s.to_string()));
         names
     }
 

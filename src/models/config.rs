@@ -210,6 +210,22 @@ impl ModelConfig {
         let mlp = if self.gated_mlp { 3 * d * f } else { 2 * d * f };
         self.num_layers * (attn + mlp + 4 * d) + 2 * d
     }
+
+    /// Every parameter: the non-embedding count (same approximation: no
+    /// biases) plus the token embeddings, an untied LM head and learned
+    /// position embeddings.
+    pub fn total_params(&self) -> usize {
+        let d = self.hidden_size;
+        let head = if self.tie_word_embeddings {
+            0
+        } else {
+            self.vocab_size * d
+        };
+        self.non_embedding_params()
+            + self.vocab_size * d
+            + head
+            + self.learned_positions.unwrap_or(0) * d
+    }
 }
 
 /// Typed access to a `config.json` object.

@@ -287,7 +287,12 @@ impl Decoder {
 
     /// Final norm then LM head (with soft-capping where the model has it).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        let logits = self.lm_head.forward(&self.final_norm.forward(x)?)?;
+        self.head(&self.final_norm.forward(x)?)
+    }
+
+    /// The LM head (with soft-capping) on states the final norm was applied to.
+    pub fn head(&self, normed: &Tensor) -> Result<Tensor> {
+        let logits = self.lm_head.forward(normed)?;
         match self.cfg.final_logit_softcapping {
             Some(cap) => (logits / cap)?.tanh()? * cap,
             None => Ok(logits),

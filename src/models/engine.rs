@@ -209,6 +209,53 @@ impl Model {
     }
 }
 
+/// Numerically safe log-softmax value of entry `target` of one row of logits,
+/// computed in f64.
+fn log_prob(logits: &[f32], target: usize) -> f64 {
+    let max = logits.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+    let sum: f64 = logits.iter().map(|&x| (x as f64 - max).exp()).sum();
+    logits[target] as f64 - max - sum.ln()
+}
+
+impl Model {
+    /// Negative log-likelihood (nats) of each `targets[r]` given row r of
+    /// `rows` (`[n, d]`, f32): a last hidden state as a [`LayerSink`] saw it
+    /// under `convention` (with the final norm already applied under `hf`,
+    /// without it under `raw`). Applies the final norm where needed, the LM
+    /// head and its soft-capping, then a log-softmax in f64. Kept apart from
+    /// [`Model::run`] so a caller can score the rows it gathered anyway.
+    pub fn next_token_nll(
+        &self,
+        rows: &Tensor,
+        targets: &[u32],
+        convention: HiddenStates,
+    ) -> Result<Vec<f64>, ModelError> {
+        let x = rows.to_dtype(self.decoder.embed.embeddings().dtype())?;
+        let normed = match convention {
+            HiddenStates::Hf => x,
+            HiddenStates::Raw => self.decoder.final_norm.forward(&x)?,
+        };
+        let logits: Vec<f32> = self
+            .decoder
+            .head(&normed)?
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1()?;
+        let vocab = logits.len() / targets.len().max(1);
+        targets
+            .iter()
+            .enumerate()
+            .map(|(r, &t)| {
+                let row = &logits[r * vocab..(r + 1) * vocab];
+                match row.get(t as usize) {
+                    Some(_) => Ok(-log_prob(row, t as usize)),
+                    None => Err(ModelError::TokenOutOfRange { token: t, vocab }),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Token ids packed one sequence after another as `[1, tokens]`, with each
 /// sequence's length.
 pub struct Batch {

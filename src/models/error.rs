@@ -33,4 +33,6 @@ pub enum ModelError {
     EmptySequence,
     #[error("a sequence of {tokens} tokens is longer than the model's {max} positions; lower `corpus.max_tokens`")]
     TooLong { tokens: usize, max: usize },
+    #[error("token id {token} is outside the model's {vocab} logits")]
+    TokenOutOfRange { token: u32, vocab: usize },
 }

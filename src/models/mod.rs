@@ -51,6 +51,8 @@ pub struct ModelEntry {
     /// Position in a checkpoint series (training step), from `step:`, or
     /// from `revisions:` (the number in `step1000`, else the list position).
     pub step: Option<f64>,
+    /// Training tokens seen, from `tokens:` (the `train_tokens` column).
+    pub train_tokens: Option<f64>,
     /// Its scores are withheld from the fit (`unreleased: true`): it is
     /// predicted and ranked like a model without scores, and the report
     /// compares the ranking with the withheld scores.

@@ -433,7 +433,23 @@ fn run_fit(
         ),
         None => None,
     };
+    let lookup = |name: &str| {
+        models
+            .f64s(name)
+            .or_else(|| scores.column_for(name, names))
+            .ok_or_else(|| RunError::MissingScore {
+                column: name.to_string(),
+                sources: "the feature table or the scores".into(),
+            })
+    };
+    let baselines = fit_baselines(settings, models, &x, &y, &lookup)?;
+    let control = match &settings.control {
+        Some(c) => Some(c.iter().map(|n| lookup(n)).collect::<Result<Vec<_>, _>>()?),
+        None => None,
+    };
     let input = fit::FitInput {
+        baselines: &baselines,
+        control: control.as_deref(),
         names,
         families: &families,
         x: &x,
@@ -444,6 +460,36 @@ fn run_fit(
         withheld: Some(&withheld),
     };
     fit::fit_study(settings, &input).map_err(err)
+}
+
+/// The baseline columns of the fit, per model: `fit.baselines` as given,
+/// else each of [`crate::features::DEFAULT_BASELINES`] that every model
+/// with a score and finite features has, and that varies among them.
+fn fit_baselines(
+    settings: &fit::FitSettings,
+    models: &Table,
+    x: &[Vec<f64>],
+    y: &[f64],
+    lookup: impl Fn(&str) -> Result<Vec<f64>, RunError>,
+) -> Result<Vec<(String, Vec<f64>)>, RunError> {
+    if let Some(list) = &settings.baselines {
+        return list.iter().map(|n| Ok((n.clone(), lookup(n)?))).collect();
+    }
+    let scored: Vec<usize> = (0..y.len())
+        .filter(|&i| y[i].is_finite() && x[i].iter().all(|v| v.is_finite()))
+        .collect();
+    Ok(crate::features::DEFAULT_BASELINES
+        .iter()
+        .filter(|n| !settings.features.iter().any(|f| f == *n))
+        .filter_map(|&n| {
+            let v = models.f64s(n)?;
+            let s: Vec<f64> = scored.iter().map(|&i| v[i]).collect();
+            let usable = !s.is_empty()
+                && s.iter().all(|x| x.is_finite())
+                && s.iter().any(|&x| (x - s[0]).abs() > 1e-12);
+            usable.then(|| (n.to_string(), v))
+        })
+        .collect())
 }
 
 /// predictions, correlations and (when some models have no score) ranking,

@@ -118,8 +118,8 @@ pub fn probe_all(
                 let t1 = Instant::now();
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-                let docs = corpus
-                    .tokenize(&tokenizer, &study.corpus)
+                let (docs, ends) = corpus
+                    .tokenize_with_ends(&tokenizer, &study.corpus)
                     .map_err(|source| RunError::Tokenize {
                         name: name.clone(),
                         source,
@@ -132,7 +132,14 @@ pub fn probe_all(
                     progress.model(&status(Phase::Running, *p));
                 };
                 let feats =
-                    features::extract_observed(&model, &docs, &study.features, est, &mut observe)
+                    features::extract_observed(
+                        &model,
+                        &docs,
+                        &ends,
+                        &study.features,
+                        est,
+                        &mut observe,
+                    )
                         .map_err(|source| RunError::Features {
                         name: name.clone(),
                         source,
@@ -142,6 +149,7 @@ pub fn probe_all(
                     layers: model.num_layers(),
                     d: model.hidden_size(),
                     non_embedding_params: model.config.non_embedding_params(),
+                    total_params: model.config.total_params(),
                 };
                 if let Some(c) = cache {
                     if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
@@ -186,6 +194,7 @@ pub fn probe_all(
             layers: facts.layers,
             d: facts.d,
             non_embedding_params: facts.non_embedding_params,
+            total_params: facts.total_params,
             sha256,
             documents: feats.documents,
             tokens: feats.tokens,
@@ -199,6 +208,9 @@ pub fn probe_all(
             family: entry.family.clone(),
             d: facts.d,
             params: facts.non_embedding_params,
+            params_total: facts.total_params,
+            step: entry.step,
+            train_tokens: entry.train_tokens,
             features: feats,
         });
     }

@@ -252,6 +252,7 @@ mod tests {
                 id: None,
                 revision: None,
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
+                train_tokens: None,
                 unreleased: false,
             })
             .collect();

@@ -147,8 +147,13 @@ pub fn render(
         }
         let _ = writeln!(
             md,
-            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for log10 parameters; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
-            s.target, s.permutations
+            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for {}; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
+            s.target,
+            match &s.control {
+                Some(c) => c.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+                None => "log10 parameters".to_string(),
+            },
+            s.permutations
         );
         md.push_str("| feature | n | ρ | p | partial ρ | p |\n|---|---|---|---|---|---|\n");
         for c in &f.correlations {
@@ -163,6 +168,7 @@ pub fn render(
                 num(c.partial_p_value, 3)
             );
         }
+        md.push_str(&super::baselines_md::fit_sections(f));
         if !f.ranking.is_empty() {
             let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
             match &f.withheld {
@@ -189,6 +195,7 @@ pub fn render(
                         w.covered,
                         w.n
                     );
+                    md.push_str(&super::baselines_md::withheld_by_predictors(f));
                 }
                 None => {
                     md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");

@@ -7,6 +7,7 @@
 //! place only when complete, so a failed run never leaves a partial report
 //! (and an earlier complete report survives until the new one is ready).
 
+mod baselines_md;
 mod figure_data;
 pub mod figures;
 pub mod host;

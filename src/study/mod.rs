@@ -360,6 +360,12 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 format!("`step` must be a finite number, not {step}"),
             );
         }
+        if let Some(t) = m.tokens.filter(|t| !(t.is_finite() && *t >= 0.0)) {
+            c.problem(
+                first_pos,
+                format!("`tokens` (training tokens seen) must be a finite number ≥ 0, not {t}"),
+            );
+        }
         if let (Some(r), Some(_)) = (&m.revisions, m.step) {
             c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
         }
@@ -374,6 +380,7 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             id: m.id.as_ref().map(|i| i.value.clone()),
             revision,
             step,
+            train_tokens: m.tokens,
             unreleased: m.unreleased.unwrap_or(false),
         };
         let expanded: Vec<ModelEntry> = match (&m.revisions, &m.revision) {
@@ -764,6 +771,24 @@ fn check_fit(
     s.interval = raw.interval.as_ref().map_or(s.interval, |i| i.value);
     s.permutations = raw.permutations.unwrap_or(s.permutations);
     s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
+    for (field, list) in [("baselines", &raw.baselines), ("control", &raw.control)] {
+        let Some(list) = list else { continue };
+        let mut valid = known.clone();
+        valid.extend(columns.iter().cloned());
+        for name in &list.value {
+            if !valid.contains(name) {
+                let hint = suggest::nearest(name, valid.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                c.problem(
+                    at(list),
+                    format!("`fit.{field}`: `{name}` is neither a model-table column nor a score column{hint}"),
+                );
+            }
+        }
+    }
+    s.baselines = raw.baselines.as_ref().map(|b| b.value.clone());
+    s.control = raw.control.as_ref().map(|b| b.value.clone());
     match (&raw.hold_out, s.validation) {
         (Some(h), Validation::HoldOut) => {
             if !h.threshold.value.is_finite() {

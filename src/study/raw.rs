@@ -40,6 +40,8 @@ pub struct RawModel {
     pub precision: Option<Precision>,
     /// Position in a checkpoint series (e.g. the training step), for trajectory figures.
     pub step: Option<f64>,
+    /// Training tokens seen (a checkpoint's progress), a baseline column.
+    pub tokens: Option<f64>,
     /// Withhold this model's scores from the fit: it is predicted and ranked.
     pub unreleased: Option<bool>,
 }
@@ -148,6 +150,11 @@ pub struct RawFit {
     pub permutations: Option<usize>,
     pub higher_is_better: Option<bool>,
     pub hold_out: Option<RawHoldOut>,
+    /// Baseline columns the features are compared with (default: every
+    /// baseline the data supports).
+    pub baselines: Option<Spanned<Vec<String>>>,
+    /// Covariates of the partial correlations (default: log_params).
+    pub control: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

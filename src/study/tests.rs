@@ -402,3 +402,42 @@ fn models_may_be_marked_unreleased_and_the_key_is_checked() {
     let err = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleasd: true\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("did you mean `unreleased`?"), "{err}");
 }
+
+#[test]
+fn fit_baselines_and_control_must_be_known_columns() {
+    let f = Fixture::new();
+    let base = format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n");
+    let s = f
+        .load(&format!(
+            "{base}  baselines: [log_params, bits_per_byte]\n  control: [log_params, acc]\n"
+        ))
+        .unwrap();
+    let fit = s.fit.unwrap();
+    assert_eq!(
+        fit.baselines,
+        Some(vec!["log_params".to_string(), "bits_per_byte".to_string()])
+    );
+    assert_eq!(
+        fit.control,
+        Some(vec!["log_params".to_string(), "acc".to_string()])
+    );
+    for (field, bad) in [("baselines", "bits_per_bite"), ("control", "log_param")] {
+        let msg = f
+            .load(&format!("{base}  {field}: [{bad}]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(&format!("`fit.{field}`: `{bad}` is neither"))
+                && msg.contains("did you mean")
+                && msg.contains("study.yaml"),
+            "{msg}"
+        );
+    }
+    // a version-1 fit without the keys keeps them unset (fit.json unchanged)
+    let s = f.load(&base).unwrap();
+    let json = serde_json::to_string(&s.fit.unwrap()).unwrap();
+    assert!(
+        !json.contains("baselines") && !json.contains("control"),
+        "{json}"
+    );
+}
