@@ -23,6 +23,7 @@
 pub mod cache;
 pub mod estimator;
 mod extract;
+pub mod memory;
 mod table;
 pub use estimator::Estimate;
 
@@ -51,7 +52,14 @@ pub struct FeatureSettings {
     /// Bootstrap replicates over documents for model-level intervals (0 = off).
     pub bootstrap: usize,
     pub bootstrap_seed: u64,
+    /// Document blocks the bootstrap resamples (document i is in block
+    /// i mod K); `None` = [`DEFAULT_BOOTSTRAP_BLOCKS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap_blocks: Option<usize>,
 }
+
+/// Blocks the bootstrap resamples unless a study says otherwise.
+pub const DEFAULT_BOOTSTRAP_BLOCKS: usize = 20;
 
 impl Default for FeatureSettings {
     fn default() -> Self {
@@ -65,6 +73,7 @@ impl Default for FeatureSettings {
             hidden_states: HiddenStates::Hf,
             bootstrap: 0,
             bootstrap_seed: 0,
+            bootstrap_blocks: None,
         }
     }
 }
@@ -108,6 +117,13 @@ impl FeatureSettings {
         let mut names = self.value_columns();
         names.push("log_params".into());
         names
+    }
+
+    /// Bootstrap blocks K (at least 1).
+    pub fn blocks(&self) -> usize {
+        self.bootstrap_blocks
+            .unwrap_or(DEFAULT_BOOTSTRAP_BLOCKS)
+            .max(1)
     }
 
     pub fn null_seed(&self) -> Option<u64> {

@@ -11,5 +11,6 @@ mod gguf;
 mod http_server;
 mod hub;
 mod hub_models;
+mod intervals;
 mod scores;
 mod support;
