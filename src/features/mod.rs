@@ -59,7 +59,7 @@ pub struct FeatureSettings {
 }
 
 /// Blocks the bootstrap resamples unless a study says otherwise.
-pub const DEFAULT_BOOTSTRAP_BLOCKS: usize = 20;
+pub const DEFAULT_BOOTSTRAP_BLOCKS: usize = 10;
 
 impl Default for FeatureSettings {
     fn default() -> Self {

@@ -92,7 +92,13 @@ fn weights(c: &Case) -> Vec<Vec<f64>> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -105,7 +111,11 @@ fn block_replicates_match_the_reference_on_repeated_rows() {
     for (b, (w, want)) in weights(&c).iter().zip(reps).enumerate() {
         let got = acc.weighted(w);
         let h = want["entropy"].as_f64().unwrap();
-        assert!((got.entropy - h).abs() < 1e-5, "replicate {b}: H {} vs {h}", got.entropy);
+        assert!(
+            (got.entropy - h).abs() < 1e-5,
+            "replicate {b}: H {} vs {h}",
+            got.entropy
+        );
         for set in &got.sets {
             let mi = want["mutual_information"][&set.name].as_f64().unwrap();
             assert!(

@@ -188,9 +188,7 @@ impl<'l> BlockAccumulator<'l> {
                     .par_iter_mut()
                     .zip(layout.sets.par_iter())
                     .zip(labels.par_iter())
-                    .for_each(|((set, lay), ids)| {
-                        set.accumulate(lay, batch, ids, block_of_row, m)
-                    })
+                    .for_each(|((set, lay), ids)| set.accumulate(lay, batch, ids, block_of_row, m))
             },
         );
     }
