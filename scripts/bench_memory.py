@@ -28,8 +28,6 @@ CONFIGS = [
     (60, [1, 2], 0),
     (60, [1, 2], 20),
     (60, [1, 2], 100),
-    (120, [1, 2, 3], 0),
-    (120, [1, 2, 3], 20),
 ]
 
 
@@ -43,7 +41,7 @@ def study(model: Path, docs: int, orders, bootstrap: int) -> str:
     )
 
 
-def measure(lossy: str, model: Path, docs: int, orders, bootstrap: int) -> dict:
+def measure(lossy: str, model: Path, docs: int, orders, bootstrap: int, reuse=None) -> dict:
     with tempfile.TemporaryDirectory() as td:
         td = Path(td)
         (td / "study.yaml").write_text(study(model, docs, orders, bootstrap))
@@ -51,6 +49,9 @@ def measure(lossy: str, model: Path, docs: int, orders, bootstrap: int) -> dict:
         plan = json.loads(subprocess.run([lossy, "plan", "study.yaml", "--json", "--offline"], cwd=td, env=env,
                                          check=True, capture_output=True, text=True).stdout)
         m = plan["models"][0]
+        if reuse:  # a measurement from an earlier invocation (the run path is unchanged)
+            return {**reuse, "predicted_bytes": m["peak_memory_bytes"], "feature_state_bytes": m["feature_state"],
+                    "reused": True}
         run = subprocess.run(["/usr/bin/time", "-f", "%M %e", lossy, "run", "study.yaml", "--quiet", "--output", "out"],
                              cwd=td, env=env, capture_output=True, text=True)
         if run.returncode != 0:
@@ -76,7 +77,8 @@ def report(rows: list[dict], lossy: str) -> str:
         "over the first N documents of data/corpus/demo.jsonl, nulls on, m = 100, batch 8; fresh feature cache. "
         "Measured: peak RSS of `lossy run` (/usr/bin/time %M). Predicted: `lossy plan --json` "
         "`peak_memory_bytes` (weights, one batch of activations, corpus, and the feature state from exact "
-        "label counts). The machine was shared with other builds; memory does not depend on that. "
+        "label counts). Rows without bootstrap measured with the same run path may be reused from an earlier "
+        "invocation of the script (`--reuse`). The machine was shared with other builds; memory does not depend on that. "
         "Made by `scripts/bench_memory.py`.",
         "",
         "| docs | tokens | orders | bootstrap | feature state (MiB) | predicted (MiB) | measured (MiB) | predicted / measured |",
@@ -102,12 +104,19 @@ def report(rows: list[dict], lossy: str) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lossy", default=str(ROOT / "target" / "debug" / "lossy"))
+    ap.add_argument("--reuse", type=Path, help="JSON lines printed by an earlier invocation: their runs are not repeated")
     args = ap.parse_args()
+    old = {}
+    if args.reuse:
+        for line in args.reuse.read_text().splitlines():
+            if line.startswith("{"):
+                r = json.loads(line)
+                old[(r["documents"], tuple(r["orders"]), r["bootstrap"])] = r
     cache = Path(os.environ.get("LOSSY_MODEL_CACHE", ROOT / ".cache" / "models"))
     model = cache / "SmolLM2-135M-Instruct.Q4_1.gguf"
     rows = []
     for docs, orders, boot in CONFIGS:
-        r = measure(args.lossy, model, docs, orders, boot)
+        r = measure(args.lossy, model, docs, orders, boot, old.get((docs, tuple(orders), boot)))
         print(json.dumps({k: v for k, v in r.items() if k != "feature_state_bytes"}), flush=True)
         rows.append(r)
     bench = ROOT / "reports" / "bench"

@@ -101,3 +101,64 @@ pub fn label_plan_bytes(plan: &LabelPlan) -> u64 {
     let table = (largest * 8 / 7 + 1).next_power_of_two() * 33;
     held + table
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::estimator::blocks::BlockAccumulator;
+    use crate::features::estimator::{Accumulator, Estimator, WSource};
+
+    fn docs() -> Vec<Vec<u32>> {
+        // Zipf-like tokens over 40 documents of varied length.
+        (0..40u32)
+            .map(|d| {
+                (0..(20 + d * 3) as usize)
+                    .map(|i| ((i as u32 * 7 + d * 13) % 97) % (1 + (i as u32 % 23)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The sizes are those of the structures the run allocates, exactly.
+    #[test]
+    fn state_sizes_equal_the_allocated_state() {
+        let docs = docs();
+        for (orders, bootstrap) in [(vec![1], 0), (vec![1, 2], 5), (vec![1, 2, 3], 3)] {
+            let settings = FeatureSettings {
+                orders,
+                bootstrap,
+                bootstrap_blocks: Some(7),
+                ..Default::default()
+            };
+            let m = settings.estimator.bins;
+            let est = Estimator::from_parts(
+                vec![1.0; m * 4],
+                m,
+                4,
+                0.1,
+                WSource::Generated {
+                    algorithm: "test".into(),
+                    seed: 0,
+                },
+            );
+            let size = state_size(&docs, &settings, 3);
+            let plan = ngram_plan(&docs, &ngram_config(&settings));
+            let acc = Accumulator::new(&est, &plan.specs());
+            assert_eq!(size.layer_bytes, acc.state_bytes() as u64);
+            assert_eq!(size.layers, 4);
+            if bootstrap > 0 {
+                let layout = block_layout(&plan, 7);
+                let blocks = BlockAccumulator::new(&layout, m);
+                assert_eq!(size.layer_interval_bytes, blocks.state_bytes() as u64);
+                assert!(size.layer_interval_bytes > 0);
+            } else {
+                assert_eq!(size.layer_interval_bytes, 0);
+            }
+            let distinct: Vec<usize> = plan.sets.iter().map(|s| s.n_ids()).collect();
+            assert_eq!(
+                size.distinct_labels.iter().map(|d| d.1).collect::<Vec<_>>(),
+                distinct
+            );
+        }
+    }
+}

@@ -12,7 +12,8 @@
 //!
 //! With `bootstrap: B`, every model-level value also gets a 95% interval
 //! (`_lo`, `_hi`): the 2.5–97.5% range of B Poisson-bootstrap replicates
-//! that reweight whole documents, re-centred on the estimate (resampling
+//! that reweight whole blocks of documents (`bootstrap_blocks`, see
+//! [`estimator::blocks`]), re-centred on the estimate (resampling
 //! duplicates rows, which shifts MI upward). It shows how much the value
 //! moves with the choice of documents at this token budget, not its bias.
 //!

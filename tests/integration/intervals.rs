@@ -2,8 +2,8 @@
 //! from lossy's per-block sums equal soft-entropy (numpy backend) run on the
 //! corpus with each row repeated by its block's weight
 //! (`scripts/interval_fixtures.py`), to 1e-5 absolute (the reference sums
-//! in f32). They also equal lossy's own row-weighted accumulator to 1e-12,
-//! whatever the batch split.
+//! in f32). They also equal lossy's own row-weighted accumulator (f64 sums)
+//! to 1e-6, whatever the batch split (the per-block label sums are f32).
 
 use super::support::fixtures;
 use lossy::features::estimator::blocks::{BlockAccumulator, BlockLayout};
@@ -145,7 +145,8 @@ fn block_replicates_equal_row_weighted_accumulation_for_any_batching() {
             assert!((want.entropy - got.entropy).abs() < 1e-12);
             assert_eq!(want.rows, got.rows);
             for (a, b) in want.sets.iter().zip(&got.sets) {
-                assert!((a.mutual_information - b.mutual_information).abs() < 1e-12);
+                let diff = (a.mutual_information - b.mutual_information).abs();
+                assert!(diff < 1e-6, "{}: {diff}", a.name);
                 assert_eq!(a.distinct, b.distinct, "{}", a.name);
             }
         }

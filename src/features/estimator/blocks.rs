@@ -11,7 +11,7 @@
 //! with its block's weight. So the replicate values are computed at the end,
 //! one after the other, from one copy of the per-block state, whatever B is.
 //!
-//! Memory: one m-vector per distinct (label, block) pair among labels seen
+//! Memory: one m-vector (f32) per distinct (label, block) pair among labels seen
 //! at least twice, i.e. Σ_x min(K, blocks containing x). Labels seen once
 //! overall need no vector (their conditional entropy is their row's own
 //! entropy), exactly as in [`super::accumulator`]. The layout (which pairs
@@ -83,7 +83,9 @@ impl BlockLayout {
     pub fn state_bytes(&self, m: usize) -> usize {
         let f = std::mem::size_of::<f64>();
         let k = self.blocks;
-        self.slots() * (m + 1) * f + (k * (m + 1)) * f * (1 + 2 * self.sets.len())
+        // total and weight per block; per set, the slots' sums and weights,
+        // and per block the singleton sum and count, missing sums and weight
+        self.slots() * (m * 4 + f) + k * (m + 1) * f + self.sets.len() * k * (m + 3) * f
     }
 
     /// Bytes of the layout itself (held once).
@@ -124,8 +126,10 @@ fn set_layout(spec: &LabelSpec, ids: &[u32], block_of_row: &[u32], k: usize) -> 
 
 /// One set's per-block sums.
 struct BlockSet {
-    /// slots × m.
-    sums: Vec<f64>,
+    /// slots × m, in f32: these sums only feed the intervals, where a
+    /// relative rounding of ~1e-6 is far below the replicate spread, and
+    /// they are most of the interval's memory.
+    sums: Vec<f32>,
     weights: Vec<f64>,
     /// Per block: Σ h(row) over singleton rows, and their number.
     singleton_h: Vec<f64>,
@@ -152,7 +156,7 @@ impl<'l> BlockAccumulator<'l> {
             .sets
             .iter()
             .map(|s| BlockSet {
-                sums: vec![0.0; s.blocks.len() * m],
+                sums: vec![0.0f32; s.blocks.len() * m],
                 weights: vec![0.0; s.blocks.len()],
                 singleton_h: vec![0.0; k],
                 singleton_rows: vec![0; k],
@@ -191,6 +195,25 @@ impl<'l> BlockAccumulator<'l> {
                     .for_each(|((set, lay), ids)| set.accumulate(lay, batch, ids, block_of_row, m))
             },
         );
+    }
+
+    /// Bytes held by the sums (equals [`BlockLayout::state_bytes`]).
+    pub fn state_bytes(&self) -> usize {
+        let f = std::mem::size_of::<f64>();
+        (self.total.capacity() + self.weight.capacity()) * f
+            + self
+                .sets
+                .iter()
+                .map(|s| {
+                    s.sums.capacity() * 4
+                        + (s.weights.capacity()
+                            + s.singleton_h.capacity()
+                            + s.missing.capacity()
+                            + s.missing_weight.capacity())
+                            * f
+                        + s.singleton_rows.capacity() * 8
+                })
+                .sum::<usize>()
     }
 
     /// The estimate of replicate `b` (block weights from `seed`).
@@ -242,7 +265,9 @@ impl BlockSet {
                 let slot = lay
                     .slot(id, b)
                     .expect("the layout holds every (label, block) pair of the corpus");
-                add(&mut self.sums[slot * m..][..m], p);
+                for (d, &x) in self.sums[slot * m..][..m].iter_mut().zip(p) {
+                    *d += x as f32;
+                }
                 self.weights[slot] += 1.0;
             }
         }
@@ -277,7 +302,9 @@ impl BlockSet {
             for slot in lo..hi {
                 let wk = w[lay.blocks[slot] as usize];
                 if wk != 0.0 {
-                    add_scaled(&mut sums, &self.sums[slot * m..][..m], wk);
+                    for (d, &x) in sums.iter_mut().zip(&self.sums[slot * m..][..m]) {
+                        *d += wk * x as f64;
+                    }
                     wt += wk * self.weights[slot];
                 }
             }
