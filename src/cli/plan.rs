@@ -67,6 +67,7 @@ fn table(p: &Plan) -> String {
         "tokens",
         "FLOPs",
         "peak memory",
+        "of it features",
         "time",
         "features",
     ];
@@ -87,6 +88,7 @@ fn table(p: &Plan) -> String {
             opt(m.tokens.map(|v| si(v as f64))),
             opt(m.flops.map(si)),
             opt(m.peak_memory_bytes.map(bytes)),
+            opt(m.feature_state.as_ref().map(|s| bytes(s.total()))),
             opt(m.seconds.map(duration)),
             match m.cached {
                 Some(true) => "cached".into(),

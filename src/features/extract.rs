@@ -2,7 +2,7 @@
 //! soft-entropy estimates as it is produced: memory is one batch of hidden
 //! states plus the accumulators, never all activations.
 
-use super::estimator::bootstrap::poisson_weight;
+use super::estimator::blocks::{BlockAccumulator, BlockLayout};
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
@@ -64,14 +64,15 @@ pub struct PassProgress {
 }
 
 /// Feeds each layer's rows to that layer's accumulator.
-struct Sink<'a, 'e> {
+struct Sink<'a, 'e, 'l> {
     plan: &'a LabelPlan,
     /// Documents of this batch (indices into the corpus) and their first row.
     docs: Vec<(usize, usize)>,
     accs: &'a mut [Accumulator<'e>],
-    /// Bootstrap accumulators, `boot[layer][replicate]`.
-    boot: &'a mut [Vec<Accumulator<'e>>],
-    bootstrap_seed: u64,
+    /// Per-block sums for the bootstrap, one per layer (empty when off).
+    boot: &'a mut [BlockAccumulator<'l>],
+    /// Number of bootstrap blocks (document i is in block i mod K).
+    blocks: usize,
     est: &'e Estimator,
     /// Projection buffers, reused for every layer and batch.
     projected: Projected,
@@ -91,7 +92,7 @@ struct LossHook<'a> {
     loss: &'a mut LmLoss,
 }
 
-impl LayerSink for Sink<'_, '_> {
+impl LayerSink for Sink<'_, '_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
         let started = std::time::Instant::now();
         let reduced = self.reduce(index, hidden);
@@ -106,7 +107,7 @@ impl LayerSink for Sink<'_, '_> {
     }
 }
 
-impl Sink<'_, '_> {
+impl Sink<'_, '_, '_> {
     fn reduce(&mut self, layer: usize, hidden: &Tensor) -> Result<(), FeatureError> {
         // packed: each document's run (up to its last position) follows the last
         let (_, d) = hidden.dims2()?;
@@ -151,13 +152,12 @@ impl Sink<'_, '_> {
         self.accs[layer]
             .accumulate(projected, &ids, None)
             .map_err(wrap)?;
-        for (b, acc) in self.boot[layer].iter_mut().enumerate() {
-            let weights: Vec<f64> = row_of
+        if let Some(boot) = self.boot.get_mut(layer) {
+            let block_of_row: Vec<u32> = row_of
                 .iter()
-                .map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64))
+                .map(|&(doc, _)| (doc % self.blocks) as u32)
                 .collect();
-            acc.accumulate(projected, &ids, Some(&weights))
-                .map_err(wrap)?;
+            boot.accumulate(projected, &ids, &block_of_row);
         }
         Ok(())
     }
@@ -204,13 +204,6 @@ pub fn extract_observed(
     let specs = plan.specs();
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
-    let mut boot: Vec<Vec<Accumulator>> = (0..layers)
-        .map(|_| {
-            (0..settings.bootstrap)
-                .map(|_| Accumulator::new(est, &specs))
-                .collect()
-        })
-        .collect();
     // Documents that give rows, with the index of their first row.
     let mut first_row = 0;
     let mut work = Vec::new();
@@ -227,6 +220,12 @@ pub fn extract_observed(
         tokens_total: work.iter().map(|&(doc, _)| plan.positions[doc].end).sum(),
         ..PassProgress::default()
     };
+    let blocks = settings.blocks();
+    let layout = (settings.bootstrap > 0).then(|| block_layout(&plan, blocks));
+    let mut boot: Vec<BlockAccumulator> = layout
+        .iter()
+        .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
+        .collect();
     for chunk in work.chunks(settings.batch_size.max(1)) {
         let started = std::time::Instant::now();
         // Causal attention: tokens after the last estimator position cannot
@@ -240,7 +239,7 @@ pub fn extract_observed(
             docs: chunk.to_vec(),
             accs: &mut accs,
             boot: &mut boot,
-            bootstrap_seed: settings.bootstrap_seed,
+            blocks,
             est,
             projected: Projected::default(),
             d: model.hidden_size(),
@@ -267,13 +266,29 @@ pub fn extract_observed(
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),
         replicates: (0..settings.bootstrap)
-            .map(|b| boot.iter().map(|l| l[b].estimate()).collect())
+            .map(|b| {
+                boot.iter()
+                    .map(|l| l.replicate(settings.bootstrap_seed, b))
+                    .collect()
+            })
             .collect(),
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),
         loss,
     })
+}
+
+/// The (label, block) layout of a plan's rows, document i in block i mod K.
+pub(crate) fn block_layout(plan: &LabelPlan, blocks: usize) -> BlockLayout {
+    let block_of_row: Vec<u32> = plan
+        .positions
+        .iter()
+        .enumerate()
+        .flat_map(|(doc, r)| std::iter::repeat((doc % blocks) as u32).take(r.len()))
+        .collect();
+    let ids: Vec<&[u32]> = plan.sets.iter().map(|s| s.ids.as_slice()).collect();
+    BlockLayout::new(blocks, &plan.specs(), &ids, &block_of_row)
 }
 
 /// Finds a set's MI by order, direction and null flag.

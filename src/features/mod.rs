@@ -12,7 +12,8 @@
 //!
 //! With `bootstrap: B`, every model-level value also gets a 95% interval
 //! (`_lo`, `_hi`): the 2.5–97.5% range of B Poisson-bootstrap replicates
-//! that reweight whole documents, re-centred on the estimate (resampling
+//! that reweight whole blocks of documents (`bootstrap_blocks`, see
+//! [`estimator::blocks`]), re-centred on the estimate (resampling
 //! duplicates rows, which shifts MI upward). It shows how much the value
 //! moves with the choice of documents at this token budget, not its bias.
 //!
@@ -29,6 +30,7 @@ pub mod cache;
 pub mod estimator;
 mod extract;
 pub mod lm_loss;
+pub mod memory;
 mod table;
 pub use estimator::Estimate;
 
@@ -57,7 +59,14 @@ pub struct FeatureSettings {
     /// Bootstrap replicates over documents for model-level intervals (0 = off).
     pub bootstrap: usize,
     pub bootstrap_seed: u64,
+    /// Document blocks the bootstrap resamples (document i is in block
+    /// i mod K); `None` = [`DEFAULT_BOOTSTRAP_BLOCKS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap_blocks: Option<usize>,
 }
+
+/// Blocks the bootstrap resamples unless a study says otherwise.
+pub const DEFAULT_BOOTSTRAP_BLOCKS: usize = 10;
 
 impl Default for FeatureSettings {
     fn default() -> Self {
@@ -71,6 +80,7 @@ impl Default for FeatureSettings {
             hidden_states: HiddenStates::Hf,
             bootstrap: 0,
             bootstrap_seed: 0,
+            bootstrap_blocks: None,
         }
     }
 }
@@ -151,6 +161,13 @@ impl FeatureSettings {
         let mut names = self.model_value_columns();
         names.extend(BASELINE_COLUMNS.iter().map(|s| s.to_string()));
         names
+    }
+
+    /// Bootstrap blocks K (at least 1).
+    pub fn blocks(&self) -> usize {
+        self.bootstrap_blocks
+            .unwrap_or(DEFAULT_BOOTSTRAP_BLOCKS)
+            .max(1)
     }
 
     pub fn null_seed(&self) -> Option<u64> {

@@ -8,7 +8,10 @@
 //!
 //! Estimates: peak memory = weights in the compute precision + one batch of
 //! activations (hidden, MLP and attention-score buffers) + the estimator's
-//! reference points; time = FLOPs / an assumed throughput (`gflops`, by
+//! reference points + the corpus (text and token ids) + the feature state,
+//! sized exactly from the tokenized corpus ([`crate::features::memory`]):
+//! label tables and every layer's accumulators (and bootstrap block sums);
+//! time = FLOPs / an assumed throughput (`gflops`, by
 //! default 15 GFLOP/s per CPU core, which is what lossy's forward pass
 //! reaches on AVX-512 CPUs; see `reports/bench/engine.md`). Estimator time is
 //! not included.
@@ -16,6 +19,7 @@
 use super::probe::locate;
 use super::{Network, Progress, RunError, RunOptions};
 use crate::corpus::Corpus;
+use crate::features::memory::{state_size, StateSize};
 use crate::models::config::ModelConfig;
 use crate::models::gguf::{self, GgufFile};
 use crate::models::tokenizer::Tokenizer;
@@ -52,6 +56,9 @@ pub struct ModelPlan {
     pub tokens: Option<usize>,
     pub flops: Option<f64>,
     pub peak_memory_bytes: Option<u64>,
+    /// The feature stage's state (label tables, per-layer accumulators),
+    /// included in `peak_memory_bytes`; known when the corpus is.
+    pub feature_state: Option<StateSize>,
     pub seconds: Option<f64>,
     /// Whether the feature cache already holds this model's features (known
     /// when its weights are on disk).
@@ -95,6 +102,7 @@ pub fn plan(
             tokens: None,
             flops: None,
             peak_memory_bytes: None,
+            feature_state: None,
             seconds: None,
             cached: None,
         };
@@ -158,12 +166,25 @@ fn fill(
     row.layers = Some(config.num_layers);
     row.d = Some(config.hidden_size);
     row.non_embedding_params = Some(params);
-    row.peak_memory_bytes = Some(peak_memory(&config, entry.precision, study));
+    let mut peak = peak_memory(&config, entry.precision, study);
+    if gguf::is_gguf(dir) {
+        // GGUF weights stay quantized in memory: the file, not f32 parameters.
+        let file = std::fs::metadata(dir).map_or(0, |m| m.len());
+        peak = peak - weight_bytes(&config, entry.precision) + file;
+    }
+    row.peak_memory_bytes = Some(peak);
     if let Some(corpus) = corpus {
         let docs = corpus
             .tokenize(&tokenizer, &study.corpus)
             .map_err(|e| e.to_string())?;
         let tokens: usize = docs.iter().map(Vec::len).sum();
+        let state = state_size(&docs, &study.features, config.num_layers);
+        let text: usize = corpus.documents.iter().map(String::len).sum();
+        let corpus_bytes = (text + tokens * 4) as u64;
+        row.peak_memory_bytes = row
+            .peak_memory_bytes
+            .map(|b| b + corpus_bytes + state.total());
+        row.feature_state = Some(state);
         let flops = 2.0 * params as f64 * tokens as f64;
         row.tokens = Some(tokens);
         row.flops = Some(flops);
@@ -184,14 +205,19 @@ fn read(dir: &Path) -> Result<(ModelConfig, Tokenizer), ModelError> {
     ))
 }
 
-/// Weights + one batch of activations + the reference points (bytes).
-pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
+/// Weights in the compute precision (bytes).
+fn weight_bytes(c: &ModelConfig, precision: Precision) -> u64 {
     let bytes = match precision {
         Precision::F32 => 4.0,
         _ => 2.0,
     };
     let embeddings = c.vocab_size * c.hidden_size * if c.tie_word_embeddings { 1 } else { 2 };
-    let weights = (c.non_embedding_params() + embeddings) as f64 * bytes;
+    ((c.non_embedding_params() + embeddings) as f64 * bytes) as u64
+}
+
+/// Weights + one batch of activations + the reference points (bytes).
+pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
+    let weights = weight_bytes(c, precision) as f64;
     let (b, t) = (
         study.features.batch_size as f64,
         study.corpus.max_tokens as f64,

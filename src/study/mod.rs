@@ -630,6 +630,12 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
             "`bins` (the number of reference points m) must be at least 2",
         );
     }
+    if let Some(b) = raw.bootstrap_blocks.as_ref().filter(|b| b.value < 2) {
+        c.problem(
+            at(b),
+            "`bootstrap_blocks` must be at least 2 (documents are resampled in that many blocks)",
+        );
+    }
     if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value == 0) {
         c.problem(at(b), "`batch_size` must be at least 1");
     }
@@ -683,6 +689,7 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         bootstrap_seed: raw
             .bootstrap_seed
             .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
+        bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
     }
 }
 

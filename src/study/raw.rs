@@ -84,6 +84,7 @@ pub struct RawFeatures {
     pub hidden_states: Option<HiddenStates>,
     pub bootstrap: Option<usize>,
     pub bootstrap_seed: Option<u64>,
+    pub bootstrap_blocks: Option<Spanned<usize>>,
 }
 
 /// One score source: exactly one of `csv`, `parquet`, `lm_eval` or

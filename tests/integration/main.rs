@@ -14,5 +14,6 @@ mod http_server;
 mod hub;
 mod hub_models;
 mod lm_loss;
+mod intervals;
 mod scores;
 mod support;
