@@ -50,6 +50,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 fn table(p: &Plan) -> String {
     let head = [
         "model",
+        "step",
         "source",
         "arch",
         "layers",
@@ -70,6 +71,7 @@ fn table(p: &Plan) -> String {
         };
         rows.push(vec![
             m.name.clone(),
+            m.step.map(|s| s.to_string()).unwrap_or_default(),
             source,
             opt(m.architecture.clone()),
             opt(m.layers.map(|v| v.to_string())),

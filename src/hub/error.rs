@@ -44,6 +44,8 @@ pub enum HubError {
     Response { what: String, detail: String },
     #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
     Offline { what: String, cache: PathBuf },
+    #[error("listing {what} needs the hub, and lossy is offline (HF_HUB_OFFLINE or --offline): a revision pattern cannot be expanded from the cache; list the revisions by name, or run once online")]
+    OfflineListing { what: String },
     #[error("cache file {path}: {source}")]
     Io {
         path: PathBuf,

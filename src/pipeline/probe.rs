@@ -89,7 +89,8 @@ pub fn probe_all(
             source,
         };
         let located = locate(entry, network, true, progress)?;
-        let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
+        let files =
+            ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
         let inputs = cache_inputs(
             study,
             entry,

@@ -253,6 +253,7 @@ mod tests {
                 revision: None,
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
                 unreleased: false,
+                root: None,
             })
             .collect();
         let figures = crate::figures::FigureSettings {

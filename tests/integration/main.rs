@@ -12,4 +12,5 @@ mod http_server;
 mod hub;
 mod hub_models;
 mod scores;
+mod series;
 mod support;
