@@ -45,15 +45,11 @@ pub enum HubError {
     Response { what: String, detail: String },
     #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
     Offline { what: String, cache: PathBuf },
-<<<<<<< HEAD
     #[error("listing {what} needs the hub, and lossy is offline (HF_HUB_OFFLINE or --offline): a revision pattern cannot be expanded from the cache; list the revisions by name, or run once online")]
     OfflineListing { what: String },
-    #[error("cache file {path}: {source}")]
-=======
     #[error("{what} is not allowed: it must be {rule}")]
     BadName { what: String, rule: &'static str },
     #[error("cache file {path}")]
->>>>>>> main
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -64,7 +64,6 @@ pub enum RunError {
     },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
-<<<<<<< HEAD
     #[error("listing the checkpoints of {id} for `revisions: \"{pattern}\"`")]
     RevisionList {
         id: String,
@@ -80,10 +79,7 @@ pub enum RunError {
     },
     #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
     DuplicateModel { name: String },
-    #[error("writing the report in {path}: {source}")]
-=======
     #[error("writing the report in {path}")]
->>>>>>> main
     Io {
         path: PathBuf,
         source: std::io::Error,
