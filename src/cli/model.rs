@@ -73,7 +73,7 @@ fn model_dir(spec: &Path, offline: bool) -> Result<PathBuf, Failure> {
     }
     let hub = lossy::hub::Hub::from_env(offline).map_err(Failure::input)?;
     let fetched = lossy::models::hub_source::fetch(&hub, id, revision, true).map_err(|e| {
-        Failure::running(anyhow::Error::new(e).context(format!("model {id}@{revision}")))
+        Failure::classify(anyhow::Error::new(e).context(format!("model {id}@{revision}")))
     })?;
     eprintln!("{id}@{revision} is commit {}", fetched.resolved.sha);
     Ok(fetched.dir)

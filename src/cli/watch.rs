@@ -80,6 +80,6 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             Ok(())
         }
         Err(e @ WatchError::Study(_)) => Err(Failure::input(e)),
-        Err(e) => Err(Failure::running(e)),
+        Err(e) => Err(Failure::classify(e)),
     }
 }
