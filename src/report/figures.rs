@@ -272,6 +272,7 @@ mod tests {
             scores: None,
             fit: None,
             figures,
+            revision_patterns: vec![],
         };
         let mut m = Table::default();
         m.push(
