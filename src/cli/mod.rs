@@ -6,6 +6,7 @@ mod exit;
 mod model;
 mod plan;
 mod progress;
+mod watch;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -58,6 +59,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         features: Option<PathBuf>,
     },
+    /// Keep a study's report current while a training run writes checkpoints.
+    Watch(watch::Args),
     /// What a study will cost per model (resolves models, runs none).
     Plan(plan::Args),
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
@@ -119,6 +122,7 @@ pub fn main() -> ExitCode {
             no_cache,
             features,
         ),
+        Command::Watch(args) => watch::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),

@@ -59,6 +59,7 @@ fn positive_finite(s: &str) -> Result<f64, String> {
 fn table(p: &Plan) -> String {
     let head = [
         "model",
+        "step",
         "source",
         "arch",
         "layers",
@@ -80,6 +81,7 @@ fn table(p: &Plan) -> String {
         };
         rows.push(vec![
             m.name.clone(),
+            m.step.map(|s| s.to_string()).unwrap_or_default(),
             source,
             opt(m.architecture.clone()),
             opt(m.layers.map(|v| v.to_string())),

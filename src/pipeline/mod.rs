@@ -7,6 +7,7 @@
 mod features_stage;
 pub mod plan;
 mod probe;
+pub mod watch;
 
 use crate::corpus::{Corpus, CorpusError};
 use crate::features::estimator::{Estimator, EstimatorError};
@@ -63,6 +64,21 @@ pub enum RunError {
     },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
+    #[error("listing the checkpoints of {id} for `revisions: \"{pattern}\"`")]
+    RevisionList {
+        id: String,
+        pattern: String,
+        #[source]
+        source: HubError,
+    },
+    #[error("checkpoint series of {id}")]
+    Series {
+        id: String,
+        #[source]
+        source: crate::study::series::SeriesError,
+    },
+    #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
+    DuplicateModel { name: String },
     #[error("writing the report in {path}")]
     Io {
         path: PathBuf,
@@ -156,6 +172,8 @@ pub fn run(
     let dir = staging.dir.clone();
 
     let network = Network::new(options);
+    let expanded = expand_revisions(study, &network, progress)?;
+    let study = &expanded;
     let feats = features_stage::features(study, options, &network, progress)?;
     let (model_table, layers, records, estimators) =
         (feats.models, feats.layers, feats.records, feats.estimators);
@@ -272,6 +290,51 @@ impl Network {
         let hub = Hub::from_env(self.offline)?;
         Ok(self.hub.get_or_init(|| hub))
     }
+}
+
+/// The study with every hub revision pattern (`revisions: "step*"`)
+/// expanded from the repository's branches and tags; a clone when it has none.
+pub(crate) fn expand_revisions(
+    study: &Study,
+    network: &Network,
+    progress: &mut dyn Progress,
+) -> Result<Study, RunError> {
+    if study.revision_patterns.is_empty() {
+        return Ok(study.clone());
+    }
+    let mut series = Vec::new();
+    for p in &study.revision_patterns {
+        let err = |source| RunError::RevisionList {
+            id: p.id.clone(),
+            pattern: p.pattern.clone(),
+            source,
+        };
+        let hub = network.hub().map_err(err)?;
+        let refs = hub.refs(&crate::hub::RepoRef::model(&p.id)).map_err(err)?;
+        let models = crate::study::series::expand_revisions(p, &refs).map_err(|source| {
+            RunError::Series {
+                id: p.id.clone(),
+                source,
+            }
+        })?;
+        progress.line(&format!(
+            "{}: `revisions: \"{}\"` matched {} of {} branches and tags",
+            p.id,
+            p.pattern,
+            models.len(),
+            refs.len()
+        ));
+        series.push(models);
+    }
+    let out = study.with_series(series);
+    for (i, m) in out.models.iter().enumerate() {
+        if out.models[..i].iter().any(|o| o.name == m.name) {
+            return Err(RunError::DuplicateModel {
+                name: m.name.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The corpus, fetching a hub dataset's shards first when it is one.

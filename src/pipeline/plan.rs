@@ -44,6 +44,12 @@ pub struct Plan {
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelPlan {
     pub name: String,
+    /// A checkpoint series member's family and step (from its folder or
+    /// revision name, or `step:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
     /// `org/name@revision` for hub models, the path for local ones.
     pub source: String,
     pub commit: Option<String>,
@@ -72,6 +78,8 @@ pub fn plan(
     progress: &mut dyn Progress,
 ) -> Result<Plan, RunError> {
     let network = Network::new(options);
+    let expanded = super::expand_revisions(study, &network, progress)?;
+    let study = &expanded;
     let (corpus, corpus_unresolved) = match super::load_corpus(study, &network, progress) {
         Ok(c) => (Some(c), None),
         Err(e) => (None, Some(chain(&e))),
@@ -92,6 +100,8 @@ pub fn plan(
         };
         let mut row = ModelPlan {
             name: entry.name.clone(),
+            family: entry.family.clone(),
+            step: entry.step,
             source,
             commit: None,
             unresolved: None,
@@ -109,7 +119,15 @@ pub fn plan(
         match locate(entry, &network, false, progress) {
             Ok(located) => {
                 row.commit = located.commit;
-                if let Err(e) = fill(
+                let incomplete = match &entry.root {
+                    Some(root) => crate::models::completeness::check(&located.dir, Some(root))
+                        .err()
+                        .map(|why| format!("checkpoint not complete yet: {why}")),
+                    None => None,
+                };
+                if let Some(why) = incomplete {
+                    row.unresolved = Some(why);
+                } else if let Err(e) = fill(
                     &mut row,
                     entry,
                     &located.dir,
@@ -122,7 +140,10 @@ pub fn plan(
                 if let (Some(cache), Some(corpus), Ok(files)) = (
                     &cache,
                     &corpus,
-                    crate::models::ModelFiles::locate(&located.dir),
+                    crate::models::ModelFiles::locate_with_root(
+                        &located.dir,
+                        entry.root.as_deref(),
+                    ),
                 ) {
                     let inputs = super::probe::cache_inputs(
                         study,
@@ -160,7 +181,7 @@ fn fill(
     study: &Study,
     gflops: f64,
 ) -> Result<(), String> {
-    let (config, tokenizer) = read(dir).map_err(|e| e.to_string())?;
+    let (config, tokenizer) = read(dir, entry.root.as_deref()).map_err(|e| e.to_string())?;
     let params = config.non_embedding_params();
     row.architecture = Some(config.model_type.clone());
     row.layers = Some(config.num_layers);
@@ -194,14 +215,19 @@ fn fill(
 }
 
 /// Config and tokenizer of a model folder or GGUF file, without touching the weights.
-fn read(dir: &Path) -> Result<(ModelConfig, Tokenizer), ModelError> {
+/// A checkpoint without them takes them from its run folder `root`.
+fn read(dir: &Path, root: Option<&Path>) -> Result<(ModelConfig, Tokenizer), ModelError> {
     if gguf::is_gguf(dir) {
         let file = GgufFile::open(dir)?;
         return Ok((ModelConfig::from_gguf(&file)?, Tokenizer::from_file(dir)?));
     }
+    let file = |name: &str| match root {
+        Some(r) if !dir.join(name).is_file() => r.join(name),
+        _ => dir.join(name),
+    };
     Ok((
-        ModelConfig::from_file(&dir.join("config.json"))?,
-        Tokenizer::from_file(&dir.join("tokenizer.json"))?,
+        ModelConfig::from_file(&file("config.json"))?,
+        Tokenizer::from_file(&file("tokenizer.json"))?,
     ))
 }
 

@@ -98,7 +98,7 @@ pub fn probe_all(
         let none = features::PassProgress::default();
         let located = locate(entry, network, true, progress)?;
         progress.model(&status(Phase::Hashing, none));
-        let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
+        let files = ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
         let hashing = t0.elapsed().as_secs_f64();
         let (mut loading, mut pass) = (0.0, none);
         let inputs = cache_inputs(

@@ -254,6 +254,7 @@ mod tests {
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
                 train_tokens: None,
                 unreleased: false,
+                root: None,
             })
             .collect();
         let figures = crate::figures::FigureSettings {
@@ -272,6 +273,7 @@ mod tests {
             scores: None,
             fit: None,
             figures,
+            revision_patterns: vec![],
         };
         let mut m = Table::default();
         m.push(

@@ -9,6 +9,7 @@
 mod error;
 pub mod raw;
 mod scores;
+pub mod series;
 mod suggest;
 
 pub use error::{Pos, Problem, StudyError};
@@ -43,6 +44,25 @@ pub struct Study {
     pub scores: Option<ScoreSettings>,
     pub fit: Option<FitSettings>,
     pub figures: FigureSettings,
+    /// Hub checkpoint series given by a revision pattern (`revisions:
+    /// "step*"`): the pipeline lists the repository's branches and tags and
+    /// inserts their models ([`Study::with_series`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revision_patterns: Vec<series::RevisionPattern>,
+}
+
+impl Study {
+    /// The study with each revision pattern's models (in
+    /// `revision_patterns` order) inserted where the pattern stood.
+    pub fn with_series(&self, series: Vec<Vec<ModelEntry>>) -> Study {
+        let mut out = self.clone();
+        out.revision_patterns.clear();
+        // from the last pattern, so earlier positions stay valid
+        for (p, models) in self.revision_patterns.iter().zip(series).rev() {
+            out.models.splice(p.at..p.at, models);
+        }
+        out
+    }
 }
 
 /// Reads and checks a study file.
@@ -251,17 +271,24 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
             .unwrap_or_else(|| "study".into()),
     };
 
-    let models = check_models(&mut c, &raw.models);
+    let (models, revision_patterns) = check_models(&mut c, &raw.models);
     let corpus = check_corpus(&mut c, &raw.corpus);
     let features = check_features(&mut c, &raw.features);
     let scores = raw
         .scores
         .as_ref()
         .map(|s| scores::check_scores(&mut c, &s.0));
-    let fit = raw
-        .fit
-        .as_ref()
-        .map(|f| check_fit(&mut c, f, scores.as_ref(), &features, models.len()));
+    let fit = raw.fit.as_ref().map(|f| {
+        // a revision pattern's models are counted once the hub has listed them
+        // (and a checkpoint glob's grow as a run writes them: `watch` fits once it can)
+        let grows = raw.models.value.iter().any(|m| m.checkpoints.is_some());
+        let n = if revision_patterns.is_empty() && !grows {
+            models.len()
+        } else {
+            usize::MAX
+        };
+        check_fit(&mut c, f, scores.as_ref(), &features, n)
+    });
     let figures = check_figures(&mut c, &raw.figures);
 
     if !c.problems.is_empty() {
@@ -282,14 +309,19 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
         scores,
         fit,
         figures,
+        revision_patterns,
     })
 }
 
-fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEntry> {
+fn check_models(
+    c: &mut Checker,
+    models: &Spanned<Vec<RawModel>>,
+) -> (Vec<ModelEntry>, Vec<series::RevisionPattern>) {
     if models.value.is_empty() {
         c.problem(at(models), "`models` is empty: list at least one model");
     }
     let mut out: Vec<ModelEntry> = Vec::new();
+    let mut patterns = Vec::new();
     for m in &models.value {
         if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
             c.problem(
@@ -302,13 +334,14 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             .path
             .as_ref()
             .or(m.id.as_ref())
+            .or(m.checkpoints.as_ref())
             .or(m.name.as_ref())
             .and_then(at)
             .or(at(models));
-        if path.is_none() && m.id.is_none() {
+        if path.is_none() && m.id.is_none() && m.checkpoints.is_none() {
             c.problem(
                 first_pos,
-                "a model needs a `path` (local folder or .gguf file) or a hub `id`",
+                "a model needs a `path` (local folder or .gguf file), a hub `id`, or `checkpoints` (a glob or run folder)",
             );
         }
         if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
@@ -317,17 +350,30 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
         if let (Some(r), Some(_)) = (&m.revisions, &m.path) {
             c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
         }
-        if let Some(r) = m.revisions.as_ref().filter(|r| r.value.is_empty()) {
+        let revisions = m.revisions.as_ref().map(|r| match &r.value {
+            RawRevisions::List(v) => v.clone(),
+            RawRevisions::Pattern(p) if series::is_glob(p) => vec![],
+            RawRevisions::Pattern(p) => vec![p.clone()],
+        });
+        let revision_glob = m.revisions.as_ref().and_then(|r| match &r.value {
+            RawRevisions::Pattern(p) if series::is_glob(p) => Some(p.clone()),
+            _ => None,
+        });
+        if let Some(r) = m
+            .revisions
+            .as_ref()
+            .filter(|_| revision_glob.is_none() && revisions.as_ref().is_some_and(|v| v.is_empty()))
+        {
             c.problem(
                 at(r),
-                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]",
+                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000], or give a pattern such as \"step*\"",
             );
         }
         if let Some(r) = &m.revision {
             check_revision(c, at(r), &r.value);
         }
-        if let Some(r) = &m.revisions {
-            for rev in &r.value {
+        if let (Some(r), Some(list)) = (&m.revisions, &revisions) {
+            for rev in list {
                 check_revision(c, at(r), rev);
             }
         }
@@ -369,6 +415,28 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
         if let (Some(r), Some(_)) = (&m.revisions, m.step) {
             c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
         }
+        let rule = check_step_rule(c, m);
+        let template = series::Template {
+            name: m.name.as_ref().map(|n| n.value.clone()),
+            family: m.family.clone(),
+            precision: m.precision.unwrap_or_default(),
+            unreleased: m.unreleased.unwrap_or(false),
+        };
+        if let Some(cp) = &m.checkpoints {
+            let expanded = check_checkpoints(c, m, cp, &rule, &template);
+            push_unique(c, &mut out, expanded, m, first_pos);
+            continue;
+        }
+        if let (Some(pattern), Some(id)) = (&revision_glob, &m.id) {
+            patterns.push(series::RevisionPattern {
+                at: out.len(),
+                id: id.value.clone(),
+                pattern: pattern.clone(),
+                rule,
+                template,
+            });
+            continue;
+        }
         let entry = |name: String,
                      revision: Option<String>,
                      step: Option<f64>,
@@ -382,17 +450,21 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             step,
             train_tokens: m.tokens,
             unreleased: m.unreleased.unwrap_or(false),
+            root: None,
         };
-        let expanded: Vec<ModelEntry> = match (&m.revisions, &m.revision) {
+        let expanded: Vec<ModelEntry> = match (&revisions, &m.revision) {
             (Some(revs), _) => revs
-                .value
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
+                    let step = match &rule.step_regex {
+                        Some(_) => rule.step(r),
+                        None => step_of(r),
+                    };
                     entry(
                         format!("{base}@{r}"),
                         Some(r.clone()),
-                        Some(step_of(r).unwrap_or(i as f64)),
+                        Some(step.unwrap_or(i as f64)),
                         m.family.clone().or_else(|| Some(base.clone())),
                     )
                 })
@@ -412,20 +484,100 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 m.family.clone(),
             )],
         };
-        for e in expanded {
-            if out.iter().any(|o| o.name == e.name) {
-                c.problem(
-                    m.name.as_ref().and_then(at).or(first_pos),
-                    format!(
-                        "two models are named `{}`; give each a unique `name`",
-                        e.name
-                    ),
-                );
-            }
-            out.push(e);
+        push_unique(c, &mut out, expanded, m, first_pos);
+    }
+    (out, patterns)
+}
+
+/// Appends `expanded`, reporting a name already taken.
+fn push_unique(
+    c: &mut Checker,
+    out: &mut Vec<ModelEntry>,
+    expanded: Vec<ModelEntry>,
+    m: &RawModel,
+    first_pos: Option<Pos>,
+) {
+    for e in expanded {
+        if out.iter().any(|o| o.name == e.name) {
+            c.problem(
+                m.name.as_ref().and_then(at).or(first_pos),
+                format!(
+                    "two models are named `{}`; give each a unique `name`",
+                    e.name
+                ),
+            );
+        }
+        out.push(e);
+    }
+}
+
+/// The `step_regex` of a model entry (only for series), compiled.
+fn check_step_rule(c: &mut Checker, m: &RawModel) -> series::StepRule {
+    let Some(re) = &m.step_regex else {
+        return series::StepRule::new(None).expect("the default rule");
+    };
+    if m.checkpoints.is_none() && m.revisions.is_none() {
+        c.problem(
+            at(re),
+            "`step_regex` reads the steps of a series: it needs `checkpoints` or `revisions`",
+        );
+    }
+    series::StepRule::new(Some(&re.value)).unwrap_or_else(|msg| {
+        c.problem(at(re), msg);
+        series::StepRule::new(None).expect("the default rule")
+    })
+}
+
+/// A local checkpoint series: the glob or run folder expanded now.
+fn check_checkpoints(
+    c: &mut Checker,
+    m: &RawModel,
+    cp: &Spanned<String>,
+    rule: &series::StepRule,
+    template: &series::Template,
+) -> Vec<ModelEntry> {
+    let clash = [
+        (m.path.is_some(), "path"),
+        (m.revision.is_some(), "revision"),
+        (m.revisions.is_some(), "revisions"),
+        (m.step.is_some(), "step"),
+    ];
+    for (_, key) in clash.iter().filter(|(present, _)| *present) {
+        c.problem(
+            at(cp),
+            format!("`checkpoints` lists a series on disk; it cannot go with `{key}`"),
+        );
+    }
+    let resolved = resolve(c.dir, &cp.value);
+    if !series::is_glob(&cp.value) && !resolved.is_dir() {
+        c.problem(
+            at(cp),
+            format!(
+                "checkpoint run folder `{}` does not exist (resolved to {}); give a folder or a glob such as runs/exp1/checkpoint-*",
+                cp.value,
+                resolved.display()
+            ),
+        );
+        return vec![];
+    }
+    match series::expand_local(&resolved, &cp.value, rule, template) {
+        Ok(models) => models,
+        Err(e) => {
+            c.problem(at(cp), error_chain(&e));
+            vec![]
         }
     }
-    out
+}
+
+/// An error and its causes on one line (a study problem is one line).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(s) = cause {
+        msg.push_str(&format!(": {s}"));
+        cause = s.source();
+    }
+    msg
 }
 
 /// The training step a checkpoint revision names: `step1000` → 1000,

@@ -34,8 +34,12 @@ pub struct RawModel {
     pub name: Option<Spanned<String>>,
     pub id: Option<Spanned<String>>,
     pub revision: Option<Spanned<String>>,
-    pub revisions: Option<Spanned<Vec<String>>>,
+    pub revisions: Option<Spanned<RawRevisions>>,
     pub path: Option<Spanned<String>>,
+    /// A checkpoint series on disk: a glob (`runs/exp1/checkpoint-*`) or a run folder.
+    pub checkpoints: Option<Spanned<String>>,
+    /// Overrides the rule that reads a series member's step from its name.
+    pub step_regex: Option<Spanned<String>>,
     pub family: Option<String>,
     pub precision: Option<Precision>,
     /// Position in a checkpoint series (e.g. the training step), for trajectory figures.
@@ -105,6 +109,37 @@ pub struct RawScoreSource {
     pub dataset: Option<Spanned<String>>,
     pub revision: Option<Spanned<String>>,
     pub snapshot: Option<Spanned<SnapshotUse>>,
+}
+
+/// `revisions:` as a list of names, or one glob over the repository's
+/// branches and tags (`"step*"`).
+#[derive(Debug)]
+pub enum RawRevisions {
+    List(Vec<String>),
+    Pattern(String),
+}
+
+impl<'de> Deserialize<'de> for RawRevisions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawRevisions;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of revisions or a pattern such as \"step*\"")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::<String>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawRevisions::List)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawRevisions::Pattern(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A section that takes one item or a list of them.

@@ -441,3 +441,44 @@ fn fit_baselines_and_control_must_be_known_columns() {
         "{json}"
     );
 }
+
+#[test]
+fn checkpoint_series_expand_and_their_keys_are_checked() {
+    let f = Fixture::new();
+    for c in ["step20", "step100"] {
+        std::fs::create_dir_all(f.dir.path().join("run").join(c)).unwrap();
+    }
+    let s = f
+        .load("version: 1\nmodels:\n  - checkpoints: run/step*\n    unreleased: true\n  - path: models/m1\n  - id: org/pythia\n    revisions: \"step*\"\n    step_regex: 'step(\\d+)'\ncorpus:\n  path: corpus.txt\n")
+        .unwrap();
+    let names: Vec<(&str, Option<f64>, bool)> = s
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.step, m.unreleased))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("run@step20", Some(20.0), true),
+            ("run@step100", Some(100.0), true),
+            ("m1", None, false)
+        ]
+    );
+    assert_eq!(s.models[0].root, Some(f.dir.path().join("run")));
+    assert_eq!(s.revision_patterns.len(), 1);
+    assert_eq!(s.revision_patterns[0].at, 3);
+    let err = f
+        .load("version: 1\nmodels:\n  - checkpoints: run\n    step: 3\n  - path: models/m1\n    step_regex: x\ncorpus:\n  path: corpus.txt\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "study.yaml:3:18: `checkpoints` lists a series on disk; it cannot go with `step`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("study.yaml:6:17: `step_regex` reads the steps of a series"),
+        "{err}"
+    );
+}

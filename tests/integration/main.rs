@@ -16,4 +16,5 @@ mod hub_models;
 mod lm_loss;
 mod intervals;
 mod scores;
+mod series;
 mod support;
