@@ -9,10 +9,12 @@
 //! - [`stats`]: correlations, permutation tests, metrics;
 //! - [`validate`]: fold schemes and cross-validation;
 //! - [`models`]: OLS (linfa), ridge, ridge with inner-CV penalty, fitted in fold;
-//! - [`intervals`]: jackknife+ prediction intervals.
+//! - [`intervals`]: jackknife+ prediction intervals;
+//! - [`multitest`]: Benjamini–Hochberg adjusted p-values.
 
 pub mod intervals;
 pub mod models;
+pub mod multitest;
 pub mod stats;
 pub mod study_fit;
 pub mod validate;

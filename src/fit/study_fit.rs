@@ -142,6 +142,10 @@ pub struct Correlation {
     /// Partial Spearman controlling for log parameters (NaN when they do not vary).
     pub partial_spearman: f64,
     pub partial_p_value: f64,
+    /// `p_value` adjusted by Benjamini–Hochberg over every p-value of the table (both
+    /// columns, every feature; see [`super::multitest`]).
+    pub p_adjusted: f64,
+    pub partial_p_adjusted: f64,
 }
 
 /// One predictor set under the fit's folds: does the study's feature add to
@@ -402,8 +406,11 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
             p_value: s.p_value,
             partial_spearman: partial,
             partial_p_value: partial_p,
+            p_adjusted: f64::NAN,
+            partial_p_adjusted: f64::NAN,
         });
     }
+    adjust_correlations(&mut correlations);
 
     Ok(FitResult {
         settings: settings.clone(),
@@ -421,4 +428,18 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         ranking,
         skipped,
     })
+}
+
+/// Fills the Benjamini–Hochberg adjusted p-values of the table: one family of every
+/// Spearman and partial Spearman p-value in it.
+fn adjust_correlations(c: &mut [Correlation]) {
+    let p: Vec<f64> = c
+        .iter()
+        .flat_map(|c| [c.p_value, c.partial_p_value])
+        .collect();
+    let adjusted = super::multitest::benjamini_hochberg(&p);
+    for (c, a) in c.iter_mut().zip(adjusted.chunks(2)) {
+        c.p_adjusted = a[0];
+        c.partial_p_adjusted = a[1];
+    }
 }
