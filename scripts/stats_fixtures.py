@@ -26,6 +26,8 @@ References
 * jackknife+:                       numpy on sklearn LOO fits (no library reference;
   written from Barber et al. 2021: floor(a(n+1))-th smallest of mu_-i(x) - R_i,
   ceil((1-a)(n+1))-th smallest of mu_-i(x) + R_i)
+* Benjamini-Hochberg adjusted p:    statsmodels.stats.multitest.multipletests(method="fdr_bh")
+  (src/fit/multitest.rs, checked there; NaN p-values left out of the family)
 * SplitMix64 stream, Fisher-Yates shuffle, k-fold and permutation p-values are
   re-implemented here exactly as in src/fit/validate.rs and src/fit/stats.rs
   (integer arithmetic), so folds and p-values must match exactly.
@@ -267,6 +269,7 @@ def build():
         "correlation": correlation_cases(),
         "partial": partial_cases(),
         "regression": regression_cases(),
+        "multitest": multitest_cases(),
     }
 
 
@@ -391,6 +394,31 @@ def build_baselines():
         "paired": paired_cases(),
         "gain": gain_case(),
     }
+
+
+# --- Benjamini-Hochberg adjusted p-values (src/fit/multitest.rs) -----------------------
+# Reference: statsmodels.stats.multitest.multipletests(p, method="fdr_bh")[1]. NaN p-values
+# are left out of the family (statsmodels is given the finite ones) and stay NaN (null).
+def multitest_cases():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(22)
+    inputs = [
+        [0.5, 0.01, 0.03, 0.02],
+        [round(float(v), 4) for v in rng.uniform(0, 1, 20)],
+        # many small p-values, ties and exact zeros/ones, as a correlation grid gives
+        [round(float(v), 3) for v in np.concatenate([rng.beta(0.3, 4, 100), [0.001] * 6, [1.0] * 4, [0.0] * 2])],
+        [0.04, 0.9, float("nan"), 0.95, 0.001, float("nan")],
+        [0.7],
+    ]
+    cases = []
+    for p in inputs:
+        p = np.asarray(p, dtype=float)
+        keep = np.isfinite(p)
+        adj = np.full(p.shape, np.nan)
+        adj[keep] = multipletests(p[keep], method="fdr_bh")[1]
+        cases.append({"p": [float(v) for v in p], "adjusted": [float(v) for v in adj]})
+    return cases
 
 
 def finite_or_null(v):

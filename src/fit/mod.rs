@@ -15,11 +15,13 @@
 //!   with the paired held-out gain ([`paired`]);
 //! - [`within_family`]: correlations within each family and pooled within
 //!   families.
+//! - [`multitest`]: Benjamini–Hochberg adjusted p-values.
 
 pub mod baselines;
 pub mod intervals;
 pub mod models;
 pub mod paired;
+pub mod multitest;
 pub mod stats;
 pub mod study_fit;
 pub mod validate;

@@ -171,6 +171,10 @@ pub struct Correlation {
     /// control itself).
     pub partial_spearman: f64,
     pub partial_p_value: f64,
+    /// `p_value` adjusted by Benjamini–Hochberg over every p-value of the table (both
+    /// columns, every feature; see [`super::multitest`]).
+    pub p_adjusted: f64,
+    pub partial_p_adjusted: f64,
 }
 
 /// One predictor set under the fit's folds: does the study's feature add to
@@ -459,6 +463,8 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
             p_value: s.p_value,
             partial_spearman: partial,
             partial_p_value: partial_p,
+            p_adjusted: f64::NAN,
+            partial_p_adjusted: f64::NAN,
         });
         let fams: Vec<String> = rows.iter().map(|&i| input.families[i].clone()).collect();
         let families = super::within_family::per_family(&fx, &fy, &fams);
@@ -476,6 +482,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
             });
         }
     }
+    adjust_correlations(&mut correlations);
 
     Ok(FitResult {
         settings: settings.clone(),
@@ -495,4 +502,18 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         baseline_comparison,
         within_family,
     })
+}
+
+/// Fills the Benjamini–Hochberg adjusted p-values of the table: one family of every
+/// Spearman and partial Spearman p-value in it.
+fn adjust_correlations(c: &mut [Correlation]) {
+    let p: Vec<f64> = c
+        .iter()
+        .flat_map(|c| [c.p_value, c.partial_p_value])
+        .collect();
+    let adjusted = super::multitest::benjamini_hochberg(&p);
+    for (c, a) in c.iter_mut().zip(adjusted.chunks(2)) {
+        c.p_adjusted = a[0];
+        c.partial_p_adjusted = a[1];
+    }
 }

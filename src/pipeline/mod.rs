@@ -5,6 +5,8 @@
 //! plan`, the same resolution without running any model.
 
 mod features_stage;
+#[cfg(test)]
+mod figure_layout;
 pub mod plan;
 mod probe;
 pub mod watch;
@@ -611,6 +613,20 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
     .push(
         "partial_p_value",
         Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()),
+    )
+    // Benjamini–Hochberg adjusted, over both p columns of this table.
+    .push(
+        "p_value_bh",
+        Values::F64(f.correlations.iter().map(|c| c.p_adjusted).collect()),
+    )
+    .push(
+        "partial_p_value_bh",
+        Values::F64(
+            f.correlations
+                .iter()
+                .map(|c| c.partial_p_adjusted)
+                .collect(),
+        ),
     );
     c.write_csv(&dir.join("correlations.csv"))?;
     c.write_parquet(&dir.join("correlations.parquet"))?;
