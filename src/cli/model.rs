@@ -4,7 +4,9 @@
 use super::Failure;
 use anyhow::anyhow;
 use lossy::io::{atomic, npy};
-use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
+use lossy::models::{
+    tokenizer::Tokenizer, DeviceSpec, HiddenStates, LayerSink, Model, ModelFiles, Precision,
+};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +27,10 @@ pub struct NextTokenArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
 #[derive(clap::Args)]
@@ -47,18 +53,22 @@ pub struct HiddenStatesArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
-fn load(spec: &Path, precision: &str) -> Result<(Model, Tokenizer), Failure> {
+fn load(spec: &Path, precision: &str, device: DeviceSpec) -> Result<(Model, Tokenizer), Failure> {
     let precision = match precision {
         "bf16" => Precision::Bf16,
         "f16" => Precision::F16,
         _ => Precision::F32,
     };
+    let device = device.open().map_err(Failure::input)?;
     let files = ModelFiles::locate(spec).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model =
-        Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
+    let model = Model::load_as(files, &device, precision).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -71,7 +81,7 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 }
 
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision)?;
+    let (model, tok) = load(&args.model, &args.precision, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let logits = model.last_logits(&ids).map_err(Failure::running)?;
     // log-softmax in f64
@@ -121,7 +131,7 @@ impl LayerSink for Collect {
 }
 
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision)?;
+    let (model, tok) = load(&args.model, &args.precision, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let convention = if args.convention == "raw" {
         HiddenStates::Raw

@@ -29,7 +29,7 @@ pub use estimator::Estimate;
 pub use extract::{extract, FeatureError, ModelFeatures};
 pub use table::{layer_table, model_table, ModelRow};
 
-use crate::models::HiddenStates;
+use crate::models::{DeviceSpec, HiddenStates};
 use estimator::labels::PositionPolicy;
 use estimator::EstimatorParams;
 use serde::Serialize;
@@ -48,6 +48,12 @@ pub struct FeatureSettings {
     /// Documents per forward pass.
     pub batch_size: usize,
     pub hidden_states: HiddenStates,
+    /// Where the models compute (`cpu` unless the study says otherwise). Not
+    /// serialized for the CPU, so CPU studies keep their cache keys and
+    /// manifests; a GPU's numbers differ in the last bits, so its features
+    /// are cached apart.
+    #[serde(skip_serializing_if = "DeviceSpec::is_cpu")]
+    pub device: DeviceSpec,
     /// Bootstrap replicates over documents for model-level intervals (0 = off).
     pub bootstrap: usize,
     pub bootstrap_seed: u64,
@@ -63,6 +69,7 @@ impl Default for FeatureSettings {
             null: true,
             batch_size: 8,
             hidden_states: HiddenStates::Hf,
+            device: DeviceSpec::Cpu,
             bootstrap: 0,
             bootstrap_seed: 0,
         }

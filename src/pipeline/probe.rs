@@ -74,7 +74,7 @@ pub fn probe_all(
     cache: Option<&FeatureCache>,
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
-    let device = candle_core::Device::Cpu;
+    let device = study.features.device.open()?;
     let mut out = Probed {
         rows: Vec::new(),
         records: Vec::new(),
