@@ -122,12 +122,10 @@ MINOR="$(echo "$VERSION" | cut -d. -f2)"
 cat >"$DIR/env.sh" <<ENV
 # Made by scripts/cuda_toolkit.sh: source it before \`cargo build --features cuda\`.
 export CUDA_ROOT="$TK"
-export CUDA_PATH="$TK"
+export CUDA_PATH="$TK"   # cudarc links from \$CUDA_ROOT/lib64 and lib64/stubs
 export PATH="$TK/bin:\$PATH"
 export CUDA_COMPUTE_CAP="$CAP"
 export CUDARC_CUDA_VERSION="${MAJOR}0${MINOR}0"
-export LIBRARY_PATH="$TK/lib64:$TK/lib64/stubs\${LIBRARY_PATH:+:\$LIBRARY_PATH}"
-export RUSTFLAGS="\${RUSTFLAGS:-} -L native=$TK/lib64 -L native=$TK/lib64/stubs"
 ENV
 echo "toolkit: $TK (nvcc $NVCC_VERSION, compute capability $CAP)"
 echo "next: source $DIR/env.sh && cargo build --release --features cuda"

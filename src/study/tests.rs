@@ -402,3 +402,22 @@ fn models_may_be_marked_unreleased_and_the_key_is_checked() {
     let err = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleasd: true\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("did you mean `unreleased`?"), "{err}");
 }
+
+#[test]
+fn the_device_is_checked_for_syntax_and_located() {
+    let f = Fixture::new();
+    let s = f.load(MINIMAL).unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cpu);
+    let s = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:1\n"))
+        .unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cuda(1));
+    // A CPU study serializes as before (cache keys and manifests unchanged).
+    let json = serde_json::to_value(&f.load(MINIMAL).unwrap().features).unwrap();
+    assert!(json.get("device").is_none());
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:x\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("study.yaml:7:") && err.contains("`cuda:x` is not a device"), "{err}");
+}
