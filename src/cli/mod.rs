@@ -2,6 +2,7 @@
 
 mod bench;
 mod estimate;
+mod exit;
 mod model;
 mod plan;
 
@@ -90,6 +91,12 @@ impl Failure {
             error: error.into(),
         }
     }
+    /// Exit code 2 or 1 as the error's chain says (see [`exit`]).
+    pub fn classify(error: impl Into<anyhow::Error>) -> Self {
+        let error = error.into();
+        let code = if exit::is_bad_input(&error) { 2 } else { 1 };
+        Self { code, error }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -137,7 +144,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
                 s.corpus.paths.len()
             ),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {:#}", anyhow::Error::from(e));
                 invalid += 1;
             }
         }
@@ -183,7 +190,7 @@ fn run(
         &mut progress,
     )
     .with_context(|| format!("study {} failed", path.display()))
-    .map_err(Failure::running)?;
+    .map_err(Failure::classify)?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }
