@@ -13,7 +13,7 @@ use lossy::fit::study_fit::FitError;
 use lossy::hub::HubError;
 use lossy::io::npy::NpyError;
 use lossy::models::hub_source::FetchError;
-use lossy::models::ModelError;
+use lossy::models::{DeviceError, ModelError};
 use lossy::pipeline::RunError;
 use lossy::report::OutputError;
 use lossy::scores::ScoreError;
@@ -24,7 +24,11 @@ use std::error::Error;
 /// Bad input (`Some(true)`), a failure while running (`Some(false)`), or
 /// "ask my cause" (`None`), for one error of the chain.
 fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
-    if e.is::<StudyError>() || e.is::<NpyError>() || e.is::<CalibrationError>() {
+    if e.is::<StudyError>()
+        || e.is::<NpyError>()
+        || e.is::<CalibrationError>()
+        || e.is::<DeviceError>()
+    {
         return Some(true);
     }
     if let Some(e) = e.downcast_ref::<CorpusError>() {

@@ -172,6 +172,10 @@ fn run(
     features_from: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
+    if features_from.is_none() {
+        // A GPU that cannot be opened is bad input, said before any work.
+        study.features.device.open().map_err(Failure::input)?;
+    }
     let output = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("reports").join(&study.name));

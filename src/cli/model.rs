@@ -4,7 +4,9 @@
 use super::Failure;
 use anyhow::anyhow;
 use lossy::io::{atomic, npy};
-use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
+use lossy::models::{
+    tokenizer::Tokenizer, DeviceSpec, HiddenStates, LayerSink, Model, ModelFiles, Precision,
+};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,10 @@ pub struct NextTokenArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
 #[derive(clap::Args)]
@@ -55,6 +61,10 @@ pub struct HiddenStatesArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
 /// A local folder or file as given; else a hub id `org/name[@revision]`,
@@ -79,17 +89,22 @@ fn model_dir(spec: &Path, offline: bool) -> Result<PathBuf, Failure> {
     Ok(fetched.dir)
 }
 
-fn load(spec: &Path, precision: &str, offline: bool) -> Result<(Model, Tokenizer), Failure> {
+fn load(
+    spec: &Path,
+    precision: &str,
+    offline: bool,
+    device: DeviceSpec,
+) -> Result<(Model, Tokenizer), Failure> {
     let precision = match precision {
         "bf16" => Precision::Bf16,
         "f16" => Precision::F16,
         _ => Precision::F32,
     };
+    let device = device.open().map_err(Failure::input)?;
     let dir = model_dir(spec, offline)?;
     let files = ModelFiles::locate(&dir).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model =
-        Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
+    let model = Model::load_as(files, &device, precision).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -102,7 +117,7 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 }
 
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision, args.offline)?;
+    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let logits = model.last_logits(&ids).map_err(Failure::running)?;
     // log-softmax in f64
@@ -152,7 +167,7 @@ impl LayerSink for Collect {
 }
 
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision, args.offline)?;
+    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let convention = if args.convention == "raw" {
         HiddenStates::Raw

@@ -37,7 +37,7 @@ pub use estimator::Estimate;
 pub use extract::{extract, extract_observed, FeatureError, ModelFeatures, PassProgress};
 pub use table::{layer_table, model_table, ModelRow};
 
-use crate::models::HiddenStates;
+use crate::models::{DeviceSpec, HiddenStates};
 use estimator::labels::PositionPolicy;
 use estimator::EstimatorParams;
 use serde::Serialize;
@@ -56,6 +56,12 @@ pub struct FeatureSettings {
     /// Documents per forward pass.
     pub batch_size: usize,
     pub hidden_states: HiddenStates,
+    /// Where the models compute (`cpu` unless the study says otherwise). Not
+    /// serialized for the CPU, so CPU studies keep their cache keys and
+    /// manifests; a GPU's numbers differ in the last bits, so its features
+    /// are cached apart.
+    #[serde(skip_serializing_if = "DeviceSpec::is_cpu")]
+    pub device: DeviceSpec,
     /// Bootstrap replicates over documents for model-level intervals (0 = off).
     pub bootstrap: usize,
     pub bootstrap_seed: u64,
@@ -78,6 +84,7 @@ impl Default for FeatureSettings {
             null: true,
             batch_size: 8,
             hidden_states: HiddenStates::Hf,
+            device: DeviceSpec::Cpu,
             bootstrap: 0,
             bootstrap_seed: 0,
             bootstrap_blocks: None,

@@ -20,8 +20,8 @@
 pub mod baselines;
 pub mod intervals;
 pub mod models;
-pub mod paired;
 pub mod multitest;
+pub mod paired;
 pub mod stats;
 pub mod study_fit;
 pub mod validate;

@@ -16,6 +16,7 @@ pub mod config;
 mod cpu_attention;
 mod cpu_kernel;
 mod decoder;
+pub mod device;
 pub mod engine;
 mod error;
 mod gated;
@@ -27,6 +28,7 @@ mod quantized;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
+pub use device::{DeviceError, DeviceSpec};
 pub use engine::{HiddenStates, LayerSink, Model, Precision};
 pub use error::ModelError;
 

@@ -18,7 +18,7 @@ use crate::figures::FigureError;
 use crate::fit::{self, FitError, FitResult};
 use crate::hub::{Hub, HubError};
 use crate::models::hub_source::FetchError;
-use crate::models::ModelError;
+use crate::models::{DeviceError, ModelError};
 use crate::report::{self, manifest::Seeds, Manifest, ModelRecord};
 use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SnapshotUse, SourceKind};
 use crate::study::Study;
@@ -44,6 +44,8 @@ pub enum RunError {
     },
     #[error("model `{name}`")]
     Tokenize { name: String, source: CorpusError },
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     #[error(transparent)]
     Scores(#[from] ScoreError),
     #[error(transparent)]

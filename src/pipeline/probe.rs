@@ -74,7 +74,7 @@ pub fn probe_all(
     cache: Option<&FeatureCache>,
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
-    let device = candle_core::Device::Cpu;
+    let device = study.features.device.open()?;
     let mut out = Probed {
         rows: Vec::new(),
         records: Vec::new(),
@@ -98,7 +98,8 @@ pub fn probe_all(
         let none = features::PassProgress::default();
         let located = locate(entry, network, true, progress)?;
         progress.model(&status(Phase::Hashing, none));
-        let files = ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
+        let files =
+            ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
         let hashing = t0.elapsed().as_secs_f64();
         let (mut loading, mut pass) = (0.0, none);
         let inputs = cache_inputs(
@@ -131,19 +132,18 @@ pub fn probe_all(
                     pass = *p;
                     progress.model(&status(Phase::Running, *p));
                 };
-                let feats =
-                    features::extract_observed(
-                        &model,
-                        &docs,
-                        &ends,
-                        &study.features,
-                        est,
-                        &mut observe,
-                    )
-                        .map_err(|source| RunError::Features {
-                        name: name.clone(),
-                        source,
-                    })?;
+                let feats = features::extract_observed(
+                    &model,
+                    &docs,
+                    &ends,
+                    &study.features,
+                    est,
+                    &mut observe,
+                )
+                .map_err(|source| RunError::Features {
+                    name: name.clone(),
+                    source,
+                })?;
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
                     layers: model.num_layers(),

@@ -19,7 +19,7 @@ use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
 use crate::figures::{FigureFormat, FigureSettings};
 use crate::fit::{FitSettings, HoldOut, Validation};
-use crate::models::ModelEntry;
+use crate::models::{DeviceError, DeviceSpec, ModelEntry};
 use crate::scores::ScoreSettings;
 use raw::*;
 use serde::Serialize;
@@ -837,12 +837,25 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         null: raw.shuffled_null.unwrap_or(d.null),
         batch_size: raw.batch_size.as_ref().map_or(d.batch_size, |b| b.value),
         hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
+        device: check_device(c, raw.device.as_ref()),
         bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
         bootstrap_seed: raw
             .bootstrap_seed
             .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
         bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
     }
+}
+
+/// `features.device`: checked for syntax only, so a GPU study validates on a
+/// machine without a GPU (a login node); `lossy run` opens it before any model.
+fn check_device(c: &mut Checker, raw: Option<&Spanned<String>>) -> DeviceSpec {
+    let Some(raw) = raw else {
+        return DeviceSpec::Cpu;
+    };
+    raw.value.parse().unwrap_or_else(|e: DeviceError| {
+        c.problem(at(raw), e.to_string());
+        DeviceSpec::Cpu
+    })
 }
 
 fn check_fit(

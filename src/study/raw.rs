@@ -86,6 +86,7 @@ pub struct RawFeatures {
     pub shuffled_null: Option<bool>,
     pub batch_size: Option<Spanned<usize>>,
     pub hidden_states: Option<HiddenStates>,
+    pub device: Option<Spanned<String>>,
     pub bootstrap: Option<usize>,
     pub bootstrap_seed: Option<u64>,
     pub bootstrap_blocks: Option<Spanned<usize>>,

@@ -482,3 +482,25 @@ fn checkpoint_series_expand_and_their_keys_are_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn the_device_is_checked_for_syntax_and_located() {
+    let f = Fixture::new();
+    let s = f.load(MINIMAL).unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cpu);
+    let s = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:1\n"))
+        .unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cuda(1));
+    // A CPU study serializes as before (cache keys and manifests unchanged).
+    let json = serde_json::to_value(&f.load(MINIMAL).unwrap().features).unwrap();
+    assert!(json.get("device").is_none());
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:x\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("study.yaml:7:") && err.contains("`cuda:x` is not a device"),
+        "{err}"
+    );
+}
