@@ -252,6 +252,8 @@ fn finish(
             revision: id.map(|_| m.label.clone()),
             step: Some(m.step),
             unreleased: t.unreleased,
+            // One `tokens:` cannot describe every checkpoint of a series.
+            train_tokens: None,
             root: m.root,
         })
         .collect())
