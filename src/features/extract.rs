@@ -185,36 +185,11 @@ pub fn extract_observed(
     est: &Estimator,
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
-    let cfg = NgramConfig {
-        orders: settings.orders.clone(),
-        policy: settings.positions,
-        min_count: settings.min_count,
-        null_seed: settings.null_seed(),
-    };
-    let plan = ngram_plan(docs, &cfg);
-    if plan.rows() == 0 {
-        let n = match settings.positions {
-            super::estimator::labels::PositionPolicy::Shared => {
-                *settings.orders.iter().max().unwrap_or(&1)
-            }
-            _ => *settings.orders.iter().min().unwrap_or(&1),
-        };
-        return Err(FeatureError::NoPositions { needed: 2 * n });
-    }
+    let plan = label_plan(docs, settings)?;
     let specs = plan.specs();
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
-    // Documents that give rows, with the index of their first row.
-    let mut first_row = 0;
-    let mut work = Vec::new();
-    let mut loss = LmLoss::default();
-    for (i, r) in plan.positions.iter().enumerate() {
-        if !r.is_empty() {
-            work.push((i, first_row));
-            first_row += r.len();
-            loss.bytes += ends.get(i).map_or(0, |e| lm_loss::covered_bytes(e, r));
-        }
-    }
+    let (work, mut loss) = work_list(&plan, ends);
     let mut progress = PassProgress {
         documents_total: work.len(),
         tokens_total: work.iter().map(|&(doc, _)| plan.positions[doc].end).sum(),
@@ -277,6 +252,43 @@ pub fn extract_observed(
         tokens: docs.iter().map(Vec::len).sum(),
         loss,
     })
+}
+
+/// The estimator's label plan; an error when no document gives a position.
+fn label_plan(docs: &[Vec<u32>], settings: &FeatureSettings) -> Result<LabelPlan, FeatureError> {
+    let cfg = NgramConfig {
+        orders: settings.orders.clone(),
+        policy: settings.positions,
+        min_count: settings.min_count,
+        null_seed: settings.null_seed(),
+    };
+    let plan = ngram_plan(docs, &cfg);
+    if plan.rows() == 0 {
+        let n = match settings.positions {
+            super::estimator::labels::PositionPolicy::Shared => {
+                *settings.orders.iter().max().unwrap_or(&1)
+            }
+            _ => *settings.orders.iter().min().unwrap_or(&1),
+        };
+        return Err(FeatureError::NoPositions { needed: 2 * n });
+    }
+    Ok(plan)
+}
+
+/// Documents that give rows, with the index of their first row, and an LM
+/// loss holding the bytes those rows' next tokens cover.
+fn work_list(plan: &LabelPlan, ends: &[Vec<usize>]) -> (Vec<(usize, usize)>, LmLoss) {
+    let mut first_row = 0;
+    let mut work = Vec::new();
+    let mut loss = LmLoss::default();
+    for (i, r) in plan.positions.iter().enumerate() {
+        if !r.is_empty() {
+            work.push((i, first_row));
+            first_row += r.len();
+            loss.bytes += ends.get(i).map_or(0, |e| lm_loss::covered_bytes(e, r));
+        }
+    }
+    (work, loss)
 }
 
 /// The (label, block) layout of a plan's rows, document i in block i mod K.
