@@ -134,9 +134,9 @@ pub(crate) fn load(
         .into_iter()
         .map(|(k, t)| t.to_dtype(dtype).map(|t| (k, t)))
         .collect::<candle_core::Result<HashMap<_, _>>>()
-        .map_err(|e| ModelError::Weights {
+        .map_err(|e| ModelError::Load {
             dir: path.into(),
-            reason: plain(e),
+            source: super::error::bare(e),
         })?;
     Ok((
         config,
@@ -401,7 +401,11 @@ fn load_tensors(
     let mut out = HashMap::with_capacity(names.len());
     let mut quantized = HashMap::new();
     for name in names {
-        let failed = |e: candle_core::Error| weights(format!("tensor `{name}`: {}", plain(e)));
+        let failed = |e: candle_core::Error| ModelError::Tensor {
+            path: path.clone(),
+            tensor: name.clone(),
+            source: super::error::bare(e),
+        };
         let q = gguf
             .content
             .tensor(&mut reader, name, &Device::Cpu)
@@ -490,10 +494,7 @@ fn unpermuted_row_source(
 /// A candle error's message without the backtrace candle attaches when
 /// `RUST_BACKTRACE` is set.
 fn plain(e: candle_core::Error) -> String {
-    match e {
-        candle_core::Error::WithBacktrace { inner, .. } => plain(*inner),
-        e => e.to_string(),
-    }
+    super::error::bare(e).to_string()
 }
 
 /// A numeric GGUF metadata value as f64 (integers of any width, floats).

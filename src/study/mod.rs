@@ -145,9 +145,19 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
 /// suffix; lossy prints its own `file:line:col:` prefix, so keep the message.
 fn first_line(msg: &str) -> String {
     let line = msg.lines().next().unwrap_or(msg).trim();
-    match line.rfind(" at line ") {
-        Some(i) => line[..i].to_string(),
-        None => line.to_string(),
+    let line = match line.rfind(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    // The parser's type names say what it wanted in Rust's words; say it in the user's.
+    match line {
+        "invalid u64" | "invalid u32" | "invalid u16" | "invalid u8" | "invalid usize" => {
+            "expected a whole number (0 or more)".to_string()
+        }
+        "invalid i64" | "invalid i32" => "expected a whole number".to_string(),
+        "invalid f64" | "invalid f32" => "expected a number".to_string(),
+        "invalid bool" => "expected true or false".to_string(),
+        other => other.to_string(),
     }
 }
 
