@@ -17,10 +17,19 @@ impl Tokenizer {
                 path: path.into(),
             });
         }
-        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| ModelError::Tokenizer {
+        let bad = |reason: String| ModelError::Tokenizer {
             path: path.into(),
-            reason: e.to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.into(),
+            source,
         })?;
+        // The JSON is checked first: `tokenizers` panics (an `expect` in its
+        // decoder deserializer) instead of failing on some syntax errors.
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+            .map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let inner: tokenizers::Tokenizer = text.parse().map_err(|e| bad(format!("{e}")))?;
         Ok(Self {
             inner,
             path: path.into(),

@@ -127,6 +127,12 @@ pub fn plan(
                 };
                 if let Some(why) = incomplete {
                     row.unresolved = Some(why);
+                } else if let Err(source) = read(&located.dir, entry.root.as_deref()) {
+                    // A config or tokenizer `run` would refuse is refused here too.
+                    return Err(RunError::Model {
+                        name: entry.name.clone(),
+                        source,
+                    });
                 } else if let Err(e) = fill(
                     &mut row,
                     entry,

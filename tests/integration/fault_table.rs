@@ -144,6 +144,34 @@ impl Table {
     }
 }
 
+impl Table {
+    /// As [`Table::model`], and `lossy plan` must refuse it the same way
+    /// (plan reads each model's config, not its weights).
+    fn model_and_plan(
+        &mut self,
+        name: &str,
+        files: Vec<(String, Vec<u8>)>,
+        names: &str,
+        says: &str,
+    ) {
+        self.model(name, files, names, says);
+        let mut all = self.cases.last().unwrap().files.clone();
+        all.push(f("c.txt", "hello world\n"));
+        all.push(f(
+            "study.yaml",
+            "version: 1\nmodels:\n  - path: m\ncorpus:\n  path: c.txt\n",
+        ));
+        self.run(
+            &format!("{name} (plan)"),
+            all,
+            &["plan", "study.yaml"],
+            2,
+            names,
+            says,
+        );
+    }
+}
+
 /// tiny-a's safetensors with `edit` applied to its tensors (name, header
 /// entry, bytes), re-packed with fresh offsets.
 fn safetensors_with(edit: impl FnOnce(&mut Vec<(String, serde_json::Value, Vec<u8>)>)) -> Vec<u8> {
@@ -284,7 +312,39 @@ fn study_cases(t: &mut Table) {
             &names,
             &says,
         );
+    } // `plan` validates as `run` does: the same refusals, before any model is read.
+    for (name, extra, says) in [
+        (
+            "bins huge",
+            "features:\n  bins: 100000000000\n",
+            "at most 65536 reference points",
+        ),
+        (
+            "batch huge",
+            "features:\n  batch_size: 100000000\n",
+            "at most 4096 sequences",
+        ),
+        (
+            "bootstrap huge",
+            "features:\n  bootstrap: 100000000\n",
+            "at most 10000 replicates",
+        ),
+        (
+            "unknown key",
+            "features:\n  bin: 8\n",
+            "did you mean `bins`",
+        ),
+    ] {
+        t.run(
+            &format!("plan: {name}"),
+            vec![f("c.txt", "hello world\n"), f("study.yaml", base(extra))],
+            &["plan", "study.yaml"],
+            2,
+            "study.yaml",
+            says,
+        );
     }
+
     t.study(
         "study: not UTF-8",
         "",
@@ -540,61 +600,61 @@ fn model_cases(t: &mut Table) {
     );
 
     let cfg = |k: &str, v: serde_json::Value| vec![f("m/config.json", config_with(k, v))];
-    t.model(
+    t.model_and_plan(
         "config: 10^6 layers",
         cfg("num_hidden_layers", 1_000_000.into()),
         "config.json",
         "`num_hidden_layers` is 1000000",
     );
-    t.model(
+    t.model_and_plan(
         "config: 0 layers",
         cfg("num_hidden_layers", 0.into()),
         "config.json",
         "`num_hidden_layers` is 0",
     );
-    t.model(
+    t.model_and_plan(
         "config: hidden size 2^40",
         cfg("hidden_size", (1u64 << 40).into()),
         "config.json",
         "`hidden_size` is 1099511627776",
     );
-    t.model(
+    t.model_and_plan(
         "config: vocabulary 10^12",
         cfg("vocab_size", 1_000_000_000_000u64.into()),
         "config.json",
         "`vocab_size` is 1000000000000",
     );
-    t.model(
+    t.model_and_plan(
         "config: model type unknown",
         cfg("model_type", "gpt5".into()),
         "config.json",
         "model_type `gpt5`",
     );
-    t.model(
+    t.model_and_plan(
         "config: hidden size absent",
         cfg("hidden_size", serde_json::Value::Null),
         "config.json",
         "`hidden_size` is missing",
     );
-    t.model(
+    t.model_and_plan(
         "config: 0 heads",
         cfg("num_attention_heads", 0.into()),
         "config.json",
         "`num_attention_heads` is 0",
     );
-    t.model(
+    t.model_and_plan(
         "config: heads not a multiple",
         cfg("num_attention_heads", 3.into()),
         "config.json",
         "positive multiple",
     );
-    t.model(
+    t.model_and_plan(
         "config: not JSON",
         vec![f("m/config.json", "{ model_type: llama ")],
         "config.json",
         "not valid JSON",
     );
-    t.model(
+    t.model_and_plan(
         "config: absent",
         vec![f("m/config.json", "<absent>")],
         "m",
@@ -928,7 +988,9 @@ fn check(case: &Case) -> Vec<String> {
         }
     }
     let errors = stderr.lines().filter(|l| l.starts_with("error:")).count();
-    let lines = stderr.trim_end().lines().count();
+    // Progress lines before the error (`plan` says what it read) are not part of it.
+    let error = stderr.find("error:").map_or("", |i| &stderr[i..]);
+    let lines = error.trim_end().lines().count();
     if errors != 1 || lines > 2 || (lines == 2 && !stderr.contains("invalid study (1 problem)")) {
         wrong.push(format!("{errors} error line(s) in {lines} line(s)"));
     }
