@@ -30,6 +30,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             offline: args.offline,
             feature_cache: Some(lossy::features::cache::default_dir()),
             features_from: None,
+            from_shards: false,
         },
         args.gflops,
         &mut progress,
