@@ -250,10 +250,12 @@ fn task_resources(
             minutes,
             gpus,
         },
-        (Err(unsized_), _, _) => return Err(Failure::input(anyhow!(
+        (Err(unsized_), _, _) => {
+            return Err(Failure::input(anyhow!(
             "cannot size the array tasks: `lossy plan` could not size {}; give --mem and --time",
             unsized_.join("; ")
-        ))),
+        )))
+        }
     };
     Ok((r, p.models.len()))
 }
