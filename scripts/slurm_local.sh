@@ -73,7 +73,7 @@ start() {
     command -v slurmctld >/dev/null || die "slurmctld is not installed: run '$0 install' first"
     write_conf
     mkdir -p /run/munge
-    if ! pgrep -x munged >/dev/null; then
+    if ! munge -n >/dev/null 2>&1; then   # no munged answering
         /usr/sbin/munged --force 2>>"$STATE/log/munged.log"
         cp /run/munge/munged.pid "$STATE/munged.pid" 2>/dev/null || true
     fi

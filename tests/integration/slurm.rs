@@ -95,6 +95,10 @@ fn wait_for(job: &str, limit: Duration) -> String {
 #[test]
 fn a_study_submitted_to_slurm_reports_what_a_plain_run_does() {
     if sbatch().is_none() {
+        assert!(
+            std::env::var_os("LOSSY_REQUIRE_SLURM").is_none(),
+            "LOSSY_REQUIRE_SLURM is set (CI) but `sbatch` is not on PATH"
+        );
         eprintln!("skipping: `sbatch` is not on PATH (CI installs Slurm and starts a one-node cluster: scripts/slurm_local.sh install && scripts/slurm_local.sh start)");
         return;
     }
