@@ -133,6 +133,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         .cache
         .clone()
         .unwrap_or_else(lossy::features::cache::default_dir));
+    if let Some(hf) = &args.hf_home {
+        // The plan resolves models and the corpus into the cache the jobs
+        // use. Set before any other thread exists.
+        std::env::set_var("HF_HOME", abs(hf));
+    }
     let gpus = args.gpus.unwrap_or(match study.features.device {
         DeviceSpec::Cpu => 0,
         DeviceSpec::Cuda(n) => n + 1,
@@ -251,10 +256,17 @@ fn task_resources(
             gpus,
         },
         (Err(unsized_), _, _) => {
+            let more = match unsized_.len() {
+                n if n > 3 => format!(" (and {} more: see `lossy plan`)", n - 3),
+                _ => String::new(),
+            };
             return Err(Failure::input(anyhow!(
-            "cannot size the array tasks: `lossy plan` could not size {}; give --mem and --time",
-            unsized_.join("; ")
-        )))
+                "cannot size the array tasks: `lossy plan` could not size {} of {} models: {}{more}; \
+                 give --mem and --time, or let the plan resolve them (network, or the models in HF_HOME)",
+                unsized_.len(),
+                p.models.len(),
+                unsized_[..unsized_.len().min(3)].join("; ")
+            )));
         }
     };
     Ok((r, p.models.len()))
@@ -263,11 +275,8 @@ fn task_resources(
 /// LOSSY_CACHE, HF_HOME (when given or set), then `--env` in order.
 fn environment(args: &Args, cache: &Path) -> Vec<(String, String)> {
     let mut env = vec![("LOSSY_CACHE".into(), cache.display().to_string())];
-    let hf = args
-        .hf_home
-        .clone()
-        .or_else(|| std::env::var_os("HF_HOME").map(PathBuf::from));
-    if let Some(hf) = hf {
+    // `--hf-home` is in HF_HOME by now (see `run`).
+    if let Some(hf) = std::env::var_os("HF_HOME").map(PathBuf::from) {
         env.push((
             "HF_HOME".into(),
             std::path::absolute(&hf).unwrap_or(hf).display().to_string(),
