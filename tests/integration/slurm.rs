@@ -1,7 +1,7 @@
 //! Shards and Slurm end to end with the real binary: the random-fixtures
 //! study submitted through `lossy slurm --submit` to a real Slurm (CI starts a
 //! one-node cluster with scripts/slurm_local.sh), its report's tables
-//! byte-identical to a plain `lossy run`; a lost shard resubmitted alone;
+//! byte-identical to a plain `lossy run`; a failed task resubmitted alone;
 //! and the bad inputs (a study edited after its shards ran, a damaged cache
 //! entry, an sbatch that cannot be run), each exit 2 with a clear message.
 
@@ -64,6 +64,20 @@ fn sbatch() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Whether Slurm's `sbatch` is here; says why a test skips when it is not
+/// (and fails instead under `LOSSY_REQUIRE_SLURM`, as in CI).
+fn slurm_present() -> bool {
+    if sbatch().is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("LOSSY_REQUIRE_SLURM").is_none(),
+        "LOSSY_REQUIRE_SLURM is set (CI) but `sbatch` is not on PATH"
+    );
+    eprintln!("skipping: `sbatch` is not on PATH (CI installs Slurm and starts a one-node cluster: scripts/slurm_local.sh install && scripts/slurm_local.sh start)");
+    false
+}
+
 /// Waits until Slurm says the job ended; returns its state.
 fn wait_for(job: &str, limit: Duration) -> String {
     let t0 = Instant::now();
@@ -94,12 +108,7 @@ fn wait_for(job: &str, limit: Duration) -> String {
 
 #[test]
 fn a_study_submitted_to_slurm_reports_what_a_plain_run_does() {
-    if sbatch().is_none() {
-        assert!(
-            std::env::var_os("LOSSY_REQUIRE_SLURM").is_none(),
-            "LOSSY_REQUIRE_SLURM is set (CI) but `sbatch` is not on PATH"
-        );
-        eprintln!("skipping: `sbatch` is not on PATH (CI installs Slurm and starts a one-node cluster: scripts/slurm_local.sh install && scripts/slurm_local.sh start)");
+    if !slurm_present() {
         return;
     }
     let ws = workspace();
@@ -147,27 +156,82 @@ fn a_study_submitted_to_slurm_reports_what_a_plain_run_does() {
     );
     assert!(out.status.success(), "{o}\n{e}");
     assert_same_tables(&w.join("from-slurm"), &w.join("plain"));
+}
 
-    // A lost shard: the assembly names it; resubmitting that task alone
-    // (the command the scripts and the README give) brings it back.
-    let record = cache.join("shards/random-fixtures/tiny-c.json");
-    std::fs::remove_file(&record).unwrap();
-    let (out, _, e) = run(w, &cache, &["assemble", STUDY, "-q", "-o", "again"]);
-    assert_eq!(out.status.code(), Some(2), "{e}");
-    assert!(
-        e.contains("2 tiny-c (no record)") && e.contains("--array=2 "),
-        "{e}"
-    );
-    let resubmit = Command::new("sbatch")
-        .args(["--wait", "--array=2", "jobs/shards.sbatch"])
-        .current_dir(w)
+/// `sbatch ARGS` in `dir`, asserting it succeeds.
+fn sbatch_ok(dir: &Path, args: &[&str]) {
+    let out = Command::new("sbatch")
+        .args(args)
+        .current_dir(dir)
         .output()
         .unwrap();
-    assert!(resubmit.status.success(), "{:?}", text(&resubmit));
-    assert!(record.is_file());
-    let (out, o, e) = run(w, &cache, &["assemble", STUDY, "-q", "-o", "again"]);
+    assert!(out.status.success(), "sbatch {args:?}: {:?}", text(&out));
+}
+
+#[test]
+fn a_failed_task_is_resubmitted_alone_and_the_assembly_follows() {
+    if !slurm_present() {
+        return;
+    }
+    let ws = workspace();
+    let w = ws.path();
+    let cache = w.join("shared-cache");
+    // Task 3 fails the first time it runs (as a node failure would).
+    let wrapper = w.join("lossy-failing-once");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$SLURM_ARRAY_TASK_ID\" = 3 ] && [ ! -e {m} ]; then touch {m}; echo failing on purpose >&2; exit 1; fi\nexec {lossy} \"$@\"\n",
+            m = w.join("failed-once").display(),
+            lossy = env!("CARGO_BIN_EXE_lossy")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (out, stdout, stderr) = run(
+        w,
+        &cache,
+        &[
+            "slurm",
+            STUDY,
+            "--cpus-per-task",
+            "1",
+            "--dir",
+            "jobs",
+            "--output",
+            "from-slurm",
+            "--lossy",
+            wrapper.to_str().unwrap(),
+            "--submit",
+        ],
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let job = stdout
+        .split("assembly job ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no assembly job id in:\n{stdout}"));
+    // The failed task makes the dependency unsatisfiable: Slurm cancels the assembly.
+    assert_eq!(wait_for(job, Duration::from_secs(900)), "CANCELLED");
+    assert!(!w.join("from-slurm").exists());
+    // The assembly names the missing shard and the command that brings it back.
+    let (out, _, e) = run(w, &cache, &["assemble", STUDY, "-q", "-o", "from-slurm"]);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("3 tiny-d (no record)") && e.contains("--array=3 "),
+        "{e}"
+    );
+    // As the README says: the task alone, then the assembly.
+    sbatch_ok(w, &["--wait", "--array=3", "jobs/shards.sbatch"]);
+    sbatch_ok(w, &["--wait", "jobs/assemble.sbatch"]);
+    let (out, o, e) = run(
+        w,
+        &w.join("own-cache"),
+        &["run", STUDY, "-q", "-o", "plain"],
+    );
     assert!(out.status.success(), "{o}\n{e}");
-    assert_same_tables(&w.join("again"), &w.join("plain"));
+    assert_same_tables(&w.join("from-slurm"), &w.join("plain"));
 }
 
 #[test]
