@@ -127,54 +127,7 @@ fn minutes(s: &str) -> Result<u64, String> {
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     let study = lossy::study::load(&args.study).map_err(Failure::input)?;
-    let cwd = std::env::current_dir().map_err(Failure::running)?;
-    let abs = |p: &Path| cwd.join(p);
-    let cache = abs(&args
-        .cache
-        .clone()
-        .unwrap_or_else(lossy::features::cache::default_dir));
-    if let Some(hf) = &args.hf_home {
-        // The plan resolves models and the corpus into the cache the jobs
-        // use. Set before any other thread exists.
-        std::env::set_var("HF_HOME", abs(hf));
-    }
-    let gpus = args.gpus.unwrap_or(match study.features.device {
-        DeviceSpec::Cpu => 0,
-        DeviceSpec::Cuda(n) => n + 1,
-    });
-    let shard = task_resources(args, &study, &cache, gpus)?;
-    let jobs = Jobs {
-        study_name: study.name.clone(),
-        study_file: study.file.clone(),
-        study_sha256: study.file_sha256.clone(),
-        shards: shard.1,
-        lossy: match &args.lossy {
-            Some(p) => abs(p),
-            None => std::env::current_exe().map_err(Failure::running)?,
-        },
-        workdir: cwd.clone(),
-        dir: abs(&args
-            .dir
-            .clone()
-            .unwrap_or_else(|| Path::new("slurm").join(&study.name))),
-        report: abs(&args
-            .output
-            .clone()
-            .unwrap_or_else(|| Path::new("reports").join(&study.name))),
-        shard: shard.0,
-        assemble: Resources {
-            cpus: 2,
-            mem_mib: 4096,
-            minutes: 60,
-            gpus: 0,
-        },
-        partition: args.partition.clone(),
-        account: args.account.clone(),
-        directives: args.sbatch_option.clone(),
-        env: environment(args, &cache),
-        max_parallel: args.max_parallel,
-        offline: args.offline,
-    };
+    let jobs = jobs(args, &study)?;
     let (shards, assemble) = write(&jobs)?;
     println!(
         "{} shards of {}: {} CPUs, {} MiB, {}{} per task; cache {}",
@@ -183,12 +136,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         jobs.shard.cpus,
         jobs.shard.mem_mib,
         slurm::time_limit(jobs.shard.minutes),
-        if gpus > 0 {
-            format!(", {gpus} GPU(s)")
-        } else {
-            String::new()
+        match jobs.shard.gpus {
+            0 => String::new(),
+            n => format!(", {n} GPU(s)"),
         },
-        cache.display()
+        jobs.env[0].1
     );
     println!("wrote {}\n      {}", shards.display(), assemble.display());
     if !args.submit {
@@ -212,6 +164,57 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         assemble.display()
     );
     Ok(())
+}
+
+/// What the two scripts say, from the options and the plan (paths made absolute).
+fn jobs(args: &Args, study: &lossy::study::Study) -> Result<Jobs, Failure> {
+    let cwd = std::env::current_dir().map_err(Failure::running)?;
+    let abs = |p: &Path| cwd.join(p);
+    let cache = abs(&args
+        .cache
+        .clone()
+        .unwrap_or_else(lossy::features::cache::default_dir));
+    if let Some(hf) = &args.hf_home {
+        // The plan resolves models and the corpus into the cache the jobs
+        // use. Set before any other thread exists.
+        std::env::set_var("HF_HOME", abs(hf));
+    }
+    let gpus = args.gpus.unwrap_or(match study.features.device {
+        DeviceSpec::Cpu => 0,
+        DeviceSpec::Cuda(n) => n + 1,
+    });
+    let (shard, shards) = task_resources(args, study, &cache, gpus)?;
+    let or_default = |given: &Option<PathBuf>, top: &str| {
+        abs(&given
+            .clone()
+            .unwrap_or_else(|| Path::new(top).join(&study.name)))
+    };
+    Ok(Jobs {
+        study_name: study.name.clone(),
+        study_file: study.file.clone(),
+        study_sha256: study.file_sha256.clone(),
+        shards,
+        lossy: match &args.lossy {
+            Some(p) => abs(p),
+            None => std::env::current_exe().map_err(Failure::running)?,
+        },
+        workdir: cwd.clone(),
+        dir: or_default(&args.dir, "slurm"),
+        report: or_default(&args.output, "reports"),
+        shard,
+        assemble: Resources {
+            cpus: 2,
+            mem_mib: 4096,
+            minutes: 60,
+            gpus: 0,
+        },
+        partition: args.partition.clone(),
+        account: args.account.clone(),
+        directives: args.sbatch_option.clone(),
+        env: environment(args, &cache),
+        max_parallel: args.max_parallel,
+        offline: args.offline,
+    })
 }
 
 /// The array task's resources from the plan (or the options), and the number of shards.

@@ -24,7 +24,7 @@ use super::{Network, Progress, RunError, RunOptions};
 use crate::corpus::Corpus;
 use crate::features::cache::FeatureCache;
 use crate::features::estimator::Estimator;
-use crate::features::ModelRow;
+use crate::features::{ModelFeatures, ModelRow};
 use crate::report::ModelRecord;
 use crate::study::Study;
 use serde::{Deserialize, Serialize};
@@ -230,48 +230,7 @@ pub(super) fn assemble(
     progress: &mut dyn Progress,
 ) -> Result<super::probe::Probed, RunError> {
     let dir = records_dir(cache, &study.name);
-    let features = FeatureCache::new(cache.to_path_buf());
-    let reference_points = super::probe::reference_points_sha256(study)?;
-    let (mut missing, mut indices, mut stale, mut found) = (vec![], vec![], vec![], vec![]);
-    for (i, entry) in study.models.iter().enumerate() {
-        let path = record_path(&dir, &entry.name);
-        let shard = match read_record(&path)? {
-            Some(s) => s,
-            None => {
-                missing.push(format!("{i} {} (no record)", entry.name));
-                indices.push(i.to_string());
-                continue;
-            }
-        };
-        let differs = differences(&shard, study, corpus, reference_points.as_deref(), i);
-        if !differs.is_empty() {
-            stale.push(format!("{i} {} ({})", entry.name, differs.join(", ")));
-            continue;
-        }
-        match features.get_or_warn(&shard.record.feature_cache_key, &mut |m| progress.line(m)) {
-            Some((_, feats)) => found.push((entry, shard.record, feats)),
-            None => {
-                missing.push(format!(
-                    "{i} {} (cache entry absent or damaged)",
-                    entry.name
-                ));
-                indices.push(i.to_string());
-            }
-        }
-    }
-    if !stale.is_empty() {
-        return Err(ShardError::Stale { dir, stale }.into());
-    }
-    if !missing.is_empty() {
-        let count = study.models.len();
-        return Err(ShardError::Missing {
-            dir,
-            count,
-            missing,
-            indices,
-        }
-        .into());
-    }
+    let found = collect(study, corpus, cache, &dir, progress)?;
     let mut out = super::probe::Probed {
         rows: vec![],
         records: vec![],
@@ -306,6 +265,59 @@ pub(super) fn assemble(
         dir.display()
     ));
     Ok(out)
+}
+
+type Found<'a> = (&'a crate::models::ModelEntry, ModelRecord, ModelFeatures);
+
+/// Every model's record and cached features, or an error naming the stale
+/// shards (first) or the missing ones.
+fn collect<'a>(
+    study: &'a Study,
+    corpus: &Corpus,
+    cache: &Path,
+    dir: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Vec<Found<'a>>, RunError> {
+    let features = FeatureCache::new(cache.to_path_buf());
+    let reference_points = super::probe::reference_points_sha256(study)?;
+    let (mut missing, mut indices, mut stale, mut found) = (vec![], vec![], vec![], vec![]);
+    for (i, entry) in study.models.iter().enumerate() {
+        let Some(shard) = read_record(&record_path(dir, &entry.name))? else {
+            missing.push(format!("{i} {} (no record)", entry.name));
+            indices.push(i.to_string());
+            continue;
+        };
+        let differs = differences(&shard, study, corpus, reference_points.as_deref(), i);
+        if !differs.is_empty() {
+            stale.push(format!("{i} {} ({})", entry.name, differs.join(", ")));
+            continue;
+        }
+        match features.get_or_warn(&shard.record.feature_cache_key, &mut |m| progress.line(m)) {
+            Some((_, feats)) => found.push((entry, shard.record, feats)),
+            None => {
+                missing.push(format!(
+                    "{i} {} (cache entry absent or damaged)",
+                    entry.name
+                ));
+                indices.push(i.to_string());
+            }
+        }
+    }
+    let dir = dir.to_path_buf();
+    if !stale.is_empty() {
+        return Err(ShardError::Stale { dir, stale }.into());
+    }
+    if !missing.is_empty() {
+        let count = study.models.len();
+        return Err(ShardError::Missing {
+            dir,
+            count,
+            missing,
+            indices,
+        }
+        .into());
+    }
+    Ok(found)
 }
 
 fn read_record(path: &Path) -> Result<Option<ShardRecord>, ShardError> {
