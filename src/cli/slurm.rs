@@ -128,6 +128,14 @@ fn minutes(s: &str) -> Result<u64, String> {
 pub fn run(args: &Args) -> Result<(), Failure> {
     let study = lossy::study::load(&args.study).map_err(Failure::input)?;
     let jobs = jobs(args, &study)?;
+    slurm::check(&jobs).map_err(|e| Failure::input(anyhow!(e)))?;
+    let cache = &jobs.env[0].1;
+    if ["/tmp/", "/var/tmp/", "/dev/shm/"]
+        .iter()
+        .any(|p| cache.starts_with(p))
+    {
+        eprintln!("note: the feature cache {cache} looks node-local; on a cluster every node must see it (README, \"Running on a Slurm cluster\")");
+    }
     let (shards, assemble) = write(&jobs)?;
     println!(
         "{} shards of {}: {} CPUs, {} MiB, {}{} per task; cache {}",
@@ -140,7 +148,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             0 => String::new(),
             n => format!(", {n} GPU(s)"),
         },
-        jobs.env[0].1
+        cache
     );
     println!("wrote {}\n      {}", shards.display(), assemble.display());
     if !args.submit {

@@ -87,6 +87,30 @@ pub fn resources(plan: &Plan, cpus: usize, gpus: usize) -> Result<Resources, Vec
     })
 }
 
+/// What the scripts cannot say: `#SBATCH` lines end at a newline and
+/// split at spaces, so the paths in them (the working and job folders)
+/// must have no whitespace, and no option may hold a newline.
+pub fn check(jobs: &Jobs) -> Result<(), String> {
+    for (what, p) in [("working folder", &jobs.workdir), ("job folder", &jobs.dir)] {
+        if p.to_string_lossy().contains(char::is_whitespace) {
+            return Err(format!(
+                "the {what} {} has whitespace, which an #SBATCH line cannot hold; use another folder",
+                p.display()
+            ));
+        }
+    }
+    let options = jobs
+        .directives
+        .iter()
+        .chain(&jobs.partition)
+        .chain(&jobs.account);
+    let env = jobs.env.iter().flat_map(|(k, v)| [k, v]);
+    match options.chain(env).find(|o| o.contains(['\n', '\r'])) {
+        Some(o) => Err(format!("{o:?} holds a line break")),
+        None => Ok(()),
+    }
+}
+
 /// Slurm's `days-hours:minutes:seconds`.
 pub fn time_limit(minutes: u64) -> String {
     let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);

@@ -172,3 +172,17 @@ fn resources_take_the_largest_model_with_headroom() {
         Err(vec!["z: no network".to_string()])
     );
 }
+
+#[test]
+fn what_an_sbatch_line_cannot_hold_is_refused() {
+    assert_eq!(check(&jobs()), Ok(()));
+    let mut j = jobs();
+    j.dir = "/home/u/my jobs".into();
+    assert!(check(&j).unwrap_err().contains("/home/u/my jobs"));
+    let mut j = jobs();
+    j.directives.push("--qos=a\n#SBATCH --mem=1".into());
+    assert!(check(&j).unwrap_err().contains("line break"));
+    let mut j = jobs();
+    j.env.push(("X".into(), "a\nb".into()));
+    assert!(check(&j).is_err());
+}
