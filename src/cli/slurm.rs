@@ -54,11 +54,11 @@ pub struct Args {
     time: Option<u64>,
     /// Forward-pass throughput the time limit assumes, GFLOP/s per task
     /// [default: 15 per CPU of the task; required for a GPU study unless --time is given].
-    #[arg(long, value_name = "GFLOPS")]
+    #[arg(long, value_name = "GFLOPS", value_parser = super::plan::positive_finite)]
     gflops: Option<f64>,
     /// At most this many array tasks at once.
-    #[arg(long, value_name = "N")]
-    max_parallel: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_parallel: Option<u32>,
     /// The lossy binary the jobs run [default: this one].
     #[arg(long, value_name = "PATH")]
     lossy: Option<PathBuf>,

@@ -47,7 +47,7 @@ pub struct Jobs {
     /// Exported in both jobs, in this order (LOSSY_CACHE first).
     pub env: Vec<(String, String)>,
     /// At most this many array tasks at once (`%N`).
-    pub max_parallel: Option<usize>,
+    pub max_parallel: Option<u32>,
     pub offline: bool,
 }
 
