@@ -18,4 +18,5 @@ mod lm_loss;
 mod mutations;
 mod scores;
 mod series;
+mod slurm;
 mod support;
