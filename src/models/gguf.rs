@@ -76,11 +76,24 @@ impl GgufFile {
             .map_err(|e| corrupt(format!("cannot parse the GGUF header: {}", plain(e))))?;
         for (name, info) in &content.tensor_infos {
             let block = info.ggml_dtype.block_size();
-            let elems = info.shape.elem_count();
+            // Checked: the shape comes from the file.
+            let elems = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "tensor `{name}` has shape {:?}, more elements than fit in memory",
+                        info.shape.dims()
+                    ))
+                })?;
             if elems % block != 0 {
                 return Err(corrupt(format!("tensor `{name}` has {elems} elements, not a multiple of its block size {block}")));
             }
-            let bytes = (elems / block * info.ggml_dtype.type_size()) as u64;
+            let bytes = (elems / block)
+                .checked_mul(info.ggml_dtype.type_size())
+                .map_or(u64::MAX, |b| b as u64);
             let end = content
                 .tensor_data_offset
                 .saturating_add(info.offset)
