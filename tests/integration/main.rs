@@ -15,6 +15,7 @@ mod hub;
 mod hub_models;
 mod intervals;
 mod lm_loss;
+mod overlap;
 mod scores;
 mod series;
 mod support;
