@@ -11,6 +11,8 @@ use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
 use candle_core::Tensor;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
@@ -58,16 +60,29 @@ pub struct PassProgress {
     /// estimator position) and their total.
     pub tokens: usize,
     pub tokens_total: usize,
-    /// Seconds so far in the forward pass and in the estimator.
+    /// Seconds so far in the forward pass and in the estimator; with the
+    /// two overlapped they add up to more than the wall time.
     pub forward_seconds: f64,
     pub estimating_seconds: f64,
+    /// Wall seconds since the pass began.
+    pub seconds: f64,
 }
 
-/// Feeds each layer's rows to that layer's accumulator.
-struct Sink<'a, 'e, 'l> {
+/// One layer's probed rows of one batch: all the estimator needs of it.
+struct LayerRows {
+    layer: usize,
+    /// The plan's index of the batch's first row.
+    first: usize,
+    /// `[rows, d]` hidden states at the probed positions.
+    z: Vec<f32>,
+    /// (document, position) of each row.
+    row_of: Vec<(usize, usize)>,
+}
+
+/// The estimator's side of a pass: reduces each layer's rows into that
+/// layer's accumulators (and the bootstrap's block sums).
+struct Reducer<'a, 'e, 'l> {
     plan: &'a LabelPlan,
-    /// Documents of this batch (indices into the corpus) and their first row.
-    docs: Vec<(usize, usize)>,
     accs: &'a mut [Accumulator<'e>],
     /// Per-block sums for the bootstrap, one per layer (empty when off).
     boot: &'a mut [BlockAccumulator<'l>],
@@ -76,12 +91,52 @@ struct Sink<'a, 'e, 'l> {
     est: &'e Estimator,
     /// Projection buffers, reused for every layer and batch.
     projected: Projected,
+    /// Nanoseconds spent reducing, shared with the pass's progress.
+    busy: &'a AtomicU64,
+}
+
+/// Where the forward pass hands each layer's rows: to the estimator on the
+/// same thread, or through a bounded queue to the estimator's own thread.
+enum Route<'r, 'a, 'e, 'l> {
+    Inline(&'r mut Reducer<'a, 'e, 'l>),
+    Queue(SyncSender<LayerRows>),
+}
+
+impl<'a, 'e, 'l> Route<'_, 'a, 'e, 'l> {
+    /// This route for one batch's sink.
+    fn reborrow(&mut self) -> Route<'_, 'a, 'e, 'l> {
+        match self {
+            Route::Inline(reducer) => Route::Inline(reducer),
+            Route::Queue(tx) => Route::Queue(tx.clone()),
+        }
+    }
+
+    /// Hands one layer's rows over; `false` when the estimator's thread has
+    /// stopped (on an error, which it returns).
+    fn hand(&mut self, rows: LayerRows) -> Result<bool, FeatureError> {
+        match self {
+            Route::Inline(reducer) => reducer.reduce(&rows).map(|()| true),
+            Route::Queue(tx) => Ok(tx.send(rows).is_ok()),
+        }
+    }
+}
+
+/// The forward pass's side: gathers each layer's probed rows, scores the
+/// last layer as LM loss, and routes the rows to the estimator.
+struct Sink<'r, 'a, 'e, 'l> {
+    plan: &'r LabelPlan,
+    /// Documents of this batch (indices into the corpus) and their first row.
+    docs: &'r [(usize, usize)],
     d: usize,
+    route: Route<'r, 'a, 'e, 'l>,
+    /// Time the forward pass spent handing rows over (reducing them itself,
+    /// or waiting for room in the queue).
+    handing: std::time::Duration,
+    /// The estimator's thread has stopped (on an error it returns).
+    stopped: bool,
     error: Option<FeatureError>,
-    /// Time spent reducing layers (the rest of a pass is the forward pass).
-    estimating: std::time::Duration,
     /// Scores the last layer's rows as LM loss.
-    lm: LossHook<'a>,
+    lm: LossHook<'r>,
 }
 
 /// What the sink needs to score the last layer's rows.
@@ -92,13 +147,20 @@ struct LossHook<'a> {
     loss: &'a mut LmLoss,
 }
 
-impl LayerSink for Sink<'_, '_, '_> {
+impl LayerSink for Sink<'_, '_, '_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
-        let started = std::time::Instant::now();
-        let reduced = self.reduce(index, hidden);
-        self.estimating += started.elapsed();
-        match reduced {
-            Ok(()) => ControlFlow::Continue(()),
+        let routed = self.gather(index, hidden).and_then(|rows| {
+            let started = std::time::Instant::now();
+            let handed = self.route.hand(rows);
+            self.handing += started.elapsed();
+            handed
+        });
+        match routed {
+            Ok(true) => ControlFlow::Continue(()),
+            Ok(false) => {
+                self.stopped = true;
+                ControlFlow::Break(())
+            }
             Err(e) => {
                 self.error = Some(e);
                 ControlFlow::Break(())
@@ -107,16 +169,17 @@ impl LayerSink for Sink<'_, '_, '_> {
     }
 }
 
-impl Sink<'_, '_, '_> {
-    fn reduce(&mut self, layer: usize, hidden: &Tensor) -> Result<(), FeatureError> {
+impl Sink<'_, '_, '_, '_> {
+    /// The batch's rows at the probed positions of one layer.
+    fn gather(&mut self, layer: usize, hidden: &Tensor) -> Result<LayerRows, FeatureError> {
         // packed: each document's run (up to its last position) follows the last
         let (_, d) = hidden.dims2()?;
         debug_assert_eq!(d, self.d);
         let values: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
         let mut z = Vec::new();
-        let mut row_of = Vec::new(); // (document, position) of each gathered row
+        let mut row_of = Vec::new();
         let mut doc_start = 0;
-        for &(doc, _) in &self.docs {
+        for &(doc, _) in self.docs {
             let positions = self.plan.positions[doc].clone();
             for pos in positions.clone() {
                 let start = (doc_start + pos) * d;
@@ -130,12 +193,37 @@ impl Sink<'_, '_, '_> {
             lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
+        Ok(LayerRows {
+            layer,
+            first,
+            z,
+            row_of,
+        })
+    }
+}
+
+impl Reducer<'_, '_, '_> {
+    fn reduce(&mut self, rows: &LayerRows) -> Result<(), FeatureError> {
+        let started = std::time::Instant::now();
+        let reduced = self.reduce_rows(rows);
+        let nanos = started.elapsed().as_nanos() as u64;
+        self.busy.fetch_add(nanos, Ordering::Relaxed);
+        reduced
+    }
+
+    fn reduce_rows(&mut self, rows: &LayerRows) -> Result<(), FeatureError> {
+        let LayerRows {
+            layer,
+            first,
+            ref z,
+            ref row_of,
+        } = *rows;
         let ids = self.plan.id_slices(first..first + row_of.len());
         let acc = &self.accs[layer];
         let projected = &mut self.projected;
         let need = acc.row_entropy_mask(&ids, row_of.len());
         self.est
-            .project_into(&z, |r| need.get(r) == Some(&true), projected)
+            .project_into(z, |r| need.get(r) == Some(&true), projected)
             .map_err(|source| match source {
                 AccumulateError::NonFinite { row } | AccumulateError::ZeroRow { row } => {
                     let (document, position) = row_of[row];
@@ -163,6 +251,23 @@ impl Sink<'_, '_, '_> {
     }
 }
 
+/// Whether the estimator runs on a thread of its own beside the forward
+/// pass. The results are bit-identical either way: each layer's accumulator
+/// sees the same rows in the same order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overlap {
+    /// Layer k of batch b is reduced while the model computes what follows,
+    /// through a queue of at most [`QUEUE_LAYERS`] layers' rows.
+    On,
+    /// The forward pass waits for the estimator after every layer.
+    #[default]
+    Off,
+}
+
+/// Layers' rows that may wait for the estimator when overlapping: this
+/// bounds the extra memory to that many layers of one batch's probed rows.
+pub const QUEUE_LAYERS: usize = 2;
+
 /// Per-layer estimates for one model over tokenized documents, and its LM
 /// loss; `ends[doc][k]` is the byte where token k of the document ends
 /// ([`crate::corpus::Corpus::tokenize_with_ends`]).
@@ -173,16 +278,18 @@ pub fn extract(
     settings: &FeatureSettings,
     est: &Estimator,
 ) -> Result<ModelFeatures, FeatureError> {
-    extract_observed(model, docs, ends, settings, est, &mut |_| {})
+    extract_observed(model, docs, ends, settings, est, Overlap::Off, &mut |_| {})
 }
 
-/// [`extract`], calling `observe` after each batch with how far it got.
+/// [`extract`], overlapping the estimator with the forward pass or not, and
+/// calling `observe` after each batch with how far it got.
 pub fn extract_observed(
     model: &Model,
     docs: &[Vec<u32>],
     ends: &[Vec<usize>],
     settings: &FeatureSettings,
     est: &Estimator,
+    overlap: Overlap,
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
     let plan = label_plan(docs, settings)?;
@@ -190,53 +297,33 @@ pub fn extract_observed(
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
     let (work, mut loss) = work_list(&plan, ends);
-    let mut progress = PassProgress {
-        documents_total: work.len(),
-        tokens_total: work.iter().map(|&(doc, _)| plan.positions[doc].end).sum(),
-        ..PassProgress::default()
-    };
     let blocks = settings.blocks();
     let layout = (settings.bootstrap > 0).then(|| block_layout(&plan, blocks));
     let mut boot: Vec<BlockAccumulator> = layout
         .iter()
         .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
         .collect();
-    for chunk in work.chunks(settings.batch_size.max(1)) {
-        let started = std::time::Instant::now();
-        // Causal attention: tokens after the last estimator position cannot
-        // change it, so they are not run.
-        let seqs: Vec<&[u32]> = chunk
-            .iter()
-            .map(|&(doc, _)| &docs[doc][..plan.positions[doc].end])
-            .collect();
-        let mut sink = Sink {
-            plan: &plan,
-            docs: chunk.to_vec(),
-            accs: &mut accs,
-            boot: &mut boot,
-            blocks,
-            est,
-            projected: Projected::default(),
-            d: model.hidden_size(),
-            error: None,
-            estimating: std::time::Duration::ZERO,
-            lm: LossHook {
-                model,
-                convention: settings.hidden_states,
-                docs,
-                loss: &mut loss,
-            },
-        };
-        model.run(&seqs, settings.hidden_states, &mut sink)?;
-        if let Some(e) = sink.error {
-            return Err(e);
-        }
-        let estimating = sink.estimating.as_secs_f64();
-        progress.documents += chunk.len();
-        progress.tokens += seqs.iter().map(|s| s.len()).sum::<usize>();
-        progress.estimating_seconds += estimating;
-        progress.forward_seconds += started.elapsed().as_secs_f64() - estimating;
-        observe(&progress);
+    let busy = AtomicU64::new(0);
+    let reducer = Reducer {
+        plan: &plan,
+        accs: &mut accs,
+        boot: &mut boot,
+        blocks,
+        est,
+        projected: Projected::default(),
+        busy: &busy,
+    };
+    let pass = Pass {
+        model,
+        docs,
+        plan: &plan,
+        work: &work,
+        settings,
+        busy: &busy,
+    };
+    match overlap {
+        Overlap::Off => pass.inline(reducer, &mut loss, observe)?,
+        Overlap::On => pass.overlapped(reducer, &mut loss, observe)?,
     }
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),
@@ -252,6 +339,106 @@ pub fn extract_observed(
         tokens: docs.iter().map(Vec::len).sum(),
         loss,
     })
+}
+
+/// One model's pass over its work list, batch by batch.
+struct Pass<'a> {
+    model: &'a Model,
+    docs: &'a [Vec<u32>],
+    plan: &'a LabelPlan,
+    /// Documents that give rows, with their first row.
+    work: &'a [(usize, usize)],
+    settings: &'a FeatureSettings,
+    /// Nanoseconds the estimator has been busy (on whichever thread).
+    busy: &'a AtomicU64,
+}
+
+impl Pass<'_> {
+    /// The estimator reduces each layer as the forward pass produces it.
+    fn inline(
+        &self,
+        mut reducer: Reducer,
+        loss: &mut LmLoss,
+        observe: &mut dyn FnMut(&PassProgress),
+    ) -> Result<(), FeatureError> {
+        self.batches(Route::Inline(&mut reducer), loss, observe)
+    }
+
+    /// The estimator reduces on a thread of its own, fed through a bounded
+    /// queue; its error, if any, wins over the forward pass's stop.
+    fn overlapped(
+        &self,
+        mut reducer: Reducer,
+        loss: &mut LmLoss,
+        observe: &mut dyn FnMut(&PassProgress),
+    ) -> Result<(), FeatureError> {
+        let (tx, rx) = sync_channel::<LayerRows>(QUEUE_LAYERS);
+        std::thread::scope(|scope| {
+            let worker = scope.spawn(move || rx.iter().try_for_each(|rows| reducer.reduce(&rows)));
+            let forward = self.batches(Route::Queue(tx), loss, observe);
+            let estimated = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            estimated.and(forward)
+        })
+    }
+
+    fn batches(
+        &self,
+        mut route: Route,
+        loss: &mut LmLoss,
+        observe: &mut dyn FnMut(&PassProgress),
+    ) -> Result<(), FeatureError> {
+        let started = std::time::Instant::now();
+        let mut progress = PassProgress {
+            documents_total: self.work.len(),
+            tokens_total: self
+                .work
+                .iter()
+                .map(|&(doc, _)| self.plan.positions[doc].end)
+                .sum(),
+            ..PassProgress::default()
+        };
+        for chunk in self.work.chunks(self.settings.batch_size.max(1)) {
+            let running = std::time::Instant::now();
+            // Causal attention: tokens after the last estimator position cannot
+            // change it, so they are not run.
+            let seqs: Vec<&[u32]> = chunk
+                .iter()
+                .map(|&(doc, _)| &self.docs[doc][..self.plan.positions[doc].end])
+                .collect();
+            let mut sink = Sink {
+                plan: self.plan,
+                docs: chunk,
+                d: self.model.hidden_size(),
+                route: route.reborrow(),
+                handing: std::time::Duration::ZERO,
+                stopped: false,
+                error: None,
+                lm: LossHook {
+                    model: self.model,
+                    convention: self.settings.hidden_states,
+                    docs: self.docs,
+                    loss: &mut *loss,
+                },
+            };
+            self.model
+                .run(&seqs, self.settings.hidden_states, &mut sink)?;
+            if let Some(e) = sink.error {
+                return Err(e);
+            }
+            if sink.stopped {
+                return Ok(()); // the estimator's thread has the error
+            }
+            progress.documents += chunk.len();
+            progress.tokens += seqs.iter().map(|s| s.len()).sum::<usize>();
+            progress.forward_seconds += (running.elapsed() - sink.handing).as_secs_f64();
+            progress.estimating_seconds = self.busy.load(Ordering::Relaxed) as f64 * 1e-9;
+            progress.seconds = started.elapsed().as_secs_f64();
+            observe(&progress);
+        }
+        Ok(())
+    }
 }
 
 /// The estimator's label plan; an error when no document gives a position.

@@ -34,7 +34,9 @@ pub mod memory;
 mod table;
 pub use estimator::Estimate;
 
-pub use extract::{extract, extract_observed, FeatureError, ModelFeatures, PassProgress};
+pub use extract::{
+    extract, extract_observed, FeatureError, ModelFeatures, Overlap, PassProgress, QUEUE_LAYERS,
+};
 pub use table::{layer_table, model_table, ModelRow};
 
 use crate::models::{DeviceSpec, HiddenStates};

@@ -16,6 +16,7 @@ mod hub_models;
 mod intervals;
 mod lm_loss;
 mod mutations;
+mod overlap;
 mod scores;
 mod series;
 mod slurm;
