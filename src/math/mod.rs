@@ -4,3 +4,4 @@
 
 pub mod exp;
 pub mod matmul;
+pub mod simd;
