@@ -315,7 +315,7 @@ fn sample(docs: Vec<String>, n: usize, seed: u64) -> Vec<String> {
         return docs;
     }
     let mut index: Vec<usize> = (0..docs.len()).collect();
-    crate::fit::validate::SplitMix64::new(seed).shuffle(&mut index);
+    crate::math::rng::SplitMix64::new(seed).shuffle(&mut index);
     let mut chosen = index[..n].to_vec();
     chosen.sort_unstable();
     let mut keep = vec![false; docs.len()];
