@@ -178,8 +178,15 @@ fn run(
         },
         &mut progress,
     )
-    .with_context(|| format!("study {} failed", path.display()))
-    .map_err(Failure::running)?;
+    .map_err(|e| {
+        let input = e.is_input();
+        let e = anyhow::Error::from(e).context(format!("study {} failed", path.display()));
+        if input {
+            Failure::input(e)
+        } else {
+            Failure::running(e)
+        }
+    })?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }

@@ -54,6 +54,8 @@ struct Sink<'a, 'e> {
     /// Bootstrap accumulators, `boot[layer][replicate]`.
     boot: &'a mut [Vec<Accumulator<'e>>],
     bootstrap_seed: u64,
+    /// The bootstrap's resampling unit of each document (itself, or its pair).
+    unit: fn(usize) -> usize,
     est: &'e Estimator,
     /// Projection buffers, reused for every layer and batch.
     projected: Projected,
@@ -113,7 +115,9 @@ impl Sink<'_, '_> {
         for (b, acc) in self.boot[layer].iter_mut().enumerate() {
             let weights: Vec<f64> = row_of
                 .iter()
-                .map(|&(doc, _)| poisson_weight(self.bootstrap_seed, b as u64, doc as u64))
+                .map(|&(doc, _)| {
+                    poisson_weight(self.bootstrap_seed, b as u64, (self.unit)(doc) as u64)
+                })
                 .collect();
             acc.accumulate(projected, &ids, Some(&weights))
                 .map_err(wrap)?;
@@ -145,6 +149,19 @@ pub fn extract(
         };
         return Err(FeatureError::NoPositions { needed: 2 * n });
     }
+    extract_plan(model, docs, &plan, settings, est, |doc| doc)
+}
+
+/// Per-layer estimates for one model over tokenized documents, with the
+/// estimator rows and label sets of `plan` (n-gram or preference labels).
+pub(super) fn extract_plan(
+    model: &Model,
+    docs: &[Vec<u32>],
+    plan: &LabelPlan,
+    settings: &FeatureSettings,
+    est: &Estimator,
+    unit: fn(usize) -> usize,
+) -> Result<ModelFeatures, FeatureError> {
     let specs = plan.specs();
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
@@ -172,11 +189,12 @@ pub fn extract(
             .map(|&(doc, _)| &docs[doc][..plan.positions[doc].end])
             .collect();
         let mut sink = Sink {
-            plan: &plan,
+            plan,
             docs: chunk.to_vec(),
             accs: &mut accs,
             boot: &mut boot,
             bootstrap_seed: settings.bootstrap_seed,
+            unit,
             est,
             projected: Projected::default(),
             d: model.hidden_size(),

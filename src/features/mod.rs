@@ -23,6 +23,8 @@
 pub mod cache;
 pub mod estimator;
 mod extract;
+pub mod preference;
+pub mod probe_table;
 mod table;
 pub use estimator::Estimate;
 
