@@ -5,7 +5,6 @@ mod estimate;
 mod model;
 mod plan;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lossy::study;
 use std::path::{Path, PathBuf};
