@@ -2,8 +2,10 @@
 
 mod bench;
 mod estimate;
+mod exit;
 mod model;
 mod plan;
+use anyhow::Context;
 
 use clap::{Parser, Subcommand};
 use lossy::study;
@@ -89,6 +91,12 @@ impl Failure {
             error: error.into(),
         }
     }
+    /// Exit code 2 or 1 as the error's chain says (see [`exit`]).
+    pub fn classify(error: impl Into<anyhow::Error>) -> Self {
+        let error = error.into();
+        let code = if exit::is_bad_input(&error) { 2 } else { 1 };
+        Self { code, error }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -136,7 +144,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
                 s.corpus.paths.len()
             ),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {:#}", anyhow::Error::from(e));
                 invalid += 1;
             }
         }
@@ -177,15 +185,8 @@ fn run(
         },
         &mut progress,
     )
-    .map_err(|e| {
-        let input = e.is_input();
-        let e = anyhow::Error::from(e).context(format!("study {} failed", path.display()));
-        if input {
-            Failure::input(e)
-        } else {
-            Failure::running(e)
-        }
-    })?;
+    .with_context(|| format!("study {} failed", path.display()))
+    .map_err(Failure::classify)?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }

@@ -139,8 +139,11 @@ pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
         return Err(Failure::running(anyhow!("reading hidden states failed")));
     }
     let shape = [sink.layers, ids.len(), model.hidden_size()];
-    atomic::write(&args.out, &npy::encode_f32(&shape, &sink.values))
-        .map_err(|e| Failure::running(anyhow!("{}: {e}", args.out.display())))?;
+    atomic::write(&args.out, &npy::encode_f32(&shape, &sink.values)).map_err(|e| {
+        Failure::running(
+            anyhow::Error::from(e).context(format!("cannot write {}", args.out.display())),
+        )
+    })?;
     println!(
         "{}: float32 {:?} (layers + 1, tokens, d), convention {}",
         args.out.display(),

@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long)]
     offline: bool,
     /// Assumed forward-pass throughput in GFLOP/s [default: 15 per CPU core].
-    #[arg(long, value_name = "GFLOPS")]
+    #[arg(long, value_name = "GFLOPS", value_parser = positive_finite)]
     gflops: Option<f64>,
 }
 
@@ -35,7 +35,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &mut progress,
     )
     .with_context(|| format!("planning {}", args.study.display()))
-    .map_err(Failure::running)?;
+    .map_err(Failure::classify)?;
     if args.json {
         println!(
             "{}",
@@ -45,6 +45,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         print!("{}", table(&p));
     }
     Ok(())
+}
+
+/// `--gflops` must be a finite number above zero.
+fn positive_finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err(format!("`{s}` is not a finite number above 0")),
+        Err(e) => Err(format!("`{s}` is not a number ({e})")),
+    }
 }
 
 fn table(p: &Plan) -> String {

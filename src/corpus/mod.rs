@@ -55,7 +55,7 @@ impl Default for CorpusSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
-    #[error("cannot read corpus file {path}: {source}")]
+    #[error("cannot read corpus file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -74,11 +74,11 @@ pub enum CorpusError {
     },
     #[error("the corpus has no usable text: every document in {} is empty or blank", paths_list(.paths))]
     Empty { paths: Vec<PathBuf> },
-    #[error("corpus dataset: {0}")]
+    #[error("corpus dataset")]
     Dataset(#[from] DatasetError),
     #[error("{path}: {reason}")]
     Parquet { path: PathBuf, reason: String },
-    #[error("tokenizing the corpus: {0}")]
+    #[error("tokenizing the corpus")]
     Tokenize(#[from] ModelError),
     #[error("preference set")]
     Preference(#[from] preference::PreferenceError),

@@ -13,14 +13,19 @@
 //! Entries live in `$LOSSY_CACHE` (default `$XDG_CACHE_HOME/lossy` or
 //! `~/.cache/lossy`) under `features/<key>.bin`: a magic line, a JSON header
 //! (the key's inputs and the model facts), then the estimates as exact f64
-//! bits. A corrupt or foreign entry is ignored and recomputed.
+//! bits, then a sha256 of everything before it, checked on every read. A
+//! corrupt entry (a flipped bit, a truncated file) is reported and
+//! recomputed; a foreign one (another key or format) is ignored. Entries are
+//! replaced by rename, so processes sharing the cache never read a partial
+//! entry, and the temporaries of killed writers are removed.
 
 use super::estimator::accumulator::{Estimate, SetResult};
 use super::ModelFeatures;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"LOSSYFC1";
+const MAGIC: &[u8; 8] = b"LOSSYFC2";
+const CHECKSUM: usize = 32;
 
 /// What a cached model contributes besides its estimates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,8 +75,26 @@ impl FeatureCache {
 
     /// The cached entry, if present and intact.
     pub fn get(&self, key: &str) -> Option<(CachedModel, ModelFeatures)> {
-        let bytes = std::fs::read(self.path(key)).ok()?;
-        decode(&bytes, key)
+        self.get_or_warn(key, &mut |_| {})
+    }
+
+    /// Like [`get`](Self::get), but tells `warn` when an entry exists and
+    /// fails its checksum (it is then recomputed and replaced).
+    pub fn get_or_warn(
+        &self,
+        key: &str,
+        warn: &mut dyn FnMut(&str),
+    ) -> Option<(CachedModel, ModelFeatures)> {
+        let path = self.path(key);
+        let bytes = std::fs::read(&path).ok()?;
+        if !intact(&bytes) {
+            warn(&format!(
+                "warning: feature cache entry {} is corrupt (checksum mismatch); recomputing it",
+                path.display()
+            ));
+            return None;
+        }
+        decode(&bytes[..bytes.len() - CHECKSUM], key)
     }
 
     /// Stores an entry atomically. Failing to write the cache is not fatal
@@ -83,7 +106,20 @@ impl FeatureCache {
         model: &CachedModel,
         features: &ModelFeatures,
     ) -> std::io::Result<()> {
-        crate::io::atomic::write(&self.path(key), &encode(key, inputs, model, features))
+        let pid_of = |rest: &str| rest.rsplit_once(".tmp-")?.1.parse().ok();
+        crate::io::pid::remove_dead_files(&self.dir, ".", pid_of);
+        let mut bytes = encode(key, inputs, model, features);
+        let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        bytes.extend_from_slice(&sum);
+        crate::io::atomic::write(&self.path(key), &bytes)
+    }
+}
+
+/// Whether the trailing sha256 matches the bytes before it.
+fn intact(bytes: &[u8]) -> bool {
+    bytes.len() >= MAGIC.len() + CHECKSUM && {
+        let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM);
+        <sha2::Sha256 as sha2::Digest>::digest(body).as_slice() == sum
     }
 }
 
@@ -321,5 +357,19 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         assert!(cache.get(&k).is_none());
+        // One flipped bit anywhere is caught by the checksum and reported.
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 0x10;
+        std::fs::write(&path, &flipped).unwrap();
+        let mut warnings = Vec::new();
+        assert!(cache
+            .get_or_warn(&k, &mut |m| warnings.push(m.to_string()))
+            .is_none());
+        assert!(
+            warnings.len() == 1 && warnings[0].contains("corrupt"),
+            "{warnings:?}"
+        );
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(cache.get(&k).is_some());
     }
 }

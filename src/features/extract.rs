@@ -15,21 +15,21 @@ use std::ops::ControlFlow;
 pub enum FeatureError {
     #[error("no estimator positions: every document is shorter than {needed} tokens under this model's tokenizer")]
     NoPositions { needed: usize },
-    #[error("layer {layer}, document {document}, token {position}: {source}")]
+    #[error("layer {layer}, document {document}, token {position}")]
     BadHiddenState {
         layer: usize,
         document: usize,
         position: usize,
         source: AccumulateError,
     },
-    #[error("layer {layer}: {source}")]
+    #[error("layer {layer}")]
     Accumulate {
         layer: usize,
         source: AccumulateError,
     },
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("reading hidden states: {0}")]
+    #[error("reading hidden states")]
     Tensor(#[from] candle_core::Error),
 }
 

@@ -14,7 +14,7 @@ pub enum FigureError {
         message: String,
     },
     /// A file or folder could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file or folder.
         path: PathBuf,

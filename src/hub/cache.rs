@@ -16,6 +16,9 @@ use super::error::HubError;
 use super::RepoRef;
 use std::path::{Path, PathBuf};
 
+/// Prefix of blobs whose content no ETag vouched for.
+pub const UNVERIFIED: &str = "unverified-";
+
 pub struct RepoCache {
     pub root: PathBuf,
 }
@@ -70,7 +73,7 @@ impl RepoCache {
                 let p = e.path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.is_file() {
+                } else if p.is_file() && !is_link_temporary(&e.file_name().to_string_lossy()) {
                     if let Ok(rel) = p.strip_prefix(&base) {
                         out.push(rel.to_string_lossy().replace('\\', "/"));
                     }
@@ -101,9 +104,37 @@ impl RepoCache {
         let link = self.root.join("snapshots").join(sha).join(name);
         let parent = link.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(parent).map_err(io(parent))?;
-        let _ = std::fs::remove_file(&link);
-        link_or_copy(&blob, &link, name).map_err(io(&link))?;
+        // Made beside the link and renamed over it: a reader in another
+        // process sees the old link or the new one, never a missing file.
+        let temp_link = link.with_file_name(format!(
+            ".{}.link-{}-{}",
+            link.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id(),
+            unique()
+        ));
+        link_or_copy(&blob, &temp_link, name).map_err(io(&temp_link))?;
+        std::fs::rename(&temp_link, &link)
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&temp_link);
+            })
+            .map_err(io(&link))?;
         Ok(link)
+    }
+
+    /// Whether a snapshot file's blob could not be verified when it was
+    /// downloaded (no usable ETag): such a blob is named `unverified-<sha256>`.
+    pub fn is_unverified(&self, snapshot_file: &Path) -> bool {
+        std::fs::read_link(snapshot_file)
+            .ok()
+            .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .is_some_and(|n| n.starts_with(UNVERIFIED))
+    }
+
+    /// Removes `.incomplete` downloads and link temporaries that dead
+    /// processes left in `blobs/` (a live process's downloads are kept).
+    pub fn clean_stale(&self) {
+        let pid_of = |rest: &str| rest.split('-').next()?.parse().ok();
+        crate::io::pid::remove_dead_files(&self.incomplete_dir(), ".lossy-", pid_of);
     }
 
     /// Folder for temporary downloads (inside the repo, so the final rename
@@ -129,6 +160,17 @@ fn link_or_copy(blob: &Path, link: &Path, name: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn link_or_copy(blob: &Path, link: &Path, _name: &str) -> std::io::Result<()> {
     std::fs::copy(blob, link).map(|_| ())
+}
+
+/// `.NAME.link-PID-N`, a link being put in place by [`RepoCache::store`].
+fn is_link_temporary(file: &str) -> bool {
+    file.starts_with('.') && file.contains(".link-")
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
 }
 
 pub fn is_commit_sha(s: &str) -> bool {

@@ -34,9 +34,10 @@ pub enum HubError {
         expected: u64,
         retried: String,
     },
-    #[error("{what}: the downloaded file has sha256 {got}, but the hub announced {expected}")]
+    #[error("{what}: the downloaded file has {kind} {got}, but the hub announced {expected}")]
     Corrupt {
         what: String,
+        kind: &'static str,
         got: String,
         expected: String,
     },
@@ -44,7 +45,9 @@ pub enum HubError {
     Response { what: String, detail: String },
     #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
     Offline { what: String, cache: PathBuf },
-    #[error("cache file {path}: {source}")]
+    #[error("{what} is not allowed: it must be {rule}")]
+    BadName { what: String, rule: &'static str },
+    #[error("cache file {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -31,6 +31,9 @@ pub struct Downloaded {
     pub sha256: String,
     /// The ETag (for LFS files, the `X-Linked-Etag`: the content's sha256).
     pub etag: Option<String>,
+    /// The content matched the ETag (a sha256 for LFS files, the git blob
+    /// sha1 for others); false when the ETag was neither, or missing.
+    pub verified: bool,
 }
 
 impl Http {
@@ -108,19 +111,35 @@ impl Http {
                     retried: String::new(),
                 });
             }
-            if let Some(e) = etag.as_ref().filter(|e| is_sha256(e)) {
-                if *e != sha256 {
+            let etag = etag.map(|e| e.to_ascii_lowercase());
+            let got = match etag.as_deref() {
+                Some(e) if is_sha256(e) => Some(("sha256", sha256.clone())),
+                Some(e) if is_sha1(e) => match git_blob_sha1(&temp, bytes) {
+                    Ok(sha1) => Some(("git blob sha1", sha1)),
+                    Err(source) => {
+                        return fail(HubError::Io {
+                            path: temp.clone(),
+                            source,
+                        })
+                    }
+                },
+                _ => None,
+            };
+            if let (Some((kind, got)), Some(expected)) = (&got, &etag) {
+                if got != expected {
                     return fail(HubError::Corrupt {
                         what: what.into(),
-                        got: sha256,
-                        expected: e.clone(),
+                        kind,
+                        got: got.clone(),
+                        expected: expected.clone(),
                     });
                 }
             }
             Ok(Downloaded {
                 temp: temp.clone(),
                 sha256,
-                etag: etag.clone(),
+                verified: got.is_some(),
+                etag,
             })
         })
     }
@@ -235,17 +254,25 @@ fn stream_to(
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                // A body cut short surfaces as a read error; report it as truncation when the length is known.
-                return Err(match expected {
+                // A body cut short surfaces as a read error; report it as truncation when the
+                // length is known, unless the read timed out.
+                return Err(match expected.filter(|_| !is_timeout(&e)) {
                     Some(expected) => HubError::Truncated {
                         what: what.into(),
                         got: bytes,
                         expected,
                         retried: String::new(),
                     },
+                    None if is_timeout(&e) => HubError::Network {
+                        what: what.into(),
+                        detail: format!(
+                            "timed out after {bytes} bytes (LOSSY_HTTP_TIMEOUT sets the limit in seconds)"
+                        ),
+                        retried: String::new(),
+                    },
                     None => HubError::Network {
                         what: what.into(),
-                        detail: e.to_string(),
+                        detail: root_cause(&e),
                         retried: String::new(),
                     },
                 });
@@ -260,6 +287,14 @@ fn stream_to(
     Ok((bytes, hex::encode(hasher.finalize())))
 }
 
+/// Whether a body read failed by timing out (reqwest wraps its error in the io::Error).
+fn is_timeout(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout)
+}
+
 fn header_etag(h: &HeaderMap) -> Option<String> {
     let v = h
         .get("x-linked-etag")
@@ -271,6 +306,27 @@ fn header_etag(h: &HeaderMap) -> Option<String> {
 
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_sha1(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Git's object id of a file: sha1 over `blob <len>\0` and the content (the
+/// hub's ETag for files not stored in LFS).
+fn git_blob_sha1(path: &Path, len: u64) -> std::io::Result<String> {
+    use sha1::{Digest as _, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {len}\0").as_bytes());
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf)? {
+            0 => break,
+            n => hasher.update(&buf[..n]),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn network(what: &str, e: &reqwest::Error) -> HubError {

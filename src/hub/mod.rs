@@ -10,6 +10,7 @@ mod cache;
 mod env;
 mod error;
 mod http;
+pub mod names;
 
 pub use cache::{is_commit_sha, RepoCache};
 pub use env::{EnvError, HubEnv, Token};
@@ -113,6 +114,8 @@ impl Hub {
     /// asked and the answer cached in `refs/`; when the hub cannot be reached
     /// (or offline) the cached ref answers.
     pub fn resolve(&self, repo: &RepoRef, revision: &str) -> Result<Resolved, HubError> {
+        names::check_id(&repo.id)?;
+        names::check_revision(revision)?;
         let cache = self.cache(repo);
         let what = format!("{} at revision `{revision}`", repo.describe());
         let from_cache = |err: HubError| -> Result<Resolved, HubError> {
@@ -184,23 +187,22 @@ impl Hub {
         let what = format!(
             "{} file `{name}` at {}",
             repo.describe(),
-            &sha[..sha.len().min(12)]
+            sha.get(..12).unwrap_or(sha)
         );
-        if !is_commit_sha(sha)
-            || name.is_empty()
-            || name.starts_with('/')
-            || name
-                .split('/')
-                .any(|part| part.is_empty() || part == "." || part == "..")
-        {
+        names::check_id(&repo.id)?;
+        names::check_repo_path(name)?;
+        if !is_commit_sha(sha) {
             return Err(HubError::Response {
                 what,
-                detail: "not a commit sha and a relative repository path".into(),
+                detail: "not a commit sha".into(),
             });
         }
         let cache = self.cache(repo);
         if let Some(p) = cache.snapshot_file(sha, name) {
-            return Ok(p);
+            // An unverified file is fetched again (and verified) whenever the hub can be asked.
+            if self.http.is_none() || !cache.is_unverified(&p) {
+                return Ok(p);
+            }
         }
         let Some(http) = &self.http else {
             return Err(HubError::Offline {
@@ -225,15 +227,15 @@ impl Hub {
                 retried: String::new(),
             });
         }
+        cache.clean_stale();
         let got = http
             .download(&url, &cache.incomplete_dir(), &what, &progress_line(name))
             .inspect_err(|e| self.note_unreachable(e))?;
-        let etag = got
-            .etag
-            .clone()
-            .filter(|e| !e.is_empty() && !e.contains('/'))
-            .unwrap_or_else(|| got.sha256.clone());
-        cache.store(sha, name, &got.temp, &etag).inspect_err(|_| {
+        let blob = match got.etag.as_deref() {
+            Some(etag) if got.verified && names::etag_blob_name(etag) => etag.to_string(),
+            _ => format!("{}{}", cache::UNVERIFIED, got.sha256),
+        };
+        cache.store(sha, name, &got.temp, &blob).inspect_err(|_| {
             let _ = std::fs::remove_file(&got.temp);
         })
     }
@@ -344,7 +346,7 @@ mod tests {
         let sha = "a".repeat(40);
         for bad in ["../../etc/passwd", "/abs", "a//b", "a/./b", ""] {
             let err = hub.file(&RepoRef::model("org/m"), &sha, bad).unwrap_err();
-            assert!(matches!(err, HubError::Response { .. }), "{bad}: {err}");
+            assert!(matches!(err, HubError::BadName { .. }), "{bad}: {err}");
         }
         assert!(
             hub.file(&RepoRef::model("org/m"), "main", "config.json")

@@ -4,3 +4,4 @@
 pub mod atomic;
 pub mod hash;
 pub mod npy;
+pub mod pid;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub enum ModelError {
     #[error("model folder {dir} has no {file}")]
     MissingFile { dir: PathBuf, file: String },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -25,7 +25,7 @@ pub enum ModelError {
     Weights { dir: PathBuf, reason: String },
     #[error("tokenizer {path}: {reason}")]
     Tokenizer { path: PathBuf, reason: String },
-    #[error("forward pass failed: {0}")]
+    #[error("forward pass failed")]
     Forward(#[from] candle_core::Error),
     #[error("a batch needs at least one token in every sequence")]
     EmptySequence,

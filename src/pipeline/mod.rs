@@ -29,27 +29,29 @@ use std::time::Instant;
 pub enum RunError {
     #[error(transparent)]
     Corpus(#[from] CorpusError),
-    #[error("model `{name}`: {source}")]
+    #[error("model `{name}`")]
     Model { name: String, source: ModelError },
-    #[error("model `{name}`: {source}")]
+    #[error("model `{name}`")]
     Fetch { name: String, source: FetchError },
-    #[error("model `{name}`: {source}")]
+    #[error("model `{name}`")]
     Features { name: String, source: FeatureError },
-    #[error("model `{name}`: {source}")]
+    #[error("model `{name}`")]
     Estimator {
         name: String,
         source: EstimatorError,
     },
-    #[error("model `{name}`: {source}")]
+    #[error("model `{name}`")]
     Tokenize { name: String, source: CorpusError },
     #[error(transparent)]
     Scores(#[from] ScoreError),
     #[error(transparent)]
     Hub(#[from] HubError),
-    #[error("fit of `{target}`: {source}")]
+    #[error("fit of `{target}`")]
     Fit { target: String, source: FitError },
     #[error(transparent)]
     Figure(#[from] FigureError),
+    #[error(transparent)]
+    Output(#[from] report::OutputError),
     #[error(transparent)]
     Table(#[from] TableError),
     #[error("features table {path}: {reason}")]
@@ -62,7 +64,7 @@ pub enum RunError {
     },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
-    #[error("writing the report in {path}: {source}")]
+    #[error("writing the report in {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -133,7 +135,7 @@ pub fn run(
         let path = path.to_path_buf();
         move |source| RunError::Io { path, source }
     };
-    let staging = report::Staging::new(output).map_err(io(output))?;
+    let staging = report::Staging::new(output)?;
     let dir = staging.dir.clone();
 
     let network = Network::new(options);
@@ -230,7 +232,7 @@ pub fn run(
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     crate::io::atomic::write(&dir.join("manifest.json"), &json).map_err(io(&dir))?;
     crate::io::atomic::write(&dir.join("report.md"), md.as_bytes()).map_err(io(&dir))?;
-    let report_dir = staging.commit().map_err(io(output))?;
+    let report_dir = staging.commit()?;
     Ok(RunSummary {
         report_dir,
         manifest,

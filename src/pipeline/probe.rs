@@ -98,7 +98,7 @@ pub fn probe_all(
             reference_points.as_deref(),
         );
         let key = cache::key(&inputs);
-        let hit = cache.and_then(|c| c.get(&key));
+        let hit = cache.and_then(|c| c.get_or_warn(&key, &mut |m| progress.line(m)));
         let cached = hit.is_some();
         let (facts, feats, sha256) = match hit {
             Some((facts, feats)) => (facts, feats, files.sha256.clone()),

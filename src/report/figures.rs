@@ -271,6 +271,7 @@ mod tests {
             scores: None,
             fit: None,
             figures,
+            probes: vec![],
         };
         let mut m = Table::default();
         m.push(

@@ -13,11 +13,13 @@ pub mod host;
 pub mod json;
 pub mod manifest;
 mod markdown;
+pub mod target;
 
 pub use figures::{draw_all as draw_figures, FigureData, WrittenFigure};
 pub use host::{Host, GIT_COMMIT};
 pub use manifest::{Manifest, ModelRecord};
 pub use markdown::render as render_markdown;
+pub use target::OutputError;
 
 /// Writes `report.json` (see [`json`]) into `dir`.
 pub fn write_json(dir: &Path, data: &FigureData, figures: &[WrittenFigure]) -> std::io::Result<()> {
@@ -43,21 +45,29 @@ pub struct Staging {
 }
 
 impl Staging {
-    pub fn new(target: &Path) -> std::io::Result<Self> {
+    /// Refuses a `target` that is not a lossy report (see [`target`]), and
+    /// cleans up what dead runs left beside it.
+    pub fn new(target: &Path) -> Result<Self, OutputError> {
+        let io = |source| OutputError::Io {
+            path: target.to_path_buf(),
+            source,
+        };
+        target::check(target)?;
         let parent = target
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent).map_err(io)?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "report".into());
+        target::clean_stale(parent, &name).map_err(io)?;
         let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
+            std::fs::remove_dir_all(&dir).map_err(io)?;
         }
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(&dir).map_err(io)?;
         Ok(Self {
             dir,
             target: target.to_path_buf(),
@@ -65,7 +75,12 @@ impl Staging {
     }
 
     /// Moves the finished folder into place, replacing an older report.
-    pub fn commit(self) -> std::io::Result<PathBuf> {
+    pub fn commit(self) -> Result<PathBuf, OutputError> {
+        target::check(&self.target)?;
+        let io = |source| OutputError::Io {
+            path: self.target.clone(),
+            source,
+        };
         let old = self.target.with_file_name(format!(
             ".{}.old-{}",
             self.target
@@ -75,11 +90,11 @@ impl Staging {
             std::process::id()
         ));
         if self.target.exists() {
-            std::fs::rename(&self.target, &old)?;
+            std::fs::rename(&self.target, &old).map_err(io)?;
         }
-        std::fs::rename(&self.dir, &self.target)?;
+        std::fs::rename(&self.dir, &self.target).map_err(io)?;
         if old.exists() {
-            std::fs::remove_dir_all(&old)?;
+            std::fs::remove_dir_all(&old).map_err(io)?;
         }
         let target = self.target.clone();
         std::mem::forget(self);
@@ -112,11 +127,14 @@ mod tests {
                 .count(),
             0
         );
+        let manifest = br#"{"lossy_version": "0.1.0"}"#;
         let s = Staging::new(&target).unwrap();
         std::fs::write(s.dir.join("a"), "one").unwrap();
+        std::fs::write(s.dir.join("manifest.json"), manifest).unwrap();
         s.commit().unwrap();
         let s = Staging::new(&target).unwrap();
         std::fs::write(s.dir.join("b"), "two").unwrap();
+        std::fs::write(s.dir.join("manifest.json"), manifest).unwrap();
         s.commit().unwrap();
         assert!(!target.join("a").exists() && target.join("b").exists());
         assert_eq!(
@@ -124,6 +142,18 @@ mod tests {
                 .unwrap()
                 .count(),
             1
+        );
+        // A folder that is not a report is never replaced.
+        let user = root.path().join("papers");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(user.join("thesis.tex"), "mine").unwrap();
+        assert!(matches!(
+            Staging::new(&user),
+            Err(OutputError::NotAReport { .. })
+        ));
+        assert_eq!(
+            std::fs::read_to_string(user.join("thesis.tex")).unwrap(),
+            "mine"
         );
     }
 }

@@ -50,7 +50,7 @@ pub struct ScoreSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -63,9 +63,10 @@ pub enum ScoreError {
     LmEval { path: PathBuf, reason: String },
     #[error("Open LLM Leaderboard: {0}")]
     Leaderboard(String),
-    #[error("scores from {source_name}: {error}")]
+    #[error("scores from {source_name}")]
     Duplicate {
         source_name: String,
+        #[source]
         error: matching::DuplicateRows,
     },
     #[error(

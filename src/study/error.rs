@@ -28,7 +28,7 @@ pub struct Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
-    #[error("cannot read study file {path}: {source}")]
+    #[error("cannot read study file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -316,6 +316,14 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]",
             );
         }
+        if let Some(r) = &m.revision {
+            check_revision(c, at(r), &r.value);
+        }
+        if let Some(r) = &m.revisions {
+            for rev in &r.value {
+                check_revision(c, at(r), rev);
+            }
+        }
         if m.id.is_none() && (m.revision.is_some() || m.revisions.is_some()) {
             c.problem(
                 m.revision
@@ -434,6 +442,13 @@ fn check_model_path(c: &mut Checker, p: &Spanned<String>) -> PathBuf {
 }
 
 /// `org/name`, each part letters, digits, `-`, `_` or `.`.
+/// A hub revision must be a plain ref name: it becomes a path in the cache.
+fn check_revision(c: &mut Checker, pos: Option<Pos>, revision: &str) {
+    if let Err(e) = crate::hub::names::check_revision(revision) {
+        c.problem(pos, e.to_string());
+    }
+}
+
 fn is_hub_id(id: &str) -> bool {
     let ok = |p: &str| {
         !p.is_empty()
@@ -500,6 +515,9 @@ fn resolve_dataset(c: &mut Checker, d: &Spanned<RawDataset>) -> crate::corpus::D
                 d.value.id.value
             ),
         );
+    }
+    if let Some(r) = &d.value.revision {
+        check_revision(c, at(d), r);
     }
     crate::corpus::DatasetSource {
         id: d.value.id.value.clone(),

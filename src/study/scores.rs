@@ -71,6 +71,13 @@ fn check_source(c: &mut Checker, raw: &RawScoreSource) -> Option<Source> {
             "csv and parquet",
         );
     }
+    if let Some(Err(e)) = raw
+        .revision
+        .as_ref()
+        .map(|r| crate::hub::names::check_revision(&r.value))
+    {
+        c.problem(raw.revision.as_ref().and_then(at), e.to_string());
+    }
     if kind != "leaderboard" {
         only_for(c, raw.dataset.as_ref().map(at), "dataset", "leaderboard");
         only_for(c, raw.revision.as_ref().map(at), "revision", "leaderboard");

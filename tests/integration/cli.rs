@@ -464,7 +464,7 @@ fn corpus_without_usable_text_is_a_clear_error() {
     );
     let out = lossy(tmp.path(), &["run", &study]);
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "bad input: {stderr}");
     assert!(stderr.contains("no usable text"), "{stderr}");
     let reports = tmp.path().join("reports");
     assert!(
@@ -486,7 +486,7 @@ fn corpus_too_short_for_any_position_is_a_clear_error() {
     );
     let out = lossy(tmp.path(), &["run", &study]);
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "bad input: {stderr}");
     assert!(stderr.contains("no estimator positions"), "{stderr}");
 }
 

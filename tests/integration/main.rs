@@ -6,6 +6,7 @@ mod corpus_dataset;
 mod demo;
 mod engine;
 mod estimator;
+mod faults;
 mod fit_stats;
 mod gguf;
 mod http_server;

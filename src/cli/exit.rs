@@ -1,0 +1,89 @@
+//! Exit codes from typed errors: 2 when the input is at fault (a study,
+//! model file, tokenizer, corpus, scores file, `.npy`, an id the hub does not
+//! know), 1 for a failure while running (a forward pass, the network, the
+//! disk). The innermost lossy error in the chain that knows which it is
+//! decides; wrappers (a model's name, a study path) defer to their cause.
+
+use lossy::corpus::{CorpusError, DatasetError};
+use lossy::features::estimator::{calibration::CalibrationError, EstimatorError};
+use lossy::features::FeatureError;
+use lossy::fit::study_fit::FitError;
+use lossy::hub::HubError;
+use lossy::io::npy::NpyError;
+use lossy::models::hub_source::FetchError;
+use lossy::models::ModelError;
+use lossy::pipeline::RunError;
+use lossy::report::OutputError;
+use lossy::scores::ScoreError;
+use lossy::study::StudyError;
+use lossy::table::TableError;
+use std::error::Error;
+
+/// Bad input (`Some(true)`), a failure while running (`Some(false)`), or
+/// "ask my cause" (`None`), for one error of the chain.
+fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
+    if e.is::<StudyError>() || e.is::<NpyError>() || e.is::<CalibrationError>() {
+        return Some(true);
+    }
+    if let Some(e) = e.downcast_ref::<CorpusError>() {
+        return (!matches!(e, CorpusError::Dataset(_) | CorpusError::Tokenize(_))).then_some(true);
+    }
+    if let Some(e) = e.downcast_ref::<DatasetError>() {
+        return (!matches!(e, DatasetError::Hub(_))).then_some(true);
+    }
+    if let Some(e) = e.downcast_ref::<ModelError>() {
+        return Some(!matches!(e, ModelError::Forward(_)));
+    }
+    if let Some(e) = e.downcast_ref::<FetchError>() {
+        return (!matches!(e, FetchError::Hub(_))).then_some(true);
+    }
+    if let Some(e) = e.downcast_ref::<HubError>() {
+        return match e {
+            HubError::Env(_) | HubError::NotFound { .. } | HubError::Unauthorized { .. } => {
+                Some(true)
+            }
+            _ => Some(false),
+        };
+    }
+    if let Some(e) = e.downcast_ref::<ScoreError>() {
+        return match e {
+            ScoreError::Hub(_) | ScoreError::Table(_) => None,
+            _ => Some(true),
+        };
+    }
+    if let Some(e) = e.downcast_ref::<TableError>() {
+        return Some(!matches!(e, TableError::Write { .. }));
+    }
+    if let Some(e) = e.downcast_ref::<FeatureError>() {
+        return match e {
+            FeatureError::NoPositions { .. } => Some(true),
+            FeatureError::Model(_) => None,
+            _ => Some(false),
+        };
+    }
+    if let Some(e) = e.downcast_ref::<EstimatorError>() {
+        return (!matches!(e, EstimatorError::Calibration(_))).then_some(true);
+    }
+    if let Some(e) = e.downcast_ref::<OutputError>() {
+        return Some(matches!(e, OutputError::NotAReport { .. }));
+    }
+    if e.is::<FitError>() {
+        return Some(true);
+    }
+    if let Some(e) = e.downcast_ref::<RunError>() {
+        return match e {
+            RunError::FeatureTable { .. }
+            | RunError::MissingFeature { .. }
+            | RunError::MissingScore { .. } => Some(true),
+            RunError::Io { .. } | RunError::Figure(_) => Some(false),
+            RunError::ProbeSet { source, .. } => verdict(source.as_ref()),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// Whether `error` is the input's fault: the innermost verdict in its chain.
+pub fn is_bad_input(error: &anyhow::Error) -> bool {
+    error.chain().filter_map(verdict).last().unwrap_or(false)
+}
