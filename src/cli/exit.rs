@@ -4,6 +4,8 @@
 //! disk). The innermost lossy error in the chain that knows which it is
 //! decides; wrappers (a model's name, a study path) defer to their cause.
 
+use lossy::corpus::chat::ChatError;
+use lossy::corpus::preference::PreferenceError;
 use lossy::corpus::{CorpusError, DatasetError};
 use lossy::features::estimator::{calibration::CalibrationError, EstimatorError};
 use lossy::features::FeatureError;
@@ -22,7 +24,12 @@ use std::error::Error;
 /// Bad input (`Some(true)`), a failure while running (`Some(false)`), or
 /// "ask my cause" (`None`), for one error of the chain.
 fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
-    if e.is::<StudyError>() || e.is::<NpyError>() || e.is::<CalibrationError>() {
+    if e.is::<StudyError>()
+        || e.is::<NpyError>()
+        || e.is::<CalibrationError>()
+        || e.is::<PreferenceError>()
+        || e.is::<ChatError>()
+    {
         return Some(true);
     }
     if let Some(e) = e.downcast_ref::<CorpusError>() {
