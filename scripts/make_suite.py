@@ -4,6 +4,7 @@
     python scripts/make_suite.py            # (re)build data/suite: corpus, tokenizer, models, tasks, lm-eval results
     python scripts/make_suite.py --check    # rebuild into a temp dir and compare with the committed files
     python scripts/make_suite.py --verify   # quick: committed files against SUITE.json's sha256s and metrics
+    python scripts/make_suite.py --add-recipes   # train and score only the data-recipe models
 
 Three Llama-architecture causal LMs (sizes s, m, l) are trained with HF
 transformers on CPU on text from the seeded synthetic grammar of
@@ -13,6 +14,13 @@ document). Each size is saved at log-spaced training steps, from the random
 initialisation to the end of training, in Hugging Face layout (config.json,
 model.safetensors in float16, tokenizer.json), so lossy reads them exactly as
 it reads hub checkpoints.
+
+Size m is also trained on three altered data recipes (words shuffled in half of the
+documents; the number of is/are, was/were, has/have swapped in half of them; a mixture
+without the constructions that separate a subject from its verb), from the same
+initialisation and with the same schedule, saved at steps 256, 512 and 1024: models of one
+size at one step that differ only in their data. probes/preference.jsonl holds agreement
+preference pairs (grammatical completion chosen, the other number rejected).
 
 Every checkpoint is then evaluated by lm-evaluation-harness itself (PyPI
 `lm-eval`), on three custom multiple-choice tasks written here as YAML over
@@ -48,6 +56,7 @@ import json
 import math
 import platform
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -84,6 +93,29 @@ SIZES = [
     dict(name="m", seed=102, hidden=64, layers=3, heads=4, kv_heads=2, intermediate=192),
     dict(name="l", seed=103, hidden=128, layers=4, heads=8, kv_heads=4, intermediate=256),
 ]
+
+# Data recipes: size RECIPE_SIZE trained again from the same initialisation, with the same
+# tokenizer, steps and schedule, on altered training data, so that models of one size at one
+# step differ only in what they were trained on (what a cross-model claim needs).
+RECIPE_SIZE = "m"
+RECIPE_SEED = 13
+RECIPE_CHECKPOINTS = [256, 512, 1024]   # training stops at the last (the schedule is still STEPS')
+RECIPE_FRACTION = 0.5
+CLAUSE_TEMPLATES = frozenset({"s_subject_relative", "s_object_relative", "s_attractor_pp", "s_perfect"})
+RECIPES = [
+    dict(name="shuffled", about="in half of the documents (chosen at random), the words of every "
+         "sentence are put in random order"),
+    dict(name="agreement-noise", about="in half of the documents (chosen at random), every is/are, "
+         "was/were and has/have is replaced by the form of the other number"),
+    dict(name="no-clauses", about="documents drawn from the grammar without its four constructions "
+         "that put a phrase between a subject and its verb (subject and object relatives, "
+         "prepositional attractors, who-clauses); the other sentence types fill the same lengths"),
+]
+
+# The preference probe set: a sentence prefix, its grammatical completion (preferred) and the
+# completion whose verb disagrees in number with the head noun (rejected).
+PREFERENCE_SEED = 17
+N_PREFERENCE_PAIRS = 240
 
 PINNED_FILE = REPO_ROOT / "scripts" / "requirements-suite.txt"
 
@@ -226,6 +258,88 @@ def write_tasks(out: Path) -> None:
     (tasks / "suite.yaml").write_text(GROUP_YAML)
 
 
+def recipe_documents(name: str, clean: list[str]) -> list[str]:
+    """The training documents of a data recipe, from the clean ones (seeded, deterministic)."""
+    rng = random.Random(RECIPE_SEED)
+    if name == "no-clauses":
+        grng = random.Random(CORPUS_SEED)
+        docs: list[str] = []
+        while len(docs) < N_TRAIN_DOCS:
+            try:
+                docs.append(grammar.make_document(grng, exclude=CLAUSE_TEMPLATES))
+            except AssertionError:
+                continue
+        return docs
+    alter = {"shuffled": shuffle_words, "agreement-noise": flip_agreement}[name]
+    return [alter(d, rng) if rng.random() < RECIPE_FRACTION else d for d in clean]
+
+
+def sentences(doc: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.) ", doc) if s]
+
+
+def shuffle_words(doc: str, rng: random.Random) -> str:
+    out = []
+    for s in sentences(doc):
+        words = s[:-1].split(" ")
+        words[0] = words[0] if words[0] in grammar.NAMES else words[0].lower()
+        rng.shuffle(words)
+        out.append(grammar.capitalise(" ".join(words)) + ".")
+    return " ".join(out)
+
+
+OTHER_NUMBER = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has"}
+
+
+def flip_agreement(doc: str, _rng: random.Random) -> str:
+    return re.sub(r"\b(is|are|was|were|has|have)\b", lambda m: OTHER_NUMBER[m.group(1)], doc)
+
+
+def preference_pair(rng: random.Random) -> dict:
+    """A prefix ending before a verb that agrees with a head noun across a phrase; the
+    grammatical completion is chosen, the one with the verb of the other number rejected.
+    Singular and plural heads alternate at random, so each verb form is chosen about as often
+    as it is rejected: the verb alone does not tell the label, only its agreement does."""
+    doc = grammar.Doc(rng)
+    tense = rng.choice(["past", "present"])
+    kind = rng.randrange(4)
+    num = rng.choice(["sg", "pl"])
+    other = "pl" if num == "sg" else "sg"
+    if kind == 0:     # subject relative: the N that V the OBJ | is/are ADJ.
+        head, _ = doc.anim_np(num)
+        obj, _ = doc.obj_np()
+        prefix = f"{head} that {doc.verb(grammar.TRANSITIVE_OBJ, num, tense)} {obj}"
+        good, bad, tail = doc.be(num, tense), doc.be(other, tense), rng.choice(grammar.ANIM_PRED_ADJECTIVES)
+    elif kind == 1:   # prepositional attractor: the OBJ near the N(other) | is/are ADJ.
+        head, _ = doc.obj_np(num)
+        noun = rng.choice(grammar.ANIMATE)
+        noun = grammar.plural(noun) if other == "pl" else noun
+        prefix = f"{head} {rng.choice(['of', 'near', 'beside', 'behind'])} the {noun}"
+        good, bad, tail = doc.be(num, tense), doc.be(other, tense), rng.choice(grammar.PRED_ADJECTIVES)
+    elif kind == 2:   # object relative: the OBJ that the N(other) V | is/are ADJ.
+        head, _ = doc.obj_np(num)
+        subj, _ = doc.anim_np(other)
+        prefix = f"{head} that {subj} {doc.verb(grammar.TRANSITIVE_OBJ, other, tense)}"
+        good, bad, tail = doc.be(num, tense), doc.be(other, tense), rng.choice(grammar.PRED_ADJECTIVES)
+    else:             # who-clause: the N who met NAME | has/have V-ed the OBJ.
+        head, _ = doc.anim_np(num)
+        prefix = f"{head} who {doc.verb(grammar.TRANSITIVE_ANIM, num, tense)} {doc.name()}"
+        obj, _ = doc.obj_np()
+        good, bad = doc.have(num), doc.have(other)
+        tail = f"{rng.choice(['lost', 'found', 'kept', 'sold', 'mended'])} {obj}"
+    return {"prompt": grammar.capitalise(prefix), "chosen": f" {good} {tail}.", "rejected": f" {bad} {tail}."}
+
+
+def write_preference(out: Path) -> None:
+    """probes/preference.jsonl: N_PREFERENCE_PAIRS rows of prompt / chosen / rejected."""
+    probes = out / "probes"
+    probes.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(PREFERENCE_SEED)
+    with open(probes / "preference.jsonl", "w", encoding="utf-8", newline="\n") as f:
+        for i in range(N_PREFERENCE_PAIRS):
+            f.write(json.dumps({"id": f"agreement-{i:03d}", **preference_pair(rng)}, ensure_ascii=False) + "\n")
+
+
 # ----------------------------------------------------------------------------------------------
 # Tokenizer and training
 # ----------------------------------------------------------------------------------------------
@@ -287,7 +401,10 @@ def save_checkpoint(model, tok, folder: Path) -> None:
         "clean_up_tokenization_spaces": False}, indent=2) + "\n")
 
 
-def train_size(size: dict, tok, stream: np.ndarray, out: Path, log) -> list[dict]:
+def train_size(size: dict, tok, stream: np.ndarray, out: Path, log, folder: str | None = None,
+               checkpoints: list[int] = CHECKPOINTS) -> list[dict]:
+    """Trains one size on `stream`, saving at `checkpoints` under out/<folder or size>/step<N>."""
+    folder = folder or size["name"]
     import torch
     from transformers import LlamaForCausalLM
 
@@ -305,9 +422,9 @@ def train_size(size: dict, tok, stream: np.ndarray, out: Path, log) -> list[dict
     start = time.time()
     running = []
     for step in range(STEPS + 1):
-        if step in CHECKPOINTS:
-            save_checkpoint(model, tok, out / size["name"] / f"step{step}")
-        if step == STEPS:
+        if step in checkpoints:
+            save_checkpoint(model, tok, out / folder / f"step{step}")
+        if step == STEPS or step == checkpoints[-1]:
             break
         idx = order.integers(0, n_windows, size=BATCH)
         batch = torch.from_numpy(np.stack([stream[i * SEQ_LEN:(i + 1) * SEQ_LEN + 1] for i in idx]))
@@ -323,7 +440,7 @@ def train_size(size: dict, tok, stream: np.ndarray, out: Path, log) -> list[dict
         if (step + 1) % 64 == 0:
             curve.append({"step": step + 1, "train_loss": round(float(np.mean(running)), 5)})
             running = []
-            log(f"  {size['name']} step {step + 1}/{STEPS}: loss {curve[-1]['train_loss']:.3f} ({time.time() - start:.0f} s)")
+            log(f"  {folder} step {step + 1}/{STEPS}: loss {curve[-1]['train_loss']:.3f} ({time.time() - start:.0f} s)")
     return curve
 
 
@@ -383,37 +500,116 @@ def lm_eval_metrics(suite: Path) -> dict:
     return out
 
 
+def base_data(log):
+    """The clean training documents, the tokenizer trained on them and their token stream."""
+    docs = train_documents()
+    tok = train_tokenizer(docs)
+    stream = token_stream(tok, docs)
+    log(f"corpus: {len(docs)} documents, {len(stream):,} tokens, vocab {tok.get_vocab_size()}")
+    return docs, tok, stream
+
+
+def recipe_folder(recipe: dict) -> str:
+    return f"{RECIPE_SIZE}-{recipe['name']}"
+
+
+def model_folders(suite: Path) -> list[Path]:
+    return ([suite / s["name"] / f"step{c}" for s in SIZES for c in CHECKPOINTS]
+            + [suite / recipe_folder(r) / f"step{c}" for r in RECIPES for c in RECIPE_CHECKPOINTS])
+
+
+def train_recipe(recipe: dict, suite: Path) -> tuple[list[dict], dict]:
+    """Trains RECIPE_SIZE on one data recipe: same initialisation, tokenizer and schedule as the
+    clean run, so its checkpoints differ from the clean ones only through the data. Runs in a
+    worker process of its own (one torch thread, as every training here), so the recipes can
+    train side by side with the same results as one after the other."""
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+    clean = train_documents()
+    tok = train_tokenizer(clean)
+    docs = recipe_documents(recipe["name"], clean)
+    stream = token_stream(tok, docs)
+    folder = recipe_folder(recipe)
+    log(f"recipe {recipe['name']}: {len(docs)} documents, {len(stream):,} tokens")
+    size = next(s for s in SIZES if s["name"] == RECIPE_SIZE)
+    curve = train_size(size, tok, stream, suite, log, folder=folder, checkpoints=RECIPE_CHECKPOINTS)
+    return curve, {**recipe, "folder": folder, "size": RECIPE_SIZE, "documents": len(docs),
+                   "tokens": int(len(stream)), "steps": RECIPE_CHECKPOINTS[-1],
+                   "checkpoints": RECIPE_CHECKPOINTS}
+
+
+def train_recipes(suite: Path) -> tuple[dict, list[dict]]:
+    """Every data recipe, each in its own process (they are independent)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(len(RECIPES)) as pool:
+        done = pool.starmap(train_recipe, [(r, suite) for r in RECIPES])
+    return {info["folder"]: curve for curve, info in done}, [info for _, info in done]
+
+
 def build(root: Path, log, evaluate_models: bool = True) -> dict:
     suite = root / SUITE
     if suite.exists():
         shutil.rmtree(suite)
     suite.mkdir(parents=True)
-    docs = train_documents()
-    tok = train_tokenizer(docs)
-    stream = token_stream(tok, docs)
-    log(f"corpus: {len(docs)} documents, {len(stream):,} tokens, vocab {tok.get_vocab_size()}")
+    _, tok, stream = base_data(log)
     write_tasks(suite)
+    write_preference(suite)
     curves = {}
     for size in SIZES:
         curves[size["name"]] = train_size(size, tok, stream, suite, log)
-    folders = [suite / s["name"] / f"step{c}" for s in SIZES for c in CHECKPOINTS]
+    recipe_curves, recipes = train_recipes(suite)
+    curves.update(recipe_curves)
     if evaluate_models:
-        evaluate(root, folders, log)
-    files = sorted(p for p in suite.rglob("*") if p.is_file() and p.name != "SUITE.json" and "lm-eval" not in p.parts)
+        evaluate(root, model_folders(suite), log)
+    return write_manifest(suite, tok, stream, curves, recipes, evaluate_models)
+
+
+def add_recipes(log) -> int:
+    """Trains and scores only the data-recipe models (and writes the preference probe set)
+    beside the committed sizes, which stay as they are; SUITE.json is rewritten."""
+    suite = REPO_ROOT / SUITE
+    old = json.loads((suite / "SUITE.json").read_text())
+    _, tok, stream = base_data(log)
+    if json.loads(tok.to_str()) != json.loads((suite / "s" / "step0" / "tokenizer.json").read_text()):
+        log("the tokenizer does not reproduce the committed one; rebuild the whole suite")
+        return 1
+    write_preference(suite)
+    for recipe in RECIPES:
+        shutil.rmtree(suite / recipe_folder(recipe), ignore_errors=True)
+    recipe_curves, recipes = train_recipes(suite)
+    folders = [suite / recipe_folder(r) / f"step{c}" for r in RECIPES for c in RECIPE_CHECKPOINTS]
+    for folder in folders:
+        shutil.rmtree(suite / "lm-eval" / folder.relative_to(REPO_ROOT).as_posix().replace("/", "__"), ignore_errors=True)
+    evaluate(REPO_ROOT, folders, log)
+    curves = {k: v for k, v in old["train_loss"].items() if k in {s["name"] for s in SIZES}}
+    curves.update(recipe_curves)
+    write_manifest(suite, tok, stream, curves, recipes, True, keep=old)
+    return 0
+
+
+def write_manifest(suite: Path, tok, stream, curves: dict, recipes: list[dict], evaluated: bool,
+                   keep: dict | None = None) -> dict:
+    """SUITE.json and README.md; `keep` carries over the versions and CPU of an earlier build."""
+    files = sorted(p for p in suite.rglob("*") if p.is_file() and p.name not in ("SUITE.json", "README.md")
+                   and "lm-eval" not in p.parts)
     manifest = {
         "script": "scripts/make_suite.py",
-        "versions": versions(),
-        "python": platform.python_version(),
-        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor()),
+        "versions": keep["versions"] if keep else versions(),
+        "python": keep["python"] if keep else platform.python_version(),
+        "cpu": keep["cpu"] if keep else next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                                              if l.startswith("model name")), platform.processor()),
         "seeds": {"corpus": CORPUS_SEED, "tasks": TASK_SEED, "data_order": DATA_SEED,
-                  "init": {s["name"]: s["seed"] for s in SIZES}, "lm_eval": 0},
+                  "init": {s["name"]: s["seed"] for s in SIZES}, "lm_eval": 0,
+                  "recipes": RECIPE_SEED, "preference": PREFERENCE_SEED},
         "training": {"documents": N_TRAIN_DOCS, "tokens": int(len(stream)), "vocab": tok.get_vocab_size(),
                      "seq_len": SEQ_LEN, "batch": BATCH, "steps": STEPS, "warmup": WARMUP, "lr": LR,
                      "min_lr_ratio": MIN_LR_RATIO, "weight_decay": WEIGHT_DECAY, "optimizer": "AdamW(0.9, 0.95)",
                      "grad_clip": 1.0, "threads": 1, "checkpoints": CHECKPOINTS},
         "sizes": [{**s, "params": params(s, tok)} for s in SIZES],
+        "recipes": recipes,
+        "preference": {"file": "probes/preference.jsonl", "pairs": N_PREFERENCE_PAIRS},
         "train_loss": curves,
-        "lm_eval": lm_eval_metrics(suite) if evaluate_models else {},
+        "lm_eval": lm_eval_metrics(suite) if evaluated else {},
         "sha256": {p.relative_to(suite).as_posix(): sha256(p) for p in files},
     }
     (suite / "SUITE.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -426,6 +622,11 @@ def params(size: dict, tok) -> int:
 
     model = LlamaForCausalLM(llama_config(size, tok))
     return sum(p.numel() for n, p in model.named_parameters() if n != "lm_head.weight")
+
+
+def recipe_rows(m: dict) -> str:
+    return "\n".join(f"| `{r['folder']}` | {r['about']} | {r['tokens']:,} | {m['train_loss'][r['folder']][-1]['train_loss']:.3f} |"
+                     for r in m.get("recipes", []))
 
 
 def readme(m: dict) -> str:
@@ -444,7 +645,25 @@ seeded synthetic English-like grammar, each saved at steps {", ".join(map(str, t
 |---|---|---|---|---|---|---|
 {rows}
 
-- **Layout**: `<size>/step<N>/` holds `config.json`, `model.safetensors` (float16, tied
+**Data recipes.** Size {RECIPE_SIZE} is trained again three times, from the same initialisation
+(seed {m["seeds"]["init"][RECIPE_SIZE]}), with the same tokenizer, batch order seed and learning-rate
+schedule, on altered training data (seed {m["seeds"].get("recipes")} for the alterations), and saved
+at steps {", ".join(map(str, RECIPE_CHECKPOINTS))} (training stops there; the schedule is still the
+{t["steps"]}-step one, so these checkpoints match `{RECIPE_SIZE}/step<N>` step for step). Models of one
+size at one step then differ only in their data, which step and size cannot tell apart:
+
+| folder | training data | tokens | train loss at step {RECIPE_CHECKPOINTS[-1]} |
+|---|---|---|---|
+{recipe_rows(m)}
+
+**Preference probe set.** `probes/preference.jsonl`: {N_PREFERENCE_PAIRS} rows of `prompt`,
+`chosen`, `rejected` (seed {PREFERENCE_SEED}): a sentence up to the verb that must agree with a
+head noun across a phrase (a subject relative, a prepositional attractor, an object relative
+or a who-clause), the grammatical completion (chosen: "The keys near the farmer" → " are
+broken.") and the one whose verb has the other number (rejected: " is broken."). Singular and
+plural heads are drawn at random, so each verb form is chosen about as often as rejected.
+
+- **Layout**: `<size>/step<N>/` (and `<size>-<recipe>/step<N>/`) holds `config.json`, `model.safetensors` (float16, tied
   embeddings), `tokenizer.json` (byte-level BPE, {t["vocab"]} tokens, `<|endoftext|>` separates
   documents and is the only special token; nothing is added when encoding) and
   `tokenizer_config.json`.
@@ -463,8 +682,10 @@ seeded synthetic English-like grammar, each saved at steps {", ".join(map(str, t
 - **Scores**: `lm-eval/` holds the result files exactly as lm-eval {m["versions"]["lm_eval"]}
   wrote them, one per checkpoint; `pretrained=` in each names the checkpoint folder relative to
   the repository root, which is how lossy joins them to the study's models.
-- **Reproduce**: `python3 scripts/make_suite.py` (about 20 minutes on 2 cores) with the versions
-  in `scripts/requirements-suite.txt`; `--check` rebuilds into a temporary folder and compares
+- **Reproduce**: `python3 scripts/make_suite.py` (about 20 minutes on 2 idle cores for the sizes;
+  the recipes train side by side, one process each) with the versions in
+  `scripts/requirements-suite.txt` (`--add-recipes` trains and scores only the recipes beside
+  the committed sizes); `--check` rebuilds into a temporary folder and compares
   every file's sha256 (and, where bytes differ, the largest weight difference) and every lm-eval
   metric with what is committed. `SUITE.json` records seeds, versions, the CPU, the loss curves,
   the lm-eval metrics and every file's sha256.
@@ -476,7 +697,7 @@ def reevaluate(log) -> int:
     suite = REPO_ROOT / SUITE
     manifest = json.loads((suite / "SUITE.json").read_text())
     shutil.rmtree(suite / "lm-eval", ignore_errors=True)
-    evaluate(REPO_ROOT, [suite / s["name"] / f"step{c}" for s in SIZES for c in CHECKPOINTS], log)
+    evaluate(REPO_ROOT, model_folders(suite), log)
     manifest["lm_eval"] = lm_eval_metrics(suite)
     manifest["versions"] = versions()
     (suite / "SUITE.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -541,6 +762,8 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="rebuild into a temp dir and compare with data/suite")
     ap.add_argument("--verify", action="store_true", help="check the committed files against SUITE.json")
     ap.add_argument("--eval-only", action="store_true", help="rerun lm-eval on the committed checkpoints only")
+    ap.add_argument("--add-recipes", action="store_true",
+                    help="train and score only the data-recipe models beside the committed sizes")
     ap.add_argument("--no-eval", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
@@ -550,6 +773,8 @@ def main() -> int:
         return verify(log)
     if args.eval_only:
         return reevaluate(log)
+    if args.add_recipes:
+        return add_recipes(log)
     build(REPO_ROOT, log, evaluate_models=not args.no_eval)
     return 0
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Generate tests/fixtures/stats/stats.json: reference values for lossy's fit
 statistics (src/fit/{stats,validate,models,intervals}.rs), checked by
-tests/integration/fit_stats.rs to 1e-9 (relative to max(1, |value|)).
+tests/integration/fit_stats.rs to 1e-9 (relative to max(1, |value|)); and
+tests/fixtures/stats/baselines.json for src/fit/{paired,within_family,baselines}.rs
+(Student t quantiles: scipy.stats.t.ppf; paired interval: scipy ttest_rel
+confidence_interval; sign-flip test: scipy permutation_test, exact; pooled
+within-family rho: pingouin partial_corr of within-family ranks on family
+indicators; the baseline comparison: sklearn cross_val_predict LOO OLS).
 
 References
 ==========
@@ -21,6 +26,8 @@ References
 * jackknife+:                       numpy on sklearn LOO fits (no library reference;
   written from Barber et al. 2021: floor(a(n+1))-th smallest of mu_-i(x) - R_i,
   ceil((1-a)(n+1))-th smallest of mu_-i(x) + R_i)
+* Benjamini-Hochberg adjusted p:    statsmodels.stats.multitest.multipletests(method="fdr_bh")
+  (src/fit/multitest.rs, checked there; NaN p-values left out of the family)
 * SplitMix64 stream, Fisher-Yates shuffle, k-fold and permutation p-values are
   re-implemented here exactly as in src/fit/validate.rs and src/fit/stats.rs
   (integer arithmetic), so folds and p-values must match exactly.
@@ -262,7 +269,156 @@ def build():
         "correlation": correlation_cases(),
         "partial": partial_cases(),
         "regression": regression_cases(),
+        "multitest": multitest_cases(),
     }
+
+
+# --- baselines.json: the statistics of src/fit/{paired,within_family,baselines}.rs ---------------
+OUT_BASELINES = OUT.parent / "baselines.json"
+
+
+def groups_of(families):
+    order = []
+    for i, f in enumerate(families):
+        for g in order:
+            if g[0] == f:
+                g[1].append(i)
+                break
+        else:
+            order.append((f, [i]))
+    return order
+
+
+def centred_ranks(v, groups):
+    out = np.zeros(len(v))
+    for _, m in groups:
+        r = ss.rankdata([v[i] for i in m])
+        out[m] = r - r.mean()
+    return out
+
+
+def within_perm_p(x, y, families, permutations, seed):
+    """lossy's within-family permutation: y's centred ranks shuffled within each family."""
+    g = groups_of(families)
+    cx, cy = centred_ranks(x, g), centred_ranks(y, g)
+    observed, rng, hits = pearson(cx, cy), SplitMix64(seed), 0
+    shuffled = cy.copy()
+    for _ in range(permutations):
+        for _, m in g:
+            vals = [cy[i] for i in m]
+            rng.shuffle(vals)
+            shuffled[m] = vals
+        if abs(pearson(cx, shuffled)) >= abs(observed) - 1e-12:
+            hits += 1
+    return (1 + hits) / (permutations + 1)
+
+
+def within_family_cases():
+    rng = np.random.default_rng(31)
+    cases = []
+    for name, sizes in [("three_families", [4, 5, 6]), ("with_pair_and_single", [7, 2, 1, 5])]:
+        families = [f"f{k}" for k, n in enumerate(sizes) for _ in range(n)]
+        rng.shuffle(families)
+        off = {f: 3.0 * k for k, f in enumerate(sorted(set(families)))}
+        x = r4(np.array([off[f] for f in families]) + rng.normal(size=len(families)))
+        y = r4(np.array([off[f] for f in families]) - 0.5 * x + rng.normal(size=len(families)))
+        x[1] = x[2]  # a tie (families may differ)
+        g = groups_of(families)
+        rx, ry = centred_ranks(x, g), centred_ranks(y, g)
+        mine = pearson(rx, ry)
+        # reference: partial Pearson of the within-family ranks controlling for family indicators
+        wr = lambda v: np.array([ss.rankdata([v[j] for j in m])[m.index(i)] for i in range(len(v)) for f, m in g if i in m])
+        df = pd.DataFrame({"x": wr(x), "y": wr(y), **{f"d{k}": [1.0 if f == fam else 0.0 for f in families] for k, (fam, _) in enumerate(g[1:])}})
+        pg = float(pingouin.partial_corr(data=df, x="x", y="y", covar=[f"d{k}" for k in range(len(g) - 1)], method="pearson")["r"].iloc[0])
+        assert abs(pg - mine) < 1e-12, (name, pg, mine)
+        per = [{"family": f, "n": len(m), "spearman": float(ss.spearmanr(x[m], y[m]).statistic)} for f, m in g if len(m) >= 3]
+        cases.append({"name": name, "x": x.tolist(), "y": y.tolist(), "families": families, "pooled": pg,
+                      "per_family": per, "perm": {"permutations": 499, "seed": 4, "p": within_perm_p(x, y, families, 499, 4)}})
+    return cases
+
+
+def sign_flip_exact(d):
+    """Brute force over all 2^n sign patterns, scipy's two-sided rule (no +1 for an exact test)."""
+    n, obs = len(d), float(np.mean(d))
+    gamma = abs(obs * np.finfo(float).eps * 100)
+    stats = [np.mean([(-v if (mask >> i) & 1 else v) for i, v in enumerate(d)]) for mask in range(1 << n)]
+    less = sum(s <= obs + gamma for s in stats) / len(stats)
+    greater = sum(s >= obs - gamma for s in stats) / len(stats)
+    return min(1.0, 2 * min(less, greater))
+
+
+def paired_cases():
+    rng = np.random.default_rng(32)
+    quantiles = [{"p": p, "df": df, "ppf": float(ss.t.ppf(p, df))}
+                 for p in [0.5, 0.8, 0.95, 0.975, 0.995, 0.025] for df in [1, 2, 5, 13, 22, 46]]
+    cases = []
+    for name, n, shift in [("n6", 6, 0.3), ("n12_no_effect", 12, 0.0), ("n13", 13, 0.2)]:
+        a = r4(rng.normal(1.0 + shift, 0.5, size=n))
+        b = r4(rng.normal(1.0, 0.5, size=n))
+        d = a - b
+        ci = ss.ttest_rel(a, b).confidence_interval(0.95)
+        perm = ss.permutation_test((d,), np.mean, permutation_type="samples", n_resamples=np.inf, alternative="two-sided")
+        assert abs(perm.pvalue - sign_flip_exact(d)) < 1e-12, (name, perm.pvalue)
+        cases.append({"name": name, "a": a.tolist(), "b": b.tolist(), "mean": float(np.mean(d)),
+                      "lower": float(ci.low), "upper": float(ci.high), "sign_flip_p": float(perm.pvalue)})
+    return {"t_quantiles": quantiles, "cases": cases}
+
+
+def gain_case():
+    """The features against two baselines under leave-one-out OLS (sklearn), and the paired gain
+    of adding them to the best baseline (scipy ttest_rel interval, exact sign-flip test)."""
+    rng = np.random.default_rng(33)
+    n = 14
+    b, b2, f = r4(rng.normal(size=n)), r4(rng.normal(size=n)), r4(rng.normal(size=n))
+    y = r4(0.8 * b + 0.6 * f + 0.3 * rng.normal(size=n))
+    loo = lambda cols: cross_val_predict(LinearRegression(), np.column_stack(cols), y, cv=LeaveOneOut())
+    sets = {"b": [b], "b2": [b2], "baselines": [b, b2], "features": [f], "baselines + features": [b, b2, f]}
+    out = {k: {"r2": r2_score(y, loo(v)), "mae": mean_absolute_error(y, loo(v))} for k, v in sets.items()}
+    best = max(["b", "b2"], key=lambda k: out[k]["r2"])
+    pb, pbf = loo(sets[best]), loo(sets[best] + [f])
+    eb, ebf = np.abs(y - pb), np.abs(y - pbf)
+    ci = ss.ttest_rel(eb, ebf).confidence_interval(0.95)
+    perm = ss.permutation_test((eb - ebf,), np.mean, permutation_type="samples", n_resamples=np.inf, alternative="two-sided")
+    return {"y": y.tolist(), "b": b.tolist(), "b2": b2.tolist(), "f": f.tolist(), "sets": out, "best": best,
+            "r2_with_features": r2_score(y, pbf), "mae_with_features": mean_absolute_error(y, pbf),
+            "mean": float(np.mean(eb - ebf)), "lower": float(ci.low), "upper": float(ci.high), "p": float(perm.pvalue)}
+
+
+def build_baselines():
+    return {
+        "generator": "scripts/stats_fixtures.py",
+        "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
+                     "scikit-learn": sklearn.__version__, "pingouin": pingouin.__version__},
+        "tolerance": 1e-9,
+        "within_family": within_family_cases(),
+        "paired": paired_cases(),
+        "gain": gain_case(),
+    }
+
+
+# --- Benjamini-Hochberg adjusted p-values (src/fit/multitest.rs) -----------------------
+# Reference: statsmodels.stats.multitest.multipletests(p, method="fdr_bh")[1]. NaN p-values
+# are left out of the family (statsmodels is given the finite ones) and stay NaN (null).
+def multitest_cases():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(22)
+    inputs = [
+        [0.5, 0.01, 0.03, 0.02],
+        [round(float(v), 4) for v in rng.uniform(0, 1, 20)],
+        # many small p-values, ties and exact zeros/ones, as a correlation grid gives
+        [round(float(v), 3) for v in np.concatenate([rng.beta(0.3, 4, 100), [0.001] * 6, [1.0] * 4, [0.0] * 2])],
+        [0.04, 0.9, float("nan"), 0.95, 0.001, float("nan")],
+        [0.7],
+    ]
+    cases = []
+    for p in inputs:
+        p = np.asarray(p, dtype=float)
+        keep = np.isfinite(p)
+        adj = np.full(p.shape, np.nan)
+        adj[keep] = multipletests(p[keep], method="fdr_bh")[1]
+        cases.append({"p": [float(v) for v in p], "adjusted": [float(v) for v in adj]})
+    return cases
 
 
 def finite_or_null(v):
@@ -294,8 +450,11 @@ def main():
     ap.add_argument("--check", action="store_true", help="regenerate in memory and compare with the committed file")
     args = ap.parse_args()
     data = json.loads(json.dumps(finite_or_null(build()), allow_nan=False))
+    extra = json.loads(json.dumps(finite_or_null(build_baselines()), allow_nan=False))
     if args.check:
-        bad = differ(json.loads(OUT.read_text()), data)
+        bad = differ(json.loads(OUT_BASELINES.read_text()), extra)
+        print(f"--check: baselines.json has {len(bad)} difference(s)" if bad else "--check: baselines.json matches")
+        bad += differ(json.loads(OUT.read_text()), data)
         for d in bad[:20]:
             print(d)
         print(f"--check: {len(bad)} difference(s)" if bad else "--check: stats.json matches")
@@ -303,6 +462,8 @@ def main():
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT}")
+    OUT_BASELINES.write_text(json.dumps(extra, indent=1) + "\n")
+    print(f"wrote {OUT_BASELINES}")
 
 
 if __name__ == "__main__":

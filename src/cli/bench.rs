@@ -6,7 +6,7 @@ use super::Failure;
 use anyhow::anyhow;
 use candle_core::{Device, Tensor};
 use lossy::io::npy;
-use lossy::models::{HiddenStates, LayerSink, Model, ModelFiles};
+use lossy::models::{DeviceSpec, HiddenStates, LayerSink, Model, ModelFiles, Precision};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,6 +22,12 @@ pub struct Args {
     /// Timed repetitions (the best is reported).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Compute device (`cpu`, `cuda:N`), for scripts/gpu_check.py.
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// Compute precision.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
+    precision: String,
 }
 
 /// Copies each layer to host memory, as the features stage does.
@@ -40,9 +46,16 @@ impl LayerSink for ToHost {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = Model::load(
+    let device = args.device.open().map_err(Failure::input)?;
+    let precision = match args.precision.as_str() {
+        "bf16" => Precision::Bf16,
+        "f16" => Precision::F16,
+        _ => Precision::F32,
+    };
+    let model = Model::load_as(
         ModelFiles::locate(&args.model).map_err(Failure::input)?,
-        &Device::Cpu,
+        &device,
+        precision,
     )
     .map_err(Failure::input)?;
     let ids = npy::read(&args.ids).map_err(Failure::input)?;
@@ -66,7 +79,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             .map_err(Failure::running)?;
         best = best.min(start.elapsed().as_secs_f64());
     }
-    let gemm = gemm_gflops().map_err(Failure::running)?;
+    // The CPU's GEMM rate puts a CPU run in context; a GPU run skips it.
+    let gemm = match args.device {
+        DeviceSpec::Cpu => Some(gemm_gflops().map_err(Failure::running)?),
+        DeviceSpec::Cuda(_) => None,
+    };
     let tokens = b * t;
     let params = model.config.non_embedding_params();
     let out = serde_json::json!({
@@ -77,6 +94,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "gflops": 2.0 * params as f64 * tokens as f64 / best / 1e9,
         "gemm_gflops_f32_1024": gemm,
         "threads": rayon::current_num_threads(),
+        "device": args.device.to_string(),
+        "precision": args.precision,
     });
     println!("{out}");
     Ok(())

@@ -3,6 +3,8 @@
 //! know), 1 for a failure while running (a forward pass, the network, the
 //! disk). The innermost lossy error in the chain that knows which it is
 //! decides; wrappers (a model's name, a study path) defer to their cause.
+//! `#[error(transparent)]` variants hide the wrapped error from the chain
+//! (their `source()` is the inner error's), so they are asked directly.
 
 use lossy::corpus::chat::ChatError;
 use lossy::corpus::preference::PreferenceError;
@@ -13,7 +15,7 @@ use lossy::fit::study_fit::FitError;
 use lossy::hub::HubError;
 use lossy::io::npy::NpyError;
 use lossy::models::hub_source::FetchError;
-use lossy::models::ModelError;
+use lossy::models::{DeviceError, ModelError};
 use lossy::pipeline::RunError;
 use lossy::report::OutputError;
 use lossy::scores::ScoreError;
@@ -29,6 +31,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
         || e.is::<CalibrationError>()
         || e.is::<PreferenceError>()
         || e.is::<ChatError>()
+        || e.is::<DeviceError>()
     {
         return Some(true);
     }
@@ -36,13 +39,19 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
         return (!matches!(e, CorpusError::Dataset(_) | CorpusError::Tokenize(_))).then_some(true);
     }
     if let Some(e) = e.downcast_ref::<DatasetError>() {
-        return (!matches!(e, DatasetError::Hub(_))).then_some(true);
+        return match e {
+            DatasetError::Hub(h) => verdict(h),
+            _ => Some(true),
+        };
     }
     if let Some(e) = e.downcast_ref::<ModelError>() {
         return Some(!matches!(e, ModelError::Forward(_)));
     }
     if let Some(e) = e.downcast_ref::<FetchError>() {
-        return (!matches!(e, FetchError::Hub(_))).then_some(true);
+        return match e {
+            FetchError::Hub(h) => verdict(h),
+            _ => Some(true),
+        };
     }
     if let Some(e) = e.downcast_ref::<HubError>() {
         return match e {
@@ -54,7 +63,8 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     }
     if let Some(e) = e.downcast_ref::<ScoreError>() {
         return match e {
-            ScoreError::Hub(_) | ScoreError::Table(_) => None,
+            ScoreError::Hub(h) => verdict(h),
+            ScoreError::Table(t) => verdict(t),
             _ => Some(true),
         };
     }
@@ -64,12 +74,15 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     if let Some(e) = e.downcast_ref::<FeatureError>() {
         return match e {
             FeatureError::NoPositions { .. } => Some(true),
-            FeatureError::Model(_) => None,
+            FeatureError::Model(m) => verdict(m),
             _ => Some(false),
         };
     }
     if let Some(e) = e.downcast_ref::<EstimatorError>() {
-        return (!matches!(e, EstimatorError::Calibration(_))).then_some(true);
+        return match e {
+            EstimatorError::Calibration(c) => verdict(c),
+            _ => Some(true),
+        };
     }
     if let Some(e) = e.downcast_ref::<OutputError>() {
         return Some(matches!(e, OutputError::NotAReport { .. }));
@@ -84,6 +97,12 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
             | RunError::MissingScore { .. } => Some(true),
             RunError::Io { .. } | RunError::Figure(_) => Some(false),
             RunError::ProbeSet { source, .. } => verdict(source.as_ref()),
+            // Transparent variants: the wrapper is not in the chain, so ask the inner error.
+            RunError::Corpus(e) => verdict(e),
+            RunError::Scores(e) => verdict(e),
+            RunError::Hub(e) => verdict(e),
+            RunError::Table(e) => verdict(e),
+            RunError::Output(e) => verdict(e),
             _ => None,
         };
     }

@@ -5,6 +5,9 @@ mod estimate;
 mod exit;
 mod model;
 mod plan;
+mod progress;
+mod watch;
+
 use anyhow::Context;
 
 use clap::{Parser, Subcommand};
@@ -41,7 +44,7 @@ enum Command {
         /// Report folder [default: reports/<study name>].
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Print no progress lines.
+        /// Print no progress (bars on a terminal, periodic lines elsewhere).
         #[arg(long, short)]
         quiet: bool,
         /// Use only cached hub files and shipped snapshots (as HF_HUB_OFFLINE=1).
@@ -57,6 +60,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         features: Option<PathBuf>,
     },
+    /// Keep a study's report current while a training run writes checkpoints.
+    Watch(watch::Args),
     /// What a study will cost per model (resolves models, runs none).
     Plan(plan::Args),
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
@@ -118,6 +123,7 @@ pub fn main() -> ExitCode {
             no_cache,
             features,
         ),
+        Command::Watch(args) => watch::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
@@ -167,14 +173,14 @@ fn run(
     features_from: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let study = study::load(path).map_err(Failure::input)?;
+    if features_from.is_none() {
+        // A GPU that cannot be opened is bad input, said before any work.
+        study.features.device.open().map_err(Failure::input)?;
+    }
     let output = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("reports").join(&study.name));
-    let mut progress = |msg: &str| {
-        if !quiet {
-            eprintln!("{msg}");
-        }
-    };
+    let mut progress = progress::Reporter::new(quiet);
     let summary = lossy::pipeline::run(
         &study,
         &output,
@@ -185,8 +191,9 @@ fn run(
         },
         &mut progress,
     )
-    .with_context(|| format!("study {} failed", path.display()))
-    .map_err(Failure::classify)?;
+    .with_context(|| format!("study {} failed", path.display()));
+    progress.finish();
+    let summary = summary.map_err(Failure::classify)?;
     println!("report: {}", summary.report_dir.display());
     Ok(())
 }

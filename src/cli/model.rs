@@ -4,15 +4,21 @@
 use super::Failure;
 use anyhow::anyhow;
 use lossy::io::{atomic, npy};
-use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
+use lossy::models::{
+    tokenizer::Tokenizer, DeviceSpec, HiddenStates, LayerSink, Model, ModelFiles, Precision,
+};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct NextTokenArgs {
-    /// The model: a Hugging Face-layout folder or a .gguf file.
+    /// The model: a Hugging Face-layout folder, a .gguf file, or a hub id
+    /// `org/name[@revision]` (fetched into the HF cache, as studies do).
     #[arg(long, value_name = "SPEC")]
     model: PathBuf,
+    /// Use only the hub cache for a hub id (as HF_HUB_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
     /// The prompt.
     #[arg(long)]
     text: String,
@@ -25,13 +31,21 @@ pub struct NextTokenArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
 #[derive(clap::Args)]
 pub struct HiddenStatesArgs {
-    /// The model: a Hugging Face-layout folder or a .gguf file.
+    /// The model: a Hugging Face-layout folder, a .gguf file, or a hub id
+    /// `org/name[@revision]` (fetched into the HF cache, as studies do).
     #[arg(long, value_name = "SPEC")]
     model: PathBuf,
+    /// Use only the hub cache for a hub id (as HF_HUB_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
     /// The text to run.
     #[arg(long)]
     text: String,
@@ -47,18 +61,50 @@ pub struct HiddenStatesArgs {
     /// Compute precision.
     #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
     precision: String,
+    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
+    /// (never falls back to the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: DeviceSpec,
 }
 
-fn load(spec: &Path, precision: &str) -> Result<(Model, Tokenizer), Failure> {
+/// A local folder or file as given; else a hub id `org/name[@revision]`,
+/// fetched (or found) in the HF cache with the study's rules: the hub's
+/// endpoint, token and offline settings from the environment.
+fn model_dir(spec: &Path, offline: bool) -> Result<PathBuf, Failure> {
+    let text = spec.to_string_lossy();
+    let (id, revision) = text.split_once('@').unwrap_or((text.as_ref(), "main"));
+    let hub_id = id.split('/').count() == 2
+        && !id.starts_with(['.', '/'])
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    if spec.exists() || !hub_id || revision.is_empty() {
+        return Ok(spec.to_path_buf());
+    }
+    let hub = lossy::hub::Hub::from_env(offline).map_err(Failure::input)?;
+    let fetched = lossy::models::hub_source::fetch(&hub, id, revision, true).map_err(|e| {
+        Failure::classify(anyhow::Error::new(e).context(format!("model {id}@{revision}")))
+    })?;
+    eprintln!("{id}@{revision} is commit {}", fetched.resolved.sha);
+    Ok(fetched.dir)
+}
+
+fn load(
+    spec: &Path,
+    precision: &str,
+    offline: bool,
+    device: DeviceSpec,
+) -> Result<(Model, Tokenizer), Failure> {
     let precision = match precision {
         "bf16" => Precision::Bf16,
         "f16" => Precision::F16,
         _ => Precision::F32,
     };
-    let files = ModelFiles::locate(spec).map_err(Failure::input)?;
+    let device = device.open().map_err(Failure::input)?;
+    let dir = model_dir(spec, offline)?;
+    let files = ModelFiles::locate(&dir).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model =
-        Model::load_as(files, &candle_core::Device::Cpu, precision).map_err(Failure::input)?;
+    let model = Model::load_as(files, &device, precision).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -71,7 +117,7 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 }
 
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision)?;
+    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let logits = model.last_logits(&ids).map_err(Failure::running)?;
     // log-softmax in f64
@@ -121,7 +167,7 @@ impl LayerSink for Collect {
 }
 
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision)?;
+    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
     let convention = if args.convention == "raw" {
         HiddenStates::Raw

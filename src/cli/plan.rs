@@ -59,6 +59,7 @@ fn positive_finite(s: &str) -> Result<f64, String> {
 fn table(p: &Plan) -> String {
     let head = [
         "model",
+        "step",
         "source",
         "arch",
         "layers",
@@ -67,6 +68,7 @@ fn table(p: &Plan) -> String {
         "tokens",
         "FLOPs",
         "peak memory",
+        "of it features",
         "time",
         "features",
     ];
@@ -79,6 +81,7 @@ fn table(p: &Plan) -> String {
         };
         rows.push(vec![
             m.name.clone(),
+            m.step.map(|s| s.to_string()).unwrap_or_default(),
             source,
             opt(m.architecture.clone()),
             opt(m.layers.map(|v| v.to_string())),
@@ -87,6 +90,7 @@ fn table(p: &Plan) -> String {
             opt(m.tokens.map(|v| si(v as f64))),
             opt(m.flops.map(si)),
             opt(m.peak_memory_bytes.map(bytes)),
+            opt(m.feature_state.as_ref().map(|s| bytes(s.total()))),
             opt(m.seconds.map(duration)),
             match m.cached {
                 Some(true) => "cached".into(),

@@ -195,6 +195,28 @@ impl Corpus {
         }
     }
 
+    /// As [`Self::tokenize`], with each kept token's byte end in its document
+    /// ([`Tokenizer::encode_with_ends`]), so the text the kept tokens cover
+    /// is known after truncation.
+    pub fn tokenize_with_ends(
+        &self,
+        tokenizer: &Tokenizer,
+        settings: &CorpusSettings,
+    ) -> Result<(Vec<Vec<u32>>, Vec<Vec<usize>>), CorpusError> {
+        let (mut ids_out, mut ends_out) = (Vec::new(), Vec::new());
+        for doc in &self.documents {
+            let (mut ids, mut ends) =
+                tokenizer.encode_with_ends(doc, settings.add_special_tokens)?;
+            ids.truncate(settings.max_tokens);
+            ends.truncate(settings.max_tokens);
+            if !ids.is_empty() {
+                ids_out.push(ids);
+                ends_out.push(ends);
+            }
+        }
+        Ok((ids_out, ends_out))
+    }
+
     /// Token ids of every document under one model's tokenizer, truncated to
     /// `max_tokens`. Documents that tokenize to nothing are dropped.
     pub fn tokenize(

@@ -34,6 +34,9 @@ pub struct CachedModel {
     pub layers: usize,
     pub d: usize,
     pub non_embedding_params: usize,
+    /// Every parameter, embeddings (and an untied LM head) included.
+    #[serde(default)]
+    pub total_params: usize,
 }
 
 /// The folder of the feature cache (`LOSSY_CACHE`, else the user cache).
@@ -160,6 +163,9 @@ fn encode(
     for e in f.layers.iter().chain(f.replicates.iter().flatten()) {
         put_estimate(&mut out, e);
     }
+    put_f64(&mut out, f.loss.nll);
+    put_u64(&mut out, f.loss.tokens);
+    put_u64(&mut out, f.loss.bytes);
     out
 }
 
@@ -190,6 +196,11 @@ fn decode(bytes: &[u8], key: &str) -> Option<(CachedModel, ModelFeatures)> {
                 .collect::<Option<Vec<_>>>()
         })
         .collect::<Option<Vec<_>>>()?;
+    let loss = super::lm_loss::LmLoss {
+        nll: r.f64()?,
+        tokens: r.u64()?,
+        bytes: r.u64()?,
+    };
     if r.at != bytes.len() {
         return None;
     }
@@ -201,6 +212,7 @@ fn decode(bytes: &[u8], key: &str) -> Option<(CachedModel, ModelFeatures)> {
             rows,
             documents,
             tokens,
+            loss,
         },
     ))
 }
@@ -309,6 +321,11 @@ mod tests {
             rows: 12,
             documents: 3,
             tokens: 15,
+            loss: super::super::lm_loss::LmLoss {
+                nll: 0.1 + 0.2,
+                tokens: 11,
+                bytes: 40,
+            },
         }
     }
 
@@ -322,6 +339,7 @@ mod tests {
                     layers: 0,
                     d: 0,
                     non_embedding_params: 0,
+                    total_params: 0,
                 },
                 f,
             )
@@ -338,6 +356,7 @@ mod tests {
             layers: 2,
             d: 32,
             non_embedding_params: 1000,
+            total_params: 3000,
         };
         let inputs = serde_json::json!({"model": "abc"});
         let k = key(&inputs);

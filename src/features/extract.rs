@@ -2,10 +2,11 @@
 //! soft-entropy estimates as it is produced: memory is one batch of hidden
 //! states plus the accumulators, never all activations.
 
-use super::estimator::bootstrap::poisson_weight;
+use super::estimator::blocks::{BlockAccumulator, BlockLayout};
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
+use super::lm_loss::{self, LmLoss};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
 use candle_core::Tensor;
@@ -43,17 +44,35 @@ pub struct ModelFeatures {
     pub rows: usize,
     pub documents: usize,
     pub tokens: usize,
+    /// The LM loss over the estimator positions ([`super::lm_loss`]).
+    pub loss: LmLoss,
+}
+
+/// How far one model's pass has got: reported after each batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PassProgress {
+    /// Documents run (those that give estimator rows) and their total.
+    pub documents: usize,
+    pub documents_total: usize,
+    /// Tokens run through the model (each document up to its last
+    /// estimator position) and their total.
+    pub tokens: usize,
+    pub tokens_total: usize,
+    /// Seconds so far in the forward pass and in the estimator.
+    pub forward_seconds: f64,
+    pub estimating_seconds: f64,
 }
 
 /// Feeds each layer's rows to that layer's accumulator.
-struct Sink<'a, 'e> {
+struct Sink<'a, 'e, 'l> {
     plan: &'a LabelPlan,
     /// Documents of this batch (indices into the corpus) and their first row.
     docs: Vec<(usize, usize)>,
     accs: &'a mut [Accumulator<'e>],
-    /// Bootstrap accumulators, `boot[layer][replicate]`.
-    boot: &'a mut [Vec<Accumulator<'e>>],
-    bootstrap_seed: u64,
+    /// Per-block sums for the bootstrap, one per layer (empty when off).
+    boot: &'a mut [BlockAccumulator<'l>],
+    /// Number of bootstrap blocks (unit u is in block u mod K).
+    blocks: usize,
     /// The bootstrap's resampling unit of each document (itself, or its pair).
     unit: fn(usize) -> usize,
     est: &'e Estimator,
@@ -61,11 +80,26 @@ struct Sink<'a, 'e> {
     projected: Projected,
     d: usize,
     error: Option<FeatureError>,
+    /// Time spent reducing layers (the rest of a pass is the forward pass).
+    estimating: std::time::Duration,
+    /// Scores the last layer's rows as LM loss.
+    lm: LossHook<'a>,
 }
 
-impl LayerSink for Sink<'_, '_> {
+/// What the sink needs to score the last layer's rows.
+struct LossHook<'a> {
+    model: &'a Model,
+    convention: crate::models::HiddenStates,
+    docs: &'a [Vec<u32>],
+    loss: &'a mut LmLoss,
+}
+
+impl LayerSink for Sink<'_, '_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
-        match self.reduce(index, hidden) {
+        let started = std::time::Instant::now();
+        let reduced = self.reduce(index, hidden);
+        self.estimating += started.elapsed();
+        match reduced {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 self.error = Some(e);
@@ -75,19 +109,27 @@ impl LayerSink for Sink<'_, '_> {
     }
 }
 
-impl Sink<'_, '_> {
+impl Sink<'_, '_, '_> {
     fn reduce(&mut self, layer: usize, hidden: &Tensor) -> Result<(), FeatureError> {
-        let (_, t, d) = hidden.dims3()?;
+        // packed: each document's run (up to its last position) follows the last
+        let (_, d) = hidden.dims2()?;
         debug_assert_eq!(d, self.d);
         let values: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
         let mut z = Vec::new();
         let mut row_of = Vec::new(); // (document, position) of each gathered row
-        for (b, &(doc, _)) in self.docs.iter().enumerate() {
-            for pos in self.plan.positions[doc].clone() {
-                let start = (b * t + pos) * d;
+        let mut doc_start = 0;
+        for &(doc, _) in &self.docs {
+            let positions = self.plan.positions[doc].clone();
+            for pos in positions.clone() {
+                let start = (doc_start + pos) * d;
                 z.extend_from_slice(&values[start..start + d]);
                 row_of.push((doc, pos));
             }
+            doc_start += positions.end;
+        }
+        if layer == self.lm.model.num_layers() {
+            let h = &mut self.lm;
+            lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
@@ -112,27 +154,142 @@ impl Sink<'_, '_> {
         self.accs[layer]
             .accumulate(projected, &ids, None)
             .map_err(wrap)?;
-        for (b, acc) in self.boot[layer].iter_mut().enumerate() {
-            let weights: Vec<f64> = row_of
+        if let Some(boot) = self.boot.get_mut(layer) {
+            let block_of_row: Vec<u32> = row_of
                 .iter()
-                .map(|&(doc, _)| {
-                    poisson_weight(self.bootstrap_seed, b as u64, (self.unit)(doc) as u64)
-                })
+                .map(|&(doc, _)| ((self.unit)(doc) % self.blocks) as u32)
                 .collect();
-            acc.accumulate(projected, &ids, Some(&weights))
-                .map_err(wrap)?;
+            boot.accumulate(projected, &ids, &block_of_row);
         }
         Ok(())
     }
 }
 
-/// Per-layer estimates for one model over tokenized documents.
+/// Per-layer estimates for one model over tokenized documents, and its LM
+/// loss; `ends[doc][k]` is the byte where token k of the document ends
+/// ([`crate::corpus::Corpus::tokenize_with_ends`]).
 pub fn extract(
     model: &Model,
     docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
     settings: &FeatureSettings,
     est: &Estimator,
 ) -> Result<ModelFeatures, FeatureError> {
+    extract_observed(model, docs, ends, settings, est, &mut |_| {})
+}
+
+/// [`extract`], calling `observe` after each batch with how far it got.
+pub fn extract_observed(
+    model: &Model,
+    docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
+    let plan = label_plan(docs, settings)?;
+    let pass = Pass {
+        model,
+        docs,
+        ends,
+        plan: &plan,
+        unit: |doc| doc,
+    };
+    extract_plan(&pass, settings, est, observe)
+}
+
+/// One model's pass over tokenized documents with a label plan (n-gram or
+/// preference labels); `unit` maps a document to its bootstrap resampling
+/// unit (itself, or the pair it belongs to).
+pub(super) struct Pass<'a> {
+    pub model: &'a Model,
+    pub docs: &'a [Vec<u32>],
+    pub ends: &'a [Vec<usize>],
+    pub plan: &'a LabelPlan,
+    pub unit: fn(usize) -> usize,
+}
+
+/// Per-layer estimates of `pass.plan`'s label sets, and the LM loss.
+pub(super) fn extract_plan(
+    pass: &Pass,
+    settings: &FeatureSettings,
+    est: &Estimator,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
+    let Pass {
+        model, docs, plan, ..
+    } = *pass;
+    let specs = plan.specs();
+    let layers = model.num_layers() + 1;
+    let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
+    let (work, mut loss) = work_list(plan, pass.ends);
+    let mut progress = PassProgress {
+        documents_total: work.len(),
+        tokens_total: work.iter().map(|&(doc, _)| plan.positions[doc].end).sum(),
+        ..PassProgress::default()
+    };
+    let blocks = settings.blocks();
+    let layout = (settings.bootstrap > 0).then(|| block_layout(plan, blocks, pass.unit));
+    let mut boot: Vec<BlockAccumulator> = layout
+        .iter()
+        .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
+        .collect();
+    for chunk in work.chunks(settings.batch_size.max(1)) {
+        let started = std::time::Instant::now();
+        // Causal attention: tokens after the last estimator position cannot
+        // change it, so they are not run.
+        let seqs: Vec<&[u32]> = chunk
+            .iter()
+            .map(|&(doc, _)| &docs[doc][..plan.positions[doc].end])
+            .collect();
+        let mut sink = Sink {
+            plan,
+            docs: chunk.to_vec(),
+            accs: &mut accs,
+            boot: &mut boot,
+            blocks,
+            unit: pass.unit,
+            est,
+            projected: Projected::default(),
+            d: model.hidden_size(),
+            error: None,
+            estimating: std::time::Duration::ZERO,
+            lm: LossHook {
+                model,
+                convention: settings.hidden_states,
+                docs,
+                loss: &mut loss,
+            },
+        };
+        model.run(&seqs, settings.hidden_states, &mut sink)?;
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+        let estimating = sink.estimating.as_secs_f64();
+        progress.documents += chunk.len();
+        progress.tokens += seqs.iter().map(|s| s.len()).sum::<usize>();
+        progress.estimating_seconds += estimating;
+        progress.forward_seconds += started.elapsed().as_secs_f64() - estimating;
+        observe(&progress);
+    }
+    Ok(ModelFeatures {
+        layers: accs.iter().map(Accumulator::estimate).collect(),
+        replicates: (0..settings.bootstrap)
+            .map(|b| {
+                boot.iter()
+                    .map(|l| l.replicate(settings.bootstrap_seed, b))
+                    .collect()
+            })
+            .collect(),
+        rows: plan.rows(),
+        documents: docs.len(),
+        tokens: docs.iter().map(Vec::len).sum(),
+        loss,
+    })
+}
+
+/// The estimator's label plan; an error when no document gives a position.
+fn label_plan(docs: &[Vec<u32>], settings: &FeatureSettings) -> Result<LabelPlan, FeatureError> {
     let cfg = NgramConfig {
         orders: settings.orders.clone(),
         policy: settings.positions,
@@ -149,71 +306,40 @@ pub fn extract(
         };
         return Err(FeatureError::NoPositions { needed: 2 * n });
     }
-    extract_plan(model, docs, &plan, settings, est, |doc| doc)
+    Ok(plan)
 }
 
-/// Per-layer estimates for one model over tokenized documents, with the
-/// estimator rows and label sets of `plan` (n-gram or preference labels).
-pub(super) fn extract_plan(
-    model: &Model,
-    docs: &[Vec<u32>],
-    plan: &LabelPlan,
-    settings: &FeatureSettings,
-    est: &Estimator,
-    unit: fn(usize) -> usize,
-) -> Result<ModelFeatures, FeatureError> {
-    let specs = plan.specs();
-    let layers = model.num_layers() + 1;
-    let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
-    let mut boot: Vec<Vec<Accumulator>> = (0..layers)
-        .map(|_| {
-            (0..settings.bootstrap)
-                .map(|_| Accumulator::new(est, &specs))
-                .collect()
-        })
-        .collect();
-    // Documents that give rows, with the index of their first row.
+/// Documents that give rows, with the index of their first row, and an LM
+/// loss holding the bytes those rows' next tokens cover.
+fn work_list(plan: &LabelPlan, ends: &[Vec<usize>]) -> (Vec<(usize, usize)>, LmLoss) {
     let mut first_row = 0;
     let mut work = Vec::new();
+    let mut loss = LmLoss::default();
     for (i, r) in plan.positions.iter().enumerate() {
         if !r.is_empty() {
             work.push((i, first_row));
             first_row += r.len();
+            loss.bytes += ends.get(i).map_or(0, |e| lm_loss::covered_bytes(e, r));
         }
     }
-    for chunk in work.chunks(settings.batch_size.max(1)) {
-        // Causal attention: tokens after the last estimator position cannot
-        // change it, so they are not run.
-        let seqs: Vec<&[u32]> = chunk
-            .iter()
-            .map(|&(doc, _)| &docs[doc][..plan.positions[doc].end])
-            .collect();
-        let mut sink = Sink {
-            plan,
-            docs: chunk.to_vec(),
-            accs: &mut accs,
-            boot: &mut boot,
-            bootstrap_seed: settings.bootstrap_seed,
-            unit,
-            est,
-            projected: Projected::default(),
-            d: model.hidden_size(),
-            error: None,
-        };
-        model.run(&seqs, settings.hidden_states, &mut sink)?;
-        if let Some(e) = sink.error {
-            return Err(e);
-        }
-    }
-    Ok(ModelFeatures {
-        layers: accs.iter().map(Accumulator::estimate).collect(),
-        replicates: (0..settings.bootstrap)
-            .map(|b| boot.iter().map(|l| l[b].estimate()).collect())
-            .collect(),
-        rows: plan.rows(),
-        documents: docs.len(),
-        tokens: docs.iter().map(Vec::len).sum(),
-    })
+    (work, loss)
+}
+
+/// The (label, block) layout of a plan's rows, the document of resampling
+/// unit u in block u mod K.
+pub(crate) fn block_layout(
+    plan: &LabelPlan,
+    blocks: usize,
+    unit: fn(usize) -> usize,
+) -> BlockLayout {
+    let block_of_row: Vec<u32> = plan
+        .positions
+        .iter()
+        .enumerate()
+        .flat_map(|(doc, r)| std::iter::repeat((unit(doc) % blocks) as u32).take(r.len()))
+        .collect();
+    let ids: Vec<&[u32]> = plan.sets.iter().map(|s| s.ids.as_slice()).collect();
+    BlockLayout::new(blocks, &plan.specs(), &ids, &block_of_row)
 }
 
 /// Finds a set's MI by order, direction and null flag.

@@ -17,7 +17,7 @@
 use super::estimator::labels::{LabelColumn, LabelPlan};
 use super::estimator::reference_points::{mix64, SplitMix64};
 use super::estimator::{Estimate, Estimator};
-use super::extract::{extract_plan, FeatureError, ModelFeatures};
+use super::extract::{extract_plan, FeatureError, ModelFeatures, Pass};
 use super::FeatureSettings;
 use crate::corpus::preference::PreferenceTokens;
 use crate::models::Model;
@@ -76,8 +76,15 @@ pub fn extract_preference(
     if plan.rows() == 0 {
         return Err(FeatureError::NoPositions { needed: 1 });
     }
-    // Pair i's two sequences are resampled together.
-    extract_plan(model, &tokens.sequences, &plan, settings, est, |s| s / 2)
+    let pass = Pass {
+        model,
+        docs: &tokens.sequences,
+        ends: &[],
+        plan: &plan,
+        // Pair i's two sequences are resampled together.
+        unit: |s| s / 2,
+    };
+    extract_plan(&pass, settings, est, &mut |_| {})
 }
 
 /// Names of the preference value columns: `preference` and, with nulls,

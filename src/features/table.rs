@@ -57,6 +57,8 @@ pub fn layer_table(models: &[(&str, &ModelFeatures)], settings: &FeatureSettings
 
 /// Means over transformer layers 1..L of each value column; optimality
 /// columns are the ratio of the mean expressivity to the mean complexity.
+/// Then, in `settings.model_only_columns()` order, the mean over layers
+/// 1..L of the per-layer optimality (`optimality_layer_mean`).
 pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Vec<f64> {
     let names = settings.value_columns();
     let blocks = &layers[1..];
@@ -80,14 +82,25 @@ pub fn model_means(layers: &[super::Estimate], settings: &FeatureSettings) -> Ve
             }
         }
     }
+    let per_layer: Vec<Vec<f64>> = blocks.iter().map(|e| layer_values(e, settings)).collect();
+    for &n in &settings.orders {
+        let name = format!("optimality{}", FeatureSettings::suffix(n));
+        let j = names
+            .iter()
+            .position(|c| *c == name)
+            .expect("a value column");
+        let sum: f64 = per_layer.iter().map(|v| v[j]).sum();
+        means.push(sum / blocks.len() as f64);
+    }
     means
 }
 
 /// One row per model: `model`, `family`, `layers`, `d`, `params`
-/// (non-embedding parameters), `log_params` (log10), `documents`, `tokens`,
-/// `rows`, then the value columns (means over blocks).
+/// (non-embedding parameters), `log_params` (log10), the baselines of
+/// [`push_baselines`], `documents`, `tokens`, `rows`, then the value columns
+/// (means over blocks) and the model-only columns.
 pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
-    let names = settings.value_columns();
+    let names = settings.model_value_columns();
     let mut t = Table::default();
     t.push(
         "model",
@@ -123,6 +136,7 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
         "log_params",
         Values::F64(models.iter().map(|m| (m.params as f64).log10()).collect()),
     );
+    push_baselines(&mut t, models);
     t.push(
         "documents",
         Values::Int(models.iter().map(|m| m.features.documents as i64).collect()),
@@ -174,6 +188,49 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
     t
 }
 
+/// The baseline columns a sceptic compares a feature with: `params_total`,
+/// `loss` (mean NLL per scored token, nats), `bits_per_byte`, and, when a
+/// model of the study gives them, `step`, `log_step` = log2(step + 1) (the
+/// scale on which training progress predicts scores) and `train_tokens`
+/// (NaN elsewhere).
+fn push_baselines(t: &mut Table, models: &[ModelRow]) {
+    t.push(
+        "params_total",
+        Values::Int(models.iter().map(|m| m.params_total as i64).collect()),
+    );
+    t.push(
+        "loss",
+        Values::F64(models.iter().map(|m| m.features.loss.per_token()).collect()),
+    );
+    t.push(
+        "bits_per_byte",
+        Values::F64(
+            models
+                .iter()
+                .map(|m| m.features.loss.bits_per_byte())
+                .collect(),
+        ),
+    );
+    for (name, get) in [
+        (
+            "step",
+            (|m: &ModelRow| m.step) as fn(&ModelRow) -> Option<f64>,
+        ),
+        ("train_tokens", |m: &ModelRow| m.train_tokens),
+    ] {
+        if models.iter().any(|m| get(m).is_some()) {
+            let v: Vec<f64> = models.iter().map(|m| get(m).unwrap_or(f64::NAN)).collect();
+            if name == "step" {
+                t.push(name, Values::F64(v.clone()));
+                let log = v.iter().map(|s| (s + 1.0).log2()).collect();
+                t.push("log_step", Values::F64(log));
+            } else {
+                t.push(name, Values::F64(v));
+            }
+        }
+    }
+}
+
 /// What the model table needs about each model.
 pub struct ModelRow {
     pub name: String,
@@ -181,5 +238,54 @@ pub struct ModelRow {
     pub d: usize,
     /// Non-embedding parameters.
     pub params: usize,
+    /// Every parameter, embeddings included.
+    pub params_total: usize,
+    /// Position in a checkpoint series, and training tokens seen (study).
+    pub step: Option<f64>,
+    pub train_tokens: Option<f64>,
     pub features: ModelFeatures,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::estimator::accumulator::{Estimate, SetResult};
+
+    fn set(name: &str, mi: f64) -> SetResult {
+        SetResult {
+            name: name.into(),
+            entropy: 0.5,
+            conditional_entropy: 0.5 - mi,
+            mutual_information: mi,
+            regularity: mi / 0.5,
+            rows: 10.0,
+            distinct: 3,
+        }
+    }
+
+    fn layer(c: f64, x: f64) -> Estimate {
+        Estimate {
+            entropy: 0.5,
+            rows: 10.0,
+            sets: vec![set("in1", c), set("out1", x)],
+        }
+    }
+
+    #[test]
+    fn both_optimality_conventions() {
+        let settings = FeatureSettings {
+            null: false,
+            ..FeatureSettings::default()
+        };
+        // embeddings (ignored), then two blocks: ratios 0.2/0.4 = 0.5 and 0.3/0.1 = 3
+        let layers = [layer(9.0, 9.0), layer(0.4, 0.2), layer(0.1, 0.3)];
+        let names = settings.model_value_columns();
+        let v = model_means(&layers, &settings);
+        assert_eq!(names.len(), v.len());
+        let get = |n: &str| v[names.iter().position(|c| c == n).unwrap()];
+        // ratio of means: 0.25 / 0.25; mean of ratios: (0.5 + 3) / 2
+        assert!((get("optimality") - 1.0).abs() < 1e-12);
+        assert!((get("optimality_layer_mean") - 1.75).abs() < 1e-12);
+        assert!((get("complexity") - 0.25).abs() < 1e-12);
+    }
 }

@@ -13,6 +13,7 @@ use super::axes::{format_tick, tick_decimals, tick_labels, X_TICKS, Y_TICKS};
 use super::geometry::Rect;
 use super::labels;
 use super::legend::{self, Entry};
+use super::legend_place::Spot;
 use super::markers::{draw_marker, Marker};
 use super::output::{DrawResult, Figure};
 use super::series::{self, Band, Interval, Polyline};
@@ -93,6 +94,8 @@ pub(crate) struct Chart {
     pub y_categories: Option<Vec<String>>,
     /// A panel of a larger figure: a smaller title.
     pub panel: bool,
+    /// A line under the title (a panel's statistics), in annotation size.
+    pub subtitle: String,
 }
 
 pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
@@ -133,7 +136,7 @@ impl Chart {
         }
     }
 
-    /// Draws the title and returns the area left below it.
+    /// Draws the title (and the subtitle under it) and returns the area left below.
     pub(crate) fn draw_title<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -141,7 +144,7 @@ impl Chart {
         draw: bool,
     ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
         let margin = st.ipx(10.0);
-        if self.title.trim().is_empty() {
+        if self.title.trim().is_empty() && self.subtitle.is_empty() {
             return Ok(root.margin(margin, 0, 0, 0));
         }
         let (w, _) = root.dim_in_pixel();
@@ -154,18 +157,56 @@ impl Chart {
             let size = style.font.get_size() * (room / tw).max(0.7);
             style = style.font.resize(size).color(&INK);
         }
-        let h = th.round() as i32 + 2 * margin;
+        let lines = self.subtitle_lines(root, st, room)?;
+        let sub_h = st.measure(root, "Xy", T::Annotation)?.1 * 1.25;
+        let h = th.round() as i32 + 2 * margin + (sub_h * lines.len() as f64).round() as i32;
         let (top, body) = root.split_vertically(h);
-        let centred = style.pos(Pos::new(HPos::Center, VPos::Center));
         if !draw {
             return Ok(body);
         }
+        let title_y = margin + th.round() as i32 / 2 + margin / 4;
         top.draw(&Text::new(
             self.title.clone(),
-            (w as i32 / 2, h / 2 + margin / 4),
-            centred,
+            (w as i32 / 2, title_y),
+            style.pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
+        let font = st
+            .font(T::Annotation)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        for (i, line) in lines.into_iter().enumerate() {
+            let y = title_y as f64 + th / 2.0 + sub_h * (i as f64 + 0.6);
+            top.draw(&Text::new(
+                line,
+                (w as i32 / 2, y.round() as i32),
+                font.clone(),
+            ))?;
+        }
         Ok(body)
+    }
+
+    /// The subtitle in lines no wider than `room`, broken after commas.
+    fn subtitle_lines<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+        room: f64,
+    ) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut lines: Vec<String> = Vec::new();
+        if self.subtitle.is_empty() {
+            return Ok(lines);
+        }
+        for part in self.subtitle.split(", ") {
+            let joined = match lines.last() {
+                Some(last) => format!("{last}, {part}"),
+                None => part.to_string(),
+            };
+            if !lines.is_empty() && st.measure(root, &joined, T::Annotation)?.0 <= room {
+                *lines.last_mut().expect("a line") = joined;
+            } else {
+                lines.push(part.to_string());
+            }
+        }
+        Ok(lines)
     }
 
     /// Label-area sizes that fit the tick labels and axis titles.
@@ -226,6 +267,24 @@ impl Chart {
     }
 }
 
+/// `label`, without its trailing parenthesised parts while it is longer than `room`.
+fn fit_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    st: &Style,
+    label: &str,
+    kind: T,
+    room: f64,
+) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut out = label.to_string();
+    while st.measure(root, &out, kind)?.0 > room {
+        match out.rfind(" (") {
+            Some(i) if i > 0 => out.truncate(i),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
 /// The plot rectangle of a chart, in device pixels.
 pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
@@ -267,10 +326,7 @@ impl Chart {
     where
         DB::ErrorType: 'static,
     {
-        match self.grown_for_legend(root, cell, st)? {
-            Some(grown) => grown.draw_body(root, cell, st),
-            None => self.draw_body(root, cell, st),
-        }
+        self.draw_body(root, cell, st)
     }
 
     fn draw_body<DB: DrawingBackend>(
@@ -298,25 +354,45 @@ impl Chart {
         } else {
             Some(legend::measure(root, &self.legend, st)?)
         };
-        let (body_w, _) = body.dim_in_pixel();
+        let (body_w, body_h) = body.dim_in_pixel();
         let outside_area;
         let mut chart = self.build(&body, &frame)?;
         let mut legend_box = None;
         if let Some(m) = metrics {
-            let (b, move_out, _) = self.legend_spot(&chart, &m, st, body_w);
-            if move_out {
-                let outside_w = (m.width + 2.0 * inset).ceil() as i32;
-                let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
-                outside_area = left;
-                chart = self.build(&outside_area, &frame)?;
-                let (rx, _) = right.get_base_pixel();
-                let top = plot_rect(&chart).y0;
-                legend_box = Some(Rect::new(rx as f64 + inset, top, m.width, m.height));
-            } else {
-                legend_box = Some(b);
+            match self.legend_spot(&chart, &m, st, body_w) {
+                Spot::Inside(b) => legend_box = Some(b),
+                Spot::Right => {
+                    let outside_w = (m.width + 2.0 * inset).ceil() as i32;
+                    let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
+                    outside_area = left;
+                    chart = self.build(&outside_area, &frame)?;
+                    let (rx, _) = right.get_base_pixel();
+                    let top = plot_rect(&chart).y0;
+                    legend_box = Some(Rect::new(rx as f64 + inset, top, m.width, m.height));
+                }
+                Spot::Below => {
+                    let below_h = (m.height + 2.0 * inset).ceil() as i32;
+                    let (upper, lower) =
+                        body.split_vertically((body_h as i32 - below_h).max(body_h as i32 / 3));
+                    outside_area = upper;
+                    chart = self.build(&outside_area, &frame)?;
+                    let (_, ly) = lower.get_base_pixel();
+                    let plot = plot_rect(&chart);
+                    let x = (plot.x0 + plot.x1 - m.width) / 2.0;
+                    legend_box = Some(Rect::new(
+                        x.max(plot.x0),
+                        ly as f64 + inset * 0.5,
+                        m.width,
+                        m.height,
+                    ));
+                }
             }
         }
 
+        // An axis title longer than its axis loses its parenthesised qualifiers.
+        let plot = plot_rect(&chart);
+        let y_label = fit_label(root, st, &self.y_label, self.axis_kind(), plot.height())?;
+        let x_label = fit_label(root, st, &self.x_label, self.axis_kind(), plot.width())?;
         let (xd, yd) = decimals;
         let fx = move |v: &f64| format_tick(*v, xd);
         let fy = move |v: &f64| format_tick(*v, yd);
@@ -331,8 +407,8 @@ impl Chart {
             .y_labels(y_ticks)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
+            .x_desc(x_label.as_str())
+            .y_desc(y_label.as_str())
             .axis_desc_style(st.font(self.axis_kind()))
             .label_style(st.font(T::TickLabel))
             .axis_style(INK.stroke_width(st.thin_width()))
@@ -470,7 +546,7 @@ mod tests {
     }
 
     /// Lays `chart` out on a 640x480 bitmap and returns where its legend would go.
-    fn spot(chart: &Chart) -> (Rect, bool, usize) {
+    fn spot(chart: &Chart) -> Spot {
         assert!(crate::figures::style::ensure_fonts());
         let st = Style::new(1.0, crate::figures::style::Target::Raster);
         let mut buf = vec![0u8; 640 * 480 * 3];
@@ -483,8 +559,9 @@ mod tests {
 
     #[test]
     fn legend_stays_inside_when_a_corner_is_free() {
-        let (b, out, _) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)]));
-        assert!(!out);
+        let Spot::Inside(b) = spot(&chart_with(vec![(0.0, 0.0), (8.0, 6.0), (8.0, 0.0)])) else {
+            panic!("legend moved out")
+        };
         assert!(b.x0 < 320.0 && b.y0 < 240.0, "upper left: {b:?}");
     }
 
@@ -493,7 +570,7 @@ mod tests {
         let grid = (0..9)
             .flat_map(|i| (0..7).map(move |j| (i as f64, j as f64)))
             .collect();
-        assert!(spot(&chart_with(grid)).1);
+        assert_eq!(spot(&chart_with(grid)), Spot::Right);
     }
 
     #[test]

@@ -54,6 +54,9 @@ mod tests {
             path: PathBuf::from("/x/y.png"),
             source: std::io::Error::other("denied"),
         };
-        assert_eq!(e.to_string(), "cannot write /x/y.png: denied");
+        // The cause is chained, not repeated in the message.
+        assert_eq!(e.to_string(), "cannot write /x/y.png");
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("denied"));
     }
 }

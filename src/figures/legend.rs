@@ -74,16 +74,16 @@ pub(crate) fn measure<DB: DrawingBackend>(
 const CORNERS: [(bool, bool); 4] = [(false, false), (true, false), (true, true), (false, true)];
 
 /// Picks the corner of `plot` (inset by `inset`) for a `w` x `h` legend that covers the
-/// fewest markers; reference lines count for much less than markers. Returns the box and
-/// the number of markers it covers.
+/// fewest markers; line samples count for much less than markers. Returns the box, the
+/// number of markers it covers and the number of line samples inside it.
 pub(crate) fn best_corner(
     plot: &Rect,
     (w, h): (f64, f64),
     inset: f64,
     markers: &[Rect],
     line_samples: &[(f64, f64)],
-) -> (Rect, usize) {
-    let mut best: Option<(f64, Rect, usize)> = None;
+) -> (Rect, usize, usize) {
+    let mut best: Option<(f64, Rect, usize, usize)> = None;
     for (right, bottom) in CORNERS {
         let x0 = if right {
             plot.x1 - inset - w
@@ -102,12 +102,12 @@ pub(crate) fn best_corner(
             .filter(|&&(x, y)| r.contains(x, y))
             .count();
         let cost = covered as f64 + 0.02 * crossed as f64;
-        if best.is_none_or(|(c, _, _)| cost < c) {
-            best = Some((cost, r, covered));
+        if best.is_none_or(|(c, _, _, _)| cost < c) {
+            best = Some((cost, r, covered, crossed));
         }
     }
-    let (_, r, n) = best.expect("four corners");
-    (r, n)
+    let (_, r, n, crossed) = best.expect("four corners");
+    (r, n, crossed)
 }
 
 /// Draws the legend with its top-left corner at `rect`'s.
@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn prefers_upper_left_when_empty() {
         let plot = Rect::new(0.0, 0.0, 400.0, 300.0);
-        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &[], &[]);
+        let (r, n, _) = best_corner(&plot, (100.0, 50.0), 5.0, &[], &[]);
         assert_eq!(n, 0);
         assert_eq!((r.x0, r.y0), (5.0, 5.0));
     }
@@ -204,7 +204,7 @@ mod tests {
             Rect::around(20.0, 20.0, 4.0),
             Rect::around(380.0, 20.0, 4.0),
         ];
-        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &[]);
+        let (r, n, _) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &[]);
         assert_eq!(n, 0);
         assert_eq!((r.x1, r.y1), (395.0, 295.0));
     }
@@ -217,7 +217,7 @@ mod tests {
             Rect::around(380.0, 280.0, 4.0),
             Rect::around(20.0, 280.0, 4.0),
         ];
-        let (r, n) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &line);
+        let (r, n, _) = best_corner(&plot, (100.0, 50.0), 5.0, &markers, &line);
         assert_eq!(n, 0);
         assert_eq!(r.y0, 5.0); // a top corner, crossed by the line but hiding no point
     }

@@ -1,27 +1,33 @@
-//! Where a chart's legend goes: the plot corner that hides the fewest points; right of the
-//! plot when every corner hides some and the legend is narrow; otherwise the y range grows
-//! so that the legend sits above (or below) the data.
+//! Where a chart's legend goes: inside the plot, in the corner where it covers no data
+//! (no marker, and no point of a reference line, path or interval); otherwise outside the
+//! plot, right of it when the legend is narrow, else below it. The axes never grow to make
+//! room for a legend: they span the data.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::axes::tick_decimals;
 use super::chart::{pixel, plot_rect, Cart, Chart, RefLine};
 use super::geometry::Rect;
 use super::legend;
 use super::style::Style;
 
+/// Where the legend of a chart is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Spot {
+    Inside(Rect),
+    Right,
+    Below,
+}
+
 impl Chart {
-    /// The best legend box inside the plot, and whether the legend should move right of
-    /// the plot instead: when every corner would hide a point and the legend is narrow
-    /// enough to leave most of the width to the plot.
+    /// The legend's place: a corner of the plot that hides no data, else right of the plot
+    /// when the legend is narrow enough to leave most of the width to the plot, else below.
     pub(crate) fn legend_spot<DB: DrawingBackend>(
         &self,
         chart: &ChartContext<'_, DB, Cart>,
         m: &legend::Metrics,
         st: &Style,
         body_w: u32,
-    ) -> (Rect, bool, usize) {
+    ) -> Spot {
         let r = st.marker_radius(self.points.len());
         let inset = st.px(8.0);
         let markers: Vec<Rect> = self
@@ -29,75 +35,66 @@ impl Chart {
             .iter()
             .map(|p| {
                 let (x, y) = pixel(chart, (p.x, p.y));
-                Rect::around(x, y, r)
+                // A marker's outline and a little air.
+                Rect::around(x, y, r * p.size + st.px(2.0))
             })
             .collect();
-        let samples = line_samples(chart, &self.lines);
-        let (b, hidden) = legend::best_corner(
+        let samples = self.data_samples(chart, st);
+        let (b, hidden, crossed) = legend::best_corner(
             &plot_rect(chart),
             (m.width, m.height),
             inset,
             &markers,
             &samples,
         );
-        let outside_w = m.width + 2.0 * inset;
-        (b, hidden > 0 && outside_w < 0.38 * body_w as f64, hidden)
+        if hidden == 0 && crossed == 0 {
+            Spot::Inside(b)
+        } else if m.width + 2.0 * inset < 0.38 * body_w as f64 {
+            Spot::Right
+        } else {
+            Spot::Below
+        }
     }
 
-    /// When the legend would hide points and cannot move out, the same chart with its y
-    /// range extended (up for a top corner, down for a bottom one) by the legend's height,
-    /// so the legend sits beside the data instead of on it. Reference lines are re-clipped.
-    pub(crate) fn grown_for_legend<DB: DrawingBackend>(
+    /// Points every few pixels along everything drawn as a line: reference lines, paths,
+    /// intervals, and the edges of bands.
+    fn data_samples<DB: DrawingBackend>(
         &self,
-        root: &DrawingArea<DB, Shift>,
-        cell: &DrawingArea<DB, Shift>,
+        chart: &ChartContext<'_, DB, Cart>,
         st: &Style,
-    ) -> Result<Option<Chart>, DrawingAreaErrorKind<DB::ErrorType>> {
-        if self.legend.is_empty() || self.y_categories.is_some() {
-            return Ok(None);
-        }
-        let body = self.draw_title(cell, st, false)?;
-        let decimals = (
-            tick_decimals(self.x_range, self.x_ticks()),
-            tick_decimals(self.y_range, self.y_ticks()),
-        );
-        let frame = self.frame(root, st, decimals)?;
-        let m = legend::measure(root, &self.legend, st)?;
-        let chart = self.build(&body, &frame)?;
-        let (b, move_out, hidden) = self.legend_spot(&chart, &m, st, body.dim_in_pixel().0);
-        if hidden == 0 || move_out {
-            return Ok(None);
-        }
-        let plot = plot_rect(&chart);
-        let frac = ((m.height + st.px(12.0)) / plot.height().max(1.0)).min(0.6);
-        let (y0, y1) = self.y_range;
-        let extra = (y1 - y0) * frac / (1.0 - frac);
-        let mut grown = self.clone();
-        if b.y0 < 0.5 * (plot.y0 + plot.y1) {
-            grown.y_range.1 += extra;
-        } else {
-            grown.y_range.0 -= extra;
-        }
-        grown.lines = self
-            .lines
-            .iter()
-            .filter_map(|l| {
-                let (dx, dy) = (l.to.0 - l.from.0, l.to.1 - l.from.1);
-                if dx.abs() < 1e-300 {
-                    return Some(l.clone());
+    ) -> Vec<(f64, f64)> {
+        let mut segments: Vec<((f64, f64), (f64, f64))> =
+            self.lines.iter().map(|l| (l.from, l.to)).collect();
+        for p in &self.paths {
+            for w in p.points.windows(2) {
+                if let [Some(a), Some(b)] = w {
+                    segments.push((*a, *b));
                 }
-                let slope = dy / dx;
-                RefLine::clipped(
-                    l.from.1 - slope * l.from.0,
-                    slope,
-                    grown.x_range,
-                    grown.y_range,
-                    l.colour,
-                    l.dashed,
-                )
+            }
+        }
+        for i in &self.intervals {
+            if i.from.0.is_finite() && i.to.0.is_finite() {
+                segments.push((i.from, i.to));
+            }
+        }
+        let pad = st.px(2.0);
+        let refs: Vec<RefLine> = segments
+            .into_iter()
+            .map(|(from, to)| RefLine {
+                from,
+                to,
+                colour: super::style::INK,
+                dashed: false,
             })
             .collect();
-        Ok(Some(grown))
+        let mut out = line_samples(chart, &refs);
+        // Thickness: the samples stand for a line a few pixels wide.
+        let thick: Vec<(f64, f64)> = out
+            .iter()
+            .flat_map(|&(x, y)| [(x, y - pad), (x, y + pad), (x - pad, y), (x + pad, y)])
+            .collect();
+        out.extend(thick);
+        out
     }
 }
 

@@ -32,6 +32,8 @@ mod geometry;
 mod heatmap;
 mod labels;
 mod layer_plane;
+#[cfg(test)]
+pub(crate) mod layout_check;
 mod legend;
 mod legend_place;
 mod markers;

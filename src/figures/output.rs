@@ -212,6 +212,8 @@ pub(crate) fn write_figure(
     if let Some(dir) = out_stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     }
+    #[cfg(test)]
+    super::layout_check::record(fig, &name, opts);
     let mut written = Vec::new();
     for (i, format) in opts.formats.iter().enumerate() {
         if opts.formats[..i].contains(format) {

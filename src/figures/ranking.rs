@@ -41,7 +41,8 @@ impl Figure for RankingChart {
     }
     fn height_units(&self, width_units: f64) -> f64 {
         let rows = self.0.y_categories.as_ref().map_or(1, Vec::len) as f64;
-        (0.4 * width_units).max(130.0 + 18.0 * rows)
+        // Room for the title, the axis and a legend below the plot, and 22 units a row.
+        (0.45 * width_units).max(190.0 + 22.0 * rows)
     }
 }
 

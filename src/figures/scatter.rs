@@ -83,6 +83,7 @@ pub(crate) fn scatter_chart(
     y_label: &str,
     title: &str,
     note: Option<RhoNote>,
+    panel: bool,
 ) -> Option<Chart> {
     let kept: Vec<&XyPoint> = points
         .iter()
@@ -108,10 +109,18 @@ pub(crate) fn scatter_chart(
         Some(n) => note_text(n, kept.len()),
         None => stats_text(spearman(&xs, &ys), kept.len()),
     };
-    let mut legend = vec![Entry {
-        swatch: Swatch::None,
-        text,
-    }];
+    // A panel writes its statistics under its title (and shares the rest of its legend
+    // with the other panels); a single chart lists them in its legend.
+    let mut subtitle = String::new();
+    let mut legend = Vec::new();
+    if panel {
+        subtitle = text;
+    } else {
+        legend.push(Entry {
+            swatch: Swatch::None,
+            text,
+        });
+    }
     let mut lines = Vec::new();
     let mut bands = Vec::new();
     if let Some(fit) = ols(&xs, &ys) {
@@ -148,6 +157,16 @@ pub(crate) fn scatter_chart(
                     last.text = format!("OLS fit (R² = {:.2}), {BAND_LABEL}", fit.r2);
                 }
             }
+            if panel {
+                subtitle = format!("{subtitle}, R² = {:.2}", fit.r2);
+                if let Some(last) = legend.last_mut() {
+                    last.text = if bands.is_empty() {
+                        "OLS fit".to_string()
+                    } else {
+                        format!("OLS fit, {BAND_LABEL}")
+                    };
+                }
+            }
         }
     }
     legend.extend(capped(
@@ -171,6 +190,8 @@ pub(crate) fn scatter_chart(
         lines,
         legend,
         bands,
+        subtitle,
+        panel,
         ..Chart::default()
     })
 }
@@ -187,21 +208,36 @@ pub(crate) fn score_panels(
     let charts: Vec<Option<Chart>> = panels
         .iter()
         .filter_map(|p| {
-            let mut c = scatter_chart(&p.points, x_label, &p.score, &p.score, p.note)?;
-            c.panel = true;
+            let c = scatter_chart(&p.points, x_label, &p.score, &p.score, p.note, true)?;
             Some(Some(c))
         })
         .collect();
     if charts.is_empty() {
         return None;
     }
+    // One legend for every panel, drawn once outside them: the fullest panel's.
+    let legend = charts
+        .iter()
+        .flatten()
+        .map(|c| c.legend.clone())
+        .max_by_key(Vec::len)
+        .unwrap_or_default();
+    let charts: Vec<Option<Chart>> = charts
+        .into_iter()
+        .map(|c| {
+            c.map(|mut c| {
+                c.legend.clear();
+                c
+            })
+        })
+        .collect();
     let columns = if width_units >= 600.0 { 2 } else { 1 }.min(charts.len());
     Some(Panels {
         title: title.to_string(),
         charts,
         columns,
         aspect: 0.75,
-        legend: Vec::new(),
+        legend,
     })
 }
 
@@ -218,8 +254,8 @@ pub fn scores_vs_feature(
         name: figure_name(out_stem),
     };
     if let [one] = panels {
-        let chart =
-            scatter_chart(&one.points, x_label, &one.score, title, one.note).ok_or_else(empty)?;
+        let chart = scatter_chart(&one.points, x_label, &one.score, title, one.note, false)
+            .ok_or_else(empty)?;
         return write_figure(&chart, out_stem, opts);
     }
     let fig = score_panels(panels, x_label, title, opts.width_units()).ok_or_else(empty)?;
@@ -237,10 +273,11 @@ pub fn score_vs_feature(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart =
-        scatter_chart(points, x_label, y_label, title, None).ok_or_else(|| FigureError::Empty {
+    let chart = scatter_chart(points, x_label, y_label, title, None, false).ok_or_else(|| {
+        FigureError::Empty {
             name: figure_name(out_stem),
-        })?;
+        }
+    })?;
     write_figure(&chart, out_stem, opts)
 }
 
@@ -289,7 +326,7 @@ mod tests {
         }
         assert_eq!(png_header_size(&written[1]), (1432, 1073));
         assert!(std::fs::metadata(&written[1]).unwrap().len() > 20_000);
-        let chart = scatter_chart(points, XL, YL, "MMLU vs optimality", None).unwrap();
+        let chart = scatter_chart(points, XL, YL, "MMLU vs optimality", None, false).unwrap();
         let (_, _, colours) = render_rgb(&chart, &opts);
         assert!(colours > 50, "only {colours} colours");
         let _ = std::fs::remove_dir_all(dir);

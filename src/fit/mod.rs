@@ -9,13 +9,23 @@
 //! - [`stats`]: correlations, permutation tests, metrics;
 //! - [`validate`]: fold schemes and cross-validation;
 //! - [`models`]: OLS (linfa), ridge, ridge with inner-CV penalty, fitted in fold;
-//! - [`intervals`]: jackknife+ prediction intervals.
+//! - [`intervals`]: jackknife+ prediction intervals;
+//! - [`baselines`]: the features against the baselines a sceptic tries first
+//!   (log parameters, the model's own loss in bits per byte, training step),
+//!   with the paired held-out gain ([`paired`]);
+//! - [`within_family`]: correlations within each family and pooled within
+//!   families.
+//! - [`multitest`]: Benjamini–Hochberg adjusted p-values.
 
+pub mod baselines;
 pub mod intervals;
 pub mod models;
+pub mod multitest;
+pub mod paired;
 pub mod stats;
 pub mod study_fit;
 pub mod validate;
+pub mod within_family;
 
 pub use study_fit::{
     fit_study, FitError, FitInput, FitResult, FitSettings, HoldOut, Method, Validation,
@@ -42,6 +52,8 @@ mod tests {
             log_params: lp,
             hold_out: None,
             withheld: None,
+            baselines: &[],
+            control: None,
         }
     }
 

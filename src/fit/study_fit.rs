@@ -71,6 +71,14 @@ pub struct FitSettings {
     pub higher_is_better: bool,
     /// The split, when `validation` is hold-out.
     pub hold_out: Option<HoldOut>,
+    /// `fit.baselines`: the columns the features are compared with; `None`
+    /// = every baseline the data supports ([`super::baselines`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baselines: Option<Vec<String>>,
+    /// `fit.control`: covariates of the partial correlations; `None` = log
+    /// parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<Vec<String>>,
 }
 
 impl FitSettings {
@@ -86,10 +94,12 @@ impl FitSettings {
             permutations: 999,
             higher_is_better: true,
             hold_out: None,
+            baselines: None,
+            control: None,
         }
     }
 
-    fn regressor(&self) -> Regressor {
+    pub(super) fn regressor(&self) -> Regressor {
         match self.method {
             Method::Ols => Regressor::Ols,
             Method::RidgeCv => Regressor::RidgeCv {
@@ -112,6 +122,8 @@ pub enum FitError {
     HoldOut(String),
     #[error(transparent)]
     Stats(#[from] StatsError),
+    #[error("baseline `{baseline}` has no value for model `{model}`")]
+    MissingBaseline { baseline: String, model: String },
 }
 
 /// Everything the fit stage needs about the models.
@@ -131,6 +143,21 @@ pub struct FitInput<'a> {
     /// Scores withheld from the fit (models the study marks `unreleased`),
     /// NaN elsewhere: compared with the predictions, never fitted on.
     pub withheld: Option<&'a [f64]>,
+    /// The baselines to compare the features with, per model (empty: no
+    /// comparison); see [`super::baselines`].
+    pub baselines: &'a [(String, Vec<f64>)],
+    /// Covariates of the partial correlations (`fit.control`), per model;
+    /// `None` = log parameters.
+    pub control: Option<&'a [Vec<f64>]>,
+}
+
+/// A feature's correlation with the target within each family and pooled
+/// within families ([`super::within_family`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct WithinFamily {
+    pub feature: String,
+    pub pooled: super::within_family::Pooled,
+    pub families: Vec<super::within_family::FamilyCorrelation>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -139,9 +166,15 @@ pub struct Correlation {
     pub n: usize,
     pub spearman: f64,
     pub p_value: f64,
-    /// Partial Spearman controlling for log parameters (NaN when they do not vary).
+    /// Partial Spearman controlling for the fit's `control` covariates
+    /// (default log parameters; NaN when they do not vary, and for a
+    /// control itself).
     pub partial_spearman: f64,
     pub partial_p_value: f64,
+    /// `p_value` adjusted by Benjamini–Hochberg over every p-value of the table (both
+    /// columns, every feature; see [`super::multitest`]).
+    pub p_adjusted: f64,
+    pub partial_p_adjusted: f64,
 }
 
 /// One predictor set under the fit's folds: does the study's feature add to
@@ -200,6 +233,13 @@ pub struct FitResult {
     pub withheld: Option<WithheldCheck>,
     /// Models left out: a missing feature (and no score either way).
     pub skipped: Vec<String>,
+    /// The features against the baselines under the same folds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_comparison: Option<super::baselines::BaselineReport>,
+    /// Correlations within families, for each column that varies within some
+    /// family of 3 or more scored models (log parameters do not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub within_family: Vec<WithinFamily>,
 }
 
 /// Cross-validates the baseline predictor sets with the fit's method and folds.
@@ -374,23 +414,44 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         r
     };
 
-    let covariate: Vec<f64> = scored.iter().map(|&i| input.log_params[i]).collect();
-    let varies = covariate.iter().any(|&c| (c - covariate[0]).abs() > 1e-12);
+    let baseline_comparison =
+        super::baselines::compare_baselines(settings, input, &scored, &unscored, &ys, &folds)?;
+    let controls: Vec<Vec<f64>> = match input.control {
+        Some(c) => c.to_vec(),
+        None => vec![input.log_params.to_vec()],
+    };
+    let varies = controls.iter().any(|c| {
+        let v: Vec<f64> = scored.iter().map(|&i| c[i]).collect();
+        v.iter().any(|&x| (x - v[0]).abs() > 1e-12)
+    });
+    let controlled: Vec<String> = settings
+        .control
+        .clone()
+        .unwrap_or_else(|| vec!["log_params".into()]);
     let mut correlations = Vec::new();
+    let mut within_family = Vec::new();
     for (name, values) in input.columns {
         let rows: Vec<usize> = scored
             .iter()
             .copied()
-            .filter(|&i| values[i].is_finite())
+            .filter(|&i| {
+                values[i].is_finite()
+                    && (input.control.is_none() || controls.iter().all(|c| c[i].is_finite()))
+            })
             .collect();
         if rows.len() < 3 {
             continue;
         }
         let (fx, fy): (Vec<f64>, Vec<f64>) = rows.iter().map(|&i| (values[i], input.y[i])).unzip();
         let s = spearman_test(&fx, &fy, settings.permutations, settings.seed);
-        let cov: Vec<f64> = rows.iter().map(|&i| input.log_params[i]).collect();
-        let (partial, partial_p) = if varies && name != "log_params" && rows.len() >= 4 {
-            let p = partial_spearman_test(&fx, &fy, &[cov], settings.permutations, settings.seed);
+        let cov: Vec<Vec<f64>> = controls
+            .iter()
+            .map(|c| rows.iter().map(|&i| c[i]).collect())
+            .collect();
+        let is_control = controlled.contains(name);
+        let enough = rows.len() >= 3 + cov.len();
+        let (partial, partial_p) = if varies && !is_control && enough {
+            let p = partial_spearman_test(&fx, &fy, &cov, settings.permutations, settings.seed);
             (p.statistic, p.p_value)
         } else {
             (f64::NAN, f64::NAN)
@@ -402,8 +463,26 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
             p_value: s.p_value,
             partial_spearman: partial,
             partial_p_value: partial_p,
+            p_adjusted: f64::NAN,
+            partial_p_adjusted: f64::NAN,
         });
+        let fams: Vec<String> = rows.iter().map(|&i| input.families[i].clone()).collect();
+        let families = super::within_family::per_family(&fx, &fy, &fams);
+        if families.iter().any(|c| c.spearman.is_finite()) {
+            within_family.push(WithinFamily {
+                feature: name.clone(),
+                pooled: super::within_family::pooled_test(
+                    &fx,
+                    &fy,
+                    &fams,
+                    settings.permutations,
+                    settings.seed,
+                ),
+                families,
+            });
+        }
     }
+    adjust_correlations(&mut correlations);
 
     Ok(FitResult {
         settings: settings.clone(),
@@ -420,5 +499,21 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         withheld: withheld_check(&ranking),
         ranking,
         skipped,
+        baseline_comparison,
+        within_family,
     })
+}
+
+/// Fills the Benjamini–Hochberg adjusted p-values of the table: one family of every
+/// Spearman and partial Spearman p-value in it.
+fn adjust_correlations(c: &mut [Correlation]) {
+    let p: Vec<f64> = c
+        .iter()
+        .flat_map(|c| [c.p_value, c.partial_p_value])
+        .collect();
+    let adjusted = super::multitest::benjamini_hochberg(&p);
+    for (c, a) in c.iter_mut().zip(adjusted.chunks(2)) {
+        c.p_adjusted = a[0];
+        c.partial_p_adjusted = a[1];
+    }
 }

@@ -45,6 +45,8 @@ pub enum HubError {
     Response { what: String, detail: String },
     #[error("{what} is not in the cache {cache}, and lossy is offline (HF_HUB_OFFLINE or --offline); run once with network access")]
     Offline { what: String, cache: PathBuf },
+    #[error("listing {what} needs the hub, and lossy is offline (HF_HUB_OFFLINE or --offline): a revision pattern cannot be expanded from the cache; list the revisions by name, or run once online")]
+    OfflineListing { what: String },
     #[error("{what} is not allowed: it must be {rule}")]
     BadName { what: String, rule: &'static str },
     #[error("cache file {path}")]

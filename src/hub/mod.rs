@@ -242,6 +242,38 @@ impl Hub {
 }
 
 impl Hub {
+    /// The names of a repository's branches and tags (the hub's refs API),
+    /// for a checkpoint series given by a revision pattern. There is no
+    /// offline answer: the cache knows only the revisions resolved before.
+    pub fn refs(&self, repo: &RepoRef) -> Result<Vec<String>, HubError> {
+        let what = format!("the branches and tags of {}", repo.describe());
+        let Some(http) = &self.http else {
+            return Err(HubError::OfflineListing { what });
+        };
+        let url = format!(
+            "{}/api/{}/{}/refs",
+            self.env.endpoint,
+            repo.api_path(),
+            repo.id
+        );
+        let text = http
+            .get_text(&url, &what)
+            .inspect_err(|e| self.note_unreachable(e))?;
+        let refs: RepoRefs = serde_json::from_str(&text).map_err(|e| HubError::Response {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
+        let mut names: Vec<String> = refs
+            .branches
+            .into_iter()
+            .chain(refs.tags)
+            .map(|r| r.name)
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     fn unreachable(&self) -> Option<String> {
         self.unreachable.lock().ok().and_then(|u| u.clone())
     }
@@ -295,6 +327,20 @@ struct RepoInfo {
     sha: String,
     #[serde(default)]
     siblings: Vec<Sibling>,
+}
+
+/// `/api/models/<id>/refs`: `{"branches": [{"name": ...}], "tags": [...]}`.
+#[derive(serde::Deserialize)]
+struct RepoRefs {
+    #[serde(default)]
+    branches: Vec<NamedRef>,
+    #[serde(default)]
+    tags: Vec<NamedRef>,
+}
+
+#[derive(serde::Deserialize)]
+struct NamedRef {
+    name: String,
 }
 
 #[derive(serde::Deserialize)]

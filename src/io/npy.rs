@@ -97,15 +97,22 @@ impl RowReader {
         bytes.resize(header_len.min(size).max(bytes.len()), 0);
         file.read_exact(&mut bytes[12.min(size)..]).map_err(io)?;
         let header = parse_header(&bytes).map_err(|e| e.at(path))?;
-        let need = header.data_offset + header.shape.iter().product::<usize>() * header.item_size;
-        if size < need {
+        let need = header
+            .shape
+            .iter()
+            .try_fold(header.item_size, |n, &d| n.checked_mul(d))
+            .and_then(|n| n.checked_add(header.data_offset));
+        let Some(need) = need.filter(|&n| n <= size) else {
+            let need = need.map_or("more than 2^64".into(), |n| n.to_string());
             return Err(NpyError::Format {
                 path: path.into(),
                 reason: format!(
-                    "data is truncated: the file has {size} bytes, its header needs {need}"
+                    "data is truncated: the file has {size} bytes, its header (shape {:?}) needs {need}",
+                    header.shape
                 ),
             });
-        }
+        };
+        let _ = need;
         if header.kind != 'f' {
             return Err(NpyError::Dtype {
                 path: path.into(),

@@ -158,6 +158,22 @@ impl ModelConfig {
     }
 
     fn check(&self) -> Result<(), String> {
+        // Bounds before anything is allocated from these sizes: far above any
+        // published model, far below what overflows or aborts an allocation.
+        for (name, value, max) in [
+            ("num_hidden_layers", self.num_layers, 4096),
+            ("hidden_size", self.hidden_size, 1 << 17),
+            ("intermediate_size", self.intermediate_size, 1 << 20),
+            ("vocab_size", self.vocab_size, 1 << 24),
+            ("num_attention_heads", self.num_heads, 4096),
+            ("head_dim", self.head_dim, 1 << 14),
+        ] {
+            if value == 0 || value > max {
+                return Err(format!(
+                    "`{name}` is {value}; it must be between 1 and {max}"
+                ));
+            }
+        }
         if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0
         {
             return Err(format!(
@@ -193,6 +209,22 @@ impl ModelConfig {
         let attn = d * h * hd + 2 * d * kv * hd + h * hd * d;
         let mlp = if self.gated_mlp { 3 * d * f } else { 2 * d * f };
         self.num_layers * (attn + mlp + 4 * d) + 2 * d
+    }
+
+    /// Every parameter: the non-embedding count (same approximation: no
+    /// biases) plus the token embeddings, an untied LM head and learned
+    /// position embeddings.
+    pub fn total_params(&self) -> usize {
+        let d = self.hidden_size;
+        let head = if self.tie_word_embeddings {
+            0
+        } else {
+            self.vocab_size * d
+        };
+        self.non_embedding_params()
+            + self.vocab_size * d
+            + head
+            + self.learned_positions.unwrap_or(0) * d
     }
 }
 

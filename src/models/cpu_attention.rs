@@ -1,17 +1,20 @@
-//! Attention on the CPU in f32 as one parallel pass over (sequence, head).
+//! Attention on the CPU in f32 as one parallel pass over (sequence, head),
+//! on a packed batch: the sequences lie one after another, with no padding.
 //!
-//! Each task computes its head's scores `QKᵀ·scale` with a single-threaded
-//! GEMM into a per-thread `[t, t]` buffer, soft-caps them if the model
-//! does, applies the causal, padding and sliding-window mask by skipping
-//! hidden keys (no exponentials for them), normalises each row like
-//! candle's softmax, and writes `PV` straight into the `[b, t, h·hd]`
-//! output. Against candle's ops this avoids the `[b, h, t, t]` score and
-//! probability tensors (1.2 GB for 8 × 2048 tokens and 9 heads), the mask
+//! Each task computes its head's scores `QKᵀ·scale` over its own sequence
+//! only, with a single-threaded GEMM into a per-thread `[len, len]` buffer,
+//! soft-caps them if the model does, applies the causal and sliding-window
+//! mask by skipping hidden keys (no exponentials for them), normalises each
+//! row like candle's softmax, and writes `PV` straight into the packed
+//! `[tokens, h·hd]` output. A sequence therefore gets the same bits in a
+//! batch as alone: its GEMMs have the same shapes either way. Against
+//! candle's ops this avoids the `[b, h, t, t]` score and probability tensors
+//! (1.2 GB for 8 × 2048 tokens and 9 heads), every FLOP on padding, the mask
 //! add, the transposes back, and two threaded GEMM calls per head whose
 //! thread synchronisation costs more than their work at these sizes.
 //!
-//! The visibility rule is the decoder's mask: query i sees key j when
-//! j ≤ i, j < length, and i − j < window for sliding layers.
+//! The visibility rule is the decoder's: query i sees key j of its own
+//! sequence when j ≤ i, and i − j < window for sliding layers.
 
 use super::cpu_kernel::{f32_slice, matmul, DisjointOut, Rhs};
 use crate::math::exp::exp_in_place_f32;
@@ -21,7 +24,7 @@ use std::cell::RefCell;
 
 /// What one attention layer needs besides q, k and v.
 pub struct Params<'a> {
-    /// Real (unpadded) length of each sequence in the batch.
+    /// Length of each packed sequence, in order (they sum to the tokens).
     pub lengths: &'a [usize],
     /// Multiplies the raw scores (1/√query_pre_attn_scalar).
     pub scale: f32,
@@ -31,8 +34,9 @@ pub struct Params<'a> {
     pub window: Option<usize>,
 }
 
-/// `q` `[b, h, t, hd]`, `k` and `v` `[b, kvh, t, hd]` (contiguous, f32, CPU;
-/// query head i uses kv head i / (h / kvh)) → `[b, t, h·hd]`.
+/// `q` `[1, h, tokens, hd]`, `k` and `v` `[1, kvh, tokens, hd]` (packed
+/// sequences, contiguous, f32, CPU; query head i uses kv head i / (h / kvh))
+/// → `[1, tokens, h·hd]`.
 pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, p: &Params) -> Result<Tensor> {
     q.apply_op3_no_bwd(
         k,
@@ -73,76 +77,89 @@ impl CustomOp3 for Op {
     ) -> Result<(CpuStorage, Shape)> {
         let f32s = |s, l, what| f32_slice(s, l, "attention", what);
         let (q, k, v) = (f32s(qs, ql, "q")?, f32s(ks, kl, "k")?, f32s(vs, vl, "v")?);
-        let &[b, h, t, hd] = ql.dims() else {
-            candle_core::bail!("attention: q must be [b, h, t, hd]")
+        let &[1, h, n, hd] = ql.dims() else {
+            candle_core::bail!("attention: q must be [1, h, tokens, hd] (packed)")
         };
-        let &[kb, kvh, kt, khd] = kl.dims() else {
-            candle_core::bail!("attention: k must be [b, kvh, t, hd]")
+        let &[1, kvh, kn, khd] = kl.dims() else {
+            candle_core::bail!("attention: k must be [1, kvh, tokens, hd] (packed)")
         };
-        if (kb, kt, khd) != (b, t, hd)
+        if (kn, khd) != (n, hd)
             || vl.dims() != kl.dims()
             || kvh == 0
             || h % kvh != 0
-            || self.lengths.len() != b
+            || self.lengths.iter().sum::<usize>() != n
         {
             candle_core::bail!(
-                "attention: shapes q {:?}, k {:?}, v {:?} for {} lengths do not match",
+                "attention: shapes q {:?}, k {:?}, v {:?} for lengths {:?} do not match",
                 ql.dims(),
                 kl.dims(),
                 vl.dims(),
-                self.lengths.len()
+                self.lengths
             );
         }
         let group = h / kvh;
+        let starts: Vec<usize> = self
+            .lengths
+            .iter()
+            .scan(0, |s, &len| {
+                *s += len;
+                Some(*s - len)
+            })
+            .collect();
         // Every element is written below (gemm with read_dst = false), so
         // the buffer is not zeroed first.
-        let mut out: Vec<f32> = Vec::with_capacity(b * t * h * hd);
+        let mut out: Vec<f32> = Vec::with_capacity(n * h * hd);
         let dst = DisjointOut::new(&mut out);
-        (0..b * h).into_par_iter().for_each(|task| {
-            let (bi, head) = (task / h, task % h);
-            let kv = bi * kvh + head / group;
-            let qh = &q[task * t * hd..][..t * hd];
-            let kh = &k[kv * t * hd..][..t * hd];
-            let vh = &v[kv * t * hd..][..t * hd];
-            SCORES.with_borrow_mut(|s| {
-                s.resize(t * t, 0.0);
-                // SAFETY: the slices hold t·hd elements each and `s` t·t;
-                // strides describe row-major Q [t, hd], Kᵀ [hd, t] and S [t, t].
-                unsafe {
-                    matmul(
-                        t,
-                        t,
-                        hd,
-                        (s.as_mut_ptr(), t),
-                        (qh.as_ptr(), hd),
-                        Rhs::Transposed(kh.as_ptr(), hd),
-                        self.scale,
-                        1,
-                    );
-                }
-                for i in 0..t {
-                    self.softmax_row(&mut s[i * t..][..t], i, self.lengths[bi]);
-                }
-                // SAFETY: this task alone writes rows bi·t..bi·t+t, columns
-                // head·hd..head·hd+hd of the [b·t, h·hd] output.
-                unsafe {
-                    let o = dst.at(bi * t * h * hd + head * hd);
-                    matmul(
-                        t,
-                        hd,
-                        t,
-                        (o, h * hd),
-                        (s.as_ptr(), t),
-                        Rhs::RowMajor(vh.as_ptr(), hd),
-                        1.0,
-                        1,
-                    );
-                }
+        (0..self.lengths.len() * h)
+            .into_par_iter()
+            .for_each(|task| {
+                let (si, head) = (task / h, task % h);
+                let (s0, len) = (starts[si], self.lengths[si]);
+                let kv = head / group;
+                let qh = &q[(head * n + s0) * hd..][..len * hd];
+                let kh = &k[(kv * n + s0) * hd..][..len * hd];
+                let vh = &v[(kv * n + s0) * hd..][..len * hd];
+                SCORES.with_borrow_mut(|s| {
+                    s.resize(len * len, 0.0);
+                    // SAFETY: the slices hold len·hd elements each and `s`
+                    // len·len; strides describe row-major Q [len, hd], Kᵀ
+                    // [hd, len] and S [len, len].
+                    unsafe {
+                        matmul(
+                            len,
+                            len,
+                            hd,
+                            (s.as_mut_ptr(), len),
+                            (qh.as_ptr(), hd),
+                            Rhs::Transposed(kh.as_ptr(), hd),
+                            self.scale,
+                            1,
+                        );
+                    }
+                    for i in 0..len {
+                        self.softmax_row(&mut s[i * len..][..len], i, len);
+                    }
+                    // SAFETY: this task alone writes rows s0..s0+len, columns
+                    // head·hd..head·hd+hd of the [tokens, h·hd] output.
+                    unsafe {
+                        let o = dst.at(s0 * h * hd + head * hd);
+                        matmul(
+                            len,
+                            hd,
+                            len,
+                            (o, h * hd),
+                            (s.as_ptr(), len),
+                            Rhs::RowMajor(vh.as_ptr(), hd),
+                            1.0,
+                            1,
+                        );
+                    }
+                });
             });
-        });
-        // SAFETY: the b·h tasks wrote all b·t·h·hd elements.
-        unsafe { out.set_len(b * t * h * hd) };
-        Ok((CpuStorage::F32(out), Shape::from((b, t, h * hd))))
+        // SAFETY: the tasks wrote all tokens·h·hd elements (the lengths sum
+        // to the tokens).
+        unsafe { out.set_len(n * h * hd) };
+        Ok((CpuStorage::F32(out), Shape::from((1, n, h * hd))))
     }
 }
 
@@ -177,7 +194,8 @@ mod tests {
     use super::*;
     use candle_core::Device;
 
-    /// The same attention from candle's ops with an additive mask.
+    /// The same attention from candle's ops with an additive mask, for one
+    /// sequence `[1, h, t, hd]`.
     fn by_ops(q: &Tensor, k: &Tensor, v: &Tensor, p: &Params) -> Result<Tensor> {
         let (b, h, t, hd) = q.dims4()?;
         let group = h / k.dim(1)?;
@@ -192,20 +210,18 @@ mod tests {
             s = ((s / cap as f64)?.tanh()? * cap as f64)?;
         }
         let op = Op {
-            lengths: p.lengths.to_vec(),
+            lengths: vec![t],
             scale: p.scale,
             softcap: p.softcap,
             window: p.window,
         };
-        let mut mask = vec![f32::NEG_INFINITY; b * t * t];
-        for (bi, &len) in p.lengths.iter().enumerate() {
-            for i in 0..t {
-                for j in op.visible(i, len) {
-                    mask[(bi * t + i) * t + j] = 0.0;
-                }
+        let mut mask = vec![f32::NEG_INFINITY; t * t];
+        for i in 0..t {
+            for j in op.visible(i, t) {
+                mask[i * t + j] = 0.0;
             }
         }
-        let s = s.broadcast_add(&Tensor::from_vec(mask, (b, 1, t, t), q.device())?)?;
+        let s = s.broadcast_add(&Tensor::from_vec(mask, (1, 1, t, t), q.device())?)?;
         let probs = candle_nn::ops::softmax_last_dim(&s)?;
         probs
             .matmul(&rep(v)?.contiguous()?)?
@@ -213,14 +229,20 @@ mod tests {
             .reshape((b, t, h * hd))
     }
 
+    /// Sequence `s0..s0 + len` of a packed `[1, heads, tokens, hd]` tensor.
+    fn one(x: &Tensor, s0: usize, len: usize) -> Result<Tensor> {
+        x.narrow(2, s0, len)?.contiguous()
+    }
+
     #[test]
-    fn matches_candle_ops_with_gqa_padding_window_and_softcap() -> Result<()> {
+    fn matches_candle_ops_with_gqa_packing_window_and_softcap() -> Result<()> {
         let dev = Device::Cpu;
-        let (b, h, kvh, t, hd) = (2, 6, 2, 9, 8);
-        let q = Tensor::randn(0f32, 1.0, (b, h, t, hd), &dev)?;
-        let k = Tensor::randn(0f32, 1.0, (b, kvh, t, hd), &dev)?;
-        let v = Tensor::randn(0f32, 1.0, (b, kvh, t, hd), &dev)?;
-        let lengths = [9, 5];
+        let (h, kvh, hd) = (6, 2, 8);
+        let lengths = [9, 5, 1];
+        let n = lengths.iter().sum();
+        let q = Tensor::randn(0f32, 1.0, (1, h, n, hd), &dev)?;
+        let k = Tensor::randn(0f32, 1.0, (1, kvh, n, hd), &dev)?;
+        let v = Tensor::randn(0f32, 1.0, (1, kvh, n, hd), &dev)?;
         for (softcap, window) in [
             (None, None),
             (Some(3.0), None),
@@ -234,16 +256,39 @@ mod tests {
                 window,
             };
             let got = attend(&q, &k, &v, &p)?;
-            let want = by_ops(&q, &k, &v, &p)?;
-            // compare real positions only (padded queries may see no key)
-            for (bi, &len) in lengths.iter().enumerate() {
-                let d = (got.get(bi)?.narrow(0, 0, len)? - want.get(bi)?.narrow(0, 0, len)?)?
-                    .abs()?
-                    .max_all()?
-                    .to_scalar::<f32>()?;
+            let mut s0 = 0;
+            for &len in &lengths {
+                let alone = Params {
+                    lengths: &[len],
+                    ..p
+                };
+                let (qs, ks, vs) = (one(&q, s0, len)?, one(&k, s0, len)?, one(&v, s0, len)?);
+                let want = by_ops(&qs, &ks, &vs, &alone)?;
+                let part = got.narrow(1, s0, len)?;
+                let d = (&part - want)?.abs()?.max_all()?.to_scalar::<f32>()?;
                 assert!(d < 1e-5, "softcap {softcap:?} window {window:?}: {d}");
+                // packed or alone: the same bits
+                let single = attend(&qs, &ks, &vs, &alone)?;
+                let same = part.flatten_all()?.to_vec1::<f32>()?
+                    == single.flatten_all()?.to_vec1::<f32>()?;
+                assert!(same, "sequence at {s0} differs packed vs alone");
+                s0 += len;
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn lengths_that_do_not_cover_the_tokens_are_an_error() -> Result<()> {
+        let dev = Device::Cpu;
+        let q = Tensor::zeros((1, 2, 5, 4), candle_core::DType::F32, &dev)?;
+        let p = Params {
+            lengths: &[2, 2],
+            scale: 1.0,
+            softcap: None,
+            window: None,
+        };
+        assert!(attend(&q, &q, &q, &p).is_err());
         Ok(())
     }
 

@@ -4,9 +4,11 @@
 //! windows, q/k norms and clipping, gated or plain MLPs). Architectures
 //! (`arch/*.rs`) only map their weight names and options onto these parts.
 //!
-//! Attention uses an explicit causal-plus-padding mask (right padding) and
-//! keeps no KV cache, so a padded batch gives each sequence the states it
-//! would get alone.
+//! A batch is packed: its sequences lie one after another as `[1, tokens, d]`
+//! with no padding, so projections, MLPs and norms (all per token) run over
+//! real tokens only. Attention and rotary positions work per sequence
+//! (positions restart at 0 for each), and there is no KV cache, so a batch
+//! gives each sequence the states it would get alone.
 
 use super::config::{Activation, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
 use candle_core::{DType, Device, Module, Result, Tensor};
@@ -155,21 +157,23 @@ impl Mlp {
     }
 }
 
-/// Rotary cos/sin `[seq, rotary_dims/2]`.
+/// Rotary cos/sin `[tokens, rotary_dims/2]`, one row per packed token.
 struct Rotary {
     cos: Tensor,
     sin: Tensor,
 }
 
-/// Per-forward tables: rotary cos/sin (global, and for sliding-window
-/// layers where their base differs), the sequence lengths, and the
-/// attention masks where candle's ops compute attention (not on the CPU,
-/// see [`cpu_attention`]).
+/// Per-forward tables of a packed batch: each token's position in its
+/// sequence, rotary cos/sin per token (global, and for sliding-window
+/// layers where their base differs), the sequence lengths, and the causal
+/// masks per (length, window) where candle's ops compute attention (not on
+/// the CPU, see [`cpu_attention`]).
 pub struct Context {
+    positions: Vec<u32>,
     rotary: Option<Rotary>,
     local_rotary: Option<Rotary>,
     lengths: Vec<usize>,
-    masks: HashMap<Option<usize>, Tensor>,
+    masks: HashMap<(usize, Option<usize>), Tensor>,
 }
 
 /// Whether attention runs as the fused CPU kernel: always on the CPU, in
@@ -180,10 +184,11 @@ fn fused_attention(device: &Device) -> bool {
 }
 
 impl Decoder {
-    /// cos/sin `[seq, rotary_dims/2]`, computed like transformers (angle in f32).
+    /// cos/sin `[tokens, rotary_dims/2]` at each token's `positions` entry,
+    /// computed like transformers (angle in f32).
     fn rotary(
         &self,
-        seq: usize,
+        positions: &[u32],
         theta: f64,
         scaling: &RopeScaling,
         device: &Device,
@@ -194,11 +199,9 @@ impl Decoder {
         }
         let inv_freq = scaling.inv_freq(c.rotary_dims, theta);
         let half = inv_freq.len();
-        let (mut cos, mut sin) = (
-            Vec::with_capacity(seq * half),
-            Vec::with_capacity(seq * half),
-        );
-        for pos in 0..seq {
+        let n = positions.len();
+        let (mut cos, mut sin) = (Vec::with_capacity(n * half), Vec::with_capacity(n * half));
+        for &pos in positions {
             for &f in &inv_freq {
                 let angle = (pos as f32) * (f as f32);
                 cos.push(angle.cos());
@@ -207,55 +210,47 @@ impl Decoder {
         }
         let dt = dtype_of(self);
         Ok(Some(Rotary {
-            cos: Tensor::from_vec(cos, (seq, half), device)?.to_dtype(dt)?,
-            sin: Tensor::from_vec(sin, (seq, half), device)?.to_dtype(dt)?,
+            cos: Tensor::from_vec(cos, (n, half), device)?.to_dtype(dt)?,
+            sin: Tensor::from_vec(sin, (n, half), device)?.to_dtype(dt)?,
         }))
     }
 
-    /// Additive masks `[batch, 1, seq, seq]`: position i sees j ≤ i within
-    /// its own sequence (and i − j < window for sliding layers).
-    fn mask(
-        lengths: &[usize],
-        t: usize,
-        window: Option<usize>,
-        device: &Device,
-        dtype: DType,
-    ) -> Result<Tensor> {
-        let b = lengths.len();
-        let mut mask = vec![0f32; b * t * t];
-        for (r, &len) in lengths.iter().enumerate() {
-            for i in 0..t {
-                for j in 0..t {
-                    let outside = window.is_some_and(|w| i >= j + w);
-                    if j > i || j >= len || outside {
-                        mask[(r * t + i) * t + j] = f32::NEG_INFINITY;
+    /// Additive mask `[1, 1, t, t]` of one sequence: position i sees j ≤ i
+    /// (and i − j < window for sliding layers).
+    fn mask(t: usize, window: Option<usize>, device: &Device, dtype: DType) -> Result<Tensor> {
+        let mut mask = vec![0f32; t * t];
+        for i in 0..t {
+            for j in 0..t {
+                let outside = window.is_some_and(|w| i >= j + w);
+                if j > i || outside {
+                    mask[i * t + j] = f32::NEG_INFINITY;
+                }
+            }
+        }
+        Tensor::from_vec(mask, (1, 1, t, t), device)?.to_dtype(dtype)
+    }
+
+    /// The tables for sequences of `lengths` packed one after another.
+    pub fn context(&self, lengths: &[usize], device: &Device) -> Result<Context> {
+        let c = &self.cfg;
+        let positions: Vec<u32> = lengths.iter().flat_map(|&l| 0..l as u32).collect();
+        let rotary = self.rotary(&positions, c.rope_theta, &c.rope_scaling, device)?;
+        let local_rotary = match &c.local_rope {
+            Some((theta, scaling)) => self.rotary(&positions, *theta, scaling, device)?,
+            None => None,
+        };
+        let mut masks = HashMap::new();
+        if !fused_attention(device) {
+            for w in self.blocks.iter().map(|b| b.attn.window) {
+                for &len in lengths {
+                    if let std::collections::hash_map::Entry::Vacant(e) = masks.entry((len, w)) {
+                        e.insert(Self::mask(len, w, device, dtype_of(self))?);
                     }
                 }
             }
         }
-        Tensor::from_vec(mask, (b, 1, t, t), device)?.to_dtype(dtype)
-    }
-
-    pub fn context(&self, lengths: &[usize], t: usize, device: &Device) -> Result<Context> {
-        let c = &self.cfg;
-        let rotary = self.rotary(t, c.rope_theta, &c.rope_scaling, device)?;
-        let local_rotary = match &c.local_rope {
-            Some((theta, scaling)) => self.rotary(t, *theta, scaling, device)?,
-            None => None,
-        };
-        let mut masks = HashMap::new();
-        let need_masks = !fused_attention(device);
-        for w in self
-            .blocks
-            .iter()
-            .map(|b| b.attn.window)
-            .filter(|_| need_masks)
-        {
-            if let std::collections::hash_map::Entry::Vacant(e) = masks.entry(w) {
-                e.insert(Self::mask(lengths, t, w, device, dtype_of(self))?);
-            }
-        }
         Ok(Context {
+            positions,
             rotary,
             local_rotary,
             lengths: lengths.to_vec(),
@@ -263,17 +258,16 @@ impl Decoder {
         })
     }
 
-    /// The embedding output (hidden state 0).
-    pub fn embed(&self, ids: &Tensor) -> Result<Tensor> {
+    /// The embedding output (hidden state 0) of packed `ids` `[1, tokens]`.
+    pub fn embed(&self, ids: &Tensor, ctx: &Context) -> Result<Tensor> {
         let mut x = self.embed.forward(ids)?;
         if self.cfg.scale_embeddings {
             // transformers multiplies by √d rounded to the activation dtype
             x = (x * ((self.cfg.hidden_size as f64).sqrt() as f32) as f64)?;
         }
         if let Some(pos) = &self.positions {
-            let t = ids.dim(1)?;
-            let p = pos.forward(&Tensor::arange(0u32, t as u32, ids.device())?)?;
-            x = x.broadcast_add(&p)?;
+            let ids = Tensor::new(ctx.positions.as_slice(), ids.device())?;
+            x = x.broadcast_add(&pos.forward(&ids)?)?;
         }
         Ok(x)
     }
@@ -293,7 +287,12 @@ impl Decoder {
 
     /// Final norm then LM head (with soft-capping where the model has it).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        let logits = self.lm_head.forward(&self.final_norm.forward(x)?)?;
+        self.head(&self.final_norm.forward(x)?)
+    }
+
+    /// The LM head (with soft-capping) on states the final norm was applied to.
+    pub fn head(&self, normed: &Tensor) -> Result<Tensor> {
+        let logits = self.lm_head.forward(normed)?;
         match self.cfg.final_logit_softcapping {
             Some(cap) => (logits / cap)?.tanh()? * cap,
             None => Ok(logits),
@@ -354,6 +353,31 @@ impl Decoder {
             let out = cpu_attention::attend(&f32(&q)?, &f32(&k)?, &f32(&v)?, &p)?;
             return at.o.forward(&out.to_dtype(q.dtype())?);
         }
+        let mut outs = Vec::with_capacity(ctx.lengths.len());
+        let mut s0 = 0;
+        for &len in &ctx.lengths {
+            let one = |x: &Tensor| x.narrow(2, s0, len)?.contiguous();
+            let mask = &ctx.masks[&(len, at.window)];
+            outs.push(self.ops_attention(&one(&q)?, &one(&k)?, &one(&v)?, mask, scale)?);
+            s0 += len;
+        }
+        debug_assert_eq!((b, s0), (1, t));
+        at.o.forward(&Tensor::cat(&outs, 1)?)
+    }
+
+    /// Attention of one sequence from candle's ops (off the CPU): `q`
+    /// `[1, h, t, hd]`, `k`, `v` `[1, kvh, t, hd]` → `[1, t, h·hd]`.
+    fn ops_attention(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: &Tensor,
+        scale: f64,
+    ) -> Result<Tensor> {
+        let c = &self.cfg;
+        let (b, h, t, hd) = q.dims4()?;
+        let kvh = k.dim(1)?;
         // Grouped-query attention without copying k and v per head: query
         // heads i·n … i·n+n−1 share kv head i, so the group's queries stack
         // into one [n·t, hd] matrix per kv head (a free reshape).
@@ -363,16 +387,13 @@ impl Decoder {
         if let Some(cap) = c.attn_logit_softcapping {
             scores = ((scores / cap)?.tanh()? * cap)?;
         }
-        let scores = scores
-            .reshape((b, h, t, t))?
-            .broadcast_add(&ctx.masks[&at.window])?;
+        let scores = scores.reshape((b, h, t, t))?.broadcast_add(mask)?;
         let probs = candle_nn::ops::softmax_last_dim(&scores)?.reshape((b, kvh, n * t, t))?;
-        let out = probs
-            .matmul(&v)?
+        probs
+            .matmul(v)?
             .reshape((b, h, t, hd))?
             .transpose(1, 2)?
-            .reshape((b, t, h * hd))?;
-        at.o.forward(&out)
+            .reshape((b, t, h * hd))
     }
 
     /// Rotary embeddings (half-split layout) on the first `rotary_dims` of

@@ -1,7 +1,10 @@
-//! The forward-pass engine: batches token sequences (right-padded, with a
-//! causal-plus-padding mask, no KV cache), runs the architecture's decoder and streams each layer's hidden
-//! states to a [`LayerSink`] as soon as the layer is computed, so a consumer
-//! can reduce a layer and drop it. Memory stays O(batch × tokens × d).
+//! The forward-pass engine: packs a batch of token sequences one after
+//! another (no padding, so no FLOP is spent on padding; attention and
+//! positions work per sequence, no KV cache), runs the architecture's
+//! decoder and streams each layer's hidden states to a [`LayerSink`] as soon
+//! as the layer is computed, so a consumer can reduce a layer and drop it.
+//! Memory stays O(tokens × d). A sequence gets the same bits in any batch as
+//! alone.
 //!
 //! Hidden-state convention ([`HiddenStates`]):
 //! - `hf` (default): as HF transformers' `output_hidden_states`: index 0 is
@@ -48,7 +51,9 @@ impl Precision {
 /// Receives hidden states layer by layer.
 pub trait LayerSink {
     /// `index` 0 is the embedding output, 1..=L the blocks. `hidden` is
-    /// `[batch, seq, d]` f32; rows past a sequence's length are padding.
+    /// `[tokens, d]` f32: the batch's sequences one after another, in the
+    /// order given to [`Model::run`], with no padding (sequence r starts at
+    /// row `len_0 + … + len_{r−1}`).
     /// Return `Break` to stop the forward pass (the sink keeps its error).
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()>;
 }
@@ -139,6 +144,20 @@ impl Model {
         self.config.hidden_size
     }
 
+    /// Every id must index the embedding table (a mismatched tokenizer
+    /// would otherwise fail deep inside an index-select).
+    fn check_ids(&self, seqs: &[&[u32]]) -> Result<(), ModelError> {
+        let vocab = self.config.vocab_size;
+        match seqs
+            .iter()
+            .flat_map(|s| s.iter())
+            .find(|&&id| id as usize >= vocab)
+        {
+            Some(&id) => Err(ModelError::TokenOutOfVocab { id, vocab }),
+            None => Ok(()),
+        }
+    }
+
     /// Runs one batch of sequences (any lengths ≥ 1), streaming layers to
     /// `sink`. Returns `Ok(false)` if the sink stopped the pass.
     pub fn run(
@@ -147,12 +166,12 @@ impl Model {
         convention: HiddenStates,
         sink: &mut dyn LayerSink,
     ) -> Result<bool, ModelError> {
+        self.check_ids(seqs)?;
         let batch = Batch::new(seqs, &self.device, self.config.learned_positions)?;
-        let ctx = self
-            .decoder
-            .context(&batch.lengths, batch.seq_len, &self.device)?;
-        let mut x = self.decoder.embed(&batch.ids)?;
-        if sink.layer(0, &x.to_dtype(DType::F32)?).is_break() {
+        let ctx = self.decoder.context(&batch.lengths, &self.device)?;
+        let mut x = self.decoder.embed(&batch.ids, &ctx)?;
+        let rows = |x: &Tensor| x.squeeze(0)?.to_dtype(DType::F32);
+        if sink.layer(0, &rows(&x)?).is_break() {
             return Ok(false);
         }
         let last = self.config.num_layers;
@@ -163,7 +182,7 @@ impl Model {
             } else {
                 x.clone()
             };
-            if sink.layer(i + 1, &shown.to_dtype(DType::F32)?).is_break() {
+            if sink.layer(i + 1, &rows(&shown)?).is_break() {
                 return Ok(false);
             }
         }
@@ -173,11 +192,10 @@ impl Model {
     /// Logits of the last token of one sequence (for checks such as
     /// next-token prediction).
     pub fn last_logits(&self, seq: &[u32]) -> Result<Vec<f32>, ModelError> {
+        self.check_ids(&[seq])?;
         let batch = Batch::new(&[seq], &self.device, self.config.learned_positions)?;
-        let ctx = self
-            .decoder
-            .context(&batch.lengths, batch.seq_len, &self.device)?;
-        let mut x = self.decoder.embed(&batch.ids)?;
+        let ctx = self.decoder.context(&batch.lengths, &self.device)?;
+        let mut x = self.decoder.embed(&batch.ids, &ctx)?;
         for i in 0..self.config.num_layers {
             x = self.decoder.block(i, &x, &ctx)?;
         }
@@ -191,11 +209,58 @@ impl Model {
     }
 }
 
-/// Token ids right-padded to a rectangle, with each sequence's length.
+/// Numerically safe log-softmax value of entry `target` of one row of logits,
+/// computed in f64.
+fn log_prob(logits: &[f32], target: usize) -> f64 {
+    let max = logits.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+    let sum: f64 = logits.iter().map(|&x| (x as f64 - max).exp()).sum();
+    logits[target] as f64 - max - sum.ln()
+}
+
+impl Model {
+    /// Negative log-likelihood (nats) of each `targets[r]` given row r of
+    /// `rows` (`[n, d]`, f32): a last hidden state as a [`LayerSink`] saw it
+    /// under `convention` (with the final norm already applied under `hf`,
+    /// without it under `raw`). Applies the final norm where needed, the LM
+    /// head and its soft-capping, then a log-softmax in f64. Kept apart from
+    /// [`Model::run`] so a caller can score the rows it gathered anyway.
+    pub fn next_token_nll(
+        &self,
+        rows: &Tensor,
+        targets: &[u32],
+        convention: HiddenStates,
+    ) -> Result<Vec<f64>, ModelError> {
+        let x = rows.to_dtype(self.decoder.embed.embeddings().dtype())?;
+        let normed = match convention {
+            HiddenStates::Hf => x,
+            HiddenStates::Raw => self.decoder.final_norm.forward(&x)?,
+        };
+        let logits: Vec<f32> = self
+            .decoder
+            .head(&normed)?
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1()?;
+        let vocab = logits.len() / targets.len().max(1);
+        targets
+            .iter()
+            .enumerate()
+            .map(|(r, &t)| {
+                let row = &logits[r * vocab..(r + 1) * vocab];
+                match row.get(t as usize) {
+                    Some(_) => Ok(-log_prob(row, t as usize)),
+                    None => Err(ModelError::TokenOutOfRange { token: t, vocab }),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Token ids packed one sequence after another as `[1, tokens]`, with each
+/// sequence's length.
 pub struct Batch {
     pub ids: Tensor,
     pub lengths: Vec<usize>,
-    pub seq_len: usize,
 }
 
 impl Batch {
@@ -211,15 +276,11 @@ impl Batch {
         if let Some(max) = max_positions.filter(|&m| t > m) {
             return Err(ModelError::TooLong { tokens: t, max });
         }
-        let b = seqs.len();
-        let mut ids = vec![0u32; b * t];
-        for (r, s) in seqs.iter().enumerate() {
-            ids[r * t..r * t + s.len()].copy_from_slice(s);
-        }
+        let ids: Vec<u32> = seqs.concat();
+        let n = ids.len();
         Ok(Self {
-            ids: Tensor::from_vec(ids, (b, t), device)?,
+            ids: Tensor::from_vec(ids, (1, n), device)?,
             lengths: seqs.iter().map(|s| s.len()).collect(),
-            seq_len: t,
         })
     }
 }

@@ -27,8 +27,12 @@ pub enum ModelError {
     Tokenizer { path: PathBuf, reason: String },
     #[error("forward pass failed")]
     Forward(#[from] candle_core::Error),
+    #[error("the tokenizer gave token id {id}, beyond the model's vocabulary of {vocab} ids (config.json `vocab_size`); the tokenizer does not belong to these weights")]
+    TokenOutOfVocab { id: u32, vocab: usize },
     #[error("a batch needs at least one token in every sequence")]
     EmptySequence,
     #[error("a sequence of {tokens} tokens is longer than the model's {max} positions; lower `corpus.max_tokens`")]
     TooLong { tokens: usize, max: usize },
+    #[error("token id {token} is outside the model's {vocab} logits")]
+    TokenOutOfRange { token: u32, vocab: usize },
 }

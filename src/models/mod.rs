@@ -11,10 +11,12 @@
 //! from the metadata).
 
 mod arch;
+pub mod completeness;
 pub mod config;
 mod cpu_attention;
 mod cpu_kernel;
 mod decoder;
+pub mod device;
 pub mod engine;
 mod error;
 mod gated;
@@ -26,6 +28,7 @@ mod quantized;
 pub mod tokenizer;
 
 pub use arch::SUPPORTED;
+pub use device::{DeviceError, DeviceSpec};
 pub use engine::{HiddenStates, LayerSink, Model, Precision};
 pub use error::ModelError;
 
@@ -51,10 +54,17 @@ pub struct ModelEntry {
     /// Position in a checkpoint series (training step), from `step:`, or
     /// from `revisions:` (the number in `step1000`, else the list position).
     pub step: Option<f64>,
+    /// Training tokens seen, from `tokens:` (the `train_tokens` column).
+    pub train_tokens: Option<f64>,
     /// Its scores are withheld from the fit (`unreleased: true`): it is
     /// predicted and ranked like a model without scores, and the report
     /// compares the ranking with the withheld scores.
     pub unreleased: bool,
+    /// A checkpoint series member's run folder: where `config.json` and
+    /// `tokenizer.json` are read from when the checkpoint folder lacks them
+    /// (Hugging Face Trainer saves the tokenizer only in the run's root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<PathBuf>,
 }
 
 /// Where a model's files are and what they hash to (for manifests).
@@ -78,6 +88,12 @@ impl ModelFiles {
     /// Finds the files of a Hugging Face-layout folder, or takes a `.gguf`
     /// file as the whole model (its sha256 is the file's own).
     pub fn locate(dir: &Path) -> Result<Self, ModelError> {
+        Self::locate_with_root(dir, None)
+    }
+
+    /// Like [`Self::locate`], taking `config.json` and `tokenizer.json` from
+    /// `root` (a training run's folder) when `dir` (its checkpoint) lacks them.
+    pub fn locate_with_root(dir: &Path, root: Option<&Path>) -> Result<Self, ModelError> {
         if gguf::is_gguf(dir) {
             let sha256 = file_sha256(dir).map_err(|source| ModelError::Io {
                 path: dir.into(),
@@ -95,14 +111,10 @@ impl ModelFiles {
             dir: dir.into(),
             file: file.into(),
         };
-        let config = dir.join("config.json");
-        if !config.is_file() {
-            return Err(missing("config.json"));
-        }
-        let tokenizer = dir.join("tokenizer.json");
-        if !tokenizer.is_file() {
-            return Err(missing("tokenizer.json"));
-        }
+        let config =
+            with_fallback(dir, root, "config.json").ok_or_else(|| missing("config.json"))?;
+        let tokenizer =
+            with_fallback(dir, root, "tokenizer.json").ok_or_else(|| missing("tokenizer.json"))?;
         // Sharded or single safetensors preferred over pytorch_model.bin.
         let single = dir.join("model.safetensors");
         let index = dir.join("model.safetensors.index.json");
@@ -137,6 +149,14 @@ impl ModelFiles {
             sha256: hasher.finish(),
         })
     }
+}
+
+/// `dir/name`, else `root/name`, whichever is a file first.
+fn with_fallback(dir: &Path, root: Option<&Path>, name: &str) -> Option<PathBuf> {
+    std::iter::once(dir)
+        .chain(root)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

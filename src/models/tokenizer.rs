@@ -40,6 +40,34 @@ impl Tokenizer {
         Ok(enc.get_ids().to_vec())
     }
 
+    /// Token ids of `text` as [`Self::encode`] gives them, and for each token
+    /// the UTF-8 byte offset in `text` where it ends, as a running maximum of
+    /// the tokenizer's offsets (special tokens such as BOS cover no text; a
+    /// token whose offsets were trimmed to nothing does not move the end back).
+    pub fn encode_with_ends(
+        &self,
+        text: &str,
+        special: bool,
+    ) -> Result<(Vec<u32>, Vec<usize>), ModelError> {
+        let enc = self
+            .inner
+            .encode(text, special)
+            .map_err(|e| ModelError::Tokenizer {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
+        let mut end = 0;
+        let ends = enc
+            .get_offsets()
+            .iter()
+            .map(|&(_, e)| {
+                end = end.max(e.min(text.len()));
+                end
+            })
+            .collect();
+        Ok((enc.get_ids().to_vec(), ends))
+    }
+
     pub fn decode(&self, ids: &[u32]) -> Result<String, ModelError> {
         self.inner
             .decode(ids, false)

@@ -5,9 +5,12 @@
 //! plan`, the same resolution without running any model.
 
 mod features_stage;
+#[cfg(test)]
+mod figure_layout;
 pub mod plan;
 mod probe;
 pub mod probe_sets;
+pub mod watch;
 
 use crate::corpus::{Corpus, CorpusError};
 use crate::features::estimator::{Estimator, EstimatorError};
@@ -16,7 +19,7 @@ use crate::figures::FigureError;
 use crate::fit::{self, FitError, FitResult};
 use crate::hub::{Hub, HubError};
 use crate::models::hub_source::FetchError;
-use crate::models::ModelError;
+use crate::models::{DeviceError, ModelError};
 use crate::report::{self, manifest::Seeds, Manifest, ModelRecord};
 use crate::scores::{ModelKey, ScoreError, ScoreSettings, Scores, SnapshotUse, SourceKind};
 use crate::study::Study;
@@ -43,6 +46,8 @@ pub enum RunError {
     #[error("model `{name}`")]
     Tokenize { name: String, source: CorpusError },
     #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error(transparent)]
     Scores(#[from] ScoreError),
     #[error(transparent)]
     Hub(#[from] HubError),
@@ -64,6 +69,21 @@ pub enum RunError {
     },
     #[error("score column `{column}` is not in the scores that were loaded ({sources}); the leaderboard snapshot, for one, has no raw scores")]
     MissingScore { column: String, sources: String },
+    #[error("listing the checkpoints of {id} for `revisions: \"{pattern}\"`")]
+    RevisionList {
+        id: String,
+        pattern: String,
+        #[source]
+        source: HubError,
+    },
+    #[error("checkpoint series of {id}")]
+    Series {
+        id: String,
+        #[source]
+        source: crate::study::series::SeriesError,
+    },
+    #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
+    DuplicateModel { name: String },
     #[error("writing the report in {path}")]
     Io {
         path: PathBuf,
@@ -77,24 +97,48 @@ pub enum RunError {
     },
 }
 
-impl RunError {
-    /// Whether the error is bad input (exit 2) rather than a failure while
-    /// running: a malformed preference row, or a chat template that does
-    /// not render it.
-    pub fn is_input(&self) -> bool {
+/// Where progress lines go (stderr in the CLI, nowhere in tests), and,
+/// for a live display, where each model's pass stands.
+pub trait Progress {
+    fn line(&mut self, msg: &str);
+    /// A model's pass moved on: a phase began or a batch finished.
+    fn model(&mut self, _status: &ModelStatus) {}
+}
+
+/// What a model's pass is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Finding and hashing the model's files.
+    Hashing,
+    /// Loading weights and tokenizer, tokenizing the corpus.
+    Loading,
+    /// The forward pass with the estimator on each layer.
+    Running,
+    /// Finished (features computed or read from the cache).
+    Done,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
         match self {
-            RunError::ProbeSet { source, .. } => source.is_input(),
-            RunError::Corpus(e) | RunError::Tokenize { source: e, .. } => {
-                matches!(e, CorpusError::Preference(_))
-            }
-            _ => false,
+            Phase::Hashing => "hashing",
+            Phase::Loading => "loading",
+            Phase::Running => "forward + estimating",
+            Phase::Done => "done",
         }
     }
 }
 
-/// Where progress lines go (stderr in the CLI, nowhere in tests).
-pub trait Progress {
-    fn line(&mut self, msg: &str);
+/// Where one model's pass stands, for [`Progress::model`].
+#[derive(Clone, Copy, Debug)]
+pub struct ModelStatus<'a> {
+    pub name: &'a str,
+    /// This model's place in the study (0-based) and the number of models.
+    pub index: usize,
+    pub models: usize,
+    pub phase: Phase,
+    /// Documents and tokens done so far (zero before the forward pass).
+    pub pass: crate::features::PassProgress,
 }
 
 impl<F: FnMut(&str)> Progress for F {
@@ -139,6 +183,8 @@ pub fn run(
     let dir = staging.dir.clone();
 
     let network = Network::new(options);
+    let expanded = expand_revisions(study, &network, progress)?;
+    let study = &expanded;
     let feats = features_stage::features(study, options, &network, progress)?;
     let (model_table, layers, records, estimators) =
         (feats.models, feats.layers, feats.records, feats.estimators);
@@ -262,6 +308,51 @@ impl Network {
         let hub = Hub::from_env(self.offline)?;
         Ok(self.hub.get_or_init(|| hub))
     }
+}
+
+/// The study with every hub revision pattern (`revisions: "step*"`)
+/// expanded from the repository's branches and tags; a clone when it has none.
+pub(crate) fn expand_revisions(
+    study: &Study,
+    network: &Network,
+    progress: &mut dyn Progress,
+) -> Result<Study, RunError> {
+    if study.revision_patterns.is_empty() {
+        return Ok(study.clone());
+    }
+    let mut series = Vec::new();
+    for p in &study.revision_patterns {
+        let err = |source| RunError::RevisionList {
+            id: p.id.clone(),
+            pattern: p.pattern.clone(),
+            source,
+        };
+        let hub = network.hub().map_err(err)?;
+        let refs = hub.refs(&crate::hub::RepoRef::model(&p.id)).map_err(err)?;
+        let models = crate::study::series::expand_revisions(p, &refs).map_err(|source| {
+            RunError::Series {
+                id: p.id.clone(),
+                source,
+            }
+        })?;
+        progress.line(&format!(
+            "{}: `revisions: \"{}\"` matched {} of {} branches and tags",
+            p.id,
+            p.pattern,
+            models.len(),
+            refs.len()
+        ));
+        series.push(models);
+    }
+    let out = study.with_series(series);
+    for (i, m) in out.models.iter().enumerate() {
+        if out.models[..i].iter().any(|o| o.name == m.name) {
+            return Err(RunError::DuplicateModel {
+                name: m.name.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The corpus, fetching a hub dataset's shards first when it is one.
@@ -419,7 +510,23 @@ fn run_fit(
         ),
         None => None,
     };
+    let lookup = |name: &str| {
+        models
+            .f64s(name)
+            .or_else(|| scores.column_for(name, names))
+            .ok_or_else(|| RunError::MissingScore {
+                column: name.to_string(),
+                sources: "the feature table or the scores".into(),
+            })
+    };
+    let baselines = fit_baselines(settings, models, &x, &y, &lookup)?;
+    let control = match &settings.control {
+        Some(c) => Some(c.iter().map(|n| lookup(n)).collect::<Result<Vec<_>, _>>()?),
+        None => None,
+    };
     let input = fit::FitInput {
+        baselines: &baselines,
+        control: control.as_deref(),
         names,
         families: &families,
         x: &x,
@@ -430,6 +537,36 @@ fn run_fit(
         withheld: Some(&withheld),
     };
     fit::fit_study(settings, &input).map_err(err)
+}
+
+/// The baseline columns of the fit, per model: `fit.baselines` as given,
+/// else each of [`crate::features::DEFAULT_BASELINES`] that every model
+/// with a score and finite features has, and that varies among them.
+fn fit_baselines(
+    settings: &fit::FitSettings,
+    models: &Table,
+    x: &[Vec<f64>],
+    y: &[f64],
+    lookup: impl Fn(&str) -> Result<Vec<f64>, RunError>,
+) -> Result<Vec<(String, Vec<f64>)>, RunError> {
+    if let Some(list) = &settings.baselines {
+        return list.iter().map(|n| Ok((n.clone(), lookup(n)?))).collect();
+    }
+    let scored: Vec<usize> = (0..y.len())
+        .filter(|&i| y[i].is_finite() && x[i].iter().all(|v| v.is_finite()))
+        .collect();
+    Ok(crate::features::DEFAULT_BASELINES
+        .iter()
+        .filter(|n| !settings.features.iter().any(|f| f == *n))
+        .filter_map(|&n| {
+            let v = models.f64s(n)?;
+            let s: Vec<f64> = scored.iter().map(|&i| v[i]).collect();
+            let usable = !s.is_empty()
+                && s.iter().all(|x| x.is_finite())
+                && s.iter().any(|&x| (x - s[0]).abs() > 1e-12);
+            usable.then(|| (n.to_string(), v))
+        })
+        .collect())
 }
 
 /// predictions, correlations and (when some models have no score) ranking,
@@ -488,6 +625,20 @@ fn write_fit_tables(f: &FitResult, models: &Table, dir: &Path) -> Result<Vec<Str
     .push(
         "partial_p_value",
         Values::F64(f.correlations.iter().map(|c| c.partial_p_value).collect()),
+    )
+    // Benjamini–Hochberg adjusted, over both p columns of this table.
+    .push(
+        "p_value_bh",
+        Values::F64(f.correlations.iter().map(|c| c.p_adjusted).collect()),
+    )
+    .push(
+        "partial_p_value_bh",
+        Values::F64(
+            f.correlations
+                .iter()
+                .map(|c| c.partial_p_adjusted)
+                .collect(),
+        ),
     );
     c.write_csv(&dir.join("correlations.csv"))?;
     c.write_parquet(&dir.join("correlations.parquet"))?;

@@ -8,7 +8,10 @@
 //!
 //! Estimates: peak memory = weights in the compute precision + one batch of
 //! activations (hidden, MLP and attention-score buffers) + the estimator's
-//! reference points; time = FLOPs / an assumed throughput (`gflops`, by
+//! reference points + the corpus (text and token ids) + the feature state,
+//! sized exactly from the tokenized corpus ([`crate::features::memory`]):
+//! label tables and every layer's accumulators (and bootstrap block sums);
+//! time = FLOPs / an assumed throughput (`gflops`, by
 //! default 15 GFLOP/s per CPU core, which is what lossy's forward pass
 //! reaches on AVX-512 CPUs; see `reports/bench/engine.md`). Estimator time is
 //! not included.
@@ -16,6 +19,7 @@
 use super::probe::locate;
 use super::{Network, Progress, RunError, RunOptions};
 use crate::corpus::Corpus;
+use crate::features::memory::{state_size, StateSize};
 use crate::models::config::ModelConfig;
 use crate::models::gguf::{self, GgufFile};
 use crate::models::tokenizer::Tokenizer;
@@ -40,6 +44,12 @@ pub struct Plan {
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelPlan {
     pub name: String,
+    /// A checkpoint series member's family and step (from its folder or
+    /// revision name, or `step:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
     /// `org/name@revision` for hub models, the path for local ones.
     pub source: String,
     pub commit: Option<String>,
@@ -52,6 +62,9 @@ pub struct ModelPlan {
     pub tokens: Option<usize>,
     pub flops: Option<f64>,
     pub peak_memory_bytes: Option<u64>,
+    /// The feature stage's state (label tables, per-layer accumulators),
+    /// included in `peak_memory_bytes`; known when the corpus is.
+    pub feature_state: Option<StateSize>,
     pub seconds: Option<f64>,
     /// Whether the feature cache already holds this model's features (known
     /// when its weights are on disk).
@@ -65,9 +78,11 @@ pub fn plan(
     progress: &mut dyn Progress,
 ) -> Result<Plan, RunError> {
     let network = Network::new(options);
+    let expanded = super::expand_revisions(study, &network, progress)?;
+    let study = &expanded;
     let (corpus, corpus_unresolved) = match super::load_corpus(study, &network, progress) {
         Ok(c) => (Some(c), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(chain(&e))),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let assumed_gflops = gflops.unwrap_or(15.0 * cores);
@@ -85,6 +100,8 @@ pub fn plan(
         };
         let mut row = ModelPlan {
             name: entry.name.clone(),
+            family: entry.family.clone(),
+            step: entry.step,
             source,
             commit: None,
             unresolved: None,
@@ -95,13 +112,22 @@ pub fn plan(
             tokens: None,
             flops: None,
             peak_memory_bytes: None,
+            feature_state: None,
             seconds: None,
             cached: None,
         };
         match locate(entry, &network, false, progress) {
             Ok(located) => {
                 row.commit = located.commit;
-                if let Err(e) = fill(
+                let incomplete = match &entry.root {
+                    Some(root) => crate::models::completeness::check(&located.dir, Some(root))
+                        .err()
+                        .map(|why| format!("checkpoint not complete yet: {why}")),
+                    None => None,
+                };
+                if let Some(why) = incomplete {
+                    row.unresolved = Some(why);
+                } else if let Err(e) = fill(
                     &mut row,
                     entry,
                     &located.dir,
@@ -114,7 +140,10 @@ pub fn plan(
                 if let (Some(cache), Some(corpus), Ok(files)) = (
                     &cache,
                     &corpus,
-                    crate::models::ModelFiles::locate(&located.dir),
+                    crate::models::ModelFiles::locate_with_root(
+                        &located.dir,
+                        entry.root.as_deref(),
+                    ),
                 ) {
                     let inputs = super::probe::cache_inputs(
                         study,
@@ -126,8 +155,8 @@ pub fn plan(
                     row.cached = Some(cache.get(&crate::features::cache::key(&inputs)).is_some());
                 }
             }
-            Err(RunError::Fetch { source, .. }) => row.unresolved = Some(source.to_string()),
-            Err(e) => row.unresolved = Some(e.to_string()),
+            Err(RunError::Fetch { source, .. }) => row.unresolved = Some(chain(&source)),
+            Err(e) => row.unresolved = Some(chain(&e)),
         }
         models.push(row);
     }
@@ -152,18 +181,31 @@ fn fill(
     study: &Study,
     gflops: f64,
 ) -> Result<(), String> {
-    let (config, tokenizer) = read(dir).map_err(|e| e.to_string())?;
+    let (config, tokenizer) = read(dir, entry.root.as_deref()).map_err(|e| e.to_string())?;
     let params = config.non_embedding_params();
     row.architecture = Some(config.model_type.clone());
     row.layers = Some(config.num_layers);
     row.d = Some(config.hidden_size);
     row.non_embedding_params = Some(params);
-    row.peak_memory_bytes = Some(peak_memory(&config, entry.precision, study));
+    let mut peak = peak_memory(&config, entry.precision, study);
+    if gguf::is_gguf(dir) {
+        // GGUF weights stay quantized in memory: the file, not f32 parameters.
+        let file = std::fs::metadata(dir).map_or(0, |m| m.len());
+        peak = peak - weight_bytes(&config, entry.precision) + file;
+    }
+    row.peak_memory_bytes = Some(peak);
     if let Some(corpus) = corpus {
         let docs = corpus
             .tokenize(&tokenizer, &study.corpus)
             .map_err(|e| e.to_string())?;
         let tokens: usize = docs.iter().map(Vec::len).sum();
+        let state = state_size(&docs, &study.features, config.num_layers);
+        let text: usize = corpus.documents.iter().map(String::len).sum();
+        let corpus_bytes = (text + tokens * 4) as u64;
+        row.peak_memory_bytes = row
+            .peak_memory_bytes
+            .map(|b| b + corpus_bytes + state.total());
+        row.feature_state = Some(state);
         let flops = 2.0 * params as f64 * tokens as f64;
         row.tokens = Some(tokens);
         row.flops = Some(flops);
@@ -173,25 +215,35 @@ fn fill(
 }
 
 /// Config and tokenizer of a model folder or GGUF file, without touching the weights.
-fn read(dir: &Path) -> Result<(ModelConfig, Tokenizer), ModelError> {
+/// A checkpoint without them takes them from its run folder `root`.
+fn read(dir: &Path, root: Option<&Path>) -> Result<(ModelConfig, Tokenizer), ModelError> {
     if gguf::is_gguf(dir) {
         let file = GgufFile::open(dir)?;
         return Ok((ModelConfig::from_gguf(&file)?, Tokenizer::from_file(dir)?));
     }
+    let file = |name: &str| match root {
+        Some(r) if !dir.join(name).is_file() => r.join(name),
+        _ => dir.join(name),
+    };
     Ok((
-        ModelConfig::from_file(&dir.join("config.json"))?,
-        Tokenizer::from_file(&dir.join("tokenizer.json"))?,
+        ModelConfig::from_file(&file("config.json"))?,
+        Tokenizer::from_file(&file("tokenizer.json"))?,
     ))
 }
 
-/// Weights + one batch of activations + the reference points (bytes).
-pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
+/// Weights in the compute precision (bytes).
+fn weight_bytes(c: &ModelConfig, precision: Precision) -> u64 {
     let bytes = match precision {
         Precision::F32 => 4.0,
         _ => 2.0,
     };
     let embeddings = c.vocab_size * c.hidden_size * if c.tie_word_embeddings { 1 } else { 2 };
-    let weights = (c.non_embedding_params() + embeddings) as f64 * bytes;
+    ((c.non_embedding_params() + embeddings) as f64 * bytes) as u64
+}
+
+/// Weights + one batch of activations + the reference points (bytes).
+pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
+    let weights = weight_bytes(c, precision) as f64;
     let (b, t) = (
         study.features.batch_size as f64,
         study.corpus.max_tokens as f64,
@@ -201,4 +253,17 @@ pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 
     let activations = b * t * per_token * 4.0;
     let reference_points = (study.features.estimator.bins * c.hidden_size) as f64 * 8.0;
     (weights + activations + reference_points) as u64
+}
+
+/// An error and its causes, `: `-separated (each said once: messages do not
+/// repeat their cause).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }

@@ -5,7 +5,7 @@
 //! feature cache (same model content, corpus, settings and code) are reused
 //! without loading the model.
 
-use super::{Network, Progress, RunError};
+use super::{ModelStatus, Network, Phase, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
@@ -74,7 +74,7 @@ pub fn probe_all(
     cache: Option<&FeatureCache>,
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
-    let device = candle_core::Device::Cpu;
+    let device = study.features.device.open()?;
     let mut out = Probed {
         rows: Vec::new(),
         records: Vec::new(),
@@ -88,8 +88,20 @@ pub fn probe_all(
             name: name.clone(),
             source,
         };
+        let status = |phase, pass| ModelStatus {
+            name: &entry.name,
+            index: i,
+            models: study.models.len(),
+            phase,
+            pass,
+        };
+        let none = features::PassProgress::default();
         let located = locate(entry, network, true, progress)?;
-        let files = ModelFiles::locate(&located.dir).map_err(model_err)?;
+        progress.model(&status(Phase::Hashing, none));
+        let files =
+            ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
+        let hashing = t0.elapsed().as_secs_f64();
+        let (mut loading, mut pass) = (0.0, none);
         let inputs = cache_inputs(
             study,
             entry,
@@ -103,27 +115,41 @@ pub fn probe_all(
         let (facts, feats, sha256) = match hit {
             Some((facts, feats)) => (facts, feats, files.sha256.clone()),
             None => {
+                progress.model(&status(Phase::Loading, none));
+                let t1 = Instant::now();
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-                let docs = corpus
-                    .tokenize(&tokenizer, &study.corpus)
+                let (docs, ends) = corpus
+                    .tokenize_with_ends(&tokenizer, &study.corpus)
                     .map_err(|source| RunError::Tokenize {
                         name: name.clone(),
                         source,
                     })?;
                 let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
-                let feats =
-                    features::extract(&model, &docs, &study.features, est).map_err(|source| {
-                        RunError::Features {
-                            name: name.clone(),
-                            source,
-                        }
-                    })?;
+                loading = t1.elapsed().as_secs_f64();
+                progress.model(&status(Phase::Running, none));
+                let mut observe = |p: &features::PassProgress| {
+                    pass = *p;
+                    progress.model(&status(Phase::Running, *p));
+                };
+                let feats = features::extract_observed(
+                    &model,
+                    &docs,
+                    &ends,
+                    &study.features,
+                    est,
+                    &mut observe,
+                )
+                .map_err(|source| RunError::Features {
+                    name: name.clone(),
+                    source,
+                })?;
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
                     layers: model.num_layers(),
                     d: model.hidden_size(),
                     non_embedding_params: model.config.non_embedding_params(),
+                    total_params: model.config.total_params(),
                 };
                 if let Some(c) = cache {
                     if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
@@ -137,15 +163,25 @@ pub fn probe_all(
         };
         estimator_for(&mut out.estimators, study, facts.d, &name)?;
         let seconds = t0.elapsed().as_secs_f64();
+        progress.model(&status(Phase::Done, pass));
+        let timing = if cached {
+            format!("{seconds:.1}s, hashing {hashing:.1}s (cached)")
+        } else {
+            format!(
+                "{seconds:.1}s (hashing {hashing:.1}s, loading {loading:.1}s, forward {:.1}s, estimating {:.1}s; {:.0} tok/s)",
+                pass.forward_seconds,
+                pass.estimating_seconds,
+                pass.tokens as f64 / (pass.forward_seconds + pass.estimating_seconds).max(1e-9)
+            )
+        };
         progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {seconds:.1}s{}",
+            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {timing}",
             i + 1,
             study.models.len(),
             facts.layers,
             facts.d,
             feats.tokens,
             feats.rows,
-            if cached { " (cached)" } else { "" }
         ));
         out.records.push(ModelRecord {
             name: name.clone(),
@@ -158,6 +194,7 @@ pub fn probe_all(
             layers: facts.layers,
             d: facts.d,
             non_embedding_params: facts.non_embedding_params,
+            total_params: facts.total_params,
             sha256,
             documents: feats.documents,
             tokens: feats.tokens,
@@ -171,6 +208,9 @@ pub fn probe_all(
             family: entry.family.clone(),
             d: facts.d,
             params: facts.non_embedding_params,
+            params_total: facts.total_params,
+            step: entry.step,
+            train_tokens: entry.train_tokens,
             features: feats,
         });
     }

@@ -135,12 +135,15 @@ pub(crate) fn probe_sets(
             .collect(),
     };
     let reference_points = reference_points_sha256(study)?;
+    let device = study.features.device.open()?;
     for entry in &study.models {
         let located = locate(entry, network, true, progress)?;
-        let files = ModelFiles::locate(&located.dir).map_err(|source| RunError::Model {
-            name: entry.name.clone(),
-            source,
-        })?;
+        let files = ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(
+            |source| RunError::Model {
+                name: entry.name.clone(),
+                source,
+            },
+        )?;
         let mut loaded: Option<(Model, Tokenizer)> = None;
         for (i, (probe, d)) in study.probes.iter().zip(data).enumerate() {
             let wrap = |e: RunError| RunError::ProbeSet {
@@ -155,7 +158,7 @@ pub(crate) fn probe_sets(
                 d,
                 reference_points.as_deref(),
                 cache,
-                &mut loaded,
+                (&device, &mut loaded),
                 estimators,
             )
             .map_err(wrap)?;
@@ -183,7 +186,7 @@ fn one(
     data: &ProbeData,
     reference_points: Option<&str>,
     cache: Option<&FeatureCache>,
-    loaded: &mut Option<(Model, Tokenizer)>,
+    (device, loaded): (&candle_core::Device, &mut Option<(Model, Tokenizer)>),
     estimators: &mut Vec<Estimator>,
 ) -> Result<(ModelFeatures, ProbeModelRecord), RunError> {
     let name = &entry.name;
@@ -241,8 +244,7 @@ fn one(
             if loaded.is_none() {
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model =
-                    Model::load_as(files.clone(), &candle_core::Device::Cpu, entry.precision)
-                        .map_err(model_err)?;
+                    Model::load_as(files.clone(), device, entry.precision).map_err(model_err)?;
                 *loaded = Some((model, tokenizer));
             }
             let (model, tokenizer) = loaded.as_ref().expect("just loaded");
@@ -254,7 +256,9 @@ fn one(
             let feats = match (data, &probe.source) {
                 (ProbeData::Text(c), ProbeSource::Text(s)) => {
                     let docs = c.tokenize(tokenizer, s).map_err(corpus_err)?;
-                    features::extract(model, &docs, &study.features, est).map_err(features_err)?
+                    // no byte ends: a probe set's LM loss is not reported
+                    features::extract(model, &docs, &[], &study.features, est)
+                        .map_err(features_err)?
                 }
                 (ProbeData::Preference(c), ProbeSource::Preference(s)) => {
                     let tokens = c
@@ -277,6 +281,7 @@ fn one(
                     layers: model.num_layers(),
                     d: model.hidden_size(),
                     non_embedding_params: model.config.non_embedding_params(),
+                    total_params: model.config.total_params(),
                 };
                 // A cache that cannot be written only costs a recomputation.
                 let _ = c.put(&key, &inputs, &facts, &feats);

@@ -322,10 +322,16 @@ impl<'a> View<'a> {
             columns: Vec::new(),
             values: vec![Vec::new(); features.len()],
             p_values: vec![Vec::new(); features.len()],
+            p_adjusted: Vec::new(),
+            groups: Vec::new(),
+            stats: Vec::new(),
         };
         for (b, y) in &benchmarks {
             grid.columns
                 .extend([format!("ρ {b}"), format!("partial ρ {b}")]);
+            grid.groups.extend([b.clone(), b.clone()]);
+            grid.stats
+                .extend(["ρ".to_string(), "partial ρ".to_string()]);
             let from_fit = self.d.fit.filter(|f| &f.settings.target == b);
             for (r, feature) in features.iter().enumerate() {
                 let cell = match from_fit
@@ -365,6 +371,11 @@ impl<'a> View<'a> {
                 }
             }
         }
+        // Stars: Benjamini–Hochberg over every p-value the figure shows.
+        let flat: Vec<f64> = grid.p_values.iter().flatten().copied().collect();
+        let adjusted = crate::fit::multitest::benjamini_hochberg(&flat);
+        let width = grid.columns.len();
+        grid.p_adjusted = adjusted.chunks(width.max(1)).map(<[f64]>::to_vec).collect();
         Some(grid)
     }
 }

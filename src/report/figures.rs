@@ -252,7 +252,9 @@ mod tests {
                 id: None,
                 revision: None,
                 step: (steps && i < 3).then_some(1000.0 * i as f64),
+                train_tokens: None,
                 unreleased: false,
+                root: None,
             })
             .collect();
         let figures = crate::figures::FigureSettings {
@@ -272,6 +274,7 @@ mod tests {
             fit: None,
             figures,
             probes: vec![],
+            revision_patterns: vec![],
         };
         let mut m = Table::default();
         m.push(

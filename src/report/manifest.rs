@@ -23,6 +23,8 @@ pub struct ModelRecord {
     pub layers: usize,
     pub d: usize,
     pub non_embedding_params: usize,
+    /// Every parameter, embeddings included.
+    pub total_params: usize,
     /// sha256 over config, weights and tokenizer.
     pub sha256: String,
     pub documents: usize,

@@ -147,22 +147,41 @@ pub fn render(
         }
         let _ = writeln!(
             md,
-            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for log10 parameters; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
-            s.target, s.permutations
+            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for {}; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
+            s.target,
+            match &s.control {
+                Some(c) => c.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+                None => "log10 parameters".to_string(),
+            },
+            s.permutations
         );
-        md.push_str("| feature | n | ρ | p | partial ρ | p |\n|---|---|---|---|---|---|\n");
+        md.push_str("| feature | n | ρ | p | p (BH) | partial ρ | p | p (BH) |\n|---|---|---|---|---|---|---|---|\n");
         for c in &f.correlations {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.feature,
                 c.n,
                 num(c.spearman, 3),
                 num(c.p_value, 3),
+                num(c.p_adjusted, 3),
                 num(c.partial_spearman, 3),
-                num(c.partial_p_value, 3)
+                num(c.partial_p_value, 3),
+                num(c.partial_p_adjusted, 3)
             );
         }
+        let tests = f
+            .correlations
+            .iter()
+            .flat_map(|c| [c.p_value, c.partial_p_value])
+            .filter(|p| p.is_finite())
+            .count();
+        let _ = writeln!(
+            md,
+            "\nMultiple comparisons: p (BH) is the {} adjusted p-value (false discovery rate) over the {tests} p-values of this table (`p_value_bh`, `partial_p_value_bh` in `correlations.csv`, beside the raw ones); the correlations figure stars cells with BH-adjusted p < 0.05 over all its cells.",
+            crate::fit::multitest::METHOD
+        );
+        md.push_str(&super::baselines_md::fit_sections(f));
         if !f.ranking.is_empty() {
             let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
             match &f.withheld {
@@ -189,6 +208,7 @@ pub fn render(
                         w.covered,
                         w.n
                     );
+                    md.push_str(&super::baselines_md::withheld_by_predictors(f));
                 }
                 None => {
                     md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
@@ -263,7 +283,7 @@ pub fn render(
     md.push_str("- `layers.csv`/`.parquet`: one row per model and layer (0 = embeddings)\n");
     if let Some(f) = fit {
         md.push_str("- `predictions.csv`: held-out predictions of the fit\n");
-        md.push_str("- `correlations.csv`: Spearman and partial Spearman of every feature with the target\n");
+        md.push_str("- `correlations.csv`: Spearman and partial Spearman of every feature with the target, raw and Benjamini–Hochberg adjusted p-values\n");
         if !f.ranking.is_empty() {
             md.push_str("- `ranking.csv`: predictions with intervals for models without a score (and their withheld scores, for `unreleased` models)\n");
         }

@@ -7,6 +7,7 @@
 //! place only when complete, so a failed run never leaves a partial report
 //! (and an earlier complete report survives until the new one is ready).
 
+mod baselines_md;
 mod figure_data;
 pub mod figures;
 pub mod host;
@@ -75,8 +76,15 @@ impl Staging {
     }
 
     /// Moves the finished folder into place, replacing an older report.
+    /// Where the system can exchange two folders in one step (Linux), a
+    /// reader (`lossy watch`'s, say) sees the old report or the new one,
+    /// never a missing folder.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
         target::check(&self.target)?;
+        if self.target.is_dir() && exchange(&self.dir, &self.target).is_ok() {
+            // the old report is now in the staging folder, which drop removes
+            return Ok(self.target.clone());
+        }
         let io = |source| OutputError::Io {
             path: self.target.clone(),
             source,
@@ -100,6 +108,35 @@ impl Staging {
         std::mem::forget(self);
         Ok(target)
     }
+}
+
+/// Swaps two paths atomically (`renameat2` with `RENAME_EXCHANGE`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 impl Drop for Staging {

@@ -10,6 +10,7 @@ mod error;
 mod probes;
 pub mod raw;
 mod scores;
+pub mod series;
 mod suggest;
 
 pub use error::{Pos, Problem, StudyError};
@@ -19,7 +20,7 @@ use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
 use crate::figures::{FigureFormat, FigureSettings};
 use crate::fit::{FitSettings, HoldOut, Validation};
-use crate::models::ModelEntry;
+use crate::models::{DeviceError, DeviceSpec, ModelEntry};
 use crate::scores::ScoreSettings;
 use raw::*;
 use serde::Serialize;
@@ -44,6 +45,11 @@ pub struct Study {
     pub scores: Option<ScoreSettings>,
     pub fit: Option<FitSettings>,
     pub figures: FigureSettings,
+    /// Hub checkpoint series given by a revision pattern (`revisions:
+    /// "step*"`): the pipeline lists the repository's branches and tags and
+    /// inserts their models ([`Study::with_series`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revision_patterns: Vec<series::RevisionPattern>,
     /// The `preference` set and the named `probes`, in that order (absent
     /// from the manifest of a study without them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -51,6 +57,18 @@ pub struct Study {
 }
 
 impl Study {
+    /// The study with each revision pattern's models (in
+    /// `revision_patterns` order) inserted where the pattern stood.
+    pub fn with_series(&self, series: Vec<Vec<ModelEntry>>) -> Study {
+        let mut out = self.clone();
+        out.revision_patterns.clear();
+        // from the last pattern, so earlier positions stay valid
+        for (p, models) in self.revision_patterns.iter().zip(series).rev() {
+            out.models.splice(p.at..p.at, models);
+        }
+        out
+    }
+
     /// Model-level feature columns a fit may use: the main corpus's, the
     /// baselines' and every probe set's.
     pub fn model_feature_names(&self) -> Vec<String> {
@@ -62,13 +80,31 @@ impl Study {
 
 /// Reads and checks a study file.
 pub fn load(path: &Path) -> Result<Study, StudyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StudyError::Read {
+    let bytes = std::fs::read(path).map_err(|source| StudyError::Read {
         path: path.into(),
         source,
     })?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()))?;
     let file = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let raw = parse(&file, &text)?;
     check(raw, &file, crate::io::hash::sha256_hex(text.as_bytes()))
+}
+
+/// A study that is not UTF-8, located at its first bad byte.
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> StudyError {
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&good[start..]).chars().count() as u64 + 1;
+    StudyError::Syntax {
+        path: path.into(),
+        pos: Some(Pos { line, column }),
+        message: format!(
+            "the study file is not UTF-8 (byte 0x{:02x}); save it as UTF-8",
+            bytes[e.valid_up_to()]
+        ),
+    }
 }
 
 /// YAML → raw types, mapping serde-saphyr's errors to located messages.
@@ -101,6 +137,14 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
                     ),
                 }
             }
+            serde_saphyr::Error::DuplicateMappingKey { key, .. } => StudyError::Syntax {
+                path: path.into(),
+                pos,
+                message: match key {
+                    Some(k) => format!("the key `{k}` appears twice in the same section; keep one"),
+                    None => "a key appears twice in the same section; keep one".into(),
+                },
+            },
             inner => StudyError::Syntax {
                 path: path.into(),
                 pos,
@@ -242,7 +286,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
             .unwrap_or_else(|| "study".into()),
     };
 
-    let models = check_models(&mut c, &raw.models);
+    let (models, revision_patterns) = check_models(&mut c, &raw.models);
     let corpus = check_corpus(&mut c, &raw.corpus);
     let features = check_features(&mut c, &raw.features);
     let probes = probes::check_probes(&mut c, raw.preference, raw.probes);
@@ -252,7 +296,15 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
         .map(|s| scores::check_scores(&mut c, &s.0));
     let fit = raw.fit.as_ref().map(|f| {
         let extra = probes::columns(&probes, &features);
-        check_fit(&mut c, f, scores.as_ref(), &features, &extra, models.len())
+        // a revision pattern's models are counted once the hub has listed them
+        // (and a checkpoint glob's grow as a run writes them: `watch` fits once it can)
+        let grows = raw.models.value.iter().any(|m| m.checkpoints.is_some());
+        let n = if revision_patterns.is_empty() && !grows {
+            models.len()
+        } else {
+            usize::MAX
+        };
+        check_fit(&mut c, f, scores.as_ref(), &features, &extra, n)
     });
     let figures = check_figures(&mut c, &raw.figures);
 
@@ -274,15 +326,20 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
         scores,
         fit,
         figures,
+        revision_patterns,
         probes,
     })
 }
 
-fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEntry> {
+fn check_models(
+    c: &mut Checker,
+    models: &Spanned<Vec<RawModel>>,
+) -> (Vec<ModelEntry>, Vec<series::RevisionPattern>) {
     if models.value.is_empty() {
         c.problem(at(models), "`models` is empty: list at least one model");
     }
     let mut out: Vec<ModelEntry> = Vec::new();
+    let mut patterns = Vec::new();
     for m in &models.value {
         if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
             c.problem(
@@ -295,13 +352,14 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             .path
             .as_ref()
             .or(m.id.as_ref())
+            .or(m.checkpoints.as_ref())
             .or(m.name.as_ref())
             .and_then(at)
             .or(at(models));
-        if path.is_none() && m.id.is_none() {
+        if path.is_none() && m.id.is_none() && m.checkpoints.is_none() {
             c.problem(
                 first_pos,
-                "a model needs a `path` (local folder or .gguf file) or a hub `id`",
+                "a model needs a `path` (local folder or .gguf file), a hub `id`, or `checkpoints` (a glob or run folder)",
             );
         }
         if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
@@ -310,17 +368,30 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
         if let (Some(r), Some(_)) = (&m.revisions, &m.path) {
             c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
         }
-        if let Some(r) = m.revisions.as_ref().filter(|r| r.value.is_empty()) {
+        let revisions = m.revisions.as_ref().map(|r| match &r.value {
+            RawRevisions::List(v) => v.clone(),
+            RawRevisions::Pattern(p) if series::is_glob(p) => vec![],
+            RawRevisions::Pattern(p) => vec![p.clone()],
+        });
+        let revision_glob = m.revisions.as_ref().and_then(|r| match &r.value {
+            RawRevisions::Pattern(p) if series::is_glob(p) => Some(p.clone()),
+            _ => None,
+        });
+        if let Some(r) = m
+            .revisions
+            .as_ref()
+            .filter(|_| revision_glob.is_none() && revisions.as_ref().is_some_and(|v| v.is_empty()))
+        {
             c.problem(
                 at(r),
-                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000]",
+                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000], or give a pattern such as \"step*\"",
             );
         }
         if let Some(r) = &m.revision {
             check_revision(c, at(r), &r.value);
         }
-        if let Some(r) = &m.revisions {
-            for rev in &r.value {
+        if let (Some(r), Some(list)) = (&m.revisions, &revisions) {
+            for rev in list {
                 check_revision(c, at(r), rev);
             }
         }
@@ -353,8 +424,36 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 format!("`step` must be a finite number, not {step}"),
             );
         }
+        if let Some(t) = m.tokens.filter(|t| !(t.is_finite() && *t >= 0.0)) {
+            c.problem(
+                first_pos,
+                format!("`tokens` (training tokens seen) must be a finite number ≥ 0, not {t}"),
+            );
+        }
         if let (Some(r), Some(_)) = (&m.revisions, m.step) {
             c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
+        }
+        let rule = check_step_rule(c, m);
+        let template = series::Template {
+            name: m.name.as_ref().map(|n| n.value.clone()),
+            family: m.family.clone(),
+            precision: m.precision.unwrap_or_default(),
+            unreleased: m.unreleased.unwrap_or(false),
+        };
+        if let Some(cp) = &m.checkpoints {
+            let expanded = check_checkpoints(c, m, cp, &rule, &template);
+            push_unique(c, &mut out, expanded, m, first_pos);
+            continue;
+        }
+        if let (Some(pattern), Some(id)) = (&revision_glob, &m.id) {
+            patterns.push(series::RevisionPattern {
+                at: out.len(),
+                id: id.value.clone(),
+                pattern: pattern.clone(),
+                rule,
+                template,
+            });
+            continue;
         }
         let entry = |name: String,
                      revision: Option<String>,
@@ -367,18 +466,23 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
             id: m.id.as_ref().map(|i| i.value.clone()),
             revision,
             step,
+            train_tokens: m.tokens,
             unreleased: m.unreleased.unwrap_or(false),
+            root: None,
         };
-        let expanded: Vec<ModelEntry> = match (&m.revisions, &m.revision) {
+        let expanded: Vec<ModelEntry> = match (&revisions, &m.revision) {
             (Some(revs), _) => revs
-                .value
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
+                    let step = match &rule.step_regex {
+                        Some(_) => rule.step(r),
+                        None => step_of(r),
+                    };
                     entry(
                         format!("{base}@{r}"),
                         Some(r.clone()),
-                        Some(step_of(r).unwrap_or(i as f64)),
+                        Some(step.unwrap_or(i as f64)),
                         m.family.clone().or_else(|| Some(base.clone())),
                     )
                 })
@@ -398,20 +502,100 @@ fn check_models(c: &mut Checker, models: &Spanned<Vec<RawModel>>) -> Vec<ModelEn
                 m.family.clone(),
             )],
         };
-        for e in expanded {
-            if out.iter().any(|o| o.name == e.name) {
-                c.problem(
-                    m.name.as_ref().and_then(at).or(first_pos),
-                    format!(
-                        "two models are named `{}`; give each a unique `name`",
-                        e.name
-                    ),
-                );
-            }
-            out.push(e);
+        push_unique(c, &mut out, expanded, m, first_pos);
+    }
+    (out, patterns)
+}
+
+/// Appends `expanded`, reporting a name already taken.
+fn push_unique(
+    c: &mut Checker,
+    out: &mut Vec<ModelEntry>,
+    expanded: Vec<ModelEntry>,
+    m: &RawModel,
+    first_pos: Option<Pos>,
+) {
+    for e in expanded {
+        if out.iter().any(|o| o.name == e.name) {
+            c.problem(
+                m.name.as_ref().and_then(at).or(first_pos),
+                format!(
+                    "two models are named `{}`; give each a unique `name`",
+                    e.name
+                ),
+            );
+        }
+        out.push(e);
+    }
+}
+
+/// The `step_regex` of a model entry (only for series), compiled.
+fn check_step_rule(c: &mut Checker, m: &RawModel) -> series::StepRule {
+    let Some(re) = &m.step_regex else {
+        return series::StepRule::new(None).expect("the default rule");
+    };
+    if m.checkpoints.is_none() && m.revisions.is_none() {
+        c.problem(
+            at(re),
+            "`step_regex` reads the steps of a series: it needs `checkpoints` or `revisions`",
+        );
+    }
+    series::StepRule::new(Some(&re.value)).unwrap_or_else(|msg| {
+        c.problem(at(re), msg);
+        series::StepRule::new(None).expect("the default rule")
+    })
+}
+
+/// A local checkpoint series: the glob or run folder expanded now.
+fn check_checkpoints(
+    c: &mut Checker,
+    m: &RawModel,
+    cp: &Spanned<String>,
+    rule: &series::StepRule,
+    template: &series::Template,
+) -> Vec<ModelEntry> {
+    let clash = [
+        (m.path.is_some(), "path"),
+        (m.revision.is_some(), "revision"),
+        (m.revisions.is_some(), "revisions"),
+        (m.step.is_some(), "step"),
+    ];
+    for (_, key) in clash.iter().filter(|(present, _)| *present) {
+        c.problem(
+            at(cp),
+            format!("`checkpoints` lists a series on disk; it cannot go with `{key}`"),
+        );
+    }
+    let resolved = resolve(c.dir, &cp.value);
+    if !series::is_glob(&cp.value) && !resolved.is_dir() {
+        c.problem(
+            at(cp),
+            format!(
+                "checkpoint run folder `{}` does not exist (resolved to {}); give a folder or a glob such as runs/exp1/checkpoint-*",
+                cp.value,
+                resolved.display()
+            ),
+        );
+        return vec![];
+    }
+    match series::expand_local(&resolved, &cp.value, rule, template) {
+        Ok(models) => models,
+        Err(e) => {
+            c.problem(at(cp), error_chain(&e));
+            vec![]
         }
     }
-    out
+}
+
+/// An error and its causes on one line (a study problem is one line).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(s) = cause {
+        msg.push_str(&format!(": {s}"));
+        cause = s.source();
+    }
+    msg
 }
 
 /// The training step a checkpoint revision names: `step1000` → 1000,
@@ -448,6 +632,13 @@ fn check_revision(c: &mut Checker, pos: Option<Pos>, revision: &str) {
         c.problem(pos, e.to_string());
     }
 }
+
+/// Largest `features.bins` (reference points m).
+const MAX_BINS: usize = 1 << 16;
+/// Largest `features.batch_size`.
+const MAX_BATCH: usize = 4096;
+/// Largest `features.bootstrap` (replicates).
+const MAX_BOOTSTRAP: usize = 10_000;
 
 fn is_hub_id(id: &str) -> bool {
     let ok = |p: &str| {
@@ -614,8 +805,43 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
             "`bins` (the number of reference points m) must be at least 2",
         );
     }
+    if let Some(b) = raw.bootstrap_blocks.as_ref().filter(|b| b.value < 2) {
+        c.problem(
+            at(b),
+            "`bootstrap_blocks` must be at least 2 (documents are resampled in that many blocks)",
+        );
+    }
     if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value == 0) {
         c.problem(at(b), "`batch_size` must be at least 1");
+    }
+    // Upper bounds: beyond them a run would abort allocating (m × d
+    // reference points, replicates × layers estimates, batch × tokens × d
+    // activations) rather than fail with a message.
+    if let Some(b) = raw.bins.as_ref().filter(|b| b.value > MAX_BINS) {
+        c.problem(
+            at(b),
+            format!(
+                "`bins` is {}; at most {MAX_BINS} reference points are supported",
+                b.value
+            ),
+        );
+    }
+    if let Some(b) = raw.bootstrap.filter(|&b| b > MAX_BOOTSTRAP) {
+        c.problem(
+            None,
+            format!(
+                "`features.bootstrap` is {b}; at most {MAX_BOOTSTRAP} replicates are supported"
+            ),
+        );
+    }
+    if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value > MAX_BATCH) {
+        c.problem(
+            at(b),
+            format!(
+                "`batch_size` is {}; at most {MAX_BATCH} sequences per batch are supported",
+                b.value
+            ),
+        );
     }
     let reference_points = raw
         .reference_points
@@ -634,11 +860,25 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         null: raw.shuffled_null.unwrap_or(d.null),
         batch_size: raw.batch_size.as_ref().map_or(d.batch_size, |b| b.value),
         hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
+        device: check_device(c, raw.device.as_ref()),
         bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
         bootstrap_seed: raw
             .bootstrap_seed
             .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
+        bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
     }
+}
+
+/// `features.device`: checked for syntax only, so a GPU study validates on a
+/// machine without a GPU (a login node); `lossy run` opens it before any model.
+fn check_device(c: &mut Checker, raw: Option<&Spanned<String>>) -> DeviceSpec {
+    let Some(raw) = raw else {
+        return DeviceSpec::Cpu;
+    };
+    raw.value.parse().unwrap_or_else(|e: DeviceError| {
+        c.problem(at(raw), e.to_string());
+        DeviceSpec::Cpu
+    })
 }
 
 fn check_fit(
@@ -728,6 +968,24 @@ fn check_fit(
     s.interval = raw.interval.as_ref().map_or(s.interval, |i| i.value);
     s.permutations = raw.permutations.unwrap_or(s.permutations);
     s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
+    for (field, list) in [("baselines", &raw.baselines), ("control", &raw.control)] {
+        let Some(list) = list else { continue };
+        let mut valid = known.clone();
+        valid.extend(columns.iter().cloned());
+        for name in &list.value {
+            if !valid.contains(name) {
+                let hint = suggest::nearest(name, valid.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                c.problem(
+                    at(list),
+                    format!("`fit.{field}`: `{name}` is neither a model-table column nor a score column{hint}"),
+                );
+            }
+        }
+    }
+    s.baselines = raw.baselines.as_ref().map(|b| b.value.clone());
+    s.control = raw.control.as_ref().map(|b| b.value.clone());
     match (&raw.hold_out, s.validation) {
         (Some(h), Validation::HoldOut) => {
             if !h.threshold.value.is_finite() {

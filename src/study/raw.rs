@@ -38,12 +38,18 @@ pub struct RawModel {
     pub name: Option<Spanned<String>>,
     pub id: Option<Spanned<String>>,
     pub revision: Option<Spanned<String>>,
-    pub revisions: Option<Spanned<Vec<String>>>,
+    pub revisions: Option<Spanned<RawRevisions>>,
     pub path: Option<Spanned<String>>,
+    /// A checkpoint series on disk: a glob (`runs/exp1/checkpoint-*`) or a run folder.
+    pub checkpoints: Option<Spanned<String>>,
+    /// Overrides the rule that reads a series member's step from its name.
+    pub step_regex: Option<Spanned<String>>,
     pub family: Option<String>,
     pub precision: Option<Precision>,
     /// Position in a checkpoint series (e.g. the training step), for trajectory figures.
     pub step: Option<f64>,
+    /// Training tokens seen (a checkpoint's progress), a baseline column.
+    pub tokens: Option<f64>,
     /// Withhold this model's scores from the fit: it is predicted and ranked.
     pub unreleased: Option<bool>,
 }
@@ -84,8 +90,10 @@ pub struct RawFeatures {
     pub shuffled_null: Option<bool>,
     pub batch_size: Option<Spanned<usize>>,
     pub hidden_states: Option<HiddenStates>,
+    pub device: Option<Spanned<String>>,
     pub bootstrap: Option<usize>,
     pub bootstrap_seed: Option<u64>,
+    pub bootstrap_blocks: Option<Spanned<usize>>,
 }
 
 /// One score source: exactly one of `csv`, `parquet`, `lm_eval` or
@@ -106,6 +114,37 @@ pub struct RawScoreSource {
     pub dataset: Option<Spanned<String>>,
     pub revision: Option<Spanned<String>>,
     pub snapshot: Option<Spanned<SnapshotUse>>,
+}
+
+/// `revisions:` as a list of names, or one glob over the repository's
+/// branches and tags (`"step*"`).
+#[derive(Debug)]
+pub enum RawRevisions {
+    List(Vec<String>),
+    Pattern(String),
+}
+
+impl<'de> Deserialize<'de> for RawRevisions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawRevisions;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of revisions or a pattern such as \"step*\"")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::<String>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawRevisions::List)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawRevisions::Pattern(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A section that takes one item or a list of them.
@@ -152,6 +191,11 @@ pub struct RawFit {
     pub permutations: Option<usize>,
     pub higher_is_better: Option<bool>,
     pub hold_out: Option<RawHoldOut>,
+    /// Baseline columns the features are compared with (default: every
+    /// baseline the data supports).
+    pub baselines: Option<Spanned<Vec<String>>>,
+    /// Covariates of the partial correlations (default: log_params).
+    pub control: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

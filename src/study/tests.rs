@@ -402,3 +402,105 @@ fn models_may_be_marked_unreleased_and_the_key_is_checked() {
     let err = f.load("version: 1\nmodels:\n  - path: models/m1\n    unreleasd: true\ncorpus:\n  path: corpus.txt\n").unwrap_err().to_string();
     assert!(err.contains("did you mean `unreleased`?"), "{err}");
 }
+
+#[test]
+fn fit_baselines_and_control_must_be_known_columns() {
+    let f = Fixture::new();
+    let base = format!("{THREE}scores:\n  csv: scores.csv\nfit:\n  target: acc\n");
+    let s = f
+        .load(&format!(
+            "{base}  baselines: [log_params, bits_per_byte]\n  control: [log_params, acc]\n"
+        ))
+        .unwrap();
+    let fit = s.fit.unwrap();
+    assert_eq!(
+        fit.baselines,
+        Some(vec!["log_params".to_string(), "bits_per_byte".to_string()])
+    );
+    assert_eq!(
+        fit.control,
+        Some(vec!["log_params".to_string(), "acc".to_string()])
+    );
+    for (field, bad) in [("baselines", "bits_per_bite"), ("control", "log_param")] {
+        let msg = f
+            .load(&format!("{base}  {field}: [{bad}]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(&format!("`fit.{field}`: `{bad}` is neither"))
+                && msg.contains("did you mean")
+                && msg.contains("study.yaml"),
+            "{msg}"
+        );
+    }
+    // a version-1 fit without the keys keeps them unset (fit.json unchanged)
+    let s = f.load(&base).unwrap();
+    let json = serde_json::to_string(&s.fit.unwrap()).unwrap();
+    assert!(
+        !json.contains("baselines") && !json.contains("control"),
+        "{json}"
+    );
+}
+
+#[test]
+fn checkpoint_series_expand_and_their_keys_are_checked() {
+    let f = Fixture::new();
+    for c in ["step20", "step100"] {
+        std::fs::create_dir_all(f.dir.path().join("run").join(c)).unwrap();
+    }
+    let s = f
+        .load("version: 1\nmodels:\n  - checkpoints: run/step*\n    unreleased: true\n  - path: models/m1\n  - id: org/pythia\n    revisions: \"step*\"\n    step_regex: 'step(\\d+)'\ncorpus:\n  path: corpus.txt\n")
+        .unwrap();
+    let names: Vec<(&str, Option<f64>, bool)> = s
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.step, m.unreleased))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("run@step20", Some(20.0), true),
+            ("run@step100", Some(100.0), true),
+            ("m1", None, false)
+        ]
+    );
+    assert_eq!(s.models[0].root, Some(f.dir.path().join("run")));
+    assert_eq!(s.revision_patterns.len(), 1);
+    assert_eq!(s.revision_patterns[0].at, 3);
+    let err = f
+        .load("version: 1\nmodels:\n  - checkpoints: run\n    step: 3\n  - path: models/m1\n    step_regex: x\ncorpus:\n  path: corpus.txt\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "study.yaml:3:18: `checkpoints` lists a series on disk; it cannot go with `step`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("study.yaml:6:17: `step_regex` reads the steps of a series"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_device_is_checked_for_syntax_and_located() {
+    let f = Fixture::new();
+    let s = f.load(MINIMAL).unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cpu);
+    let s = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:1\n"))
+        .unwrap();
+    assert_eq!(s.features.device, DeviceSpec::Cuda(1));
+    // A CPU study serializes as before (cache keys and manifests unchanged).
+    let json = serde_json::to_value(&f.load(MINIMAL).unwrap().features).unwrap();
+    assert!(json.get("device").is_none());
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  device: cuda:x\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("study.yaml:7:") && err.contains("`cuda:x` is not a device"),
+        "{err}"
+    );
+}

@@ -104,7 +104,7 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
         .next()
         .unwrap()
         .to_string();
-    assert!(header.starts_with("model,family,layers,d,params,log_params,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
+    assert!(header.starts_with("model,family,layers,d,params,log_params,params_total,loss,bits_per_byte,documents,tokens,rows,entropy,complexity,expressivity,optimality"), "{header}");
     // The two models without a score are predicted and ranked.
     let ranking = std::fs::read_to_string(report.join("ranking.csv")).unwrap();
     assert!(
@@ -776,7 +776,7 @@ fn plan_accepts_the_paper_study_offline() {
     assert!(out.status.success(), "{stderr}");
     let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let models = plan["models"].as_array().unwrap();
-    assert_eq!(models.len(), 22);
+    assert_eq!(models.len(), 40);
     assert_eq!(models[0]["source"], "EleutherAI/pythia-160m@main");
     assert!(
         models.iter().all(|m| m["unresolved"]

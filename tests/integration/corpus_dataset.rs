@@ -111,9 +111,10 @@ fn a_dataset_corpus_is_pinned_selected_in_order_and_hashed_like_local_text() {
         }),
         ..CorpusSettings::default()
     };
-    let err = Corpus::fetch_and_load(&bad, Some(&hub))
-        .unwrap_err()
-        .to_string();
+    let err = format!(
+        "{:#}",
+        anyhow::Error::from(Corpus::fetch_and_load(&bad, Some(&hub)).unwrap_err())
+    );
     assert!(
         err.contains("no parquet files for config `en` and split `test`")
             && err.contains("en/partial-validation"),

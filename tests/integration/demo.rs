@@ -57,10 +57,127 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-/// `s-512` → `data/suite/s/step512`, the folder lm-eval recorded.
+/// `s-512` → `data/suite/s/step512` and `m-shuffled-256` →
+/// `data/suite/m-shuffled/step256`: the folder lm-eval recorded.
 fn folder_of(model: &str) -> String {
-    let (size, step) = model.split_once('-').unwrap();
-    format!("data/suite/{size}/step{step}")
+    let (series, step) = model.rsplit_once('-').unwrap();
+    format!("data/suite/{series}/step{step}")
+}
+
+/// The README's demo findings, checked against this run: `template` with `{}`
+/// replaced by `value` rounded to `decimals` (a minus sign written as `−`)
+/// must occur in README.md, so the README cannot drift from the code.
+fn readme_says(readme: &str, template: &str, value: f64, decimals: usize) {
+    let number = format!("{value:.decimals$}").replace('-', "−");
+    let want = template.replace("{}", &number);
+    assert!(
+        readme.contains(&want),
+        "README.md should say `{want}` (this run's value {value})"
+    );
+}
+
+fn find<'a>(list: &'a Value, key: &str, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[key] == name)
+        .unwrap_or_else(|| panic!("no `{name}` in {list}"))
+}
+
+/// A model-level column of `features.csv`.
+fn feature(rows: &[BTreeMap<String, String>], model: &str, column: &str) -> f64 {
+    let row = rows.iter().find(|r| r["model"] == model).unwrap();
+    row[column].parse().unwrap()
+}
+
+/// The numbers the README's "What this demo shows" states, from `fit.json`
+/// and `features.csv` of this run.
+fn check_readme_findings(report: &Path) {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let fit: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
+    let features = csv_rows(&report.join("features.csv"));
+    let say = |template: &str, value: f64, decimals: usize| {
+        readme_says(&readme, template, value, decimals)
+    };
+
+    // Collapse, expansion, compression.
+    say("(s: {} → ", feature(&features, "s-0", "complexity"), 2);
+    say(
+        " → {} by step 32)",
+        feature(&features, "s-32", "complexity"),
+        2,
+    );
+    say(
+        "bound ({}, against",
+        feature(&features, "l-2048", "optimality"),
+        2,
+    );
+    say(
+        "against {} and",
+        feature(&features, "s-2048", "optimality"),
+        2,
+    );
+    say(
+        " and {}). The",
+        feature(&features, "m-2048", "optimality"),
+        2,
+    );
+
+    // Optimality against the scores.
+    let corr = find(&fit["correlations"], "feature", "optimality");
+    assert_eq!(corr["n"], 29);
+    say(
+        "Spearman ρ = {} (permutation",
+        corr["spearman"].as_f64().unwrap(),
+        2,
+    );
+    let floor = 1.0 / (fit["settings"]["permutations"].as_f64().unwrap() + 1.0);
+    assert!(corr["p_value"].as_f64().unwrap() <= floor + 1e-12);
+    assert!(readme.contains("(permutation p ≤ 0.001)"));
+    say("with R² = {}", fit["metrics"]["r2"].as_f64().unwrap(), 2);
+    say("and MAE {}, ", fit["metrics"]["mae"].as_f64().unwrap(), 3);
+    say(
+        "intercept alone (R² = {};",
+        fit["baseline"]["r2"].as_f64().unwrap(),
+        2,
+    );
+    let log_params = fit["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["features"] == serde_json::json!(["log_params"]))
+        .unwrap();
+    say(
+        "parameters: R² = {})",
+        log_params["metrics"]["r2"].as_f64().unwrap(),
+        2,
+    );
+
+    // The four m checkpoints at step 1024: withheld scores, and optimality's order.
+    let ranking = &fit["ranking"];
+    let actual = |m: &str| find(ranking, "model", m)["actual"].as_f64().unwrap();
+    say("are clean {},", actual("m-1024"), 2);
+    say("shuffled {},", actual("m-shuffled-1024"), 2);
+    say("agreement noise {},", actual("m-agreement-noise-1024"), 2);
+    say("no clauses {}; ", actual("m-no-clauses-1024"), 2);
+    let same_step: Vec<&str> = ranking
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["model"].as_str().unwrap())
+        .filter(|m| m.starts_with("m-") && m.ends_with("-1024"))
+        .collect();
+    assert_eq!(same_step[..2], ["m-agreement-noise-1024", "m-1024"]);
+    assert!(readme.contains("optimality puts agreement noise\n  first and the clean run second"));
+    let withheld = &fit["withheld"];
+    say(
+        "Spearman ρ = {} with the withheld",
+        withheld["spearman"].as_f64().unwrap(),
+        2,
+    );
+    let (covered, n) = (&withheld["covered"], &withheld["n"]);
+    assert!(readme.contains(&format!("{covered} of {n} fall inside the 80%")));
 }
 
 #[test]
@@ -71,11 +188,11 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
     let report = ws.path().join("reports/demo");
     let scores = lm_eval_scores(ws.path());
-    assert_eq!(scores.len(), 27, "one lm-eval result file per checkpoint");
+    assert_eq!(scores.len(), 36, "one lm-eval result file per checkpoint");
 
     // Every scored, released checkpoint is in the fit with the score its result file holds.
     let predictions = csv_rows(&report.join("predictions.csv"));
-    assert_eq!(predictions.len(), 23, "27 checkpoints, 4 withheld");
+    assert_eq!(predictions.len(), 29, "36 checkpoints, 7 withheld");
     for row in &predictions {
         let (_, want) = scores[&folder_of(&row["model"])];
         assert_eq!(
@@ -89,7 +206,18 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     let ranking = csv_rows(&report.join("ranking.csv"));
     let mut ranked: Vec<&str> = ranking.iter().map(|r| r["model"].as_str()).collect();
     ranked.sort();
-    assert_eq!(ranked, ["l-1024", "l-128", "m-1024", "s-256"]);
+    assert_eq!(
+        ranked,
+        [
+            "l-1024",
+            "l-128",
+            "m-1024",
+            "m-agreement-noise-1024",
+            "m-no-clauses-1024",
+            "m-shuffled-1024",
+            "s-256"
+        ]
+    );
     for row in &ranking {
         assert_eq!(
             row["withheld"].parse::<f64>().unwrap(),
@@ -118,7 +246,8 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
     }
     let fit: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
-    assert_eq!(fit["folds"], 3, "leave one size out");
+    assert_eq!(fit["folds"], 6, "leave one series (3 sizes, 3 recipes) out");
+    check_readme_findings(&report);
 
     // Edit one checkpoint's score in its result file: the refit (same features,
     // no model run) sees the new score and its coefficients change.

@@ -1,7 +1,7 @@
 //! Forward-pass parity with HF transformers: the tiny random Llama models in
 //! `data/tiny-llama/` (made by `scripts/make_fixture_models.py`) with the
 //! hidden states transformers computed for fixed texts. Every layer must
-//! match to 1e-4 max abs in f32; a padded batch must equal running each
+//! match to 1e-4 max abs in f32; a packed batch must equal running each
 //! sequence alone.
 
 use super::support::root;
@@ -102,7 +102,7 @@ fn every_layer_matches_transformers() {
                 dir.display()
             );
             for (l, (shape, values)) in got.0.iter().enumerate() {
-                assert_eq!(shape, &vec![1, t, d]);
+                assert_eq!(shape, &vec![t, d], "packed rows");
                 let diff = max_abs_diff(values, &want[l * t * d..(l + 1) * t * d]);
                 assert!(
                     diff <= TOLERANCE,
@@ -141,8 +141,10 @@ fn raw_convention_omits_the_final_norm() {
     }
 }
 
+/// A packed batch gives each sequence the bits it gets alone: its GEMMs and
+/// attention have the same shapes either way (no padding).
 #[test]
-fn padded_batch_equals_each_sequence_alone() {
+fn packed_batch_equals_each_sequence_alone_bit_for_bit() {
     for dir in model_dirs() {
         let r = reference(&dir);
         let model = load(&dir);
@@ -159,26 +161,27 @@ fn padded_batch_equals_each_sequence_alone() {
                     .collect()
             })
             .collect();
+        assert!(seqs.len() > 1, "{}: one sequence only", dir.display());
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         let mut batch = Collect::default();
         model.run(&refs, HiddenStates::Hf, &mut batch).unwrap();
-        let t = seqs.iter().map(Vec::len).max().unwrap();
+        let d = model.hidden_size();
+        let total: usize = seqs.iter().map(Vec::len).sum();
+        let mut start = 0;
         for (b, seq) in seqs.iter().enumerate() {
             let mut alone = Collect::default();
             model.run(&[seq], HiddenStates::Hf, &mut alone).unwrap();
-            let d = model.hidden_size();
-            for (l, ((_, batched), (_, single))) in batch.0.iter().zip(&alone.0).enumerate() {
-                let rows = &batched[b * t * d..(b * t + seq.len()) * d];
-                // float tolerance: 1e-5 of the layer's scale (summation
-                // order differs with the padded length)
-                let scale = single.iter().fold(1f32, |m, x| m.max(x.abs()));
-                let diff = max_abs_diff(rows, single) / scale;
+            for (l, ((shape, packed), (_, single))) in batch.0.iter().zip(&alone.0).enumerate() {
+                assert_eq!(shape, &[total, d], "layer {l}: packed rows, no padding");
+                let rows = &packed[start * d..(start + seq.len()) * d];
                 assert!(
-                    diff <= 1e-5,
-                    "{} layer {l} sequence {b}: batch vs alone {diff:.2e} (relative)",
-                    dir.display()
+                    rows == single.as_slice(),
+                    "{} layer {l} sequence {b}: batch vs alone differ by {:.2e}",
+                    dir.display(),
+                    max_abs_diff(rows, single)
                 );
             }
+            start += seq.len();
         }
     }
 }

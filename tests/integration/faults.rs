@@ -248,3 +248,71 @@ mod integrity {
         assert!(live.exists(), "a live process's download is kept");
     }
 }
+
+/// Table-driven bad inputs: each exits 2, names the file, says each cause once,
+/// and leaves no report or staging folder behind.
+#[test]
+fn bad_inputs_exit_2_with_one_located_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("c.txt"), "hello world\n").unwrap();
+    let model = tiny_model();
+    let zero_layers = dir.join("zero");
+    std::fs::create_dir_all(&zero_layers).unwrap();
+    for f in ["tokenizer.json", "model.safetensors"] {
+        std::fs::copy(Path::new(&model).join(f), zero_layers.join(f)).unwrap();
+    }
+    let cfg = std::fs::read_to_string(Path::new(&model).join("config.json")).unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(&cfg).unwrap();
+    cfg["num_hidden_layers"] = 0.into();
+    std::fs::write(zero_layers.join("config.json"), cfg.to_string()).unwrap();
+    let base = |extra: &str| {
+        format!("version: 1\nmodels:\n  - path: {model}\ncorpus:\n  path: c.txt\n{extra}")
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("duplicate key", format!("{}corpus:\n  path: c.txt\n", base("")).into_bytes(), "appears twice"),
+        ("not utf-8", b"version: 1\nname: \xff\xfe\n".to_vec(), "study.yaml:2:7: the study file is not UTF-8"),
+        ("revision traversal", b"version: 1\nmodels:\n  - id: org/m\n    revision: '../../../../x'\ncorpus:\n  path: c.txt\n".to_vec(), "revision `../../../../x` is not allowed"),
+        ("bins huge", base("features:\n  bins: 100000000000\n").into_bytes(), "at most 65536 reference points"),
+        ("batch huge", base("features:\n  batch_size: 100000000\n").into_bytes(), "at most 4096 sequences"),
+        ("bootstrap huge", base("features:\n  bootstrap: 100000000\n").into_bytes(), "at most 10000 replicates"),
+        ("zero layers", format!("version: 1\nmodels:\n  - path: {}\ncorpus:\n  path: c.txt\n", zero_layers.display()).into_bytes(), "`num_hidden_layers` is 0"),
+        ("missing corpus", format!("version: 1\nmodels:\n  - path: {model}\ncorpus:\n  path: nope.txt\n").into_bytes(), "nope.txt"),
+    ];
+    for (what, study, expect) in cases {
+        std::fs::write(dir.join("study.yaml"), &study).unwrap();
+        let out = lossy(dir, &["run", "study.yaml", "-q", "-o", "rep"]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(expect), "{what}: {stderr}");
+        assert!(
+            stderr.contains("study.yaml") || stderr.contains("zero"),
+            "{what}: no file named: {stderr}"
+        );
+        let parts: Vec<&str> = stderr.trim().split(": ").filter(|p| p.len() > 12).collect();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(
+                !parts[i + 1..].contains(p),
+                "{what}: `{p}` said twice: {stderr}"
+            );
+        }
+        let left: Vec<String> = names(dir)
+            .into_iter()
+            .filter(|n| n.starts_with(".rep") || n == "rep")
+            .collect();
+        assert!(left.is_empty(), "{what}: leftovers {left:?}");
+    }
+}
+
+#[test]
+fn plan_refuses_a_throughput_that_is_not_positive_and_finite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = small_study(tmp.path());
+    for bad in ["0", "-1", "nan", "inf"] {
+        let arg = format!("--gflops={bad}");
+        let out = lossy(tmp.path(), &["plan", &study, &arg]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--gflops"), "{bad}: {stderr}");
+    }
+}

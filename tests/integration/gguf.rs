@@ -18,7 +18,7 @@ const SMOLLM2: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 const PROMPT: &str = "The capital of France is";
 
 /// The model file, or `None` (after a loud note) when `LOSSY_SKIP_GGUF=1`.
-fn smollm2_path() -> Option<PathBuf> {
+pub fn smollm2_path() -> Option<PathBuf> {
     let cache = std::env::var_os("LOSSY_MODEL_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(".cache").join("models"));

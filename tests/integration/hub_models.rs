@@ -123,11 +123,13 @@ fn hub_models_are_fetched_pinned_and_match_local_folders() {
     std::fs::copy(root().join("data/corpus/demo.txt"), d.join("c.txt")).unwrap();
     let local = |m: &str| root().join("data/tiny-llama").join(m).display().to_string();
     let study = format!(
-        "version: 1\nname: hub\nmodels:\n  - id: lossy-test/tiny\n    revisions: [main, step2]\n  - path: {}\n    name: local-a\n  - path: {}\n    name: local-b\ncorpus:\n  path: c.txt\n  max_documents: 4\n  max_tokens: 32\nfeatures:\n  bins: 10\n",
+        "version: 1\nname: hub\nmodels:\n  - id: lossy-test/tiny\n    revisions: [main, step2]\n  - path: {}\n    name: local-a\n    step: 0\n  - path: {}\n    name: local-b\n    step: 2\ncorpus:\n  path: c.txt\n  max_documents: 4\n  max_tokens: 32\nfeatures:\n  bins: 10\n",
         local("tiny-a"),
         local("tiny-b")
     );
     std::fs::write(d.join("study.yaml"), &study).unwrap();
+    // The local copies take the series' steps (main is its first revision,
+    // step2 its second), so their step columns match too.
     // No feature cache here: the hub and local copies must each be computed.
     let (ok, _, err) = run(d, &server, &["run", "study.yaml", "--no-cache"]);
     assert!(ok, "{err}");

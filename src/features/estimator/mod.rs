@@ -17,6 +17,7 @@
 pub mod accumulator;
 pub mod arrays;
 mod bessel;
+pub mod blocks;
 pub mod bootstrap;
 mod brent;
 pub mod calibration;
