@@ -82,8 +82,9 @@ struct Sink<'a, 'e, 'l> {
     error: Option<FeatureError>,
     /// Time spent reducing layers (the rest of a pass is the forward pass).
     estimating: std::time::Duration,
-    /// Scores the last layer's rows as LM loss.
-    lm: LossHook<'a>,
+    /// Scores the last layer's rows as LM loss (none for a preference pass,
+    /// whose last row has no next token).
+    lm: Option<LossHook<'a>>,
 }
 
 /// What the sink needs to score the last layer's rows.
@@ -127,8 +128,7 @@ impl Sink<'_, '_, '_> {
             }
             doc_start += positions.end;
         }
-        if layer == self.lm.model.num_layers() {
-            let h = &mut self.lm;
+        if let Some(h) = self.lm.as_mut().filter(|h| layer == h.model.num_layers()) {
             lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
@@ -194,6 +194,7 @@ pub fn extract_observed(
         ends,
         plan: &plan,
         unit: |doc| doc,
+        lm_loss: true,
     };
     extract_plan(&pass, settings, est, observe)
 }
@@ -207,6 +208,8 @@ pub(super) struct Pass<'a> {
     pub ends: &'a [Vec<usize>],
     pub plan: &'a LabelPlan,
     pub unit: fn(usize) -> usize,
+    /// Score the rows' next tokens as LM loss (every row must have one).
+    pub lm_loss: bool,
 }
 
 /// Per-layer estimates of `pass.plan`'s label sets, and the LM loss.
@@ -254,12 +257,12 @@ pub(super) fn extract_plan(
             d: model.hidden_size(),
             error: None,
             estimating: std::time::Duration::ZERO,
-            lm: LossHook {
+            lm: pass.lm_loss.then_some(LossHook {
                 model,
                 convention: settings.hidden_states,
                 docs,
                 loss: &mut loss,
-            },
+            }),
         };
         model.run(&seqs, settings.hidden_states, &mut sink)?;
         if let Some(e) = sink.error {

@@ -83,6 +83,8 @@ pub fn extract_preference(
         plan: &plan,
         // Pair i's two sequences are resampled together.
         unit: |s| s / 2,
+        // a completion's last token has no next one
+        lm_loss: false,
     };
     extract_plan(&pass, settings, est, &mut |_| {})
 }

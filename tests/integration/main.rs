@@ -15,6 +15,7 @@ mod hub;
 mod hub_models;
 mod intervals;
 mod lm_loss;
+mod preference;
 mod scores;
 mod series;
 mod support;
