@@ -16,6 +16,7 @@ mod hub_models;
 mod intervals;
 mod lm_loss;
 mod preference;
+mod probe_sets;
 mod scores;
 mod series;
 mod support;
