@@ -87,6 +87,16 @@ fn probe_sets_add_columns_and_leave_the_main_corpus_values_untouched() {
                 assert_eq!(a[i], b[j], "{table}: `{name}` changed");
             }
         }
+        if table == "features.csv" {
+            let md = std::fs::read_to_string(dir.join("with/report.md")).unwrap();
+            assert!(md.contains("## Across probe sets"), "{md}");
+            assert!(
+                md.contains("| optimality | `optimality` | `optimality_birds` | 1 |"),
+                "{md}"
+            );
+            let v1 = std::fs::read_to_string(dir.join("v1/report.md")).unwrap();
+            assert!(!v1.contains("Across probe sets"));
+        }
         // the preference column holds numbers
         let j = h2.iter().position(|c| c == "preference").unwrap();
         for r in &r2 {
@@ -188,4 +198,54 @@ fn bad_probe_set_input_exits_2_naming_file_and_row() {
             .collect();
         assert!(left.is_empty(), "{what}: leftovers {left:?}");
     }
+}
+
+/// The agreement table's ρ against scipy.stats.spearmanr on the pairwise
+/// complete rows (`scripts/probe_agreement_fixtures.py`), to 1e-12; ties and
+/// missing values included.
+#[test]
+fn agreement_across_probe_sets_matches_scipy() {
+    use lossy::fit::agreement::agreement;
+    use lossy::table::{Table, Values};
+    let path = root().join("tests/fixtures/stats/probe_agreement.json");
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut checked = 0;
+    for case in fx["cases"].as_array().unwrap() {
+        let cols: Vec<Vec<f64>> = case["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let mut t = Table::default();
+        let mut suffixes = Vec::new();
+        for (j, c) in cols.iter().enumerate() {
+            let s = if j == 0 {
+                String::new()
+            } else {
+                format!("_p{j}")
+            };
+            t.push(&format!("optimality{s}"), Values::F64(c.clone()));
+            suffixes.push(s);
+        }
+        let got = agreement(&t, &suffixes);
+        let want = case["pairs"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g.n as u64, w["n"].as_u64().unwrap());
+            match w["spearman"].as_f64() {
+                Some(rho) => assert!((g.spearman - rho).abs() < 1e-12, "{g:?} vs {rho}"),
+                None => assert!(g.spearman.is_nan()),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10);
 }
