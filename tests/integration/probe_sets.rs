@@ -249,3 +249,76 @@ fn agreement_across_probe_sets_matches_scipy() {
     }
     assert!(checked >= 10);
 }
+
+/// The README's findings for `pipelines/demo-preference.yaml`, from this
+/// run's `fit.json` (rounded as the README writes them).
+#[test]
+fn demo_preference_findings_in_the_readme() {
+    use super::support::lossy_with_cache;
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("rep");
+    let out = lossy_with_cache(
+        &root(),
+        &tmp.path().join("cache"),
+        &[
+            "run",
+            "pipelines/demo-preference.yaml",
+            "-q",
+            "--offline",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let fit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("fit.json")).unwrap()).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let say = |template: &str, value: f64| {
+        let want = template.replace("{}", &format!("{value:.2}").replace('-', "−"));
+        assert!(
+            readme.contains(&want),
+            "README.md should say `{want}` ({value})"
+        );
+    };
+    let find = |list: &serde_json::Value, key: &str, name: &str| -> serde_json::Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e[key] == name)
+            .unwrap_or_else(|| panic!("no `{name}`"))
+            .clone()
+    };
+    let pref = find(&fit["correlations"], "feature", "preference");
+    assert_eq!(pref["n"], 29);
+    say("ρ = {} (p = ", pref["spearman"].as_f64().unwrap());
+    say("(p = {}), its", pref["p_value"].as_f64().unwrap());
+    let null = find(&fit["correlations"], "feature", "preference_null");
+    say("null's ρ = {}, and", null["spearman"].as_f64().unwrap());
+    let within = find(&fit["within_family"], "feature", "preference");
+    let rho_w = within["pooled"]["spearman"].as_f64().unwrap();
+    say("families ρ_w = {}.", rho_w);
+    let r2 = |features: &[&str]| -> f64 {
+        fit["baseline_comparison"]["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["predictors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap())
+                    .eq(features.iter().copied())
+            })
+            .unwrap_or_else(|| panic!("no comparison {features:?}"))["metrics"]["r2"]
+            .as_f64()
+            .unwrap()
+    };
+    say("R² {} against", r2(&["preference"]));
+    say("against {} for `log_step`", r2(&["log_step"]));
+    say("gives\nR² {}.", r2(&["log_step", "preference"]));
+    assert!(
+        r2(&["log_step"]) > r2(&["preference"]),
+        "the README says the baseline wins"
+    );
+}
