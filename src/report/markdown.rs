@@ -91,37 +91,40 @@ pub fn render(
             f.folds,
             f.models.len(),
         );
-        md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
-        md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
-        for c in &f.comparisons {
-            let names = if c.features.is_empty() {
-                "intercept only".to_string()
-            } else {
-                c.features
-                    .iter()
-                    .map(|x| format!("`{x}`"))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            };
-            let mark = if c.features == s.features {
-                " (the fit)"
-            } else {
-                ""
-            };
-            // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
-            let rho = if c.features.is_empty() {
-                "–".to_string()
-            } else {
-                num(c.metrics.spearman, 4)
-            };
-            let _ = writeln!(
-                md,
-                "| {names}{mark} | {} | {} | {rho} |",
-                num(c.metrics.r2, 4),
-                num(c.metrics.mae, 4)
-            );
+        // Superseded by "Against the baselines" when the study has baselines.
+        if f.baseline_comparison.is_none() {
+            md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
+            md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
+            for c in &f.comparisons {
+                let names = if c.features.is_empty() {
+                    "intercept only".to_string()
+                } else {
+                    c.features
+                        .iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                };
+                let mark = if c.features == s.features {
+                    " (the fit)"
+                } else {
+                    ""
+                };
+                // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
+                let rho = if c.features.is_empty() {
+                    "–".to_string()
+                } else {
+                    num(c.metrics.spearman, 4)
+                };
+                let _ = writeln!(
+                    md,
+                    "| {names}{mark} | {} | {} | {rho} |",
+                    num(c.metrics.r2, 4),
+                    num(c.metrics.mae, 4)
+                );
+            }
+            md.push('\n');
         }
-        md.push('\n');
         let coefs: Vec<String> = s
             .features
             .iter()
