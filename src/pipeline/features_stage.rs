@@ -3,7 +3,9 @@
 //! wrote (`lossy run --features FILE`), so fitting never requires re-running
 //! models. A read table keeps its provenance (path and sha256) in the
 //! manifest; a `layers` table beside it (same folder, same extension) is read
-//! too, for the per-layer figures.
+//! too, for the per-layer figures. `lossy assemble` takes the features from
+//! the shards `lossy shard` put in the cache ([`super::shard`]); shards hold
+//! the main corpus only, so the probe sets are run here in either case.
 
 use super::{probe, probe_sets, Network, Progress, RunError, RunOptions};
 use crate::corpus::CorpusRecord;
@@ -46,7 +48,10 @@ pub fn features(
     let corpus = super::load_corpus(study, network, progress)?;
     let probe_data = probe_sets::load_all(study, network, progress)?;
     let cache = options.feature_cache.clone().map(FeatureCache::new);
-    let mut probed = probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?;
+    let mut probed = match (&options.feature_cache, options.from_shards) {
+        (Some(dir), true) => super::shard::assemble(study, &corpus, dir, progress)?,
+        _ => probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?,
+    };
     let refs: Vec<(&str, &features::ModelFeatures)> = probed
         .rows
         .iter()

@@ -19,4 +19,5 @@ mod preference;
 mod probe_sets;
 mod scores;
 mod series;
+mod slurm;
 mod support;
