@@ -6,7 +6,11 @@
 //! file order) and tokenizes them per model, truncating each document at
 //! `max_tokens` (no packing).
 
+pub mod chat;
 pub mod dataset;
+mod nested;
+pub mod preference;
+pub mod probe;
 
 use crate::io::hash::PartsHasher;
 use crate::models::tokenizer::Tokenizer;
@@ -98,6 +102,10 @@ pub enum CorpusError {
     },
     #[error("tokenizing the corpus")]
     Tokenize(#[from] ModelError),
+    #[error("preference set")]
+    Preference(#[from] preference::PreferenceError),
+    #[error("reading the chat template")]
+    Chat(#[from] chat::ChatError),
 }
 
 fn paths_list(paths: &[PathBuf]) -> String {
@@ -310,7 +318,7 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
 
 /// `n` of `docs` drawn without replacement by a seeded Fisher–Yates shuffle
 /// (SplitMix64, as the fit's folds), kept in their original order.
-fn sample(docs: Vec<String>, n: usize, seed: u64) -> Vec<String> {
+fn sample<T>(docs: Vec<T>, n: usize, seed: u64) -> Vec<T> {
     if n >= docs.len() {
         return docs;
     }

@@ -86,8 +86,10 @@ struct Reducer<'a, 'e, 'l> {
     accs: &'a mut [Accumulator<'e>],
     /// Per-block sums for the bootstrap, one per layer (empty when off).
     boot: &'a mut [BlockAccumulator<'l>],
-    /// Number of bootstrap blocks (document i is in block i mod K).
+    /// Number of bootstrap blocks (unit u is in block u mod K).
     blocks: usize,
+    /// The bootstrap's resampling unit of each document (itself, or its pair).
+    unit: fn(usize) -> usize,
     est: &'e Estimator,
     /// Projection buffers, reused for every layer and batch.
     projected: Projected,
@@ -135,8 +137,9 @@ struct Sink<'r, 'a, 'e, 'l> {
     /// The estimator's thread has stopped (on an error it returns).
     stopped: bool,
     error: Option<FeatureError>,
-    /// Scores the last layer's rows as LM loss.
-    lm: LossHook<'r>,
+    /// Scores the last layer's rows as LM loss (none for a preference pass,
+    /// whose last row has no next token).
+    lm: Option<LossHook<'r>>,
 }
 
 /// What the sink needs to score the last layer's rows.
@@ -188,8 +191,7 @@ impl Sink<'_, '_, '_, '_> {
             }
             doc_start += positions.end;
         }
-        if layer == self.lm.model.num_layers() {
-            let h = &mut self.lm;
+        if let Some(h) = self.lm.as_mut().filter(|h| layer == h.model.num_layers()) {
             lm_loss::score(h.model, h.convention, &z, &row_of, h.docs, h.loss)?;
         }
         let first = self.docs[0].1;
@@ -243,7 +245,7 @@ impl Reducer<'_, '_, '_> {
         if let Some(boot) = self.boot.get_mut(layer) {
             let block_of_row: Vec<u32> = row_of
                 .iter()
-                .map(|&(doc, _)| (doc % self.blocks) as u32)
+                .map(|&(doc, _)| ((self.unit)(doc) % self.blocks) as u32)
                 .collect();
             boot.accumulate(projected, &ids, &block_of_row);
         }
@@ -293,37 +295,74 @@ pub fn extract_observed(
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
     let plan = label_plan(docs, settings)?;
+    let pass = Pass {
+        model,
+        docs,
+        ends,
+        plan: &plan,
+        unit: |doc| doc,
+        lm_loss: true,
+    };
+    extract_plan(&pass, settings, est, overlap, observe)
+}
+
+/// One model's pass over tokenized documents with a label plan (n-gram or
+/// preference labels); `unit` maps a document to its bootstrap resampling
+/// unit (itself, or the pair it belongs to).
+pub(super) struct Pass<'a> {
+    pub model: &'a Model,
+    pub docs: &'a [Vec<u32>],
+    pub ends: &'a [Vec<usize>],
+    pub plan: &'a LabelPlan,
+    pub unit: fn(usize) -> usize,
+    /// Score the rows' next tokens as LM loss (every row must have one).
+    pub lm_loss: bool,
+}
+
+/// Per-layer estimates of `pass.plan`'s label sets, and the LM loss.
+pub(super) fn extract_plan(
+    pass: &Pass,
+    settings: &FeatureSettings,
+    est: &Estimator,
+    overlap: Overlap,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
+    let Pass {
+        model, docs, plan, ..
+    } = *pass;
     let specs = plan.specs();
     let layers = model.num_layers() + 1;
     let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
-    let (work, mut loss) = work_list(&plan, ends);
+    let (work, mut loss) = work_list(plan, pass.ends);
     let blocks = settings.blocks();
-    let layout = (settings.bootstrap > 0).then(|| block_layout(&plan, blocks));
+    let layout = (settings.bootstrap > 0).then(|| block_layout(plan, blocks, pass.unit));
     let mut boot: Vec<BlockAccumulator> = layout
         .iter()
         .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
         .collect();
     let busy = AtomicU64::new(0);
     let reducer = Reducer {
-        plan: &plan,
+        plan,
         accs: &mut accs,
         boot: &mut boot,
         blocks,
+        unit: pass.unit,
         est,
         projected: Projected::default(),
         busy: &busy,
     };
-    let pass = Pass {
+    let batches = Batches {
         model,
         docs,
-        plan: &plan,
+        plan,
         work: &work,
         settings,
+        lm_loss: pass.lm_loss,
         busy: &busy,
     };
     match overlap {
-        Overlap::Off => pass.inline(reducer, &mut loss, observe)?,
-        Overlap::On => pass.overlapped(reducer, &mut loss, observe)?,
+        Overlap::Off => batches.inline(reducer, &mut loss, observe)?,
+        Overlap::On => batches.overlapped(reducer, &mut loss, observe)?,
     }
     Ok(ModelFeatures {
         layers: accs.iter().map(Accumulator::estimate).collect(),
@@ -342,18 +381,20 @@ pub fn extract_observed(
 }
 
 /// One model's pass over its work list, batch by batch.
-struct Pass<'a> {
+struct Batches<'a> {
     model: &'a Model,
     docs: &'a [Vec<u32>],
     plan: &'a LabelPlan,
     /// Documents that give rows, with their first row.
     work: &'a [(usize, usize)],
     settings: &'a FeatureSettings,
+    /// Score the rows' next tokens as LM loss.
+    lm_loss: bool,
     /// Nanoseconds the estimator has been busy (on whichever thread).
     busy: &'a AtomicU64,
 }
 
-impl Pass<'_> {
+impl Batches<'_> {
     /// The estimator reduces each layer as the forward pass produces it.
     fn inline(
         &self,
@@ -415,12 +456,12 @@ impl Pass<'_> {
                 handing: std::time::Duration::ZERO,
                 stopped: false,
                 error: None,
-                lm: LossHook {
+                lm: self.lm_loss.then_some(LossHook {
                     model: self.model,
                     convention: self.settings.hidden_states,
                     docs: self.docs,
                     loss: &mut *loss,
-                },
+                }),
             };
             self.model
                 .run(&seqs, self.settings.hidden_states, &mut sink)?;
@@ -478,13 +519,18 @@ fn work_list(plan: &LabelPlan, ends: &[Vec<usize>]) -> (Vec<(usize, usize)>, LmL
     (work, loss)
 }
 
-/// The (label, block) layout of a plan's rows, document i in block i mod K.
-pub(crate) fn block_layout(plan: &LabelPlan, blocks: usize) -> BlockLayout {
+/// The (label, block) layout of a plan's rows, the document of resampling
+/// unit u in block u mod K.
+pub(crate) fn block_layout(
+    plan: &LabelPlan,
+    blocks: usize,
+    unit: fn(usize) -> usize,
+) -> BlockLayout {
     let block_of_row: Vec<u32> = plan
         .positions
         .iter()
         .enumerate()
-        .flat_map(|(doc, r)| std::iter::repeat((doc % blocks) as u32).take(r.len()))
+        .flat_map(|(doc, r)| std::iter::repeat((unit(doc) % blocks) as u32).take(r.len()))
         .collect();
     let ids: Vec<&[u32]> = plan.sets.iter().map(|s| s.ids.as_slice()).collect();
     BlockLayout::new(blocks, &plan.specs(), &ids, &block_of_row)

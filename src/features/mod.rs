@@ -31,6 +31,8 @@ pub mod estimator;
 mod extract;
 pub mod lm_loss;
 pub mod memory;
+pub mod preference;
+pub mod probe_table;
 mod table;
 pub use estimator::Estimate;
 

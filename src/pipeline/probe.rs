@@ -266,7 +266,7 @@ pub fn reference_points_sha256(study: &Study) -> Result<Option<String>, RunError
 }
 
 /// The estimator for width `d`, made on first need (one per width, shared).
-fn estimator_for<'a>(
+pub(super) fn estimator_for<'a>(
     estimators: &'a mut Vec<Estimator>,
     study: &Study,
     d: usize,

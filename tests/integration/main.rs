@@ -17,6 +17,8 @@ mod intervals;
 mod lm_loss;
 mod mutations;
 mod overlap;
+mod preference;
+mod probe_sets;
 mod scores;
 mod series;
 mod slurm;
