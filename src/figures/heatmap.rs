@@ -498,12 +498,14 @@ impl Heatmap {
             let tw = st.px(measure(text, TextKind::Annotation).0);
             x0.min(w as f64 - tw - st.px(4.0)).max(st.px(4.0))
         };
+        // One left edge for every line, so they read as one block.
+        let x = plan.notes.iter().map(|k| left(k)).fold(x0, f64::min);
         let mut line_y = bar_y + bar_h + st.px(22.0);
         for (i, k) in plan.notes.iter().enumerate() {
             if i > 0 {
                 line_y += st.px(KEY_LINE_UNITS);
             }
-            root.draw(&Text::new(k.clone(), ip(left(k), line_y), font(HPos::Left)))?;
+            root.draw(&Text::new(k.clone(), ip(x, line_y), font(HPos::Left)))?;
         }
         Ok(())
     }
