@@ -55,7 +55,7 @@ pub fn summary(fit: Option<&FitResult>) -> String {
     );
     let _ = writeln!(
         md,
-        "**Answer.** Held out, the fit reaches R² = {} and MAE = {} over {} models.",
+        "**Answer.** Held out, the fit reaches R² = {} and MAE = {} over {} models; the same folds give:",
         num(f.metrics.r2, 2),
         num(f.metrics.mae, 3),
         f.models.len()
@@ -81,12 +81,12 @@ pub fn summary(fit: Option<&FitResult>) -> String {
     if let Some(b) = best {
         let verdict = if b.metrics.mae < f.metrics.mae {
             format!(
-                "The baseline {} predicts better (lower MAE) than the fit.",
+                "{} predicts better (lower MAE) than the fit: the feature does not beat this baseline.",
                 names(&b.features)
             )
         } else {
             format!(
-                "The fit has a lower MAE than every baseline; the closest is {}.",
+                "The fit has the lowest MAE of these; the closest is {}.",
                 names(&b.features)
             )
         };
