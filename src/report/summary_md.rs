@@ -82,7 +82,7 @@ pub fn summary(fit: Option<&FitResult>) -> String {
         let verdict = if b.metrics.mae < f.metrics.mae {
             format!(
                 "{} predicts better (lower MAE) than the fit: the feature does not beat this baseline.",
-                names(&b.features)
+                capitalised(&names(&b.features))
             )
         } else {
             format!(
@@ -96,6 +96,15 @@ pub fn summary(fit: Option<&FitResult>) -> String {
     md.push_str(&ranking_line(f));
     md.push('\n');
     md
+}
+
+/// `s` with its first letter upper case.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// Spearman ρ of the fit's first feature with the target, with its adjusted p-value.
