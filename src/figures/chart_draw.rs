@@ -26,7 +26,7 @@ use super::markers::draw_marker;
 use super::output::{DrawResult, Figure};
 use super::series;
 use super::style::{Style, Target, TextKind as T, GRID, INK};
-use super::text_fit::{shorten, wrap};
+use super::text_fit::{shorten, shorten_all, wrap};
 
 /// A plot's height over its width, when the chart does not fix its height.
 pub(crate) const PLOT_ASPECT: f64 = 0.68;
@@ -83,7 +83,7 @@ impl Chart {
             return Cow::Borrowed(self);
         }
         let mut c = self.clone();
-        c.y_categories = Some(names.iter().map(|n| shorten(n, room, &measure)).collect());
+        c.y_categories = Some(shorten_all(names, room, &measure));
         Cow::Owned(c)
     }
 

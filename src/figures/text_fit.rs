@@ -37,6 +37,41 @@ pub(crate) fn shorten(text: &str, room: f64, measure: &dyn Fn(&str) -> f64) -> S
     build(lo)
 }
 
+/// `names` each fitted to `room`, kept apart: a suffix that every name shares (such as
+/// `-instruct`) is replaced by an ellipsis first, so that shortening in the middle keeps
+/// the part that tells the names apart.
+pub(crate) fn shorten_all(
+    names: &[String],
+    room: f64,
+    measure: &dyn Fn(&str) -> f64,
+) -> Vec<String> {
+    if names.iter().all(|n| measure(n) <= room) {
+        return names.to_vec();
+    }
+    let chars: Vec<Vec<char>> = names.iter().map(|n| n.chars().collect()).collect();
+    let shortest = chars.iter().map(Vec::len).min().unwrap_or(0);
+    let common = (0..shortest)
+        .take_while(|&k| {
+            chars
+                .iter()
+                .all(|c| c[c.len() - 1 - k] == chars[0][chars[0].len() - 1 - k])
+        })
+        .count();
+    chars
+        .iter()
+        .map(|c| {
+            let text: String = if names.len() > 1 && common > 3 && common < shortest {
+                let mut t: String = c[..c.len() - common].iter().collect();
+                t.push(ELLIPSIS);
+                t
+            } else {
+                c.iter().collect()
+            };
+            shorten(&text, room, measure)
+        })
+        .collect()
+}
+
 /// Pieces of `text` that a line may break after: words, and within a long word the parts
 /// ending in `/`, `-` or `_`.
 fn pieces(text: &str) -> Vec<String> {
@@ -100,6 +135,16 @@ mod tests {
         assert!(m(&s) <= 100.0);
         // Nothing fits: one character each side remains.
         assert_eq!(shorten("abcdef", 5.0, &m), "a…");
+    }
+
+    #[test]
+    fn shortened_names_stay_apart() {
+        let names: Vec<String> = (0..3)
+            .map(|i| format!("{i}. org/model-{i}-instruct"))
+            .collect();
+        let out = shorten_all(&names, 100.0, &m);
+        assert_eq!(out, ["0. or…l-0…", "1. or…l-1…", "2. or…l-2…"]);
+        assert_eq!(shorten_all(&names[..1], 300.0, &m), names[..1]);
     }
 
     #[test]
