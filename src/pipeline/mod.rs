@@ -9,6 +9,7 @@ mod features_stage;
 mod figure_layout;
 pub mod plan;
 mod probe;
+pub mod shard;
 pub mod watch;
 
 use crate::corpus::{Corpus, CorpusError};
@@ -83,6 +84,8 @@ pub enum RunError {
     },
     #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
     DuplicateModel { name: String },
+    #[error("shards of the study")]
+    Shard(#[from] shard::ShardError),
     #[error("writing the report in {path}")]
     Io {
         path: PathBuf,
@@ -159,6 +162,9 @@ pub struct RunOptions {
     /// Fit features read from this table (an earlier run's `features.csv`
     /// or `.parquet`) instead of probing the models.
     pub features_from: Option<PathBuf>,
+    /// Build the report from the shard records and cache entries that
+    /// `lossy shard` wrote to `feature_cache` ([`shard`]), running no model.
+    pub from_shards: bool,
 }
 
 pub fn run(

@@ -17,4 +17,5 @@ mod intervals;
 mod lm_loss;
 mod scores;
 mod series;
+mod slurm;
 mod support;
