@@ -95,9 +95,11 @@ pub(crate) fn wrap(text: &str, room: f64, measure: &dyn Fn(&str) -> f64) -> Vec<
     if measure(text) <= room {
         return vec![text.to_string()];
     }
+    // "n = 23" stays on one line: the spaces around `=` do not break.
+    let text = text.replace(" = ", "\u{a0}=\u{a0}");
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
-    for p in pieces(text) {
+    for p in pieces(&text) {
         let joined = format!("{cur}{p}");
         if cur.is_empty() || measure(joined.trim_end()) <= room {
             cur = joined;
@@ -109,7 +111,7 @@ pub(crate) fn wrap(text: &str, room: f64, measure: &dyn Fn(&str) -> f64) -> Vec<
     lines.push(cur.trim_end().to_string());
     lines
         .into_iter()
-        .map(|l| shorten(&l, room, measure))
+        .map(|l| shorten(&l.replace('\u{a0}', " "), room, measure))
         .collect()
 }
 
@@ -160,6 +162,8 @@ mod tests {
             lines.concat().replace(' ', ""),
             "smalldots:layers0..L-1;largemarker:layerL"
         );
+        let stats = wrap("held out: R² = 0.45, MAE = 0.0662, n = 23", 240.0, &m);
+        assert_eq!(stats, ["held out: R² = 0.45,", "MAE = 0.0662, n = 23"]);
         let name = wrap("organisation-0/a-rather-long-model-name", 160.0, &m);
         assert_eq!(name, ["organisation-0/", "a-rather-long-", "model-name"]);
     }
