@@ -92,6 +92,9 @@ pub fn summary(fit: Option<&FitResult>) -> String {
         };
         let _ = writeln!(md, "\n{verdict}");
     }
+    if f.metrics.r2.is_finite() && f.metrics.r2 <= 0.0 {
+        md.push_str("\nA held-out R² at or below 0 means the fit predicts no better than the mean of the scores it was fitted on.\n");
+    }
     md.push_str(&correlation_line(f));
     md.push_str(&ranking_line(f));
     md.push('\n');
