@@ -56,6 +56,12 @@ pub(crate) fn tick_decimals((lo, hi): (f64, f64), max_ticks: usize) -> usize {
     (-step.log10() - 1e-9).ceil().clamp(0.0, 8.0) as usize
 }
 
+/// The values plotters will tick on `(lo, hi)` with at most `max_ticks` labels.
+pub(crate) fn tick_values((lo, hi): (f64, f64), max_ticks: usize) -> Vec<f64> {
+    let range: RangedCoordf64 = (lo..hi).into();
+    range.key_points(max_ticks)
+}
+
 /// The ticks plotters will label on `(lo, hi)`, formatted with `decimals` decimals.
 pub(crate) fn tick_labels((lo, hi): (f64, f64), max_ticks: usize, decimals: usize) -> Vec<String> {
     let range: RangedCoordf64 = (lo..hi).into();

@@ -1,23 +1,19 @@
-//! The labelled chart most figures are: a title, padded axes with readable ticks (or
-//! category names on y), bands, reference lines, polylines, interval bars, one marker per
-//! point, optional point labels, and a legend in the plot corner that hides the fewest
-//! points (or right of the plot when every corner would hide some). A chart can also be
-//! drawn into one cell of a larger figure (see `panels`).
+//! The labelled chart most figures are, as data: a title, padded axes with readable ticks
+//! (or category names on y), bands, reference lines, polylines, interval bars, one marker
+//! per point, optional point labels and a legend; and the frame of label areas around its
+//! plot. `chart_draw` lays it out on a canvas and draws it; a chart can also be drawn into
+//! one cell of a larger figure (see `panels`).
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axes::{format_tick, tick_decimals, tick_labels, X_TICKS, Y_TICKS};
+use super::axes::{tick_labels, X_TICKS, Y_TICKS};
 use super::geometry::Rect;
-use super::labels;
-use super::legend::{self, Entry};
-use super::legend_place::Spot;
-use super::markers::{draw_marker, Marker};
-use super::output::{DrawResult, Figure};
-use super::series::{self, Band, Interval, Polyline};
-use super::style::{Style, TextKind as T, GRID, INK};
+use super::legend::Entry;
+use super::markers::Marker;
+use super::series::{Band, Interval, Polyline};
+use super::style::{Style, TextKind as T};
 
 /// One plotted point, with finite coordinates.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +92,8 @@ pub(crate) struct Chart {
     pub panel: bool,
     /// A line under the title (a panel's statistics), in annotation size.
     pub subtitle: String,
+    /// The plot's height in logical units; `None`: in proportion to its width.
+    pub plot_height: Option<f64>,
 }
 
 pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
@@ -103,12 +101,12 @@ pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 /// Space around the plot, in device pixels.
 pub(crate) struct Frame {
     /// Room for the rotated y-axis title's ascenders and the x title's descenders.
-    edge: i32,
-    x_area: i32,
-    y_area: i32,
-    top: i32,
-    right: i32,
-    tick: i32,
+    pub(crate) edge: i32,
+    pub(crate) x_area: i32,
+    pub(crate) y_area: i32,
+    pub(crate) top: i32,
+    pub(crate) right: i32,
+    pub(crate) tick: i32,
 }
 
 impl Chart {
@@ -136,108 +134,31 @@ impl Chart {
         }
     }
 
-    /// Draws the title (and the subtitle under it) and returns the area left below.
-    pub(crate) fn draw_title<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        st: &Style,
-        draw: bool,
-    ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
-        let margin = st.ipx(10.0);
-        if self.title.trim().is_empty() && self.subtitle.is_empty() {
-            return Ok(root.margin(margin, 0, 0, 0));
-        }
-        let (w, _) = root.dim_in_pixel();
-        let kind = if self.panel { T::PanelTitle } else { T::Title };
-        let mut style = st.font(kind);
-        let (tw, th) = st.measure(root, &self.title, kind)?;
-        let room = (w as i32 - 2 * margin) as f64;
-        if tw > room {
-            // Shrink a long title to fit, down to 70% of its size.
-            let size = style.font.get_size() * (room / tw).max(0.7);
-            style = style.font.resize(size).color(&INK);
-        }
-        let lines = self.subtitle_lines(root, st, room)?;
-        let sub_h = st.measure(root, "Xy", T::Annotation)?.1 * 1.25;
-        let h = th.round() as i32 + 2 * margin + (sub_h * lines.len() as f64).round() as i32;
-        let (top, body) = root.split_vertically(h);
-        if !draw {
-            return Ok(body);
-        }
-        let title_y = margin + th.round() as i32 / 2 + margin / 4;
-        top.draw(&Text::new(
-            self.title.clone(),
-            (w as i32 / 2, title_y),
-            style.pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-        let font = st
-            .font(T::Annotation)
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        for (i, line) in lines.into_iter().enumerate() {
-            let y = title_y as f64 + th / 2.0 + sub_h * (i as f64 + 0.6);
-            top.draw(&Text::new(
-                line,
-                (w as i32 / 2, y.round() as i32),
-                font.clone(),
-            ))?;
-        }
-        Ok(body)
-    }
-
-    /// The subtitle in lines no wider than `room`, broken after commas.
-    fn subtitle_lines<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        st: &Style,
-        room: f64,
-    ) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
-        let mut lines: Vec<String> = Vec::new();
-        if self.subtitle.is_empty() {
-            return Ok(lines);
-        }
-        for part in self.subtitle.split(", ") {
-            let joined = match lines.last() {
-                Some(last) => format!("{last}, {part}"),
-                None => part.to_string(),
-            };
-            if !lines.is_empty() && st.measure(root, &joined, T::Annotation)?.0 <= room {
-                *lines.last_mut().expect("a line") = joined;
-            } else {
-                lines.push(part.to_string());
-            }
-        }
-        Ok(lines)
-    }
-
-    /// Label-area sizes that fit the tick labels and axis titles.
-    pub(crate) fn frame<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        st: &Style,
-        (xd, yd): (usize, usize),
-    ) -> Result<Frame, DrawingAreaErrorKind<DB::ErrorType>> {
-        let mut y_tick_w: f64 = 0.0;
+    /// Label-area sizes that fit the tick labels (with `(xd, yd)` decimals) and axis titles.
+    pub(crate) fn frame(&self, st: &Style, (xd, yd): (usize, usize)) -> Frame {
+        let size = |t: &str, k: T| st.text_size(t, k);
         let y_labels = match &self.y_categories {
             Some(names) => names.clone(),
             None => tick_labels(self.y_range, self.y_ticks(), yd),
         };
-        for l in y_labels {
-            y_tick_w = y_tick_w.max(st.measure(root, &l, T::TickLabel)?.0);
-        }
-        let y_tick_w = y_tick_w.round() as i32;
+        let y_tick_w = y_labels
+            .iter()
+            .map(|l| size(l, T::TickLabel).0)
+            .fold(0.0, f64::max)
+            .round() as i32;
         let last_x_w = match tick_labels(self.x_range, self.x_ticks(), xd).last() {
-            Some(l) => st.measure(root, l, T::TickLabel)?.0.round() as i32,
+            Some(l) => size(l, T::TickLabel).0.round() as i32,
             None => 0,
         };
-        let tick_h = st.measure(root, "0.9", T::TickLabel)?.1.round() as i32;
-        let axis_h = st.measure(root, "Xy", self.axis_kind())?.1.round() as i32;
+        let tick_h = size("0.9", T::TickLabel).1.round() as i32;
+        let axis_h = size("Xy", self.axis_kind()).1.round() as i32;
         let (x_axis_h, y_axis_h) = (
             if self.x_label.is_empty() { 0 } else { axis_h },
             if self.y_label.is_empty() { 0 } else { axis_h },
         );
         let tick = st.ipx(5.0);
         let gap = st.ipx(8.0);
-        Ok(Frame {
+        Frame {
             edge: st.ipx(6.0),
             // plotters puts tick labels 2 * tick from the axis and the title at the far edge
             x_area: 2 * tick + tick_h + gap + x_axis_h + st.ipx(4.0),
@@ -245,7 +166,7 @@ impl Chart {
             top: (tick_h / 2 + st.ipx(4.0)).max(st.ipx(8.0)),
             right: (last_x_w / 2 + st.ipx(6.0)).max(st.ipx(16.0)),
             tick,
-        })
+        }
     }
 
     pub(crate) fn build<'a, DB: DrawingBackend>(
@@ -267,24 +188,6 @@ impl Chart {
     }
 }
 
-/// `label`, without its trailing parenthesised parts while it is longer than `room`.
-fn fit_label<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    st: &Style,
-    label: &str,
-    kind: T,
-    room: f64,
-) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut out = label.to_string();
-    while st.measure(root, &out, kind)?.0 > room {
-        match out.rfind(" (") {
-            Some(i) if i > 0 => out.truncate(i),
-            _ => break,
-        }
-    }
-    Ok(out)
-}
-
 /// The plot rectangle of a chart, in device pixels.
 pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
@@ -302,181 +205,6 @@ pub(crate) fn pixel<DB: DrawingBackend>(
 ) -> (f64, f64) {
     let (px, py) = chart.backend_coord(&(x, y));
     (px as f64, py as f64)
-}
-
-impl Figure for Chart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, st: &Style) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        root.fill(&WHITE)?;
-        self.draw_in(root, root, st)
-    }
-}
-
-impl Chart {
-    /// Draws the chart inside `cell`, a part of `root` (the whole figure, whose origin is
-    /// the device origin: markers, labels and the legend are placed in device pixels).
-    pub(crate) fn draw_in<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        cell: &DrawingArea<DB, Shift>,
-        st: &Style,
-    ) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        self.draw_body(root, cell, st)
-    }
-
-    fn draw_body<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        cell: &DrawingArea<DB, Shift>,
-        st: &Style,
-    ) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let body = self.draw_title(cell, st, true)?;
-        let decimals = (
-            tick_decimals(self.x_range, self.x_ticks()),
-            tick_decimals(self.y_range, self.y_ticks()),
-        );
-        let frame = self.frame(root, st, decimals)?;
-        let r = st.marker_radius(self.points.len());
-        let inset = st.px(8.0);
-
-        // Lay out once with the legend inside; move it right of the plot if every corner
-        // would hide a point and the legend is narrow enough to leave a useful plot.
-        let metrics = if self.legend.is_empty() {
-            None
-        } else {
-            Some(legend::measure(root, &self.legend, st)?)
-        };
-        let (body_w, body_h) = body.dim_in_pixel();
-        let outside_area;
-        let mut chart = self.build(&body, &frame)?;
-        let mut legend_box = None;
-        if let Some(m) = metrics {
-            match self.legend_spot(&chart, &m, st, body_w) {
-                Spot::Inside(b) => legend_box = Some(b),
-                Spot::Right => {
-                    let outside_w = (m.width + 2.0 * inset).ceil() as i32;
-                    let (left, right) = body.split_horizontally(body_w as i32 - outside_w);
-                    outside_area = left;
-                    chart = self.build(&outside_area, &frame)?;
-                    let (rx, _) = right.get_base_pixel();
-                    let top = plot_rect(&chart).y0;
-                    legend_box = Some(Rect::new(rx as f64 + inset, top, m.width, m.height));
-                }
-                Spot::Below => {
-                    let below_h = (m.height + 2.0 * inset).ceil() as i32;
-                    let (upper, lower) =
-                        body.split_vertically((body_h as i32 - below_h).max(body_h as i32 / 3));
-                    outside_area = upper;
-                    chart = self.build(&outside_area, &frame)?;
-                    let (_, ly) = lower.get_base_pixel();
-                    let plot = plot_rect(&chart);
-                    let x = (plot.x0 + plot.x1 - m.width) / 2.0;
-                    legend_box = Some(Rect::new(
-                        x.max(plot.x0),
-                        ly as f64 + inset * 0.5,
-                        m.width,
-                        m.height,
-                    ));
-                }
-            }
-        }
-
-        // An axis title longer than its axis loses its parenthesised qualifiers.
-        let plot = plot_rect(&chart);
-        let y_label = fit_label(root, st, &self.y_label, self.axis_kind(), plot.height())?;
-        let x_label = fit_label(root, st, &self.x_label, self.axis_kind(), plot.width())?;
-        let (xd, yd) = decimals;
-        let fx = move |v: &f64| format_tick(*v, xd);
-        let fy = move |v: &f64| format_tick(*v, yd);
-        let y_ticks = if self.y_categories.is_some() {
-            0
-        } else {
-            self.y_ticks()
-        };
-        chart
-            .configure_mesh()
-            .x_labels(self.x_ticks())
-            .y_labels(y_ticks)
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fy)
-            .x_desc(x_label.as_str())
-            .y_desc(y_label.as_str())
-            .axis_desc_style(st.font(self.axis_kind()))
-            .label_style(st.font(T::TickLabel))
-            .axis_style(INK.stroke_width(st.thin_width()))
-            .bold_line_style(GRID.stroke_width(st.thin_width()))
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .set_all_tick_mark_size(frame.tick)
-            .draw()?;
-        if let Some(names) = &self.y_categories {
-            series::draw_categories(root, &chart, names, st, frame.tick)?;
-        }
-        series::draw_bands(&chart, &self.bands, self.y_range)?;
-
-        for l in &self.lines {
-            let style = l.colour.stroke_width(st.line_width());
-            if l.dashed {
-                let (dash, space) = (st.ipx(8.0), st.ipx(5.0));
-                chart.draw_series(DashedLineSeries::new(
-                    vec![l.from, l.to],
-                    dash,
-                    space,
-                    style,
-                ))?;
-            } else {
-                chart.draw_series(LineSeries::new(vec![l.from, l.to], style))?;
-            }
-        }
-
-        series::draw_paths(&chart, &self.paths, st)?;
-        series::draw_intervals(root, &chart, &self.intervals, st)?;
-
-        let anchors: Vec<(f64, f64)> = self
-            .points
-            .iter()
-            .map(|p| pixel(&chart, (p.x, p.y)))
-            .collect();
-        for (p, &a) in self.points.iter().zip(&anchors) {
-            draw_marker(root, a, r * p.size, st.thin_width(), &p.marker)?;
-        }
-
-        let labelled: Vec<(usize, &str)> = self
-            .points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.label.as_deref().map(|l| (i, l)))
-            .collect();
-        if !labelled.is_empty() {
-            let font = st.font(T::Annotation);
-            let mut sizes = Vec::with_capacity(labelled.len());
-            for (_, text) in &labelled {
-                sizes.push(st.measure(root, text, T::Annotation)?);
-            }
-            let label_anchors: Vec<_> = labelled.iter().map(|(i, _)| anchors[*i]).collect();
-            let obstacles: Vec<Rect> = legend_box.iter().copied().collect();
-            let boxes = labels::place(&label_anchors, &sizes, r, &plot_rect(&chart), &obstacles);
-            let font = font.pos(Pos::new(HPos::Left, VPos::Top));
-            for ((_, text), b) in labelled.iter().zip(&boxes) {
-                let Some(b) = b else { continue };
-                let at = (b.x0.round() as i32, b.y0.round() as i32);
-                root.draw(&Text::new(text.to_string(), at, font.clone()))?;
-            }
-        }
-
-        if let (Some(m), Some(b)) = (metrics, legend_box) {
-            legend::draw(root, &b, &self.legend, &m, st, st.marker_radius(0))?;
-        }
-        Ok(())
-    }
 }
 
 /// A plotted point before layout: coordinates, group and label.
@@ -513,7 +241,9 @@ pub(crate) fn chart_points(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figures::style::REFERENCE;
+    use crate::figures::legend;
+    use crate::figures::legend_place::Spot;
+    use crate::figures::style::{INK, REFERENCE};
 
     fn chart_with(points: Vec<(f64, f64)>) -> Chart {
         let marker = Marker {
@@ -551,9 +281,9 @@ mod tests {
         let st = Style::new(1.0, crate::figures::style::Target::Raster);
         let mut buf = vec![0u8; 640 * 480 * 3];
         let root = BitMapBackend::with_buffer(&mut buf, (640, 480)).into_drawing_area();
-        let frame = chart.frame(&root, &st, (0, 0)).unwrap();
+        let frame = chart.frame(&st, (0, 0));
         let ctx = chart.build(&root, &frame).unwrap();
-        let m = legend::measure(&root, &chart.legend, &st).unwrap();
+        let m = legend::metrics(&chart.legend, &st, None);
         chart.legend_spot(&ctx, &m, &st, 640)
     }
 

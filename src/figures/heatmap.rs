@@ -21,6 +21,7 @@ use super::colormap::{diverging, needs_light_text};
 use super::error::FigureError;
 use super::output::{figure_name, write_figure, DrawResult, Figure};
 use super::style::{Style, Target, TextKind, FRAME, INK};
+use super::text_fit::wrap;
 use super::FigureOptions;
 
 /// Correlations to show: `values[r][c]` for row `rows[r]` and column `columns[c]`.
@@ -85,6 +86,29 @@ fn measure(text: &str, kind: TextKind) -> (f64, f64) {
     }
 }
 
+/// The lines under the scale (see [`Plan`]) for a figure `width` logical units wide.
+fn notes(g: &CorrelationGrid, key: &[String], width: f64) -> Vec<String> {
+    let note = if g.p_adjusted.is_empty() {
+        NOTE_RAW
+    } else {
+        NOTE
+    };
+    let m = |t: &str| measure(t, TextKind::Annotation).0;
+    let room = width - 10.0;
+    let mut lines = wrap(&format!("Spearman ρ; {note}"), room, &m);
+    let indent = "    ";
+    for k in key {
+        for (i, line) in wrap(k, room - m(indent), &m).into_iter().enumerate() {
+            lines.push(if i == 0 {
+                line
+            } else {
+                format!("{indent}{line}")
+            });
+        }
+    }
+    lines
+}
+
 /// How a header row is written.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Header {
@@ -106,8 +130,9 @@ struct Plan {
     group_h: f64,
     stat_h: f64,
     stats_rotated: bool,
-    /// "S1 = name" lines under the scale when headers are keyed.
-    key: Vec<String>,
+    /// Lines under the scale: what the cells and stars mean, then the "S1 = name" key
+    /// when headers are keyed, each wrapped to the figure's width.
+    notes: Vec<String>,
 }
 
 impl Plan {
@@ -177,6 +202,7 @@ impl Plan {
         } else {
             measure("Xy", TextKind::Annotation).1
         };
+        let notes = notes(g, &key, width);
         Plan {
             groups,
             per_block,
@@ -186,7 +212,7 @@ impl Plan {
             group_h,
             stat_h,
             stats_rotated,
-            key,
+            notes,
         }
     }
 
@@ -211,7 +237,7 @@ impl Plan {
         TITLE_UNITS
             + self.blocks() as f64 * (self.block_h(rows) + GAP_UNITS)
             + SCALE_UNITS
-            + KEY_LINE_UNITS * self.key.len() as f64
+            + KEY_LINE_UNITS * self.notes.len().saturating_sub(1) as f64
     }
 
     /// The header of group `i`: its name, or its key.
@@ -250,102 +276,133 @@ impl Figure for Heatmap {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let g = &self.grid;
         let (w, _) = root.dim_in_pixel();
         let w = w as f64;
-        let plan = Plan::new(g, w / st.scale);
-        let pos = |h, v| Pos::new(h, v);
-        let ip = |x: f64, y: f64| (x.round() as i32, y.round() as i32);
+        let plan = Plan::new(&self.grid, w / st.scale);
         root.draw(&Text::new(
             self.title.clone(),
             ((w / 2.0) as i32, st.ipx(TITLE_UNITS / 2.0)),
             st.font(TextKind::Title)
-                .pos(pos(HPos::Center, VPos::Center)),
+                .pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
-        let col_w = st.px(plan.col_w);
-        let row_h = st.px(ROW_UNITS);
-        let stars = self.stars_from();
         let mut y0 = st.px(TITLE_UNITS);
         let mut grid_x0 = st.px(plan.labels_w);
         let mut grid_w: f64 = 0.0;
+        let mut first_group = 0;
         for block in plan.groups.chunks(plan.per_block) {
-            let first_group = plan
-                .groups
-                .iter()
-                .position(|gr| gr == &block[0])
-                .unwrap_or(0);
-            let ncols: usize = block.iter().map(|(_, k, _)| *k).sum();
-            let avail = w - st.px(plan.labels_w) - st.px(10.0);
-            let x0 = st.px(plan.labels_w) + ((avail - col_w * ncols as f64) / 2.0).max(0.0);
+            let (x0, bw) = self.draw_block(root, st, &plan, (first_group, block.len()), y0)?;
             grid_x0 = grid_x0.min(x0);
-            grid_w = grid_w.max(col_w * ncols as f64);
-            let top = y0 + st.px(plan.header_h());
-            let stats_y = top - st.px(GAP_UNITS);
-            let group_y = stats_y
-                - if plan.stat_h > 0.0 {
-                    st.px(plan.stat_h + GAP_UNITS)
-                } else {
-                    0.0
-                };
-            let mut c_in = 0;
-            for (b, (first, k, _)) in block.iter().enumerate() {
-                let gx = x0 + c_in as f64 * col_w;
-                let cx = gx + *k as f64 * col_w / 2.0;
-                let text = plan.group_text(first_group + b);
-                let font = st.font(TextKind::Legend);
-                let font = match plan.group_header {
-                    Header::Rotated => font
-                        .transform(FontTransform::Rotate270)
-                        .pos(pos(HPos::Left, VPos::Center)),
-                    _ => font.pos(pos(HPos::Center, VPos::Bottom)),
-                };
-                root.draw(&Text::new(text, ip(cx, group_y), font))?;
-                if *k > 1 {
-                    let rule_y = group_y + st.px(GAP_UNITS / 2.0);
-                    root.draw(&PathElement::new(
-                        vec![
-                            ip(gx + st.px(3.0), rule_y),
-                            ip(gx + *k as f64 * col_w - st.px(3.0), rule_y),
-                        ],
-                        FRAME.stroke_width(st.thin_width()),
-                    ))?;
-                }
-                for c in *first..*first + *k {
-                    if plan.stat_h > 0.0 {
-                        let sx = x0 + (c_in as f64 + 0.5) * col_w;
-                        let font = st.font(TextKind::Annotation);
-                        let font = if plan.stats_rotated {
-                            font.transform(FontTransform::Rotate270)
-                                .pos(pos(HPos::Left, VPos::Center))
-                        } else {
-                            font.pos(pos(HPos::Center, VPos::Bottom))
-                        };
-                        root.draw(&Text::new(g.stats[c].clone(), ip(sx, stats_y), font))?;
-                    }
-                    self.draw_column(
-                        root,
-                        st,
-                        c,
-                        x0 + c_in as f64 * col_w,
-                        top,
-                        (col_w, row_h),
-                        stars,
-                    )?;
-                    c_in += 1;
-                }
-            }
-            for (r, name) in g.rows.iter().enumerate() {
-                root.draw(&Text::new(
-                    name.clone(),
-                    ip(x0 - st.px(8.0), top + (r as f64 + 0.5) * row_h),
-                    st.font(TextKind::TickLabel)
-                        .pos(pos(HPos::Right, VPos::Center)),
-                ))?;
-            }
-            y0 += st.px(plan.block_h(g.rows.len()) + GAP_UNITS);
+            grid_w = grid_w.max(bw);
+            first_group += block.len();
+            y0 += st.px(plan.block_h(self.grid.rows.len()) + GAP_UNITS);
         }
         self.draw_scale(root, st, (grid_x0, y0), grid_w, &plan)
     }
+}
+
+impl Heatmap {
+    /// Draws the `len` groups from `first` (one block of the grid) with its top at `y0`;
+    /// returns the block's left edge and width.
+    fn draw_block<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+        plan: &Plan,
+        (first, len): (usize, usize),
+        y0: f64,
+    ) -> Result<(f64, f64), Box<dyn std::error::Error>>
+    where
+        DB::ErrorType: 'static,
+    {
+        let g = &self.grid;
+        let (w, _) = root.dim_in_pixel();
+        let block = &plan.groups[first..first + len];
+        let (col_w, row_h) = (st.px(plan.col_w), st.px(ROW_UNITS));
+        let ncols: usize = block.iter().map(|(_, k, _)| *k).sum();
+        let avail = w as f64 - st.px(plan.labels_w) - st.px(10.0);
+        let x0 = st.px(plan.labels_w) + ((avail - col_w * ncols as f64) / 2.0).max(0.0);
+        let top = y0 + st.px(plan.header_h());
+        let stats_y = top - st.px(GAP_UNITS);
+        let mut c_in = 0;
+        for (b, (first_col, k, _)) in block.iter().enumerate() {
+            let gx = x0 + c_in as f64 * col_w;
+            self.draw_group_header(root, st, plan, first + b, (gx, *k as f64 * col_w), stats_y)?;
+            for c in *first_col..*first_col + *k {
+                let x = x0 + c_in as f64 * col_w;
+                if plan.stat_h > 0.0 {
+                    let font = st.font(TextKind::Annotation);
+                    let font = if plan.stats_rotated {
+                        font.transform(FontTransform::Rotate270)
+                            .pos(Pos::new(HPos::Left, VPos::Center))
+                    } else {
+                        font.pos(Pos::new(HPos::Center, VPos::Bottom))
+                    };
+                    let at = ip(x + 0.5 * col_w, stats_y);
+                    root.draw(&Text::new(g.stats[c].clone(), at, font))?;
+                }
+                self.draw_column(root, st, c, x, top, (col_w, row_h), self.stars_from())?;
+                c_in += 1;
+            }
+        }
+        let font = st
+            .font(TextKind::TickLabel)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (r, name) in g.rows.iter().enumerate() {
+            let at = ip(x0 - st.px(8.0), top + (r as f64 + 0.5) * row_h);
+            root.draw(&Text::new(name.clone(), at, font.clone()))?;
+        }
+        Ok((x0, col_w * ncols as f64))
+    }
+
+    /// The header of group `i`, over the columns from `gx`, `span` wide, with a rule under
+    /// it when it spans several columns; the statistics' row is at `stats_y`.
+    fn draw_group_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        st: &Style,
+        plan: &Plan,
+        i: usize,
+        (gx, span): (f64, f64),
+        stats_y: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let group_y = stats_y
+            - if plan.stat_h > 0.0 {
+                st.px(plan.stat_h + GAP_UNITS)
+            } else {
+                0.0
+            };
+        let font = st.font(TextKind::Legend);
+        let font = match plan.group_header {
+            Header::Rotated => font
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+            _ => font.pos(Pos::new(HPos::Center, VPos::Bottom)),
+        };
+        root.draw(&Text::new(
+            plan.group_text(i),
+            ip(gx + span / 2.0, group_y),
+            font,
+        ))?;
+        if span > plan.col_w * st.scale * 1.5 {
+            let rule_y = group_y + st.px(GAP_UNITS / 2.0);
+            root.draw(&PathElement::new(
+                vec![
+                    ip(gx + st.px(3.0), rule_y),
+                    ip(gx + span - st.px(3.0), rule_y),
+                ],
+                FRAME.stroke_width(st.thin_width()),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// A device point from pixel coordinates.
+fn ip(x: f64, y: f64) -> (i32, i32) {
+    (x.round() as i32, y.round() as i32)
 }
 
 impl Heatmap {
@@ -435,27 +492,20 @@ impl Heatmap {
                 font(h),
             ))?;
         }
-        let note = if self.grid.p_adjusted.is_empty() {
-            NOTE_RAW
-        } else {
-            NOTE
-        };
         // Notes start under the grid, moved left as far as needed to stay on the page.
         let (w, _) = root.dim_in_pixel();
         let left = |text: &str| {
             let tw = st.px(measure(text, TextKind::Annotation).0);
             x0.min(w as f64 - tw - st.px(4.0)).max(st.px(4.0))
         };
+        // One left edge for every line, so they read as one block.
+        let x = plan.notes.iter().map(|k| left(k)).fold(x0, f64::min);
         let mut line_y = bar_y + bar_h + st.px(22.0);
-        let note = format!("Spearman ρ; {note}");
-        root.draw(&Text::new(
-            note.clone(),
-            ip(left(&note), line_y),
-            font(HPos::Left),
-        ))?;
-        for k in &plan.key {
-            line_y += st.px(KEY_LINE_UNITS);
-            root.draw(&Text::new(k.clone(), ip(left(k), line_y), font(HPos::Left)))?;
+        for (i, k) in plan.notes.iter().enumerate() {
+            if i > 0 {
+                line_y += st.px(KEY_LINE_UNITS);
+            }
+            root.draw(&Text::new(k.clone(), ip(x, line_y), font(HPos::Left)))?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Placement of point labels: each label goes on the side of its point where it covers the
 //! fewest markers, earlier labels and obstacles (the legend), and stays inside the plot.
-//! A label that cannot be placed without covering another label or a marker is dropped.
+//! A label that cannot be placed inside the plot without covering another label, a marker
+//! or an obstacle is dropped.
 
 use super::geometry::Rect;
 
@@ -66,14 +67,15 @@ pub(crate) fn place(
                 + 3.0 * on_markers
                 + 3.0 * on_obstacles
                 + 2.0 * on_labels;
-            let clash = on_markers + on_labels;
+            // Anything it covers, or any part outside the plot, rules the label out.
+            let clash = on_markers + on_labels + on_obstacles + r.area_outside(bounds);
             if best.is_none_or(|(c, _, _)| cost < c) {
                 best = Some((cost, clash, r));
             }
         }
-        // Keep a label only if it covers at most 5% of its own area of others.
+        // Keep a label only if it covers nothing and stays inside the plot.
         match best {
-            Some((_, clash, r)) if clash <= 0.05 * size.0 * size.1 => {
+            Some((_, clash, r)) if clash <= 0.0 => {
                 placed.push(r);
                 out.push(Some(r));
             }

@@ -22,6 +22,8 @@ pub(crate) enum Swatch {
     Band(RGBColor),
     /// No swatch: the text starts at the left edge (used for statistics).
     None,
+    /// The continued line of the entry above: indented as if it had a swatch.
+    Continued,
 }
 
 /// One row of the legend.
@@ -31,7 +33,7 @@ pub(crate) struct Entry {
     pub text: String,
 }
 
-/// Sizes of a legend in device pixels.
+/// Sizes of a legend in device pixels. Entries run down `columns` columns of `rows` rows.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Metrics {
     pub width: f64,
@@ -40,34 +42,77 @@ pub(crate) struct Metrics {
     swatch_w: f64,
     gap: f64,
     row_h: f64,
+    rows: usize,
+    col_w: f64,
+    col_gap: f64,
 }
 
-/// Measures the legend for `entries` with the text metrics of `area`.
-pub(crate) fn measure<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[Entry],
-    st: &Style,
-) -> Result<Metrics, DrawingAreaErrorKind<DB::ErrorType>> {
+/// The legend's sizes: one column, or with `max_w`, as many columns as fit that width.
+pub(crate) fn metrics(entries: &[Entry], st: &Style, max_w: Option<f64>) -> Metrics {
     let (pad, swatch_w, gap) = (st.px(7.0), st.px(24.0), st.px(7.0));
+    let col_gap = st.px(14.0);
     let mut row_h: f64 = st.px(12.0);
-    let mut width: f64 = 0.0;
+    let mut col_w: f64 = 0.0;
     for e in entries {
-        let (w, h) = st.measure(area, &e.text, TextKind::Legend)?;
+        let (w, h) = st.text_size(&e.text, TextKind::Legend);
         row_h = row_h.max(h * 1.45);
-        let indent = match e.swatch {
-            Swatch::None => 0.0,
-            _ => swatch_w + gap,
-        };
-        width = width.max(indent + w);
+        col_w = col_w.max(indent(&e.swatch, swatch_w, gap) + w);
     }
-    Ok(Metrics {
-        width: width + 2.0 * pad,
-        height: row_h * entries.len() as f64 + 2.0 * pad - 0.2 * row_h,
+    let n = entries.len().max(1);
+    let columns = match max_w {
+        Some(max) => {
+            (((max - 2.0 * pad + col_gap) / (col_w + col_gap)).floor() as usize).clamp(1, n)
+        }
+        None => 1,
+    };
+    let rows = n.div_ceil(columns);
+    // Balance the columns: as few as the rows need.
+    let columns = n.div_ceil(rows);
+    Metrics {
+        width: columns as f64 * col_w + (columns - 1) as f64 * col_gap + 2.0 * pad,
+        height: row_h * rows as f64 + 2.0 * pad - 0.2 * row_h,
         pad,
         swatch_w,
         gap,
         row_h,
-    })
+        rows,
+        col_w,
+        col_gap,
+    }
+}
+
+fn indent(swatch: &Swatch, swatch_w: f64, gap: f64) -> f64 {
+    match swatch {
+        Swatch::None => 0.0,
+        _ => swatch_w + gap,
+    }
+}
+
+/// `entries` with every text wider than `max_w` (with its swatch) wrapped onto continued
+/// rows, so that the legend fits a narrow figure.
+pub(crate) fn wrapped(entries: &[Entry], st: &Style, max_w: f64) -> Vec<Entry> {
+    let (pad, swatch_w, gap) = (st.px(7.0), st.px(24.0), st.px(7.0));
+    let measure = |t: &str| st.text_size(t, TextKind::Legend).0;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let room = max_w - 2.0 * pad - indent(&e.swatch, swatch_w, gap);
+        let lines = super::text_fit::wrap(&e.text, room, &measure);
+        let continued = match e.swatch {
+            Swatch::None => Swatch::None,
+            _ => Swatch::Continued,
+        };
+        for (i, line) in lines.into_iter().enumerate() {
+            out.push(Entry {
+                swatch: if i == 0 {
+                    e.swatch.clone()
+                } else {
+                    continued.clone()
+                },
+                text: line,
+            });
+        }
+    }
+    out
 }
 
 /// The candidate corners, in order of preference on ties.
@@ -132,55 +177,59 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .font(TextKind::Legend)
         .pos(Pos::new(HPos::Left, VPos::Center));
     for (i, e) in entries.iter().enumerate() {
-        let cy = rect.y0 + m.pad + m.row_h * (i as f64 + 0.4);
-        let sx0 = rect.x0 + m.pad;
-        let text_x = match &e.swatch {
+        let (col, row) = (i / m.rows.max(1), i % m.rows.max(1));
+        let cy = rect.y0 + m.pad + m.row_h * (row as f64 + 0.4);
+        let sx0 = rect.x0 + m.pad + col as f64 * (m.col_w + m.col_gap);
+        let text_x = match e.swatch {
             Swatch::None => sx0,
-            Swatch::Marker(marker) => {
-                draw_marker(
-                    area,
-                    (sx0 + m.swatch_w / 2.0, cy),
-                    marker_r,
-                    st.thin_width(),
-                    marker,
-                )?;
-                sx0 + m.swatch_w + m.gap
-            }
-            Swatch::Band(colour) => {
-                let h = m.row_h * 0.35;
-                let box_ = [(ir(sx0), ir(cy - h)), (ir(sx0 + m.swatch_w), ir(cy + h))];
-                area.draw(&Rectangle::new(box_, colour.mix(0.12).filled()))?;
-                area.draw(&PathElement::new(
-                    vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))],
-                    colour.stroke_width(st.line_width()),
-                ))?;
-                sx0 + m.swatch_w + m.gap
-            }
-            Swatch::Line { colour, dashed } => {
-                let style = colour.stroke_width(st.line_width());
-                if *dashed {
-                    let dash = m.swatch_w / 3.0;
-                    for k in [0.0, 2.0] {
-                        let x = sx0 + k * dash;
-                        area.draw(&PathElement::new(
-                            vec![(ir(x), ir(cy)), (ir(x + dash), ir(cy))],
-                            style,
-                        ))?;
-                    }
-                } else {
-                    area.draw(&PathElement::new(
-                        vec![(ir(sx0), ir(cy)), (ir(sx0 + m.swatch_w), ir(cy))],
-                        style,
-                    ))?;
-                }
-                sx0 + m.swatch_w + m.gap
-            }
+            _ => sx0 + m.swatch_w + m.gap,
         };
+        draw_swatch(area, &e.swatch, (sx0, cy), m, st, marker_r)?;
         area.draw(&Text::new(
             e.text.clone(),
             (ir(text_x), ir(cy)),
             font.clone(),
         ))?;
+    }
+    Ok(())
+}
+
+/// Draws `swatch` with its left end at `(sx0, cy)`.
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    swatch: &Swatch,
+    (sx0, cy): (f64, f64),
+    m: &Metrics,
+    st: &Style,
+    marker_r: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let ir = |v: f64| v.round() as i32;
+    let segment = |x0: f64, x1: f64| vec![(ir(x0), ir(cy)), (ir(x1), ir(cy))];
+    match swatch {
+        Swatch::None | Swatch::Continued => {}
+        Swatch::Marker(marker) => {
+            let at = (sx0 + m.swatch_w / 2.0, cy);
+            draw_marker(area, at, marker_r, st.thin_width(), marker)?;
+        }
+        Swatch::Band(colour) => {
+            let h = m.row_h * 0.35;
+            let box_ = [(ir(sx0), ir(cy - h)), (ir(sx0 + m.swatch_w), ir(cy + h))];
+            area.draw(&Rectangle::new(box_, colour.mix(0.12).filled()))?;
+            let style = colour.stroke_width(st.line_width());
+            area.draw(&PathElement::new(segment(sx0, sx0 + m.swatch_w), style))?;
+        }
+        Swatch::Line { colour, dashed } => {
+            let style = colour.stroke_width(st.line_width());
+            if *dashed {
+                let dash = m.swatch_w / 3.0;
+                for k in [0.0, 2.0] {
+                    let x = sx0 + k * dash;
+                    area.draw(&PathElement::new(segment(x, x + dash), style))?;
+                }
+            } else {
+                area.draw(&PathElement::new(segment(sx0, sx0 + m.swatch_w), style))?;
+            }
+        }
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Where a chart's legend goes: inside the plot, in the corner where it covers no data
-//! (no marker, and no point of a reference line, path or interval); otherwise outside the
+//! Where a chart's legend goes: inside the plot, in a corner where it fits and covers no
+//! data (no marker, and no point of a reference line, path or interval); otherwise outside the
 //! plot, right of it when the legend is narrow, else below it. The axes never grow to make
 //! room for a legend: they span the data.
 
@@ -47,7 +47,9 @@ impl Chart {
             &markers,
             &samples,
         );
-        if hidden == 0 && crossed == 0 {
+        let plot = plot_rect(chart);
+        let within = b.x0 >= plot.x0 && b.x1 <= plot.x1 && b.y0 >= plot.y0 && b.y1 <= plot.y1;
+        if within && hidden == 0 && crossed == 0 {
             Spot::Inside(b)
         } else if m.width + 2.0 * inset < 0.38 * body_w as f64 {
             Spot::Right

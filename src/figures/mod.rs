@@ -26,6 +26,7 @@
 
 mod axes;
 mod chart;
+mod chart_draw;
 mod colormap;
 mod error;
 mod geometry;
@@ -51,6 +52,7 @@ mod stats;
 mod style;
 #[cfg(test)]
 mod testing;
+mod text_fit;
 mod trajectory;
 
 pub use error::FigureError;

@@ -114,7 +114,7 @@ pub enum FigureStyle {
     #[default]
     Paper,
     /// Slides and posters: text, markers, lines and margins 1.5 times larger
-    /// on the same page size (the figure is laid out as a paper figure 1.5
+    /// on the same page width (the figure is laid out as a paper figure 1.5
     /// times narrower, then enlarged), for reading from a distance.
     Slides,
 }
@@ -178,7 +178,7 @@ pub struct FigureOptions {
     pub formats: Vec<FigureFormat>,
     /// Page width in inches.
     pub width_in: f64,
-    /// Page height in inches; `None`: the figure's own (3:4 for a single plot).
+    /// Page height in inches; `None`: the figure's own (what its layout needs).
     pub height_in: Option<f64>,
     /// PNG pixels per inch.
     pub dpi: f64,

@@ -129,7 +129,7 @@ pub(crate) fn profiles_figure(
     let groups: Vec<Option<&str>> = profiles.iter().map(|p| p.group.as_deref()).collect();
     let markers = by_model_or_group(&labels, &groups);
     let few = profiles.len() <= MAX_COLOURED_MODELS;
-    let columns = if width_units >= 600.0 { 4 } else { 2 };
+    let columns = if width_units >= 560.0 { 4 } else { 2 };
     let mut charts = Vec::new();
     for q in panels_spec(orders, columns) {
         let Some(q) = q else {

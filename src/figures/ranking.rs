@@ -40,10 +40,34 @@ impl Figure for RankingChart {
         self.0.draw(root, st)
     }
     fn height_units(&self, width_units: f64) -> f64 {
-        let rows = self.0.y_categories.as_ref().map_or(1, Vec::len) as f64;
-        // Room for the title, the axis and a legend below the plot, and 22 units a row.
-        (0.45 * width_units).max(190.0 + 22.0 * rows)
+        // The chart fixes its plot's height: 22 units a row (see `ranking_chart`).
+        self.0.natural_height(width_units)
     }
+}
+
+/// Logical height of a ranking's row.
+const ROW_UNITS: f64 = 22.0;
+
+/// A marker per model at its rank's row (rank 1 at the top, row `n - 1`) for the value
+/// `value` picks, where it is finite.
+fn row_points(
+    models: &[RankedModel],
+    marker: Marker,
+    value: fn(&RankedModel) -> f64,
+) -> Vec<ChartPoint> {
+    let n = models.len();
+    models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| value(m).is_finite())
+        .map(|(i, m)| ChartPoint {
+            x: value(m),
+            y: (n - 1 - i) as f64,
+            marker,
+            label: None,
+            size: 1.0,
+        })
+        .collect()
 }
 
 /// `models` in rank order (best first); `interval` is the coverage, e.g. 0.9.
@@ -68,30 +92,8 @@ pub(crate) fn ranking_chart(
         colour: PALETTE[1],
         shape: Shape::Diamond,
     };
-    let mut points: Vec<ChartPoint> = models
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.predicted.is_finite())
-        .map(|(i, m)| ChartPoint {
-            x: m.predicted,
-            y: y(i),
-            marker,
-            label: None,
-            size: 1.0,
-        })
-        .collect();
-    let withheld: Vec<ChartPoint> = models
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.withheld.is_finite())
-        .map(|(i, m)| ChartPoint {
-            x: m.withheld,
-            y: y(i),
-            marker: truth,
-            label: None,
-            size: 1.0,
-        })
-        .collect();
+    let mut points = row_points(models, marker, |m| m.predicted);
+    let withheld = row_points(models, truth, |m| m.withheld);
     let any_withheld = !withheld.is_empty();
     points.extend(withheld);
     let intervals = models
@@ -138,6 +140,7 @@ pub(crate) fn ranking_chart(
         legend,
         intervals,
         y_categories: Some(names),
+        plot_height: Some((ROW_UNITS * n as f64).max(120.0)),
         ..Chart::default()
     }))
 }

@@ -10,8 +10,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
-use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, DrawingAreaErrorKind, DrawingBackend};
 use plotters::style::{register_font, FontStyle, IntoFont, RGBColor, TextStyle};
 
 /// The only font family any figure uses; registered from the embedded font.
@@ -137,15 +135,20 @@ impl Style {
     }
 
     /// Size of `text` in device pixels: DejaVu Sans metrics at the logical size, scaled, so
-    /// that layout decisions (label sides, legend corner) are the same in the SVG and the PNG.
-    pub(crate) fn measure<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        text: &str,
-        role: TextKind,
-    ) -> Result<(f64, f64), DrawingAreaErrorKind<DB::ErrorType>> {
-        let (w, h) = area.estimate_text_size(text, &Style::new(1.0, Target::Raster).font(role))?;
-        Ok((self.px(w as f64), self.px(h as f64)))
+    /// that layout decisions (label sides, legend corner) are the same in the SVG and the
+    /// PNG. No backend is needed: plotters' backends all measure text by its layout box.
+    pub(crate) fn text_size(&self, text: &str, role: TextKind) -> (f64, f64) {
+        match Style::new(1.0, Target::Raster)
+            .font(role)
+            .font
+            .layout_box(text)
+        {
+            Ok(((x0, y0), (x1, y1))) => (
+                self.px((x1 - x0).max(0) as f64),
+                self.px((y1 - y0).max(0) as f64),
+            ),
+            Err(_) => (0.0, 0.0),
+        }
     }
 
     /// Marker radius; smaller when many points share the plot.

@@ -14,6 +14,13 @@ pub fn render(
     figures: &[super::WrittenFigure],
 ) -> String {
     let study = &manifest.study;
+    let checkpoints = super::summary_md::is_checkpoint_study(study);
+    // Checkpoint studies show at most this many ranked models (all are in `ranking.csv`).
+    let shown = if checkpoints {
+        super::summary_md::MAX_ROWS
+    } else {
+        usize::MAX
+    };
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", study.name);
     if let Some(d) = &study.description {
@@ -54,11 +61,17 @@ pub fn render(
          comparable only at the same reference points and token budget. `_null` columns are the same estimate with \
          labels shuffled: the estimator's bias at this budget.\n\n",
     );
-    md.push_str("## Features\n\n");
-    md.push_str(&markdown_table(
-        features,
-        &["model", "family", "layers", "d", "rows"],
-    ));
+    if checkpoints {
+        // Checkpoint studies: a summary first, a compact features table (issue #18).
+        md.push_str(&super::summary_md::summary(fit));
+        md.push_str(&super::summary_md::features(features, fit));
+    } else {
+        md.push_str("## Features\n\n");
+        md.push_str(&markdown_table(
+            features,
+            &["model", "family", "layers", "d", "rows"],
+        ));
+    }
     md.push_str(&agreement_section(manifest, features));
     if let Some(f) = fit {
         md.push_str("\n## Fit\n\n");
@@ -145,9 +158,13 @@ pub fn render(
                 f.skipped.join(", ")
             );
         }
-        md.push_str("| model | actual | predicted (held out) |\n|---|---|---|\n");
-        for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
-            let _ = writeln!(md, "| {m} | {a:.4} | {p:.4} |");
+        if checkpoints && f.models.len() > super::summary_md::MAX_ROWS {
+            md.push_str(&super::summary_md::largest_errors(f));
+        } else {
+            md.push_str("| model | actual | predicted (held out) |\n|---|---|---|\n");
+            for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
+                let _ = writeln!(md, "| {m} | {a:.4} | {p:.4} |");
+            }
         }
         let _ = writeln!(
             md,
@@ -191,7 +208,7 @@ pub fn render(
             match &f.withheld {
                 Some(w) => {
                     md.push_str("| rank | model | predicted | interval | withheld score |\n|---|---|---|---|---|\n");
-                    for (i, r) in f.ranking.iter().enumerate() {
+                    for (i, r) in f.ranking.iter().enumerate().take(shown) {
                         let _ = writeln!(
                             md,
                             "| {} | {} | {:.4} | [{}, {}] | {} |",
@@ -203,6 +220,7 @@ pub fn render(
                             num(r.actual, 4)
                         );
                     }
+                    md.push_str(&more_in_ranking(f.ranking.len(), shown));
                     let _ = writeln!(
                         md,
                         "\nAgainst the scores withheld from the fit (models marked `unreleased`), over {} model(s): Spearman ρ = {}, MAE = {}, {} of {} inside their interval.",
@@ -216,7 +234,7 @@ pub fn render(
                 }
                 None => {
                     md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
-                    for (i, r) in f.ranking.iter().enumerate() {
+                    for (i, r) in f.ranking.iter().enumerate().take(shown) {
                         let _ = writeln!(
                             md,
                             "| {} | {} | {:.4} | [{}, {}] |",
@@ -227,6 +245,7 @@ pub fn render(
                             num(r.upper, 4)
                         );
                     }
+                    md.push_str(&more_in_ranking(f.ranking.len(), shown));
                 }
             }
         }
@@ -360,6 +379,15 @@ fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     s
+}
+
+/// A line saying how many ranked models the table left out, if any.
+fn more_in_ranking(n: usize, shown: usize) -> String {
+    if n > shown {
+        format!("\nThe first {shown} of {n}; every model is in `ranking.csv`.\n")
+    } else {
+        String::new()
+    }
 }
 
 fn list_or_dash(items: &[String]) -> String {

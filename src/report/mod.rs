@@ -14,6 +14,7 @@ pub mod host;
 pub mod json;
 pub mod manifest;
 mod markdown;
+mod summary_md;
 pub mod target;
 
 pub use figures::{draw_all as draw_figures, FigureData, WrittenFigure};

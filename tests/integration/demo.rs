@@ -278,6 +278,20 @@ fn the_demo_reports_the_suite_and_its_numbers_come_from_the_files() {
         md.contains("Against the scores withheld from the fit"),
         "{md}"
     );
+    // A checkpoint study's report opens with a summary whose numbers are fit.json's, and
+    // summarises its 36-row features table per family (issue #18).
+    let fit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("fit.json")).unwrap()).unwrap();
+    let answer = format!(
+        "**Answer.** Held out, the fit reaches R² = {:.2} and MAE = {:.3} over 29 models",
+        fit["metrics"]["r2"].as_f64().unwrap(),
+        fit["metrics"]["mae"].as_f64().unwrap()
+    );
+    assert!(md.contains(&answer), "{answer} not in\n{md}");
+    let summary = md.find("## Summary").expect("a summary");
+    assert!(summary < md.find("## Features").expect("features"));
+    assert!(md.contains("36 models, more than 30: one row per family"));
+    assert!(md.contains("| suite-m-no-clauses | 3 |"), "{md}");
     for stem in [
         "information_plane",
         "information_plane_layers",
