@@ -7,6 +7,7 @@
 //! (their `source()` is the inner error's), so they are asked directly.
 
 use lossy::corpus::{CorpusError, DatasetError};
+use lossy::features::budget::BudgetError;
 use lossy::features::estimator::{calibration::CalibrationError, EstimatorError};
 use lossy::features::FeatureError;
 use lossy::fit::study_fit::FitError;
@@ -28,6 +29,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
         || e.is::<NpyError>()
         || e.is::<CalibrationError>()
         || e.is::<DeviceError>()
+        || e.is::<BudgetError>()
     {
         return Some(true);
     }
@@ -98,6 +100,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
             RunError::Hub(e) => verdict(e),
             RunError::Table(e) => verdict(e),
             RunError::Output(e) => verdict(e),
+            RunError::Budget(e) => verdict(e),
             _ => None,
         };
     }

@@ -6,6 +6,7 @@ use super::estimator::blocks::{BlockAccumulator, BlockLayout};
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
+use super::groups::LayerGroup;
 use super::lm_loss::{self, LmLoss};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
@@ -32,6 +33,16 @@ pub enum FeatureError {
     Model(#[from] ModelError),
     #[error("reading hidden states")]
     Tensor(#[from] candle_core::Error),
+    #[error("layers {}..{} of a model with {total} hidden states (0 = embeddings)", .layers.start, .layers.end)]
+    Layers {
+        layers: std::ops::Range<usize>,
+        total: usize,
+    },
+    #[error("merging layer groups")]
+    Merge {
+        #[source]
+        source: super::groups::MergeError,
+    },
 }
 
 /// One model's per-layer estimates (index 0 = embeddings).
@@ -66,6 +77,8 @@ pub struct PassProgress {
 /// Feeds each layer's rows to that layer's accumulator.
 struct Sink<'a, 'e, 'l> {
     plan: &'a LabelPlan,
+    /// The layers this pass reduces (`accs[i]` is layer `layers.start + i`).
+    layers: std::ops::Range<usize>,
     /// Documents of this batch (indices into the corpus) and their first row.
     docs: Vec<(usize, usize)>,
     accs: &'a mut [Accumulator<'e>],
@@ -94,11 +107,16 @@ struct LossHook<'a> {
 
 impl LayerSink for Sink<'_, '_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
+        if index < self.layers.start {
+            return ControlFlow::Continue(());
+        }
         let started = std::time::Instant::now();
         let reduced = self.reduce(index, hidden);
         self.estimating += started.elapsed();
         match reduced {
-            Ok(()) => ControlFlow::Continue(()),
+            // the layers after this pass's group are not run
+            Ok(()) if index + 1 < self.layers.end => ControlFlow::Continue(()),
+            Ok(()) => ControlFlow::Break(()),
             Err(e) => {
                 self.error = Some(e);
                 ControlFlow::Break(())
@@ -131,7 +149,8 @@ impl Sink<'_, '_, '_> {
         }
         let first = self.docs[0].1;
         let ids = self.plan.id_slices(first..first + row_of.len());
-        let acc = &self.accs[layer];
+        let slot = layer - self.layers.start;
+        let acc = &self.accs[slot];
         let projected = &mut self.projected;
         let need = acc.row_entropy_mask(&ids, row_of.len());
         self.est
@@ -149,10 +168,10 @@ impl Sink<'_, '_, '_> {
                 source => FeatureError::Accumulate { layer, source },
             })?;
         let wrap = |source| FeatureError::Accumulate { layer, source };
-        self.accs[layer]
+        self.accs[slot]
             .accumulate(projected, &ids, None)
             .map_err(wrap)?;
-        if let Some(boot) = self.boot.get_mut(layer) {
+        if let Some(boot) = self.boot.get_mut(slot) {
             let block_of_row: Vec<u32> = row_of
                 .iter()
                 .map(|&(doc, _)| (doc % self.blocks) as u32)
@@ -185,10 +204,71 @@ pub fn extract_observed(
     est: &Estimator,
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
+    let all = 0..model.num_layers() + 1;
+    extract_passes(model, docs, ends, settings, est, &[all], observe)
+}
+
+/// [`extract_observed`] in one pass over the corpus per layer group
+/// (contiguous, covering every layer: [`super::budget::layer_groups`]),
+/// holding only one group's state at a time. Bit-identical to one pass:
+/// every pass runs the same batches in the same order. Progress counts
+/// the documents and tokens of all passes.
+pub fn extract_passes(
+    model: &Model,
+    docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    groups: &[std::ops::Range<usize>],
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
+    let mut parts = Vec::with_capacity(groups.len());
+    let mut done = PassProgress::default();
+    for group in groups {
+        let mut last = PassProgress::default();
+        let part = extract_layers(model, docs, ends, settings, est, group.clone(), &mut |p| {
+            last = *p;
+            observe(&PassProgress {
+                documents: done.documents + p.documents,
+                documents_total: p.documents_total * groups.len(),
+                tokens: done.tokens + p.tokens,
+                tokens_total: p.tokens_total * groups.len(),
+                forward_seconds: done.forward_seconds + p.forward_seconds,
+                estimating_seconds: done.estimating_seconds + p.estimating_seconds,
+            })
+        })?;
+        done.documents += last.documents;
+        done.tokens += last.tokens;
+        done.forward_seconds += last.forward_seconds;
+        done.estimating_seconds += last.estimating_seconds;
+        parts.push(part);
+    }
+    super::groups::merge(parts, model.num_layers() + 1)
+        .map_err(|source| FeatureError::Merge { source })
+}
+
+/// One pass over the corpus that reduces only `layers` (hidden-state
+/// indices, 0 = embeddings) and stops each batch's forward pass after the
+/// last of them. The LM loss is scored when the group holds the last layer.
+pub fn extract_layers(
+    model: &Model,
+    docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    layers: std::ops::Range<usize>,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<LayerGroup, FeatureError> {
+    let total = model.num_layers() + 1;
+    if layers.is_empty() || layers.end > total {
+        return Err(FeatureError::Layers { layers, total });
+    }
     let plan = label_plan(docs, settings)?;
     let specs = plan.specs();
-    let layers = model.num_layers() + 1;
-    let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
+    let mut accs: Vec<Accumulator> = layers
+        .clone()
+        .map(|_| Accumulator::new(est, &specs))
+        .collect();
     let (work, mut loss) = work_list(&plan, ends);
     let mut progress = PassProgress {
         documents_total: work.len(),
@@ -199,7 +279,7 @@ pub fn extract_observed(
     let layout = (settings.bootstrap > 0).then(|| block_layout(&plan, blocks));
     let mut boot: Vec<BlockAccumulator> = layout
         .iter()
-        .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
+        .flat_map(|l| layers.clone().map(move |_| BlockAccumulator::new(l, est.m)))
         .collect();
     for chunk in work.chunks(settings.batch_size.max(1)) {
         let started = std::time::Instant::now();
@@ -211,6 +291,7 @@ pub fn extract_observed(
             .collect();
         let mut sink = Sink {
             plan: &plan,
+            layers: layers.clone(),
             docs: chunk.to_vec(),
             accs: &mut accs,
             boot: &mut boot,
@@ -238,8 +319,8 @@ pub fn extract_observed(
         progress.forward_seconds += started.elapsed().as_secs_f64() - estimating;
         observe(&progress);
     }
-    Ok(ModelFeatures {
-        layers: accs.iter().map(Accumulator::estimate).collect(),
+    Ok(LayerGroup {
+        estimates: accs.iter().map(Accumulator::estimate).collect(),
         replicates: (0..settings.bootstrap)
             .map(|b| {
                 boot.iter()
@@ -247,10 +328,11 @@ pub fn extract_observed(
                     .collect()
             })
             .collect(),
+        loss: (layers.end == total).then_some(loss),
+        layers,
         rows: plan.rows(),
         documents: docs.len(),
         tokens: docs.iter().map(Vec::len).sum(),
-        loss,
     })
 }
 

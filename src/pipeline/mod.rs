@@ -7,6 +7,7 @@
 mod features_stage;
 #[cfg(test)]
 mod figure_layout;
+mod passes;
 pub mod plan;
 mod probe;
 pub mod watch;
@@ -83,6 +84,9 @@ pub enum RunError {
     },
     #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
     DuplicateModel { name: String },
+    /// `features.memory` cannot hold even one layer of a model.
+    #[error(transparent)]
+    Budget(#[from] crate::features::budget::BudgetError),
     #[error("writing the report in {path}")]
     Io {
         path: PathBuf,

@@ -81,6 +81,7 @@ pub fn probe_all(
         estimators: Vec::new(),
     };
     let reference_points = reference_points_sha256(study)?;
+    let schedules = super::passes::schedule_all(study, corpus, network, cache, progress)?;
     for (i, entry) in study.models.iter().enumerate() {
         let t0 = Instant::now();
         let name = entry.name.clone();
@@ -132,12 +133,15 @@ pub fn probe_all(
                     pass = *p;
                     progress.model(&status(Phase::Running, *p));
                 };
-                let feats = features::extract_observed(
+                let all = [0..model.num_layers() + 1];
+                let groups = schedules[i].as_deref().unwrap_or(&all);
+                let feats = features::extract_passes(
                     &model,
                     &docs,
                     &ends,
                     &study.features,
                     est,
+                    groups,
                     &mut observe,
                 )
                 .map_err(|source| RunError::Features {
@@ -231,7 +235,7 @@ pub fn cache_inputs(
         "corpus_sha256": corpus.sha256,
         "max_tokens": study.corpus.max_tokens,
         "add_special_tokens": study.corpus.add_special_tokens,
-        "features": study.features,
+        "features": study.features.cache_json(),
         "reference_points_sha256": reference_points_sha256,
     })
 }
