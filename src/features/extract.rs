@@ -74,6 +74,42 @@ pub struct PassProgress {
     pub estimating_seconds: f64,
 }
 
+/// The progress of several passes as one: documents and tokens of all
+/// passes, the passes done so far added to the one under way.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PassTally {
+    done: PassProgress,
+    passes: usize,
+}
+
+impl PassTally {
+    pub fn new(passes: usize) -> Self {
+        Self {
+            done: PassProgress::default(),
+            passes,
+        }
+    }
+
+    /// `p`, the pass under way, as progress over all passes.
+    pub fn of_all(&self, p: &PassProgress) -> PassProgress {
+        PassProgress {
+            documents: self.done.documents + p.documents,
+            documents_total: p.documents_total * self.passes,
+            tokens: self.done.tokens + p.tokens,
+            tokens_total: p.tokens_total * self.passes,
+            forward_seconds: self.done.forward_seconds + p.forward_seconds,
+            estimating_seconds: self.done.estimating_seconds + p.estimating_seconds,
+        }
+    }
+
+    /// A pass ended at `last`.
+    pub fn finish(&mut self, last: &PassProgress) {
+        self.done = self.of_all(last);
+        self.done.documents_total = 0;
+        self.done.tokens_total = 0;
+    }
+}
+
 /// Feeds each layer's rows to that layer's accumulator.
 struct Sink<'a, 'e, 'l> {
     plan: &'a LabelPlan,
@@ -223,24 +259,14 @@ pub fn extract_passes(
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
     let mut parts = Vec::with_capacity(groups.len());
-    let mut done = PassProgress::default();
+    let mut tally = PassTally::new(groups.len());
     for group in groups {
         let mut last = PassProgress::default();
         let part = extract_layers(model, docs, ends, settings, est, group.clone(), &mut |p| {
             last = *p;
-            observe(&PassProgress {
-                documents: done.documents + p.documents,
-                documents_total: p.documents_total * groups.len(),
-                tokens: done.tokens + p.tokens,
-                tokens_total: p.tokens_total * groups.len(),
-                forward_seconds: done.forward_seconds + p.forward_seconds,
-                estimating_seconds: done.estimating_seconds + p.estimating_seconds,
-            })
+            observe(&tally.of_all(p))
         })?;
-        done.documents += last.documents;
-        done.tokens += last.tokens;
-        done.forward_seconds += last.forward_seconds;
-        done.estimating_seconds += last.estimating_seconds;
+        tally.finish(&last);
         parts.push(part);
     }
     super::groups::merge(parts, model.num_layers() + 1)

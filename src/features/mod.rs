@@ -38,7 +38,7 @@ pub use estimator::Estimate;
 
 pub use extract::{
     extract, extract_layers, extract_observed, extract_passes, FeatureError, ModelFeatures,
-    PassProgress,
+    PassProgress, PassTally,
 };
 pub use table::{layer_table, model_table, ModelRow};
 

@@ -4,6 +4,9 @@
 //! tokenized corpus alone. A `features.memory` too small for even one layer
 //! of some model stops the run here, before the first model is loaded.
 //!
+//! [`extract_groups`] then runs a model's groups, each stored in the
+//! feature cache as its own entry as soon as its pass ends.
+//!
 //! Models whose features are cached are skipped (they do not run), and the
 //! label-state sizes are computed once per tokenizer, so a family sharing
 //! one tokenizer tokenizes the corpus once.
@@ -12,9 +15,13 @@ use super::probe::{cache_inputs, locate};
 use super::{Network, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::budget::{self, Budget};
-use crate::features::cache::{self, FeatureCache};
+use crate::features::cache::{self, CachedModel, FeatureCache};
+use crate::features::estimator::Estimator;
 use crate::features::memory::{state_size, StateSize};
-use crate::models::{ModelEntry, ModelFiles};
+use crate::features::{
+    self, FeatureError, FeatureSettings, ModelFeatures, PassProgress, PassTally,
+};
+use crate::models::{Model, ModelEntry, ModelFiles};
 use crate::study::Study;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -137,4 +144,70 @@ struct Quiet;
 
 impl Progress for Quiet {
     fn line(&mut self, _: &str) {}
+}
+
+/// Where a model's layer groups are stored: the cache, the model's key
+/// inputs and its facts.
+pub struct GroupStore<'a> {
+    pub cache: &'a FeatureCache,
+    pub inputs: &'a serde_json::Value,
+    pub facts: &'a CachedModel,
+}
+
+/// A model's features over `groups` (one pass over the corpus each). With
+/// more than one group and a cache, each group is read from its own entry
+/// when an earlier or concurrent process computed it (waiting on its lock),
+/// else computed and stored at once, so an interrupted model resumes at its
+/// next group. Lines for the log go to `notes`.
+#[allow(clippy::too_many_arguments)]
+pub fn extract_groups(
+    model: &Model,
+    (docs, ends): (&[Vec<u32>], &[Vec<usize>]),
+    settings: &FeatureSettings,
+    est: &Estimator,
+    groups: &[Range<usize>],
+    store: Option<GroupStore>,
+    observe: &mut dyn FnMut(&PassProgress),
+    notes: &mut Vec<String>,
+) -> Result<ModelFeatures, FeatureError> {
+    let Some(store) = store.filter(|_| groups.len() > 1) else {
+        return features::extract_passes(model, docs, ends, settings, est, groups, observe);
+    };
+    let mut tally = PassTally::new(groups.len());
+    let mut parts = Vec::with_capacity(groups.len());
+    for g in groups {
+        let (cache, inputs) = (store.cache, store.inputs);
+        let mut warn = |m: &str| notes.push(m.to_string());
+        let mut found = cache.get_group(inputs, g.clone(), &mut warn);
+        let mut _lock = None;
+        if found.is_none() {
+            let key = cache::key(&cache::group_inputs(inputs, g));
+            _lock = cache.lock(&key, &mut || {}).ok();
+            found = cache.get_group(inputs, g.clone(), &mut |_| {});
+        }
+        if let Some((_, part)) = found {
+            notes.push(format!(
+                "layers {}..{}: read from the feature cache (layer group entry)",
+                g.start, g.end
+            ));
+            parts.push(part);
+            continue;
+        }
+        let mut last = PassProgress::default();
+        let part =
+            features::extract_layers(model, docs, ends, settings, est, g.clone(), &mut |p| {
+                last = *p;
+                observe(&tally.of_all(p))
+            })?;
+        tally.finish(&last);
+        if let Err(e) = cache.put_group(inputs, store.facts, &part) {
+            notes.push(format!(
+                "could not write layer group {}..{} to the feature cache ({e})",
+                g.start, g.end
+            ));
+        }
+        parts.push(part);
+    }
+    features::groups::merge(parts, model.num_layers() + 1)
+        .map_err(|source| FeatureError::Merge { source })
 }

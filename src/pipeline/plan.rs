@@ -228,23 +228,28 @@ fn fill(
             (corpus, tokens),
             &state,
         );
-        let groups = match budget::schedule(&entry.name, &need, budget) {
-            Ok(s) => s.groups,
-            Err(e) => {
-                row.budget_error = Some(e.to_string());
-                budget::even_groups(need.layers, need.layers)
-            }
-        };
-        let widest = groups.iter().map(|g| g.len()).max().unwrap_or(need.layers);
-        row.peak_memory_bytes = Some(need.peak(widest));
-        row.feature_state = Some(state);
-        row.memory_need = Some(need);
-        row.passes = Some(groups.len());
         let flops = 2.0 * params as f64 * tokens as f64;
         row.tokens = Some(tokens);
         row.flops = Some(flops);
-        row.seconds = Some(flops * budget::forward_cost(&groups) / (gflops * 1e9));
-        row.layer_groups = Some(groups);
+        row.feature_state = Some(state);
+        row.memory_need = Some(need);
+        // A budget too small for one layer: the peak of one pass, no passes.
+        row.peak_memory_bytes = Some(need.peak(need.layers));
+        match budget::schedule(&entry.name, &need, budget) {
+            Ok(s) => {
+                let widest = s
+                    .groups
+                    .iter()
+                    .map(|g| g.len())
+                    .max()
+                    .unwrap_or(need.layers);
+                row.peak_memory_bytes = Some(need.peak(widest));
+                row.passes = Some(s.groups.len());
+                row.seconds = Some(flops * budget::forward_cost(&s.groups) / (gflops * 1e9));
+                row.layer_groups = Some(s.groups);
+            }
+            Err(e) => row.budget_error = Some(e.to_string()),
+        }
     }
     Ok(())
 }

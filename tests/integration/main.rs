@@ -15,6 +15,8 @@ mod hub;
 mod hub_models;
 mod intervals;
 mod lm_loss;
+mod memory_budget;
 mod scores;
 mod series;
+mod shared_cache;
 mod support;
