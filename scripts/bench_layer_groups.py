@@ -14,6 +14,7 @@ time and the smallest peak of each kept; the tables of every run must be
 byte-identical. Results go to reports/bench/layer_groups.{json,md}.
 
     LOSSY_MODEL_CACHE=/work/main/.cache/models python3 scripts/bench_layer_groups.py [--lossy target/debug/lossy] [--rounds 2]
+    python3 scripts/bench_layer_groups.py --from-log LOG   # the report of runs printed earlier
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def mib(b: float) -> str:
     return f"{b / 2**20:.0f}"
 
 
-def report(rows: list[dict], lossy: str, need: dict) -> str:
+def report(rows: list[dict], lossy: str, need: dict, rounds: int) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     one = next(r for r in rows if r["passes"] == 1)
     out = [
@@ -78,8 +79,8 @@ def report(rows: list[dict], lossy: str, need: dict) -> str:
         f"hidden states), the first {DOCS} documents of data/corpus/demo.jsonl, orders [1, 2], nulls on, "
         "bootstrap 20, m = 100, batch 8; fresh feature cache. The plan without a budget gives fixed bytes "
         f"{mib(need['fixed'])} MiB and {mib(need['per_layer'])} MiB per layer; the budgets below allow 2 and 4 "
-        "passes. Measured: peak RSS and wall time of `lossy run` (/usr/bin/time), the configurations "
-        "alternating, smallest peak and fastest time of each kept. The machine was shared with other "
+        f"passes. Measured: peak RSS and wall time of `lossy run` (/usr/bin/time), {rounds} run(s) per "
+        "configuration, alternating, smallest peak and fastest time of each kept. The machine was shared with other "
         "engineers' builds, so times are noisy; memory is not. Made by `scripts/bench_layer_groups.py`.",
         "",
         "| budget (MiB) | passes | predicted peak (MiB) | measured peak (MiB) | measured / budget | time (s) | time / one pass | planned forward time / one pass | tables |",
@@ -100,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lossy", default=str(ROOT / "target" / "debug" / "lossy"))
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--from-log", type=Path, help="JSON lines printed by an earlier invocation: report them, run nothing")
     args = ap.parse_args()
     model = Path(os.environ.get("LOSSY_MODEL_CACHE", ROOT / ".cache" / "models")) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     with tempfile.TemporaryDirectory() as td:
@@ -109,20 +111,25 @@ def main():
     layers = need["layers"]
     budgets = [None] + [need["fixed"] + -(-layers // p) * need["per_layer"] for p in (2, 4)]
     best: dict = {}
-    for _ in range(args.rounds):
-        for b in budgets:
-            r = run(args.lossy, model, b)
+    logged = [json.loads(l) for l in args.from_log.read_text().splitlines() if l.startswith("{")] if args.from_log else None
+    if logged:
+        budgets = list(dict.fromkeys(r["budget_bytes"] for r in logged))
+    runs = iter(logged) if logged else (run(args.lossy, model, b) for _ in range(args.rounds) for b in budgets)
+    rounds = len(logged) // len(budgets) if logged else args.rounds
+    for r in runs:
+        b = r["budget_bytes"]
+        if not logged:
             print(json.dumps(r), flush=True)
-            k = b or 0
-            if k in best:
-                assert best[k]["tables_sha256"] == r["tables_sha256"]
-                r = {**r, "seconds": min(r["seconds"], best[k]["seconds"]),
-                     "measured_bytes": min(r["measured_bytes"], best[k]["measured_bytes"])}
-            best[k] = r
+        k = b or 0
+        if k in best:
+            assert best[k]["tables_sha256"] == r["tables_sha256"]
+            r = {**r, "seconds": min(r["seconds"], best[k]["seconds"]),
+                 "measured_bytes": min(r["measured_bytes"], best[k]["measured_bytes"])}
+        best[k] = r
     rows = [best[b or 0] for b in budgets]
     bench = ROOT / "reports" / "bench"
     (bench / "layer_groups.json").write_text(json.dumps({"memory_need": need, "rows": rows}, indent=1) + "\n")
-    (bench / "layer_groups.md").write_text(report(rows, args.lossy, need))
+    (bench / "layer_groups.md").write_text(report(rows, args.lossy, need, rounds))
     print((bench / "layer_groups.md").read_text())
 
 

@@ -156,6 +156,10 @@ fn budget_line(p: &Plan) -> String {
         ),
     };
     let mut out = format!("memory budget {} ({whence})", bytes(b.bytes));
+    if p.models.iter().all(|m| m.passes.is_none()) {
+        out.push_str(": passes unknown until a model and the corpus resolve\n");
+        return out;
+    }
     let split: Vec<&lossy::pipeline::plan::ModelPlan> = p
         .models
         .iter()
