@@ -119,7 +119,7 @@ fn model_groups(
     if schedule.groups.len() > 1 {
         let widest = schedule.groups.iter().map(|g| g.len()).max().unwrap_or(0);
         progress.line(&format!(
-            "{}: {} layers in {} passes over the corpus (at most {widest} at a time, peak about {}; memory budget {})",
+            "{}: {} layers in {} passes over the corpus (at most {widest} at a time, predicted peak {}; memory budget {})",
             entry.name,
             need.layers,
             schedule.groups.len(),
