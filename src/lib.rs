@@ -9,7 +9,8 @@
 //!
 //! [`pipeline`] runs a checked [`study::Study`] through every stage. [`hub`]
 //! is the HTTP client and cache behind models, corpora and scores that live on
-//! the Hugging Face hub.
+//! the Hugging Face hub. [`slurm`] spreads a study's models over a Slurm
+//! cluster (one array task per model, see [`pipeline::shard`]).
 
 pub mod corpus;
 pub mod features;
@@ -22,5 +23,6 @@ pub mod models;
 pub mod pipeline;
 pub mod report;
 pub mod scores;
+pub mod slurm;
 pub mod study;
 pub mod table;

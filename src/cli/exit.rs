@@ -15,6 +15,7 @@ use lossy::hub::HubError;
 use lossy::io::npy::NpyError;
 use lossy::models::hub_source::FetchError;
 use lossy::models::{DeviceError, ModelError};
+use lossy::pipeline::shard::ShardError;
 use lossy::pipeline::RunError;
 use lossy::report::OutputError;
 use lossy::scores::ScoreError;
@@ -84,6 +85,9 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     }
     if let Some(e) = e.downcast_ref::<OutputError>() {
         return Some(matches!(e, OutputError::NotAReport { .. }));
+    }
+    if let Some(e) = e.downcast_ref::<ShardError>() {
+        return Some(e.is_bad_input());
     }
     if e.is::<FitError>() {
         return Some(true);

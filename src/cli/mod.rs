@@ -6,6 +6,8 @@ mod exit;
 mod model;
 mod plan;
 mod progress;
+mod shard;
+mod slurm;
 mod watch;
 
 use anyhow::Context;
@@ -63,6 +65,12 @@ enum Command {
     Watch(watch::Args),
     /// What a study will cost per model (resolves models, runs none).
     Plan(plan::Args),
+    /// Compute one model of a study (a shard) into the feature cache.
+    Shard(shard::Args),
+    /// Build a study's report from the shards in the feature cache, running no model.
+    Assemble(shard::AssembleArgs),
+    /// Write (and with --submit, submit) Slurm jobs: one array task per model, then the assembly.
+    Slurm(slurm::Args),
     /// Soft entropy and mutual information of arbitrary embeddings (.npy).
     Estimate(estimate::Args),
     /// The most likely next tokens after a prompt, with log-probabilities (JSON).
@@ -124,6 +132,9 @@ pub fn main() -> ExitCode {
         ),
         Command::Watch(args) => watch::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Shard(args) => shard::run(&args),
+        Command::Assemble(args) => shard::assemble(&args),
+        Command::Slurm(args) => slurm::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::NextToken(args) => model::next_token(&args),
         Command::HiddenStates(args) => model::hidden_states(&args),
@@ -187,6 +198,7 @@ fn run(
             offline,
             feature_cache: (!no_cache).then(lossy::features::cache::default_dir),
             features_from,
+            from_shards: false,
         },
         &mut progress,
     )

@@ -30,6 +30,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             offline: args.offline,
             feature_cache: Some(lossy::features::cache::default_dir()),
             features_from: None,
+            from_shards: false,
         },
         args.gflops,
         &mut progress,
@@ -55,7 +56,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// `--gflops` must be a finite number above zero.
-fn positive_finite(s: &str) -> Result<f64, String> {
+pub(super) fn positive_finite(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(_) => Err(format!("`{s}` is not a finite number above 0")),

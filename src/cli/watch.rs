@@ -65,6 +65,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             offline: args.offline,
             feature_cache: Some(lossy::features::cache::default_dir()),
             features_from: None,
+            from_shards: false,
         },
         interval: Duration::from_secs_f64(args.interval),
         once: args.once,

@@ -3,7 +3,8 @@
 //! wrote (`lossy run --features FILE`), so fitting never requires re-running
 //! models. A read table keeps its provenance (path and sha256) in the
 //! manifest; a `layers` table beside it (same folder, same extension) is read
-//! too, for the per-layer figures.
+//! too, for the per-layer figures. `lossy assemble` takes the features from
+//! the shards `lossy shard` put in the cache ([`super::shard`]).
 
 use super::{probe, Network, Progress, RunError, RunOptions};
 use crate::corpus::CorpusRecord;
@@ -42,8 +43,13 @@ pub fn features(
         return read(study, path, progress);
     }
     let corpus = super::load_corpus(study, network, progress)?;
-    let cache = options.feature_cache.clone().map(FeatureCache::new);
-    let probed = probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?;
+    let probed = match (&options.feature_cache, options.from_shards) {
+        (Some(dir), true) => super::shard::assemble(study, &corpus, dir, progress)?,
+        _ => {
+            let cache = options.feature_cache.clone().map(FeatureCache::new);
+            probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?
+        }
+    };
     let refs: Vec<(&str, &features::ModelFeatures)> = probed
         .rows
         .iter()

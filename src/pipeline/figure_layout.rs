@@ -47,6 +47,7 @@ fn check(mut study: Study, features: &Path) -> (Vec<String>, Vec<String>) {
                 offline: true,
                 feature_cache: None,
                 features_from: Some(features.to_path_buf()),
+                from_shards: false,
             };
             let layouts = collect(|| {
                 run(&study, &report, &options, &mut Silent)

@@ -10,6 +10,7 @@ mod figure_layout;
 mod passes;
 pub mod plan;
 mod probe;
+pub mod shard;
 pub mod watch;
 
 use crate::corpus::{Corpus, CorpusError};
@@ -87,6 +88,8 @@ pub enum RunError {
     /// `features.memory` cannot hold even one layer of a model.
     #[error(transparent)]
     Budget(#[from] crate::features::budget::BudgetError),
+    #[error("shards of the study")]
+    Shard(#[from] shard::ShardError),
     #[error("writing the report in {path}")]
     Io {
         path: PathBuf,
@@ -163,6 +166,9 @@ pub struct RunOptions {
     /// Fit features read from this table (an earlier run's `features.csv`
     /// or `.parquet`) instead of probing the models.
     pub features_from: Option<PathBuf>,
+    /// Build the report from the shard records and cache entries that
+    /// `lossy shard` wrote to `feature_cache` ([`shard`]), running no model.
+    pub from_shards: bool,
 }
 
 pub fn run(

@@ -9,7 +9,7 @@ use crate::study::Study;
 use serde::Serialize;
 use std::path::PathBuf;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ModelRecord {
     pub name: String,
     pub family: Option<String>,

@@ -19,4 +19,5 @@ mod memory_budget;
 mod scores;
 mod series;
 mod shared_cache;
+mod slurm;
 mod support;
