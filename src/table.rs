@@ -43,8 +43,32 @@ pub enum TableError {
     Write { path: PathBuf, reason: String },
     #[error("cannot read table {path}: {reason}")]
     Read { path: PathBuf, reason: String },
+    #[error("cannot open table {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path} has no column `{column}`")]
     MissingColumn { path: PathBuf, column: String },
+}
+
+/// The file opened, or why not (a typed cause, said once).
+fn opened(path: &Path) -> Result<std::fs::File, TableError> {
+    std::fs::File::open(path).map_err(|source| TableError::Open {
+        path: path.into(),
+        source,
+    })
+}
+
+/// A polars message cut to its first line (later lines are hints in polars'
+/// own option names), without the path it repeats at its end.
+fn tidy_reason(reason: &str, path: &Path) -> String {
+    let line = reason.lines().next().unwrap_or(reason).trim();
+    let suffix = format!(": {}", path.display());
+    line.strip_suffix(suffix.as_str())
+        .unwrap_or(line)
+        .to_string()
 }
 
 impl Table {
@@ -158,8 +182,9 @@ impl Table {
     pub fn read_csv(path: &Path) -> Result<Table, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
-            reason,
+            reason: tidy_reason(&reason, path),
         };
+        opened(path)?;
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
@@ -173,7 +198,7 @@ impl Table {
     pub fn read_csv_bytes(bytes: &[u8], label: &Path) -> Result<Table, TableError> {
         let err = |reason: String| TableError::Read {
             path: label.into(),
-            reason,
+            reason: tidy_reason(&reason, label),
         };
         let df = CsvReadOptions::default()
             .with_has_header(true)
@@ -189,9 +214,9 @@ impl Table {
     pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
-            reason,
+            reason: tidy_reason(&reason, path),
         };
-        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let file = opened(path)?;
         let df = ParquetReader::new(file)
             .finish()
             .map_err(|e| err(e.to_string()))?;
@@ -202,9 +227,9 @@ impl Table {
     pub fn parquet_rows(path: &Path) -> Result<usize, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
-            reason,
+            reason: tidy_reason(&reason, path),
         };
-        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let file = opened(path)?;
         ParquetReader::new(file)
             .num_rows()
             .map_err(|e| err(e.to_string()))
@@ -214,8 +239,9 @@ impl Table {
     pub fn read_header(path: &Path) -> Result<Vec<String>, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
-            reason,
+            reason: tidy_reason(&reason, path),
         };
+        opened(path)?;
         let df = match path
             .extension()
             .and_then(|e| e.to_str())
@@ -223,7 +249,7 @@ impl Table {
             .as_deref()
         {
             Some("parquet" | "pq") => {
-                let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+                let file = opened(path)?;
                 let schema = ParquetReader::new(file)
                     .schema()
                     .map_err(|e| err(e.to_string()))?;
@@ -282,7 +308,7 @@ impl Table {
     fn from_frame(df: &DataFrame, path: &Path) -> Result<Table, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
-            reason,
+            reason: tidy_reason(&reason, path),
         };
         let mut table = Table::default();
         for col in df.columns() {

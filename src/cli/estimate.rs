@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use lossy::features::estimator::arrays::{
     self, estimate_arrays, ArraysError, ArraysOptions, LabelArray, Rows,
 };
-use lossy::features::estimator::{Calibration, EstimatorParams};
+use lossy::features::estimator::{Calibration, EstimatorError, EstimatorParams};
 use lossy::io::npy;
 use std::path::PathBuf;
 
@@ -107,10 +107,41 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             estimate_arrays(Rows::Stream(&mut source), rows, d, &labels, &params, &opts)
         }
     }
-    .map_err(Failure::input)?;
+    .map_err(|e| {
+        let what = blame(&e, args);
+        Failure::input(match what {
+            Some(what) => anyhow::Error::new(e).context(what),
+            None => anyhow::Error::new(e),
+        })
+    })?;
     println!(
         "{}",
         serde_json::to_string_pretty(&report).expect("report serialises")
     );
     Ok(())
+}
+
+/// The file or option an estimation error is about, when its message does
+/// not name it already.
+fn blame(e: &ArraysError, args: &Args) -> Option<String> {
+    let embeddings = args.embeddings.display().to_string();
+    match e {
+        ArraysError::Empty | ArraysError::Read(_) | ArraysError::Accumulate(_) => Some(embeddings),
+        ArraysError::LabelRows { name, .. } => args
+            .labels
+            .iter()
+            .filter_map(|spec| spec.split_once('='))
+            .find(|(n, _)| n == name)
+            .map(|(_, path)| path.to_string()),
+        ArraysError::DuplicateName(_) => Some("--labels".into()),
+        ArraysError::Estimator(EstimatorError::ReferencePoints(_)) => None,
+        ArraysError::Estimator(EstimatorError::ZeroWidth) => Some(embeddings),
+        ArraysError::Estimator(EstimatorError::Calibration(
+            lossy::features::estimator::calibration::CalibrationError::DimensionTooSmall(_),
+        )) => Some(format!(
+            "{embeddings} with --calibration {}",
+            args.calibration
+        )),
+        ArraysError::Estimator(_) => Some("--bins".into()),
+    }
 }

@@ -6,6 +6,8 @@
 //! `#[error(transparent)]` variants hide the wrapped error from the chain
 //! (their `source()` is the inner error's), so they are asked directly.
 
+use lossy::corpus::chat::ChatError;
+use lossy::corpus::preference::PreferenceError;
 use lossy::corpus::{CorpusError, DatasetError};
 use lossy::features::budget::BudgetError;
 use lossy::features::estimator::{calibration::CalibrationError, EstimatorError};
@@ -29,6 +31,8 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     if e.is::<StudyError>()
         || e.is::<NpyError>()
         || e.is::<CalibrationError>()
+        || e.is::<PreferenceError>()
+        || e.is::<ChatError>()
         || e.is::<DeviceError>()
         || e.is::<BudgetError>()
     {
@@ -98,6 +102,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
             | RunError::MissingFeature { .. }
             | RunError::MissingScore { .. } => Some(true),
             RunError::Io { .. } | RunError::Figure(_) => Some(false),
+            RunError::ProbeSet { source, .. } => verdict(source.as_ref()),
             // Transparent variants: the wrapper is not in the chain, so ask the inner error.
             RunError::Corpus(e) => verdict(e),
             RunError::Scores(e) => verdict(e),

@@ -11,6 +11,7 @@ mod slurm;
 mod watch;
 
 use anyhow::Context;
+
 use clap::{Parser, Subcommand};
 use lossy::study;
 use std::path::{Path, PathBuf};

@@ -119,7 +119,8 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
     let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
     let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
-    let logits = model.last_logits(&ids).map_err(Failure::running)?;
+    // A tokenizer that does not match the weights is bad input; a failing forward pass is not.
+    let logits = model.last_logits(&ids).map_err(Failure::classify)?;
     // log-softmax in f64
     let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
     let lse = max
@@ -180,7 +181,7 @@ pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
     };
     let complete = model
         .run(&[&ids], convention, &mut sink)
-        .map_err(Failure::running)?;
+        .map_err(Failure::classify)?;
     if !complete {
         return Err(Failure::running(anyhow!("reading hidden states failed")));
     }

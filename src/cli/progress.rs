@@ -148,8 +148,7 @@ pub fn plain_line(s: &ModelStatus) -> String {
     if s.phase != Phase::Running || p.tokens == 0 {
         return head;
     }
-    let seconds = p.forward_seconds + p.estimating_seconds;
-    let rate = p.tokens as f64 / seconds.max(1e-9);
+    let rate = p.tokens as f64 / p.seconds.max(1e-9);
     let eta = (p.tokens_total - p.tokens) as f64 / rate.max(1e-9);
     format!(
         "{head}, {}/{} documents, {}/{} tokens, {rate:.0} tok/s, ETA {eta:.0}s",
@@ -171,6 +170,7 @@ mod tests {
             tokens_total: 4000,
             forward_seconds: 1.5,
             estimating_seconds: 0.5,
+            seconds: 2.0,
         };
         let status = ModelStatus {
             name: "smollm2",

@@ -6,7 +6,11 @@
 //! file order) and tokenizes them per model, truncating each document at
 //! `max_tokens` (no packing).
 
+pub mod chat;
 pub mod dataset;
+mod nested;
+pub mod preference;
+pub mod probe;
 
 use crate::io::hash::PartsHasher;
 use crate::models::tokenizer::Tokenizer;
@@ -49,6 +53,19 @@ impl Default for CorpusSettings {
     }
 }
 
+/// Where the first byte that is not UTF-8 sits (1-based line and column, in characters).
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> CorpusError {
+    let good = &bytes[..e.valid_up_to()];
+    let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = std::str::from_utf8(&good[line_start..]).map_or(0, |s| s.chars().count()) + 1;
+    CorpusError::NotUtf8 {
+        path: path.into(),
+        line: good.iter().filter(|&&b| b == b'\n').count() + 1,
+        column,
+        byte: bytes[e.valid_up_to()],
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     #[error("cannot read corpus file {path}")]
@@ -74,8 +91,21 @@ pub enum CorpusError {
     Dataset(#[from] DatasetError),
     #[error("{path}: {reason}")]
     Parquet { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Table(crate::table::TableError),
+    #[error("{path}:{line}:{column}: the corpus file is not UTF-8 (byte 0x{byte:02x}); save it as UTF-8")]
+    NotUtf8 {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
     #[error("tokenizing the corpus")]
     Tokenize(#[from] ModelError),
+    #[error("preference set")]
+    Preference(#[from] preference::PreferenceError),
+    #[error("reading the chat template")]
+    Chat(#[from] chat::ChatError),
 }
 
 fn paths_list(paths: &[PathBuf]) -> String {
@@ -238,7 +268,7 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
             path: path.into(),
             reason,
         };
-        let table = crate::table::Table::read_parquet(path).map_err(|e| bad(e.to_string()))?;
+        let table = crate::table::Table::read_parquet(path).map_err(CorpusError::Table)?;
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         let text = table.strs(text_field).ok_or_else(|| {
             bad(format!(
@@ -248,10 +278,12 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
         })?;
         return Ok(text.to_vec());
     }
-    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
+    let bytes = std::fs::read(path).map_err(|source| CorpusError::Read {
         path: path.into(),
         source,
     })?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()))?;
     let is_jsonl = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
@@ -286,12 +318,12 @@ fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusEr
 
 /// `n` of `docs` drawn without replacement by a seeded Fisher–Yates shuffle
 /// (SplitMix64, as the fit's folds), kept in their original order.
-fn sample(docs: Vec<String>, n: usize, seed: u64) -> Vec<String> {
+fn sample<T>(docs: Vec<T>, n: usize, seed: u64) -> Vec<T> {
     if n >= docs.len() {
         return docs;
     }
     let mut index: Vec<usize> = (0..docs.len()).collect();
-    crate::fit::validate::SplitMix64::new(seed).shuffle(&mut index);
+    crate::math::rng::SplitMix64::new(seed).shuffle(&mut index);
     let mut chosen = index[..n].to_vec();
     chosen.sort_unstable();
     let mut keep = vec![false; docs.len()];

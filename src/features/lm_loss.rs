@@ -86,7 +86,10 @@ pub fn score(
         )?;
         let targets: Vec<u32> = rows.iter().map(|&(doc, pos)| docs[doc][pos + 1]).collect();
         let nll = model.next_token_nll(&x, &targets, convention)?;
-        loss.nll += nll.iter().sum::<f64>();
+        // one row at a time, in row order: the same sum in any batching
+        for v in nll {
+            loss.nll += v;
+        }
         loss.tokens += rows.len() as u64;
     }
     Ok(())

@@ -62,7 +62,7 @@ pub fn state_size(docs: &[Vec<u32>], settings: &FeatureSettings, layers: usize) 
         layers: layers + 1,
     };
     if settings.bootstrap > 0 {
-        let layout = block_layout(&plan, settings.blocks());
+        let layout = block_layout(&plan, settings.blocks(), |doc| doc);
         size.layer_interval_bytes = layout.state_bytes(m) as u64;
         size.labels_bytes += layout.layout_bytes() as u64;
     }
@@ -147,7 +147,7 @@ mod tests {
             assert_eq!(size.layer_bytes, acc.state_bytes() as u64);
             assert_eq!(size.layers, 4);
             if bootstrap > 0 {
-                let layout = block_layout(&plan, 7);
+                let layout = block_layout(&plan, 7, |doc| doc);
                 let blocks = BlockAccumulator::new(&layout, m);
                 assert_eq!(size.layer_interval_bytes, blocks.state_bytes() as u64);
                 assert!(size.layer_interval_bytes > 0);

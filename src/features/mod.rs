@@ -33,12 +33,14 @@ mod extract;
 pub mod groups;
 pub mod lm_loss;
 pub mod memory;
+pub mod preference;
+pub mod probe_table;
 mod table;
 pub use estimator::Estimate;
 
 pub use extract::{
     extract, extract_layers, extract_observed, extract_passes, FeatureError, ModelFeatures,
-    PassProgress, PassTally,
+    Overlap, PassProgress, PassTally, QUEUE_LAYERS,
 };
 pub use table::{layer_table, model_table, ModelRow};
 

@@ -8,7 +8,7 @@ use super::FeatureSettings;
 use crate::table::{Table, Values};
 
 /// The value columns of one layer's estimate, in `settings.value_columns()` order.
-fn layer_values(e: &super::Estimate, settings: &FeatureSettings) -> Vec<f64> {
+pub(super) fn layer_values(e: &super::Estimate, settings: &FeatureSettings) -> Vec<f64> {
     let mut v = vec![e.entropy];
     for &n in &settings.orders {
         let (c, x) = (

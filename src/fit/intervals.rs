@@ -179,7 +179,7 @@ mod tests {
     /// 90% jackknife+ interval of one new draw covers it at a rate ≥ 0.8.
     #[test]
     fn jackknife_plus_covers_new_draws_from_the_same_law() {
-        use crate::fit::validate::SplitMix64;
+        use crate::math::rng::SplitMix64;
         let mut covered = 0;
         for rep in 0..200u64 {
             let mut rng = SplitMix64::new(0xC0FFEE + rep);

@@ -17,6 +17,7 @@
 //!   families.
 //! - [`multitest`]: Benjamini–Hochberg adjusted p-values.
 
+pub mod agreement;
 pub mod baselines;
 pub mod intervals;
 pub mod models;

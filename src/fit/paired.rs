@@ -13,7 +13,7 @@
 //!   patterns when n ≤ [`EXACT_MAX`], else `permutations` random patterns
 //!   from SplitMix64 (+1 correction, as scipy's randomised test).
 
-use super::validate::SplitMix64;
+use crate::math::rng::SplitMix64;
 use serde::Serialize;
 
 /// Largest n for which the sign-flip test enumerates all 2^n patterns.

@@ -10,14 +10,14 @@
 //!   matrix of the ranks (checked in `scripts/stats_fixtures.py`).
 //! * Permutation tests, two-sided with the +1 correction
 //!   p = (1 + #{b : |r*_b| ≥ |r|}) / (B + 1), seeded by the SplitMix64 stream of
-//!   [`super::validate::SplitMix64`] so that p-values are reproducible everywhere.
+//!   [`crate::math::rng::SplitMix64`] so that p-values are reproducible everywhere.
 //! * Held-out error metrics: [`r2`], [`mae`], [`rmse`].
 //!
 //! Inputs must be finite and of equal length (lengths are asserted; callers drop
 //! missing rows first). Degenerate cases (a constant variable, singular
 //! covariates) give NaN rather than an error, like scipy.
 
-use super::validate::SplitMix64;
+use crate::math::rng::SplitMix64;
 use serde::Serialize;
 
 /// Errors of the fit-statistics modules (`stats`, `validate`, `models`, `intervals`).

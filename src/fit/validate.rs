@@ -9,63 +9,16 @@
 //! original row order with per-fold and pooled metrics.
 //!
 //! # RNG
-//! [`SplitMix64`] (Steele, Lea & Flood 2014), all arithmetic wrapping mod 2^64:
-//! `state += 0x9E3779B97F4A7C15; z = state; z = (z ^ z>>30) * 0xBF58476D1CE4E5B9;
-//! z = (z ^ z>>27) * 0x94D049BB133111EB; out = z ^ z>>31`. A draw below `m` is
-//! `(out as u128 * m as u128) >> 64` (multiply-shift, bias < m / 2^64). A shuffle
-//! is Fisher–Yates: for i = n−1 down to 1, swap i with a draw below i + 1.
-//! Integer-only, so folds and permutations are identical on every platform
-//! (reproduced in `scripts/stats_fixtures.py`).
+//! [`SplitMix64`] ([`crate::math::rng`]): integer-only, so folds and
+//! permutations are identical on every platform (reproduced in
+//! `scripts/stats_fixtures.py`).
 
 use super::models::Regressor;
 use super::stats::{self, StatsError};
 use ndarray::{ArrayView2, Axis};
 use serde::Serialize;
 
-/// The SplitMix64 stream (see the module docs).
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self { state: seed }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A draw in 0..m (m > 0).
-    pub fn below(&mut self, m: usize) -> usize {
-        ((self.next_u64() as u128 * m as u128) >> 64) as usize
-    }
-
-    /// Uniform in [0, 1) with 53 bits.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal by Box–Muller (uses libm `ln`/`cos`: for simulations, not fixtures).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.unit();
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    /// Fisher–Yates shuffle in place.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
-}
+use crate::math::rng::SplitMix64;
 
 /// One split: row indices (ascending) to fit on and to predict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

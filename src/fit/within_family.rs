@@ -13,7 +13,7 @@
 //!   two-sided with the +1 correction, seeded by SplitMix64.
 
 use super::stats::{pearson, ranks, spearman};
-use super::validate::SplitMix64;
+use crate::math::rng::SplitMix64;
 use serde::Serialize;
 
 /// One family's correlation.

@@ -15,11 +15,13 @@ pub enum HubError {
     },
     #[error("{what}: not found on {endpoint} (HTTP 404); check the id, revision and file name")]
     NotFound { what: String, endpoint: String },
-    #[error("{what}: the server answered HTTP {status}{retried}")]
+    #[error("{what}: the server answered HTTP {status}{}{retried}", wait_note(*.retry_after))]
     Status {
         what: String,
         status: u16,
         retried: String,
+        /// The server's `Retry-After`, in seconds (429 and 503 answers).
+        retry_after: Option<u64>,
     },
     #[error("{what}: {detail}{retried}")]
     Network {
@@ -61,9 +63,25 @@ impl HubError {
     /// mean "the hub could not be used", and a cached copy may stand in.
     pub fn is_transient(&self) -> bool {
         match self {
+            // A server that asks for a longer pause than lossy waits is not retried.
+            HubError::Status {
+                retry_after: Some(s),
+                ..
+            } if *s > MAX_RETRY_AFTER_S => false,
             HubError::Status { status, .. } => *status == 429 || *status >= 500,
             HubError::Network { .. } | HubError::Truncated { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before the next attempt.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            HubError::Status {
+                retry_after: Some(s),
+                ..
+            } => Some(std::time::Duration::from_secs(*s)),
+            _ => None,
         }
     }
 
@@ -80,5 +98,18 @@ impl HubError {
             _ => {}
         }
         self
+    }
+}
+
+/// The longest `Retry-After` lossy honours by waiting (seconds); a longer one
+/// ends the download with the server's request in the message.
+pub const MAX_RETRY_AFTER_S: u64 = 60;
+
+fn wait_note(retry_after: Option<u64>) -> String {
+    match retry_after {
+        Some(s) if s > MAX_RETRY_AFTER_S => {
+            format!(" and asked to wait {s} s before retrying; try again later")
+        }
+        _ => String::new(),
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP client behind every hub call: a blocking reqwest client (rustls
 //! with the ring provider) with timeouts, retries with exponential backoff on
 //! transient failures (connection errors, timeouts, 429 and 5xx, truncated
-//! bodies), redirects followed by hand so the `Authorization` header never
+//! bodies; a `Retry-After` of up to a minute is waited out instead, a longer
+//! one ends the attempt with its request in the message), redirects followed by hand so the `Authorization` header never
 //! leaves the hub's origin, and downloads that stream to a temporary file,
 //! check their length and sha256, and only then move into place.
 
@@ -154,7 +155,8 @@ impl Http {
             match attempt() {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_transient() && n < self.retries => {
-                    std::thread::sleep(wait);
+                    // The server's `Retry-After` (429, 503) wins over the backoff.
+                    std::thread::sleep(e.retry_after().unwrap_or(wait));
                     wait *= 2;
                 }
                 Err(e) => return Err(e.with_attempts(n + 1)),
@@ -215,6 +217,7 @@ impl Http {
                     what: what.into(),
                     status: code,
                     retried: String::new(),
+                    retry_after: retry_after_s(resp.headers()),
                 }),
             };
         }
@@ -293,6 +296,16 @@ fn is_timeout(e: &std::io::Error) -> bool {
         || e.get_ref()
             .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by the hub and is ignored).
+fn retry_after_s(h: &HeaderMap) -> Option<u64> {
+    h.get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn header_etag(h: &HeaderMap) -> Option<String> {

@@ -17,6 +17,13 @@ pub fn write_with(
     fill: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // create_dir_all says "File exists" when a file blocks the way: say what is wrong.
+        if parent.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is a file, not a folder", parent.display()),
+            ));
+        }
         fs::create_dir_all(parent)?;
     }
     let tmp = temp_path(path);

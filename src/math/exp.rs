@@ -40,18 +40,11 @@ const INV_FACT: [f64; 12] = [
 
 /// Replaces each x with e^x.
 pub fn exp_in_place(xs: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { exp_avx512(xs) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { exp_avx2(xs) };
-        }
-    }
-    exp_loop(xs)
+    crate::math::simd::by_cpu!(
+        avx512: exp_avx512(xs),
+        avx2: exp_avx2(xs),
+        plain: exp_loop(xs),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -105,18 +98,11 @@ fn exp1(x: f64) -> f64 {
 
 /// Replaces each x with e^x (f32).
 pub fn exp_in_place_f32(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { exp_f32_avx512(xs) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { exp_f32_avx2(xs) };
-        }
-    }
-    exp_loop_f32(xs)
+    crate::math::simd::by_cpu!(
+        avx512: exp_f32_avx512(xs),
+        avx2: exp_f32_avx2(xs),
+        plain: exp_loop_f32(xs),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]

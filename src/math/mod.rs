@@ -4,3 +4,5 @@
 
 pub mod exp;
 pub mod matmul;
+pub mod rng;
+pub mod simd;

@@ -83,9 +83,9 @@ impl Model {
         if files.format == WeightFormat::Gguf {
             let (config, vb, quantized) = super::gguf::load(&files.config, device, dtype)?;
             let decoder =
-                arch::gguf_decoder(&config, vb, quantized).map_err(|e| ModelError::Weights {
+                arch::gguf_decoder(&config, vb, quantized).map_err(|e| ModelError::Load {
                     dir: files.config.clone(),
-                    reason: e.to_string(),
+                    source: super::error::bare(e),
                 })?;
             return Ok(Self {
                 config,
@@ -100,9 +100,9 @@ impl Model {
             .parent()
             .unwrap_or(std::path::Path::new("."))
             .to_path_buf();
-        let weights_err = |e: candle_core::Error| ModelError::Weights {
+        let weights_err = |e: candle_core::Error| ModelError::Load {
             dir: dir.clone(),
-            reason: e.to_string(),
+            source: super::error::bare(e),
         };
         let vb = match files.format {
             WeightFormat::Safetensors => {
@@ -120,7 +120,7 @@ impl Model {
                 candle_nn::VarBuilder::from_pth(path, dtype, device).map_err(|e| {
                     ModelError::Corrupt {
                         path: path.clone(),
-                        reason: e.to_string(),
+                        reason: super::error::bare(e).to_string(),
                     }
                 })?
             }
@@ -153,7 +153,12 @@ impl Model {
             .flat_map(|s| s.iter())
             .find(|&&id| id as usize >= vocab)
         {
-            Some(&id) => Err(ModelError::TokenOutOfVocab { id, vocab }),
+            Some(&id) => Err(ModelError::TokenOutOfVocab {
+                id,
+                vocab,
+                tokenizer: self.files.tokenizer.clone(),
+                config: self.files.config.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -323,6 +328,28 @@ fn check_safetensors(files: &ModelFiles) -> Result<(), ModelError> {
             .unwrap_or(0);
         if needed > data_len {
             return Err(corrupt(format!("tensor data needs {needed} bytes but only {data_len} are present (truncated download?)")));
+        }
+        check_float_dtypes(path, &json)?;
+    }
+    Ok(())
+}
+
+/// Weights must be floats: an integer (or fp8) tensor would be cast to the
+/// compute precision and used as if it held weights.
+fn check_float_dtypes(
+    path: &std::path::Path,
+    header: &serde_json::Value,
+) -> Result<(), ModelError> {
+    const FLOATS: [&str; 4] = ["F32", "F16", "BF16", "F64"];
+    let tensors = header.as_object().into_iter().flatten();
+    for (name, t) in tensors.filter(|(name, _)| name.as_str() != "__metadata__") {
+        let dtype = t.get("dtype").and_then(|d| d.as_str()).unwrap_or("");
+        if !FLOATS.contains(&dtype) {
+            return Err(ModelError::WeightDtype {
+                path: path.into(),
+                tensor: name.clone(),
+                dtype: dtype.into(),
+            });
         }
     }
     Ok(())

@@ -76,11 +76,24 @@ impl GgufFile {
             .map_err(|e| corrupt(format!("cannot parse the GGUF header: {}", plain(e))))?;
         for (name, info) in &content.tensor_infos {
             let block = info.ggml_dtype.block_size();
-            let elems = info.shape.elem_count();
+            // Checked: the shape comes from the file.
+            let elems = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "tensor `{name}` has shape {:?}, more elements than fit in memory",
+                        info.shape.dims()
+                    ))
+                })?;
             if elems % block != 0 {
                 return Err(corrupt(format!("tensor `{name}` has {elems} elements, not a multiple of its block size {block}")));
             }
-            let bytes = (elems / block * info.ggml_dtype.type_size()) as u64;
+            let bytes = (elems / block)
+                .checked_mul(info.ggml_dtype.type_size())
+                .map_or(u64::MAX, |b| b as u64);
             let end = content
                 .tensor_data_offset
                 .saturating_add(info.offset)
@@ -134,9 +147,9 @@ pub(crate) fn load(
         .into_iter()
         .map(|(k, t)| t.to_dtype(dtype).map(|t| (k, t)))
         .collect::<candle_core::Result<HashMap<_, _>>>()
-        .map_err(|e| ModelError::Weights {
+        .map_err(|e| ModelError::Load {
             dir: path.into(),
-            reason: plain(e),
+            source: super::error::bare(e),
         })?;
     Ok((
         config,
@@ -401,7 +414,11 @@ fn load_tensors(
     let mut out = HashMap::with_capacity(names.len());
     let mut quantized = HashMap::new();
     for name in names {
-        let failed = |e: candle_core::Error| weights(format!("tensor `{name}`: {}", plain(e)));
+        let failed = |e: candle_core::Error| ModelError::Tensor {
+            path: path.clone(),
+            tensor: name.clone(),
+            source: super::error::bare(e),
+        };
         let q = gguf
             .content
             .tensor(&mut reader, name, &Device::Cpu)
@@ -490,10 +507,7 @@ fn unpermuted_row_source(
 /// A candle error's message without the backtrace candle attaches when
 /// `RUST_BACKTRACE` is set.
 fn plain(e: candle_core::Error) -> String {
-    match e {
-        candle_core::Error::WithBacktrace { inner, .. } => plain(*inner),
-        e => e.to_string(),
-    }
+    super::error::bare(e).to_string()
 }
 
 /// A numeric GGUF metadata value as f64 (integers of any width, floats).

@@ -161,16 +161,39 @@ impl QuantizedWeight {
 
     /// `x Wᵀ` for `x` f32 `[n, cols]` on the CPU → `[n, rows]`.
     pub fn matmul_t(&self, x: &Tensor) -> Result<Tensor> {
+        if x.dim(0)? == 1 {
+            // gemm would take its gemv path (see MIN_TILE)
+            let twice = Tensor::cat(&[x, x], 0)?;
+            return twice.apply_op1_no_bwd(self)?.narrow(0, 0, 1);
+        }
         x.contiguous()?.apply_op1_no_bwd(self)
     }
 
-    /// Weight rows per tile: at least four tiles per thread to balance the
-    /// work, at most 256 rows (a tile of 256 × 2048 f32 is 2 MiB).
-    fn tile_rows(&self) -> usize {
-        let per = self.rows.div_ceil(4 * rayon::current_num_threads());
-        per.clamp(16, 256).next_multiple_of(16)
+    /// Tiles of weight rows: at least four per thread to balance the work,
+    /// at most about 256 rows (a tile of 256 × 2048 f32 is 2 MiB), split
+    /// evenly, and at least [`MIN_TILE`] rows each unless the weight has
+    /// fewer. See [`MIN_TILE`] for why.
+    fn tiles(&self) -> Vec<std::ops::Range<usize>> {
+        let rows = self.rows;
+        let wanted = rows.div_ceil(
+            rows.div_ceil(4 * rayon::current_num_threads())
+                .clamp(16, 256),
+        );
+        let count = wanted.min(rows / MIN_TILE).max(1);
+        (0..count)
+            .map(|t| t * rows / count..(t + 1) * rows / count)
+            .collect()
     }
 }
+
+/// The fewest weight rows in a tile. gemm's summation order depends on the
+/// problem's shape: with one side a single row it runs a gemv, with at most
+/// 256 outputs a "horizontal" kernel, with both sides at most 64 it blocks k
+/// as `k.min(512)` instead of by its cache rule. The token side varies with
+/// the batch, so tiles of at least 129 rows times at least 2 tokens (one
+/// token is run as two) keep every token's result the same bits in any
+/// batch, as for f32 weights (tested).
+const MIN_TILE: usize = 129;
 
 impl CustomOp1 for QuantizedWeight {
     fn name(&self) -> &'static str {
@@ -188,14 +211,16 @@ impl CustomOp1 for QuantizedWeight {
                 self.cols
             );
         }
-        let (rows, tile) = (self.rows, self.tile_rows());
+        let rows = self.rows;
+        let tiles = self.tiles();
+        let widest = tiles.iter().map(|t| t.len()).max().unwrap_or(0);
         // Every element is written by one tile's GEMM (read_dst = false).
         let mut out: Vec<f32> = Vec::with_capacity(n * rows);
         let dst = DisjointOut::new(&mut out);
-        (0..rows.div_ceil(tile)).into_par_iter().for_each(|t| {
-            let (first, len) = (t * tile, tile.min(rows - t * tile));
+        tiles.into_par_iter().for_each(|tile| {
+            let (first, len) = (tile.start, tile.len());
             TILE.with_borrow_mut(|w| {
-                w.resize(tile * k, 0.0);
+                w.resize(widest * k, 0.0);
                 self.dequantize_rows(first, len, w);
                 // SAFETY: dst is [n, rows] row-major and this tile alone
                 // writes its columns first..first + len; x is [n, k] and the
@@ -299,5 +324,25 @@ mod tests {
     fn wrong_sizes_are_errors() {
         assert!(QuantizedWeight::new(GgmlDType::Q4_0, 2, 30, &[0; 40]).is_err());
         assert!(QuantizedWeight::new(GgmlDType::Q4_0, 2, 32, &[0; 35]).is_err());
+    }
+
+    /// A token's output is the same bits whatever other tokens share the
+    /// call: the batch size does not change features. Weights of 64 to 1536
+    /// columns (over gemm's 512-wide k block) and 129 to 1536 rows.
+    #[test]
+    fn each_row_gets_the_same_bits_in_any_batch() -> Result<()> {
+        let dev = Device::Cpu;
+        for (rows, cols) in [(576, 576), (1536, 576), (576, 1536), (129, 576), (1000, 64)] {
+            let x = Tensor::randn(0f32, 1.0, (300, cols), &dev)?;
+            let w = Tensor::randn(0f32, 0.1, (rows, cols), &dev)?;
+            let q = quantized(&w, GgmlDType::Q4_1);
+            let all = q.matmul_t(&x)?;
+            for m in [1usize, 2, 3, 4, 7, 16, 60, 64, 65, 100] {
+                let part = q.matmul_t(&x.narrow(0, 0, m)?)?.to_vec2::<f32>()?;
+                let want = all.narrow(0, 0, m)?.to_vec2::<f32>()?;
+                assert!(part == want, "[{rows}, {cols}] weight, {m} rows");
+            }
+        }
+        Ok(())
     }
 }

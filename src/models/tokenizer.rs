@@ -17,10 +17,21 @@ impl Tokenizer {
                 path: path.into(),
             });
         }
-        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| ModelError::Tokenizer {
+        let bad = |reason: String| ModelError::Tokenizer {
             path: path.into(),
-            reason: e.to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.into(),
+            source,
         })?;
+        // The JSON is checked first: `tokenizers` panics (an `expect` in its
+        // decoder deserializer) instead of failing on some syntax errors, and
+        // (an index at encode time) on a template naming an undeclared token.
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        check_templates(&json).map_err(bad)?;
+        let inner: tokenizers::Tokenizer = text.parse().map_err(|e| bad(format!("{e}")))?;
         Ok(Self {
             inner,
             path: path.into(),
@@ -79,5 +90,36 @@ impl Tokenizer {
 
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+}
+
+/// Every special token a `TemplateProcessing` post-processor places (in
+/// `single` or `pair`, at any depth of a `Sequence`) must be declared in its
+/// `special_tokens`.
+fn check_templates(v: &serde_json::Value) -> Result<(), String> {
+    match v {
+        serde_json::Value::Object(o) => {
+            if o.get("type").and_then(|t| t.as_str()) == Some("TemplateProcessing") {
+                let declared = o.get("special_tokens").and_then(|s| s.as_object());
+                for piece in ["single", "pair"]
+                    .iter()
+                    .filter_map(|k| o.get(*k)?.as_array())
+                    .flatten()
+                {
+                    if let Some(id) = piece
+                        .get("SpecialToken")
+                        .and_then(|t| t.get("id"))
+                        .and_then(|i| i.as_str())
+                    {
+                        if !declared.is_some_and(|d| d.contains_key(id)) {
+                            return Err(format!("the post-processor template uses `{id}`, which its `special_tokens` do not declare"));
+                        }
+                    }
+                }
+            }
+            o.values().try_for_each(check_templates)
+        }
+        serde_json::Value::Array(a) => a.iter().try_for_each(check_templates),
+        _ => Ok(()),
     }
 }

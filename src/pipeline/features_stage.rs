@@ -4,9 +4,10 @@
 //! models. A read table keeps its provenance (path and sha256) in the
 //! manifest; a `layers` table beside it (same folder, same extension) is read
 //! too, for the per-layer figures. `lossy assemble` takes the features from
-//! the shards `lossy shard` put in the cache ([`super::shard`]).
+//! the shards `lossy shard` put in the cache ([`super::shard`]); shards hold
+//! the main corpus only, so the probe sets are run here in either case.
 
-use super::{probe, Network, Progress, RunError, RunOptions};
+use super::{probe, probe_sets, Network, Progress, RunError, RunOptions};
 use crate::corpus::CorpusRecord;
 use crate::features::estimator::Estimator;
 use crate::features::{self, cache::FeatureCache};
@@ -31,6 +32,8 @@ pub struct Features {
     pub estimators: Vec<Estimator>,
     pub corpus: Option<CorpusRecord>,
     pub from: Option<FeaturesFrom>,
+    /// The further probe sets (none for a study without them).
+    pub probes: Vec<probe_sets::ProbeRecord>,
 }
 
 pub fn features(
@@ -43,26 +46,57 @@ pub fn features(
         return read(study, path, progress);
     }
     let corpus = super::load_corpus(study, network, progress)?;
-    let probed = match (&options.feature_cache, options.from_shards) {
+    let probe_data = probe_sets::load_all(study, network, progress)?;
+    let cache = options.feature_cache.clone().map(FeatureCache::new);
+    let mut probed = match (&options.feature_cache, options.from_shards) {
         (Some(dir), true) => super::shard::assemble(study, &corpus, dir, progress)?,
-        _ => {
-            let cache = options.feature_cache.clone().map(FeatureCache::new);
-            probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?
-        }
+        _ => probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?,
     };
     let refs: Vec<(&str, &features::ModelFeatures)> = probed
         .rows
         .iter()
         .map(|r| (r.name.as_str(), &r.features))
         .collect();
+    let mut layers = features::layer_table(&refs, &study.features);
+    let mut models = features::model_table(&probed.rows, &study.features);
+    let mut probe_records = Vec::new();
+    if !study.probes.is_empty() {
+        let sets = probe_sets::probe_sets(
+            study,
+            &probe_data,
+            network,
+            cache.as_ref(),
+            &mut probed.estimators,
+            progress,
+        )?;
+        append_probe_columns(study, &sets, &mut layers, &mut models);
+        probe_records = sets.records;
+    }
     Ok(Features {
-        layers: features::layer_table(&refs, &study.features),
-        models: features::model_table(&probed.rows, &study.features),
+        layers,
+        models,
         records: probed.records,
         estimators: probed.estimators,
         corpus: Some(corpus.record(&study.corpus)),
         from: None,
+        probes: probe_records,
     })
+}
+
+/// Each probe set's columns, after the main corpus's.
+fn append_probe_columns(
+    study: &Study,
+    sets: &probe_sets::ProbeFeatures,
+    layers: &mut Table,
+    models: &mut Table,
+) {
+    use features::probe_table::{append_layer_columns, append_model_columns};
+    for (probe, feats) in study.probes.iter().zip(&sets.features) {
+        let refs: Vec<&features::ModelFeatures> = feats.iter().collect();
+        let (kind, suffix) = (probe.kind(), probe.suffix());
+        append_layer_columns(layers, &refs, kind, &suffix, &study.features);
+        append_model_columns(models, &refs, kind, &suffix, &study.features);
+    }
 }
 
 fn read(study: &Study, path: &Path, progress: &mut dyn Progress) -> Result<Features, RunError> {
@@ -124,6 +158,7 @@ fn read(study: &Study, path: &Path, progress: &mut dyn Progress) -> Result<Featu
         records: vec![],
         estimators: vec![],
         corpus: None,
+        probes: vec![],
         from: Some(FeaturesFrom {
             path: path.into(),
             sha256,

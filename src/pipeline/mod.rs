@@ -10,6 +10,7 @@ mod figure_layout;
 mod passes;
 pub mod plan;
 mod probe;
+pub mod probe_sets;
 pub mod shard;
 pub mod watch;
 
@@ -94,6 +95,12 @@ pub enum RunError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("probe set `{probe}`")]
+    ProbeSet {
+        probe: String,
+        #[source]
+        source: Box<RunError>,
     },
 }
 
@@ -212,7 +219,13 @@ pub fn run(
 
     let fit = match (&study.fit, &scores) {
         (Some(settings), Some(scores)) => {
-            let result = run_fit(settings, &names, &model_table, scores, &study.features)?;
+            let result = run_fit(
+                settings,
+                &names,
+                &model_table,
+                scores,
+                &study.model_feature_names(),
+            )?;
             progress.line(&format!(
                 "fit: {} ~ {}: held-out R² = {:.3} (baseline {:.3}), MAE = {:.4}",
                 settings.target,
@@ -253,6 +266,7 @@ pub fn run(
         study: study.clone(),
         models: records,
         corpus: feats.corpus,
+        probes: feats.probes,
         features_from: feats.from,
         estimators: estimators.iter().map(Estimator::record).collect(),
         seeds: Seeds {
@@ -459,7 +473,7 @@ fn run_fit(
     names: &[String],
     models: &Table,
     scores: &Scores,
-    features: &crate::features::FeatureSettings,
+    feature_names: &[String],
 ) -> Result<FitResult, RunError> {
     let err = |source| RunError::Fit {
         target: settings.target.clone(),
@@ -489,13 +503,9 @@ fn run_fit(
         .map(|i| cols.iter().map(|c| c[i]).collect())
         .collect();
     let families = models.strs("family").unwrap_or_default().to_vec();
-    let columns: Vec<(String, Vec<f64>)> = features
-        .model_feature_names()
-        .into_iter()
-        .map(|n| {
-            let v = column(&n);
-            (n, v)
-        })
+    let columns: Vec<(String, Vec<f64>)> = feature_names
+        .iter()
+        .map(|n| (n.clone(), column(n)))
         .collect();
     let log_params = column("log_params");
     let hold_out = match &settings.hold_out {

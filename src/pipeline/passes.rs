@@ -166,12 +166,15 @@ pub fn extract_groups(
     settings: &FeatureSettings,
     est: &Estimator,
     groups: &[Range<usize>],
+    overlap: features::Overlap,
     store: Option<GroupStore>,
     observe: &mut dyn FnMut(&PassProgress),
     notes: &mut Vec<String>,
 ) -> Result<ModelFeatures, FeatureError> {
     let Some(store) = store.filter(|_| groups.len() > 1) else {
-        return features::extract_passes(model, docs, ends, settings, est, groups, observe);
+        return features::extract_passes(
+            model, docs, ends, settings, est, groups, overlap, observe,
+        );
     };
     let mut tally = PassTally::new(groups.len());
     let mut parts = Vec::with_capacity(groups.len());
@@ -194,11 +197,19 @@ pub fn extract_groups(
             continue;
         }
         let mut last = PassProgress::default();
-        let part =
-            features::extract_layers(model, docs, ends, settings, est, g.clone(), &mut |p| {
+        let part = features::extract_layers(
+            model,
+            docs,
+            ends,
+            settings,
+            est,
+            g.clone(),
+            overlap,
+            &mut |p| {
                 last = *p;
                 observe(&tally.of_all(p))
-            })?;
+            },
+        )?;
         tally.finish(&last);
         if let Err(e) = cache.put_group(inputs, store.facts, &part) {
             notes.push(format!(

@@ -8,7 +8,8 @@
 //!
 //! Estimates: peak memory = weights in the compute precision + one batch of
 //! activations (hidden, MLP and attention-score buffers) + the estimator's
-//! reference points + the corpus (text and token ids) + the feature state,
+//! reference points (+ the estimator's queue of probed rows off the CPU)
+//! + the corpus (text and token ids) + the feature state,
 //! sized exactly from the tokenized corpus ([`crate::features::memory`]):
 //! label tables and every layer's accumulators (and bootstrap block sums);
 //! the memory budget (`features.memory`, [`crate::features::budget`]) sets
@@ -148,6 +149,12 @@ pub fn plan(
                 };
                 if let Some(why) = incomplete {
                     row.unresolved = Some(why);
+                } else if let Err(source) = read(&located.dir, entry.root.as_deref()) {
+                    // A config or tokenizer `run` would refuse is refused here too.
+                    return Err(RunError::Model {
+                        name: entry.name.clone(),
+                        source,
+                    });
                 } else if let Err(e) = fill(
                     &mut row,
                     entry,
@@ -314,7 +321,8 @@ fn weight_bytes(c: &ModelConfig, precision: Precision) -> u64 {
     ((c.non_embedding_params() + embeddings) as f64 * bytes) as u64
 }
 
-/// Weights + one batch of activations + the reference points (bytes).
+/// Weights + one batch of activations + the reference points, + the queue
+/// of probed rows when the estimator runs beside the model (bytes).
 pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 {
     let weights = weight_bytes(c, precision) as f64;
     let (b, t) = (
@@ -325,7 +333,13 @@ pub fn peak_memory(c: &ModelConfig, precision: Precision, study: &Study) -> u64 
         c.hidden_size as f64 * 6.0 + c.intermediate_size as f64 * 3.0 + c.num_heads as f64 * t;
     let activations = b * t * per_token * 4.0;
     let reference_points = (study.features.estimator.bins * c.hidden_size) as f64 * 8.0;
-    (weights + activations + reference_points) as u64
+    // the queue's layers, plus the one the estimator holds (see probe.rs)
+    let queue = if study.features.device.is_cpu() {
+        0.0
+    } else {
+        (crate::features::QUEUE_LAYERS + 1) as f64 * b * t * c.hidden_size as f64 * 4.0
+    };
+    (weights + activations + reference_points + queue) as u64
 }
 
 /// An error and its causes, `: `-separated (each said once: messages do not

@@ -9,7 +9,7 @@ use super::{ModelStatus, Network, Phase, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
-use crate::features::{self, ModelRow};
+use crate::features::{self, ModelRow, Overlap};
 use crate::models::{hub_source, tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
 use crate::report::ModelRecord;
 use crate::study::Study;
@@ -67,6 +67,20 @@ pub fn locate(
     })
 }
 
+/// Whether the estimator runs beside the forward pass: yes where the two
+/// use different hardware (a GPU computes while the CPU estimates); on the
+/// CPU they share the cores (see reports/bench/end_to_end.md).
+/// `LOSSY_OVERLAP=on|off` overrides the choice, for benchmarks; the features
+/// are bit-identical either way.
+fn overlap_for(device: &crate::models::DeviceSpec) -> Overlap {
+    match std::env::var("LOSSY_OVERLAP").as_deref() {
+        Ok("on") => Overlap::On,
+        Ok("off") => Overlap::Off,
+        _ if device.is_cpu() => Overlap::Off,
+        _ => Overlap::On,
+    }
+}
+
 pub fn probe_all(
     study: &Study,
     corpus: &Corpus,
@@ -75,6 +89,7 @@ pub fn probe_all(
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
     let device = study.features.device.open()?;
+    let overlap = overlap_for(&study.features.device);
     let mut out = Probed {
         rows: Vec::new(),
         records: Vec::new(),
@@ -154,6 +169,7 @@ pub fn probe_all(
                     &study.features,
                     est,
                     groups,
+                    overlap,
                     store,
                     &mut observe,
                     &mut notes,
@@ -185,7 +201,7 @@ pub fn probe_all(
                 "{seconds:.1}s (hashing {hashing:.1}s, loading {loading:.1}s, forward {:.1}s, estimating {:.1}s; {:.0} tok/s)",
                 pass.forward_seconds,
                 pass.estimating_seconds,
-                pass.tokens as f64 / (pass.forward_seconds + pass.estimating_seconds).max(1e-9)
+                pass.tokens as f64 / pass.seconds.max(1e-9)
             )
         };
         progress.line(&format!(
@@ -299,7 +315,7 @@ pub fn reference_points_sha256(study: &Study) -> Result<Option<String>, RunError
 }
 
 /// The estimator for width `d`, made on first need (one per width, shared).
-fn estimator_for<'a>(
+pub(super) fn estimator_for<'a>(
     estimators: &'a mut Vec<Estimator>,
     study: &Study,
     d: usize,

@@ -273,6 +273,7 @@ mod tests {
             scores: None,
             fit: None,
             figures,
+            probes: vec![],
             revision_patterns: vec![],
         };
         let mut m = Table::default();

@@ -48,6 +48,10 @@ pub struct Manifest {
     pub models: Vec<ModelRecord>,
     /// The corpus the features were computed on (none when they were read from a table).
     pub corpus: Option<CorpusRecord>,
+    /// The further probe sets: data hashes, columns, per-model cache keys
+    /// (absent for a study without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<crate::pipeline::probe_sets::ProbeRecord>,
     /// The table the features were read from (`lossy run --features`).
     pub features_from: Option<crate::pipeline::FeaturesFrom>,
     /// One estimator per hidden width (W depends on d).

@@ -59,6 +59,7 @@ pub fn render(
         features,
         &["model", "family", "layers", "d", "rows"],
     ));
+    md.push_str(&agreement_section(manifest, features));
     if let Some(f) = fit {
         md.push_str("\n## Fit\n\n");
         let s = &f.settings;
@@ -90,37 +91,40 @@ pub fn render(
             f.folds,
             f.models.len(),
         );
-        md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
-        md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
-        for c in &f.comparisons {
-            let names = if c.features.is_empty() {
-                "intercept only".to_string()
-            } else {
-                c.features
-                    .iter()
-                    .map(|x| format!("`{x}`"))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            };
-            let mark = if c.features == s.features {
-                " (the fit)"
-            } else {
-                ""
-            };
-            // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
-            let rho = if c.features.is_empty() {
-                "–".to_string()
-            } else {
-                num(c.metrics.spearman, 4)
-            };
-            let _ = writeln!(
-                md,
-                "| {names}{mark} | {} | {} | {rho} |",
-                num(c.metrics.r2, 4),
-                num(c.metrics.mae, 4)
-            );
+        // Superseded by "Against the baselines" when the study has baselines.
+        if f.baseline_comparison.is_none() {
+            md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
+            md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
+            for c in &f.comparisons {
+                let names = if c.features.is_empty() {
+                    "intercept only".to_string()
+                } else {
+                    c.features
+                        .iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                };
+                let mark = if c.features == s.features {
+                    " (the fit)"
+                } else {
+                    ""
+                };
+                // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
+                let rho = if c.features.is_empty() {
+                    "–".to_string()
+                } else {
+                    num(c.metrics.spearman, 4)
+                };
+                let _ = writeln!(
+                    md,
+                    "| {names}{mark} | {} | {} | {rho} |",
+                    num(c.metrics.r2, 4),
+                    num(c.metrics.mae, 4)
+                );
+            }
+            md.push('\n');
         }
-        md.push('\n');
         let coefs: Vec<String> = s
             .features
             .iter()
@@ -293,6 +297,40 @@ pub fn render(
     md.push_str("- `figures/`: every figure as listed above, in each requested format\n");
     md.push_str("- `manifest.json`: resolved study, lossy version and commit, hashes, seeds, timings, host\n");
     md
+}
+
+/// "Across probe sets": Spearman ρ between each feature's columns on the
+/// study's probe sets (empty for a study without probe sets).
+fn agreement_section(manifest: &Manifest, features: &Table) -> String {
+    let probes = &manifest.study.probes;
+    if probes.is_empty() {
+        return String::new();
+    }
+    let mut suffixes = vec![String::new()];
+    suffixes.extend(probes.iter().map(|p| p.suffix()));
+    let rows = crate::fit::agreement::agreement(features, &suffixes);
+    let mut s = String::from(
+        "\n## Across probe sets\n\nDo the probe sets rank the models alike? Spearman ρ between a feature's values on two probe sets, over the models with both:\n\n",
+    );
+    if rows.is_empty() {
+        s.push_str("No feature was measured on two probe sets.\n");
+        return s;
+    }
+    s.push_str(
+        "| feature | probe set A | probe set B | models | Spearman ρ |\n|---|---|---|---|---|\n",
+    );
+    for a in rows {
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | `{}` | {} | {} |",
+            a.feature,
+            a.a,
+            a.b,
+            a.n,
+            num(a.spearman, 3)
+        );
+    }
+    s
 }
 
 fn markdown_table(t: &Table, keep_text: &[&str]) -> String {

@@ -7,6 +7,7 @@
 //! every report's manifest.
 
 mod error;
+mod probes;
 pub mod raw;
 mod scores;
 pub mod series;
@@ -49,6 +50,10 @@ pub struct Study {
     /// inserts their models ([`Study::with_series`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub revision_patterns: Vec<series::RevisionPattern>,
+    /// The `preference` set and the named `probes`, in that order (absent
+    /// from the manifest of a study without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<crate::corpus::probe::ProbeSet>,
 }
 
 impl Study {
@@ -62,6 +67,14 @@ impl Study {
             out.models.splice(p.at..p.at, models);
         }
         out
+    }
+
+    /// Model-level feature columns a fit may use: the main corpus's, the
+    /// baselines' and every probe set's.
+    pub fn model_feature_names(&self) -> Vec<String> {
+        let mut names = self.features.model_feature_names();
+        names.extend(probes::columns(&self.probes, &self.features));
+        names
     }
 }
 
@@ -145,9 +158,19 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
 /// suffix; lossy prints its own `file:line:col:` prefix, so keep the message.
 fn first_line(msg: &str) -> String {
     let line = msg.lines().next().unwrap_or(msg).trim();
-    match line.rfind(" at line ") {
-        Some(i) => line[..i].to_string(),
-        None => line.to_string(),
+    let line = match line.rfind(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    // The parser's type names say what it wanted in Rust's words; say it in the user's.
+    match line {
+        "invalid u64" | "invalid u32" | "invalid u16" | "invalid u8" | "invalid usize" => {
+            "expected a whole number (0 or more)".to_string()
+        }
+        "invalid i64" | "invalid i32" => "expected a whole number".to_string(),
+        "invalid f64" | "invalid f32" => "expected a number".to_string(),
+        "invalid bool" => "expected true or false".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -158,6 +181,8 @@ fn section_of(expected: &[&str]) -> String {
         "the study (top level)"
     } else if has("path") && has("family") {
         "a `models` entry"
+    } else if has("chosen_field") {
+        "a probe set (`preference` or a `probes` entry)"
     } else if has("max_tokens") {
         "`corpus`"
     } else if has("orders") {
@@ -274,11 +299,13 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
     let (models, revision_patterns) = check_models(&mut c, &raw.models);
     let corpus = check_corpus(&mut c, &raw.corpus);
     let features = check_features(&mut c, &raw.features);
+    let probes = probes::check_probes(&mut c, raw.preference, raw.probes);
     let scores = raw
         .scores
         .as_ref()
         .map(|s| scores::check_scores(&mut c, &s.0));
     let fit = raw.fit.as_ref().map(|f| {
+        let extra = probes::columns(&probes, &features);
         // a revision pattern's models are counted once the hub has listed them
         // (and a checkpoint glob's grow as a run writes them: `watch` fits once it can)
         let grows = raw.models.value.iter().any(|m| m.checkpoints.is_some());
@@ -287,7 +314,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
         } else {
             usize::MAX
         };
-        check_fit(&mut c, f, scores.as_ref(), &features, n)
+        check_fit(&mut c, f, scores.as_ref(), &features, &extra, n)
     });
     let figures = check_figures(&mut c, &raw.figures);
 
@@ -310,6 +337,7 @@ pub fn check(raw: RawStudy, file: &Path, file_sha256: String) -> Result<Study, S
         fit,
         figures,
         revision_patterns,
+        probes,
     })
 }
 
@@ -678,38 +706,43 @@ fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
     }
 }
 
+/// A hub dataset's id checked and its defaults filled.
+fn resolve_dataset(c: &mut Checker, d: &Spanned<RawDataset>) -> crate::corpus::DatasetSource {
+    if !is_hub_id(&d.value.id.value) {
+        c.problem(
+            at(&d.value.id),
+            format!(
+                "`{}` is not a hub dataset id: expected `org/name`",
+                d.value.id.value
+            ),
+        );
+    }
+    if let Some(r) = &d.value.revision {
+        check_revision(c, at(d), r);
+    }
+    crate::corpus::DatasetSource {
+        id: d.value.id.value.clone(),
+        config: d.value.config.clone().unwrap_or_else(|| "default".into()),
+        split: d.value.split.clone().unwrap_or_else(|| "train".into()),
+        revision: d
+            .value
+            .revision
+            .clone()
+            .unwrap_or_else(|| crate::corpus::dataset::PARQUET_REVISION.into()),
+    }
+}
+
 fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
     let mut spans: Vec<&Spanned<String>> = raw.path.iter().collect();
     spans.extend(raw.paths.iter().flatten());
     let dataset = raw.dataset.as_ref().map(|d| {
-        if !is_hub_id(&d.value.id.value) {
-            c.problem(
-                at(&d.value.id),
-                format!(
-                    "`{}` is not a hub dataset id: expected `org/name`",
-                    d.value.id.value
-                ),
-            );
-        }
-        if let Some(r) = &d.value.revision {
-            check_revision(c, at(d), r);
-        }
         if let Some(p) = spans.first() {
             c.problem(
                 at(p),
                 "give the corpus as local files (`path`/`paths`) or as a hub `dataset`, not both",
             );
         }
-        crate::corpus::DatasetSource {
-            id: d.value.id.value.clone(),
-            config: d.value.config.clone().unwrap_or_else(|| "default".into()),
-            split: d.value.split.clone().unwrap_or_else(|| "train".into()),
-            revision: d
-                .value
-                .revision
-                .clone()
-                .unwrap_or_else(|| crate::corpus::dataset::PARQUET_REVISION.into()),
-        }
+        resolve_dataset(c, d)
     });
     if spans.is_empty() && dataset.is_none() {
         c.problem(None, "`corpus` needs `path` (or `paths`): the text files to probe the models with, or a hub `dataset`");
@@ -890,6 +923,7 @@ fn check_fit(
     raw: &RawFit,
     scores: Option<&ScoreSettings>,
     features: &FeatureSettings,
+    probe_columns: &[String],
     n_models: usize,
 ) -> FitSettings {
     let Some(scores) = scores else {
@@ -921,7 +955,8 @@ fn check_fit(
             ),
         );
     }
-    let known = features.model_feature_names();
+    let mut known = features.model_feature_names();
+    known.extend(probe_columns.iter().cloned());
     let chosen = match &raw.features {
         Some(f) => {
             for name in &f.value {

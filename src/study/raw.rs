@@ -26,6 +26,10 @@ pub struct RawStudy {
     pub fit: Option<RawFit>,
     #[serde(default)]
     pub figures: RawFigures,
+    /// A preference probe set: columns `preference`, `preference_null`.
+    pub preference: Option<Spanned<RawProbe>>,
+    /// Further named probe sets: columns with the suffix `_<name>`.
+    pub probes: Option<Spanned<Vec<Spanned<RawProbe>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,4 +232,35 @@ pub enum FigureFormatName {
     Svg,
     Png,
     Pdf,
+}
+
+/// A probe set: a text corpus (the keys of `corpus`) or preference pairs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProbe {
+    /// The column suffix of a `probes` entry.
+    pub name: Option<Spanned<String>>,
+    /// `text` (default in `probes`) or `preference`.
+    pub kind: Option<Spanned<ProbeKindName>>,
+    pub dataset: Option<Spanned<RawDataset>>,
+    pub path: Option<Spanned<String>>,
+    pub paths: Option<Vec<Spanned<String>>>,
+    pub text_field: Option<Spanned<String>>,
+    pub max_documents: Option<Spanned<usize>>,
+    pub sample_seed: Option<Spanned<u64>>,
+    pub max_tokens: Option<Spanned<usize>>,
+    pub add_special_tokens: Option<bool>,
+    pub prompt_field: Option<Spanned<String>>,
+    pub chosen_field: Option<Spanned<String>>,
+    pub rejected_field: Option<Spanned<String>>,
+    pub max_pairs: Option<Spanned<usize>>,
+    pub include_prompt: Option<Spanned<bool>>,
+    pub chat_template: Option<Spanned<crate::corpus::preference::TemplateUse>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKindName {
+    Text,
+    Preference,
 }

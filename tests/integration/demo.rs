@@ -154,6 +154,55 @@ fn check_readme_findings(report: &Path) {
         2,
     );
 
+    // A baseline wins: log_step against optimality under the same folds.
+    let bc = &fit["baseline_comparison"];
+    let set_r2 = |label: &str| {
+        find(&bc["sets"], "label", label)["metrics"]["r2"]
+            .as_f64()
+            .unwrap()
+    };
+    let set_mae = |label: &str| {
+        find(&bc["sets"], "label", label)["metrics"]["mae"]
+            .as_f64()
+            .unwrap()
+    };
+    say(
+        "alone predicts `suite.acc` with R² = {} (MAE",
+        set_r2("log_step"),
+        2,
+    );
+    say("(MAE {}; bits per byte", set_mae("log_step"), 3);
+    say(
+        "bits per byte:\n  R² = {}), better",
+        set_r2("bits_per_byte"),
+        2,
+    );
+    assert!(
+        set_r2("log_step") > set_r2("features"),
+        "optimality alone is the `features` set"
+    );
+    let gain = &bc["gain"];
+    assert_eq!(gain["baseline"], "log_step");
+    say("worse (R² {} → ", gain["r2_baseline"].as_f64().unwrap(), 2);
+    say(" → {}): per", gain["r2_with_features"].as_f64().unwrap(), 2);
+    let red = &gain["abs_error_reduction"];
+    say("grows by {} on average", -red["mean"].as_f64().unwrap(), 4);
+    say("interval {} to", -red["upper"].as_f64().unwrap(), 4);
+    say(" to {},\n  sign-flip", -red["lower"].as_f64().unwrap(), 4);
+    say("sign-flip p = {}).", gain["p_value"].as_f64().unwrap(), 3);
+    let rho_w = |f: &str| {
+        find(&fit["within_family"], "feature", f)["pooled"]["spearman"]
+            .as_f64()
+            .unwrap()
+    };
+    say("step\n  ρ_w = {}, bits", rho_w("log_step"), 2);
+    say(
+        "bits per byte ρ_w = {}, optimality",
+        rho_w("bits_per_byte"),
+        2,
+    );
+    say("optimality ρ_w = {}).", rho_w("optimality"), 2);
+
     // The four m checkpoints at step 1024: withheld scores, and optimality's order.
     let ranking = &fit["ranking"];
     let actual = |m: &str| find(ranking, "model", m)["actual"].as_f64().unwrap();

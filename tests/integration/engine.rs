@@ -257,10 +257,11 @@ fn shape_mismatch_is_named() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     cfg["intermediate_size"] = 50.into();
     std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    // The error and its causes, as the CLI prints them.
     let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
         .err()
-        .unwrap()
-        .to_string();
+        .map(|e| format!("{:#}", anyhow::Error::new(e)))
+        .unwrap();
     assert!(
         err.contains("shape mismatch") && err.contains("mlp"),
         "{err}"
@@ -279,10 +280,11 @@ fn bad_model_folders_get_clear_errors() {
     // truncated weights
     let w = std::fs::read(dir.join("model.safetensors")).unwrap();
     std::fs::write(dir.join("model.safetensors"), &w[..w.len() / 2]).unwrap();
+    // The error and its causes, as the CLI prints them.
     let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
         .err()
-        .unwrap()
-        .to_string();
+        .map(|e| format!("{:#}", anyhow::Error::new(e)))
+        .unwrap();
     assert!(
         err.contains("model.safetensors") && err.contains("truncated"),
         "{err}"
@@ -293,10 +295,11 @@ fn bad_model_folders_get_clear_errors() {
         .unwrap()
         .replace("\"llama\"", "\"mamba\"");
     std::fs::write(dir.join("config.json"), cfg).unwrap();
+    // The error and its causes, as the CLI prints them.
     let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
         .err()
-        .unwrap()
-        .to_string();
+        .map(|e| format!("{:#}", anyhow::Error::new(e)))
+        .unwrap();
     assert!(
         err.contains("`mamba`") && err.contains("supported: llama"),
         "{err}"
@@ -323,9 +326,10 @@ fn missing_tensor_is_named() {
     let layers = cfg["num_hidden_layers"].as_u64().unwrap();
     cfg["num_hidden_layers"] = (layers + 1).into();
     std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    // The error and its causes, as the CLI prints them.
     let err = Model::load(ModelFiles::locate(&dir).unwrap(), &Device::Cpu)
         .err()
-        .unwrap()
-        .to_string();
+        .map(|e| format!("{:#}", anyhow::Error::new(e)))
+        .unwrap();
     assert!(err.contains(&format!("model.layers.{layers}")), "{err}");
 }

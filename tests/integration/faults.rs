@@ -249,60 +249,9 @@ mod integrity {
     }
 }
 
-/// Table-driven bad inputs: each exits 2, names the file, says each cause once,
-/// and leaves no report or staging folder behind.
-#[test]
-fn bad_inputs_exit_2_with_one_located_message() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::write(dir.join("c.txt"), "hello world\n").unwrap();
-    let model = tiny_model();
-    let zero_layers = dir.join("zero");
-    std::fs::create_dir_all(&zero_layers).unwrap();
-    for f in ["tokenizer.json", "model.safetensors"] {
-        std::fs::copy(Path::new(&model).join(f), zero_layers.join(f)).unwrap();
-    }
-    let cfg = std::fs::read_to_string(Path::new(&model).join("config.json")).unwrap();
-    let mut cfg: serde_json::Value = serde_json::from_str(&cfg).unwrap();
-    cfg["num_hidden_layers"] = 0.into();
-    std::fs::write(zero_layers.join("config.json"), cfg.to_string()).unwrap();
-    let base = |extra: &str| {
-        format!("version: 1\nmodels:\n  - path: {model}\ncorpus:\n  path: c.txt\n{extra}")
-    };
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("duplicate key", format!("{}corpus:\n  path: c.txt\n", base("")).into_bytes(), "appears twice"),
-        ("not utf-8", b"version: 1\nname: \xff\xfe\n".to_vec(), "study.yaml:2:7: the study file is not UTF-8"),
-        ("revision traversal", b"version: 1\nmodels:\n  - id: org/m\n    revision: '../../../../x'\ncorpus:\n  path: c.txt\n".to_vec(), "revision `../../../../x` is not allowed"),
-        ("bins huge", base("features:\n  bins: 100000000000\n").into_bytes(), "at most 65536 reference points"),
-        ("batch huge", base("features:\n  batch_size: 100000000\n").into_bytes(), "at most 4096 sequences"),
-        ("bootstrap huge", base("features:\n  bootstrap: 100000000\n").into_bytes(), "at most 10000 replicates"),
-        ("zero layers", format!("version: 1\nmodels:\n  - path: {}\ncorpus:\n  path: c.txt\n", zero_layers.display()).into_bytes(), "`num_hidden_layers` is 0"),
-        ("missing corpus", format!("version: 1\nmodels:\n  - path: {model}\ncorpus:\n  path: nope.txt\n").into_bytes(), "nope.txt"),
-    ];
-    for (what, study, expect) in cases {
-        std::fs::write(dir.join("study.yaml"), &study).unwrap();
-        let out = lossy(dir, &["run", "study.yaml", "-q", "-o", "rep"]);
-        let (_, stderr) = text(&out);
-        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
-        assert!(stderr.contains(expect), "{what}: {stderr}");
-        assert!(
-            stderr.contains("study.yaml") || stderr.contains("zero"),
-            "{what}: no file named: {stderr}"
-        );
-        let parts: Vec<&str> = stderr.trim().split(": ").filter(|p| p.len() > 12).collect();
-        for (i, p) in parts.iter().enumerate() {
-            assert!(
-                !parts[i + 1..].contains(p),
-                "{what}: `{p}` said twice: {stderr}"
-            );
-        }
-        let left: Vec<String> = names(dir)
-            .into_iter()
-            .filter(|n| n.starts_with(".rep") || n == "rep")
-            .collect();
-        assert!(left.is_empty(), "{what}: leftovers {left:?}");
-    }
-}
+// The table of bad inputs lives in `fault_table.rs`.
+#[path = "fault_table.rs"]
+mod table;
 
 #[test]
 fn plan_refuses_a_throughput_that_is_not_positive_and_finite() {
@@ -314,5 +263,448 @@ fn plan_refuses_a_throughput_that_is_not_positive_and_finite() {
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
         assert!(stderr.contains("--gflops"), "{bad}: {stderr}");
+    }
+}
+
+/// The hub client against a fault-injecting server on 127.0.0.1: each fault
+/// is a clear error or a correct retry, and what was cached before stays
+/// cached and intact.
+mod http {
+    use crate::http_server::{Fault, HubServer};
+    use lossy::hub::{Hub, HubError, RepoRef};
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+    const CONFIG: &[u8] = br#"{"model_type": "llama"}"#;
+
+    fn weights() -> Vec<u8> {
+        (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    fn weights_path() -> String {
+        format!("/org/m/resolve/{SHA}/model.safetensors")
+    }
+
+    /// A server with `org/m` (config.json and weights), and a hub whose cache
+    /// already holds config.json.
+    fn cached_config(server: &HubServer, cache: &Path, token: Option<&str>) -> Hub {
+        server.revision(
+            "models",
+            "org/m",
+            "main",
+            SHA,
+            &["config.json", "model.safetensors"],
+        );
+        server.file("", "org/m", SHA, "config.json", CONFIG.to_vec());
+        server.file("", "org/m", SHA, "model.safetensors", weights());
+        let hub = server.hub(cache, token, false, 2);
+        hub.file(&RepoRef::model("org/m"), SHA, "config.json")
+            .unwrap();
+        hub
+    }
+
+    /// Nothing partial in the cache, every sha256-named blob matches its name,
+    /// and the config cached at the start is still served, offline.
+    fn assert_cache_intact(server: &HubServer, cache: &Path) {
+        for p in crate::support::files_below(cache) {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                !name.contains("incomplete") && !name.contains(".tmp") && !name.contains(".link-"),
+                "leftover {}",
+                p.display()
+            );
+            if p.parent().is_some_and(|d| d.ends_with("blobs")) && name.len() == 64 {
+                assert_eq!(lossy::io::hash::sha256_file(&p).unwrap(), name);
+            }
+        }
+        let offline = server.hub(cache, None, true, 0);
+        let p = offline
+            .file(&RepoRef::model("org/m"), SHA, "config.json")
+            .unwrap();
+        assert_eq!(std::fs::read(p).unwrap(), CONFIG);
+    }
+
+    fn fetch_weights(hub: &Hub) -> Result<std::path::PathBuf, HubError> {
+        hub.file(&RepoRef::model("org/m"), SHA, "model.safetensors")
+    }
+
+    #[test]
+    fn refusals_are_not_retried_and_say_what_to_do() {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        for (code, kind, says) in [
+            (401, "unauthorized", "set HF_TOKEN"),
+            (403, "unauthorized", "HTTP 403"),
+            (404, "not found", "HTTP 404"),
+        ] {
+            server.faults(&weights_path(), vec![Fault::Status(code)]);
+            let n = server.requests();
+            let err = fetch_weights(&hub).unwrap_err();
+            let msg = err.to_string();
+            match kind {
+                "unauthorized" => {
+                    assert!(matches!(err, HubError::Unauthorized { .. }), "{msg}")
+                }
+                _ => assert!(matches!(err, HubError::NotFound { .. }), "{msg}"),
+            }
+            assert!(
+                msg.contains(says) && msg.contains("model.safetensors"),
+                "{msg}"
+            );
+            assert_eq!(server.requests(), n + 1, "HTTP {code} is not retried");
+            assert!(hub
+                .cache(&RepoRef::model("org/m"))
+                .snapshot_file(SHA, "model.safetensors")
+                .is_none());
+            assert_cache_intact(&server, cache.path());
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried_then_succeed_or_give_up() {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        server.faults(&weights_path(), vec![Fault::Status(500)]);
+        let n = server.requests();
+        let p = fetch_weights(&hub).unwrap();
+        assert_eq!(std::fs::read(p).unwrap(), weights());
+        assert_eq!(server.requests(), n + 2, "one retry after the 500");
+        assert_cache_intact(&server, cache.path());
+
+        let cache2 = tempfile::tempdir().unwrap();
+        let hub2 = cached_config(&server, cache2.path(), None);
+        server.faults(&weights_path(), vec![Fault::Status(503); 3]);
+        let msg = fetch_weights(&hub2).unwrap_err().to_string();
+        assert!(
+            msg.contains("HTTP 503") && msg.contains("gave up after 3 attempts"),
+            "{msg}"
+        );
+        assert_cache_intact(&server, cache2.path());
+    }
+
+    #[test]
+    fn a_rate_limit_is_waited_out_as_the_server_asks() {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        let after = |s: &str| Fault::StatusWith(429, vec![("retry-after".into(), s.into())]);
+        // The client's own backoff is 5 ms: a retry a second later is the server's wish.
+        server.faults(&weights_path(), vec![after("1")]);
+        let start = Instant::now();
+        let p = fetch_weights(&hub).unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(std::fs::read(p).unwrap(), weights());
+
+        // An hour is longer than lossy waits: one request, and the message says why.
+        let cache2 = tempfile::tempdir().unwrap();
+        let hub2 = cached_config(&server, cache2.path(), None);
+        server.faults(&weights_path(), vec![after("3600")]);
+        let n = server.requests();
+        let start = Instant::now();
+        let msg = fetch_weights(&hub2).unwrap_err().to_string();
+        assert!(start.elapsed() < Duration::from_secs(30));
+        assert_eq!(server.requests(), n + 1);
+        assert!(
+            msg.contains("HTTP 429") && msg.contains("asked to wait 3600 s"),
+            "{msg}"
+        );
+        assert_cache_intact(&server, cache2.path());
+    }
+
+    #[test]
+    fn redirects_are_followed_and_the_token_stays_with_the_hub() {
+        let hub_server = HubServer::start();
+        let cdn = HubServer::start();
+        let token = "hf_RedirectSecret0123";
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&hub_server, cache.path(), Some(token));
+        // LFS files: the hub answers 302 to its CDN, with the sha256 as X-Linked-Etag.
+        let body = weights();
+        let etag = format!("\"{}\"", lossy::io::hash::sha256_hex(&body));
+        hub_server.redirect(
+            &weights_path(),
+            &format!("{}/cdn/blob-1", cdn.endpoint),
+            &[("x-linked-etag", &etag)],
+        );
+        cdn.route("/cdn/blob-1", body.clone(), &[]);
+        let p = fetch_weights(&hub).unwrap();
+        assert_eq!(std::fs::read(p).unwrap(), body);
+        let bearer = format!("Bearer {token}");
+        assert!(hub_server
+            .seen()
+            .iter()
+            .any(|s| s.authorization.as_deref() == Some(bearer.as_str())));
+        assert!(!cdn.seen().is_empty());
+        assert!(
+            cdn.seen().iter().all(|s| s.authorization.is_none()),
+            "the token went to another host"
+        );
+        // A redirect on the same host (a renamed repository) keeps the token.
+        let renamed = format!("/org/renamed/resolve/{SHA}/tokenizer.json");
+        hub_server.redirect(
+            &format!("/org/m/resolve/{SHA}/tokenizer.json"),
+            &renamed,
+            &[],
+        );
+        hub_server.file("", "org/renamed", SHA, "tokenizer.json", b"{}".to_vec());
+        hub.file(&RepoRef::model("org/m"), SHA, "tokenizer.json")
+            .unwrap();
+        assert!(hub_server
+            .seen()
+            .iter()
+            .any(|s| s.path == renamed && s.authorization.as_deref() == Some(bearer.as_str())));
+        assert_cache_intact(&hub_server, cache.path());
+    }
+
+    #[test]
+    fn a_body_that_is_not_what_the_etag_says_is_never_cached() {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        let wrong = format!("\"{}\"", lossy::io::hash::sha256_hex(b"other content"));
+        server.route(
+            &weights_path(),
+            weights(),
+            &[("x-linked-etag", &wrong), ("etag", &wrong)],
+        );
+        let err = fetch_weights(&hub).unwrap_err();
+        assert!(matches!(err, HubError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("sha256"), "{err}");
+        assert!(hub
+            .cache(&RepoRef::model("org/m"))
+            .snapshot_file(SHA, "model.safetensors")
+            .is_none());
+        assert_cache_intact(&server, cache.path());
+    }
+
+    #[test]
+    fn a_body_cut_short_or_stalled_is_named_for_what_it_is() {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        server.faults(&weights_path(), vec![Fault::Truncate(5000); 3]);
+        let msg = fetch_weights(&hub).unwrap_err().to_string();
+        assert!(msg.contains("stopped after 5000 of 100000 bytes"), "{msg}");
+        assert_cache_intact(&server, cache.path());
+        // Headers and a first part arrive, then nothing for longer than the 1 s timeout.
+        server.faults(
+            &weights_path(),
+            vec![Fault::StallBody(5000, Duration::from_millis(2500)); 3],
+        );
+        let msg = fetch_weights(&hub).unwrap_err().to_string();
+        assert!(
+            msg.contains("timed out") && !msg.contains("stopped after"),
+            "{msg}"
+        );
+        assert_cache_intact(&server, cache.path());
+        // Once the server behaves, the next run downloads the file whole (this
+        // hub, having seen the hub unreachable, asks it no more in this run).
+        let p = fetch_weights(&server.hub(cache.path(), None, false, 2)).unwrap();
+        assert_eq!(std::fs::read(p).unwrap(), weights());
+    }
+
+    #[test]
+    fn names_from_the_hub_cannot_leave_the_cache() {
+        let server = HubServer::start();
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join("hf");
+        let hub = cached_config(&server, &cache, None);
+        let repo = RepoRef::model("org/m");
+        for name in [
+            "../../../evil.json",
+            "/etc/passwd",
+            "a/../../evil.json",
+            "a\\..\\evil",
+        ] {
+            let err = hub.file(&repo, SHA, name).unwrap_err();
+            assert!(matches!(err, HubError::BadName { .. }), "{name}: {err}");
+        }
+        // A commit "sha" that is a path.
+        server.revision(
+            "models",
+            "org/bad",
+            "main",
+            "../../../../tmp/x",
+            &["config.json"],
+        );
+        let err = hub.resolve(&RepoRef::model("org/bad"), "main").unwrap_err();
+        assert!(err.to_string().contains("is not a commit sha"), "{err}");
+        // A shard index naming a shard outside the repository.
+        let index = serde_json::json!({
+            "metadata": {},
+            "weight_map": {"model.embed_tokens.weight": "../../../../evil.safetensors"}
+        });
+        server.revision(
+            "models",
+            "org/sharded",
+            "main",
+            SHA,
+            &[
+                "config.json",
+                "tokenizer.json",
+                "model.safetensors.index.json",
+            ],
+        );
+        server.file("", "org/sharded", SHA, "config.json", CONFIG.to_vec());
+        server.file("", "org/sharded", SHA, "tokenizer.json", b"{}".to_vec());
+        server.file(
+            "",
+            "org/sharded",
+            SHA,
+            "model.safetensors.index.json",
+            index.to_string().into_bytes(),
+        );
+        let err = lossy::models::hub_source::fetch(&hub, "org/sharded", "main", true)
+            .err()
+            .expect("a traversing shard name is refused");
+        let msg = format!("{:#}", anyhow::Error::new(err));
+        assert!(msg.contains("names a file outside the repository"), "{msg}");
+        let outside: Vec<String> = crate::support::files_below(tmp.path())
+            .into_iter()
+            .filter(|p| !p.starts_with(&cache))
+            .map(|p| p.display().to_string())
+            .collect();
+        assert!(outside.is_empty(), "written outside the cache: {outside:?}");
+        assert_cache_intact(&server, &cache);
+    }
+}
+
+/// Real processes killed with SIGKILL mid-run, and two runs racing for one
+/// report folder and one feature cache: the finished report is the one an
+/// undisturbed run writes, and nothing is left behind.
+mod kill {
+    use super::{names, tiny_model};
+    use crate::support::{files_below, root, text};
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Instant;
+
+    /// Three tiny models on 40 documents: long enough to be killed mid-pass.
+    fn study(dir: &Path) {
+        let docs: String = (0..40)
+            .map(|i| {
+                format!(
+                    "the cat {i} sat on the mat and the dog {} looked at it for a while\n\n",
+                    i * 7 % 13
+                )
+            })
+            .collect();
+        std::fs::write(dir.join("c.txt"), docs).unwrap();
+        let m = root().join("data/tiny-llama");
+        let yaml = format!(
+            "version: 1\nname: k\nmodels:\n  - path: {}\n  - path: {}\n  - path: {}\ncorpus:\n  path: c.txt\n  max_tokens: 48\nfeatures:\n  bins: 16\n  orders: [1, 2]\n",
+            tiny_model(),
+            m.join("tiny-b").display(),
+            m.join("tiny-c").display()
+        );
+        std::fs::write(dir.join("study.yaml"), yaml).unwrap();
+    }
+
+    fn spawn(dir: &Path) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_lossy"))
+            .args(["run", "study.yaml", "-q", "-o", "rep"])
+            .current_dir(dir)
+            .env("LOSSY_CACHE", dir.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The report's deterministic tables.
+    fn tables(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        ["features.csv", "layers.csv"]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    std::fs::read(dir.join("rep").join(f)).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn assert_no_leftovers(dir: &Path) {
+        let hidden: Vec<String> = names(dir)
+            .into_iter()
+            .filter(|n| n.starts_with(".rep"))
+            .collect();
+        assert!(hidden.is_empty(), "leftovers {hidden:?}");
+        for f in files_below(&dir.join("cache"))
+            .into_iter()
+            .chain(files_below(&dir.join("rep")))
+        {
+            let n = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                !n.contains(".tmp") && !n.contains("partial") && !n.contains("incomplete"),
+                "leftover {}",
+                f.display()
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_killed_at_any_point_resumes_to_the_same_report() {
+        let reference = tempfile::tempdir().unwrap();
+        study(reference.path());
+        let start = Instant::now();
+        let out = spawn(reference.path()).wait_with_output().unwrap();
+        let took = start.elapsed();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = tables(reference.path());
+
+        let tmp = tempfile::tempdir().unwrap();
+        study(tmp.path());
+        let mut killed_running = 0;
+        // Kill points as fractions of an undisturbed run; each resumed run is
+        // shorter (the models it finished are cached), so the later ones may
+        // find the run done: at least one must land mid-run.
+        for fraction in [0.1, 0.3, 0.5, 0.7] {
+            let mut child = spawn(tmp.path());
+            std::thread::sleep(took.mul_f64(fraction));
+            if child.try_wait().unwrap().is_none() {
+                killed_running += 1;
+                let _ = child.kill(); // SIGKILL (it may have finished meanwhile)
+            }
+            child.wait().unwrap();
+        }
+        assert!(killed_running >= 1, "no kill landed mid-run");
+        let out = spawn(tmp.path()).wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        assert_eq!(tables(tmp.path()), want, "the resumed report differs");
+        assert_no_leftovers(tmp.path());
+    }
+
+    #[test]
+    fn two_runs_racing_for_one_report_and_cache_both_finish_cleanly() {
+        let reference = tempfile::tempdir().unwrap();
+        study(reference.path());
+        let out = spawn(reference.path()).wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        let want = tables(reference.path());
+
+        let tmp = tempfile::tempdir().unwrap();
+        study(tmp.path());
+        let (a, b) = (spawn(tmp.path()), spawn(tmp.path()));
+        for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            assert!(out.status.success(), "{}", text(&out).1);
+        }
+        assert_eq!(tables(tmp.path()), want);
+        assert_no_leftovers(tmp.path());
+        // A third run over the shared cache the two wrote gives the same report.
+        let out = spawn(tmp.path()).wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        assert_eq!(tables(tmp.path()), want);
     }
 }

@@ -448,7 +448,7 @@ type Value_ = serde_json::Value;
 
 /// Writes the HF-layout model in `dir` as a GGUF file of architecture `arch`
 /// (f32 tensors; llama's q/k permuted as the converter does).
-fn write_gguf(dir: &Path, arch: &str, out: &Path) {
+pub(crate) fn write_gguf(dir: &Path, arch: &str, out: &Path) {
     let cfg: Value_ =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let tj: Value_ =

@@ -1,8 +1,9 @@
 //! A real HTTP/1.1 server on 127.0.0.1 for the network tests: it serves the
 //! hub routes lossy uses (`/api/{models,datasets}/<id>/revision/<rev>` and
 //! `/<datasets/>?<id>/resolve/<sha>/<file>`), counts and records every request,
-//! and can misbehave on demand (status codes, a stalled answer, a body cut
-//! short) for the first N requests to a path.
+//! and can misbehave on demand (status codes with or without `Retry-After`,
+//! a stalled answer, a body cut short or stalled, redirects to another path
+//! or server) for the first N requests to a path.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -24,10 +25,15 @@ pub enum Fault {
     Stall(Duration),
     /// Announce the full length, send only this many bytes, then close.
     Truncate(usize),
+    /// Answer with this status and these headers (a 429 with `Retry-After`).
+    StatusWith(u16, Vec<(String, String)>),
+    /// Send the headers and this many bytes, then stall (a body slower than the timeout).
+    StallBody(usize, Duration),
 }
 
 #[derive(Clone)]
 struct Route {
+    status: u16,
     body: Vec<u8>,
     headers: Vec<(String, String)>,
     /// Required `Authorization` value; others get 401.
@@ -71,6 +77,7 @@ impl HubServer {
         self.state.lock().unwrap().routes.insert(
             path.into(),
             Route {
+                status: 200,
                 body,
                 headers,
                 token: None,
@@ -83,6 +90,7 @@ impl HubServer {
         self.state.lock().unwrap().routes.insert(
             path.into(),
             Route {
+                status: 200,
                 body,
                 headers: vec![],
                 token: Some(format!("Bearer {token}")),
@@ -114,6 +122,24 @@ impl HubServer {
             &format!("/{prefix}{id}/resolve/{sha}/{name}"),
             body,
             &[("x-linked-etag", &etag), ("etag", &etag)],
+        );
+    }
+
+    /// Answers `path` with a 302 to `location` (another path or another server), with `headers`.
+    pub fn redirect(&self, path: &str, location: &str, headers: &[(&str, &str)]) {
+        let mut headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        headers.push(("location".into(), location.into()));
+        self.state.lock().unwrap().routes.insert(
+            path.into(),
+            Route {
+                status: 302,
+                body: Vec::new(),
+                headers,
+                token: None,
+            },
         );
     }
 
@@ -228,6 +254,18 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
                 write(&mut stream, 200, &r.headers, &r.body, n);
                 return;
             }
+            (Some(Fault::StatusWith(code, headers)), _) => write(
+                &mut stream,
+                code,
+                &headers,
+                b"{\"error\": \"fault\"}",
+                usize::MAX,
+            ),
+            (Some(Fault::StallBody(n, d)), Some(r)) => {
+                write(&mut stream, 200, &r.headers, &r.body, n);
+                std::thread::sleep(d);
+                return;
+            }
             (_, None) => write(
                 &mut stream,
                 404,
@@ -242,7 +280,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
                 b"{\"error\": \"Access to this repository is restricted\"}",
                 usize::MAX,
             ),
-            (_, Some(r)) => write(&mut stream, 200, &r.headers, &r.body, usize::MAX),
+            (_, Some(r)) => write(&mut stream, r.status, &r.headers, &r.body, usize::MAX),
         }
     }
 }

@@ -93,9 +93,18 @@ fn check_groups(path: &Path, docs_n: usize, max_tokens: usize, passes: &[usize])
     splits.push(vec![0..layers - 1, layers - 1..layers]);
     for groups in splits {
         let mut batches = 0;
-        let split = extract_passes(&model, &docs, &ends, &settings, &est, &groups, &mut |_| {
-            batches += 1
-        })
+        // the estimator on its own thread here, inline in the one pass
+        let overlap = lossy::features::Overlap::On;
+        let split = extract_passes(
+            &model,
+            &docs,
+            &ends,
+            &settings,
+            &est,
+            &groups,
+            overlap,
+            &mut |_| batches += 1,
+        )
         .unwrap();
         assert_eq!(
             bits(&split),

@@ -81,18 +81,11 @@ impl SetState {
     /// vectorised for the widest vectors the CPU has (element-wise sums:
     /// the same bits on every path).
     fn accumulate(&mut self, batch: &Projected, ids: &[u32], w: &impl Fn(usize) -> f64, m: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F, checked just above.
-                return unsafe { self.accumulate_avx512(batch, ids, w, m) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                return unsafe { self.accumulate_avx2(batch, ids, w, m) };
-            }
-        }
-        self.accumulate_rows(batch, ids, w, m)
+        crate::math::simd::by_cpu!(
+            avx512: self.accumulate_avx512(batch, ids, w, m),
+            avx2: self.accumulate_avx2(batch, ids, w, m),
+            plain: self.accumulate_rows(batch, ids, w, m),
+        )
     }
 
     #[cfg(target_arch = "x86_64")]

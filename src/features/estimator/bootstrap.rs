@@ -4,7 +4,7 @@
 //! Weights are a pure function of (seed, replicate, document), so results do
 //! not depend on batch order or size.
 
-use super::reference_points::mix64;
+use crate::math::rng::mix64;
 
 /// e^{-1}, the Poisson(1) probability of 0.
 const E_INV: f64 = 0.367_879_441_171_442_33;

@@ -15,7 +15,7 @@
 //! without loss, and arbitrary tuple labels are interned as whole tuples.
 
 use super::accumulator::{LabelSpec, NO_LABEL};
-use super::reference_points::{mix64, SplitMix64};
+use crate::math::rng::{mix64, SplitMix64};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -163,7 +163,7 @@ impl LabelColumn {
             .filter(|&r| self.ids[r] != NO_LABEL)
             .collect();
         let mut values: Vec<u32> = labelled.iter().map(|&r| self.ids[r]).collect();
-        let mut rng = SplitMix64(seed ^ mix64(name_hash(&self.name)));
+        let mut rng = SplitMix64::new(seed ^ mix64(name_hash(&self.name)));
         for i in (1..values.len()).rev() {
             let j = (rng.next_u64() % (i as u64 + 1)) as usize;
             values.swap(i, j);

@@ -63,7 +63,13 @@ pub enum EstimatorError {
     ReferencePoints(#[from] reference_points::WError),
     #[error("embeddings must have at least one dimension")]
     ZeroWidth,
+    #[error("at most {max} reference points are supported, not {bins}")]
+    TooManyBins { bins: usize, max: usize },
 }
+
+/// Most reference points W may have (as `features.bins` in a study): W and
+/// the per-row projections are m wide, so m is bounded before anything is allocated.
+pub const MAX_BINS: usize = 1 << 16;
 
 /// A validated estimator for one width d: W, ε and their provenance.
 #[derive(Clone, Debug)]
@@ -95,6 +101,12 @@ impl Estimator {
     pub fn new(params: &EstimatorParams, d: usize) -> Result<Self, EstimatorError> {
         if d == 0 {
             return Err(EstimatorError::ZeroWidth);
+        }
+        if params.reference_points.is_none() && params.bins > MAX_BINS {
+            return Err(EstimatorError::TooManyBins {
+                bins: params.bins,
+                max: MAX_BINS,
+            });
         }
         let (m, w, w_source) = match &params.reference_points {
             Some(path) => reference_points::load(path, d)?,

@@ -199,18 +199,11 @@ impl Estimator {
     /// vectors the CPU has; every path gives the same bits (same lanes, no
     /// fused multiply-add).
     fn soft_assign<T: Element>(&self, blk: Block<'_, T, impl Fn(usize) -> bool>) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F, checked just above.
-                return unsafe { soft_assign_avx512(self, blk) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                return unsafe { soft_assign_avx2(self, blk) };
-            }
-        }
-        soft_assign_rows(self, blk)
+        crate::math::simd::by_cpu!(
+            avx512: soft_assign_avx512(self, blk),
+            avx2: soft_assign_avx2(self, blk),
+            plain: soft_assign_rows(self, blk),
+        )
     }
 }
 
@@ -350,18 +343,11 @@ fn inv_norms(
 /// vectors the CPU has, every path with the same lanes in the same order:
 /// the same bits.
 fn sum_of_squares(row: &[f32]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { sum_of_squares_avx512(row) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { sum_of_squares_avx2(row) };
-        }
-    }
-    sum_of_squares_lanes(row)
+    crate::math::simd::by_cpu!(
+        avx512: sum_of_squares_avx512(row),
+        avx2: sum_of_squares_avx2(row),
+        plain: sum_of_squares_lanes(row),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]

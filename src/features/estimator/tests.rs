@@ -2,8 +2,9 @@
 //! reference implementation is tested in `tests/integration/estimator.rs`.
 
 use super::labels::LabelColumn;
-use super::reference_points::{generate, Normals, SplitMix64};
+use super::reference_points::{generate, Normals};
 use super::*;
+use crate::math::rng::SplitMix64;
 
 fn w_source() -> WSource {
     WSource::Generated {
@@ -68,9 +69,9 @@ fn hand_checkable_vector() {
 fn random_case(rows: usize, d: usize, seed: u64) -> (Vec<f32>, Vec<u32>) {
     let mut g = Normals::new(seed);
     let z = (0..rows * d).map(|_| g.next() as f32).collect();
-    let mut r = SplitMix64(seed ^ 99);
+    let mut r = SplitMix64::new(seed ^ 99);
     let toks = (0..rows)
-        .map(|_| ((r.next_f64().powi(3)) * 30.0) as u32)
+        .map(|_| ((r.unit().powi(3)) * 30.0) as u32)
         .collect();
     (z, toks)
 }
@@ -285,9 +286,9 @@ fn informative_labels_beat_the_null() {
 #[test]
 fn embedding_layer_input_mi_is_equal_across_orders() {
     let d = 24;
-    let mut r = SplitMix64(11);
+    let mut r = SplitMix64::new(11);
     let toks: Vec<u32> = (0..3000)
-        .map(|_| ((r.next_f64().powi(2)) * 25.0) as u32)
+        .map(|_| ((r.unit().powi(2)) * 25.0) as u32)
         .collect();
     let table = generate(25, d, 5);
     let z: Vec<f32> = toks

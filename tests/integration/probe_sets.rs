@@ -1,0 +1,324 @@
+//! Probe sets in a study, through the real `lossy` binary: a version-1 study
+//! without them writes no probe-set column or manifest entry, and adding a
+//! preference set and a named text set leaves every value of the main
+//! corpus unchanged; bad preference input, an unknown probe-set column and
+//! a chat template that does not render stop the run with exit 2, naming the
+//! file and row (or the study's line and column), and leave no report.
+
+use super::support::{lossy, root, text};
+use std::path::Path;
+
+fn tiny_model() -> String {
+    root()
+        .join("data/tiny-llama/tiny-a")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A one-model version-1 study on the tiny Llama fixture; `extra` is appended.
+fn study(dir: &Path, extra: &str) -> String {
+    let docs: String = (0..6)
+        .map(|i| format!("the cat {i} sat on the mat and looked at the dog {i} again\n\n"))
+        .collect();
+    std::fs::write(dir.join("c.txt"), &docs).unwrap();
+    std::fs::write(dir.join("c2.txt"), docs.replace("cat", "bird")).unwrap();
+    let rows: String = (0..5)
+        .map(|i| {
+            format!(
+                "{{\"prompt\": \"The dogs {i}\", \"chosen\": \" are here.\", \"rejected\": \" is here.\"}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("prefs.jsonl"), rows).unwrap();
+    format!(
+        "version: 1\nname: small\nmodels:\n  - path: {}\ncorpus:\n  path: c.txt\n  max_tokens: 16\nfeatures:\n  bins: 8\n  orders: [1]\n{extra}",
+        tiny_model()
+    )
+}
+
+fn run(dir: &Path, yaml: &str, out: &str) -> std::process::Output {
+    std::fs::write(dir.join("study.yaml"), yaml).unwrap();
+    lossy(dir, &["run", "study.yaml", "-q", "-o", out])
+}
+
+/// `(header, rows)` of a CSV file.
+fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect());
+    (lines.next().unwrap(), lines.collect())
+}
+
+#[test]
+fn probe_sets_add_columns_and_leave_the_main_corpus_values_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let plain = study(dir, "");
+    let out = run(dir, &plain, "v1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let sets = "preference:\n  path: prefs.jsonl\nprobes:\n  - name: birds\n    path: c2.txt\n    max_tokens: 16\n";
+    let out = run(dir, &study(dir, sets), "with");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+
+    let manifest = std::fs::read_to_string(dir.join("v1/manifest.json")).unwrap();
+    assert!(
+        !manifest.contains("\"probes\""),
+        "a v1 manifest has no probes"
+    );
+    let with = std::fs::read_to_string(dir.join("with/manifest.json")).unwrap();
+    assert!(with.contains("\"probes\"") && with.contains("prefs.jsonl"));
+    for table in ["features.csv", "layers.csv"] {
+        let (h1, r1) = csv(&dir.join("v1").join(table));
+        let (h2, r2) = csv(&dir.join("with").join(table));
+        assert!(
+            !h1.iter()
+                .any(|c| c.contains("preference") || c.ends_with("_birds")),
+            "{table}: {h1:?}"
+        );
+        for col in ["preference", "preference_null", "optimality_birds"] {
+            assert!(h2.iter().any(|c| c == col), "{table}: no `{col}` in {h2:?}");
+        }
+        assert_eq!(r1.len(), r2.len());
+        // every main-corpus column keeps its exact text
+        for (i, name) in h1.iter().enumerate() {
+            let j = h2.iter().position(|c| c == name).expect("column kept");
+            for (a, b) in r1.iter().zip(&r2) {
+                assert_eq!(a[i], b[j], "{table}: `{name}` changed");
+            }
+        }
+        if table == "features.csv" {
+            let md = std::fs::read_to_string(dir.join("with/report.md")).unwrap();
+            assert!(md.contains("## Across probe sets"), "{md}");
+            assert!(
+                md.contains("| optimality | `optimality` | `optimality_birds` | 1 |"),
+                "{md}"
+            );
+            let v1 = std::fs::read_to_string(dir.join("v1/report.md")).unwrap();
+            assert!(!v1.contains("Across probe sets"));
+        }
+        // the preference column holds numbers
+        let j = h2.iter().position(|c| c == "preference").unwrap();
+        for r in &r2 {
+            if table == "features.csv" || r[h2.iter().position(|c| c == "layer").unwrap()] != "0" {
+                assert!(r[j].parse::<f64>().unwrap().is_finite(), "{table}: {r:?}");
+            }
+        }
+    }
+}
+
+/// Each case exits 2, names the file and row (or the study line), and leaves no report.
+#[test]
+fn bad_probe_set_input_exits_2_naming_file_and_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // a tokenizer whose chat template fails on every conversation
+    let bad = dir.join("bad-template");
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["tokenizer.json", "model.safetensors", "config.json"] {
+        std::fs::copy(Path::new(&tiny_model()).join(f), bad.join(f)).unwrap();
+    }
+    std::fs::write(
+        bad.join("tokenizer_config.json"),
+        r#"{"chat_template": "{% for m in messages %}{{ m.content.upper( }}{% endfor %}"}"#,
+    )
+    .unwrap();
+    let good = r#"{"prompt": "a", "chosen": " b", "rejected": " c"}"#;
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "missing field",
+            format!("{good}\n{{\"prompt\": \"a\", \"chosen\": \" b\"}}\n"),
+            "",
+            "p.jsonl:2: no field `rejected`",
+        ),
+        (
+            "malformed line",
+            format!("{good}\n\n{{\"prompt\": \"a\", \"chosen\": \n"),
+            "",
+            "p.jsonl:3: not a JSON object",
+        ),
+        (
+            "empty completion",
+            format!("{good}\n{{\"prompt\": \"a\", \"chosen\": \"  \", \"rejected\": \" c\"}}\n"),
+            "",
+            "p.jsonl:2: field `chosen` is empty",
+        ),
+        (
+            "template does not render",
+            r#"{"prompt": "a", "chosen": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "rejected": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "c"}]}"#.to_string() + "\n",
+            "bad",
+            "tokenizer_config.json",
+        ),
+        (
+            "unknown probe-set column",
+            format!("{good}\n"),
+            "fit",
+            "unknown fit feature `preference_nope`",
+        ),
+    ];
+    for (what, rows, variant, expect) in cases {
+        std::fs::write(dir.join("p.jsonl"), rows).unwrap();
+        let model = if variant == "bad" {
+            bad.to_string_lossy().into_owned()
+        } else {
+            tiny_model()
+        };
+        let mut yaml = format!(
+            "version: 1\nmodels:\n  - path: {model}\ncorpus:\n  path: c.txt\n  max_tokens: 16\nfeatures:\n  bins: 8\n  orders: [1]\npreference:\n  path: p.jsonl\n"
+        );
+        if variant == "fit" {
+            std::fs::write(dir.join("s.csv"), "model,acc\ntiny-a,0.5\n").unwrap();
+            yaml.push_str(
+                "scores:\n  csv: s.csv\nfit:\n  target: acc\n  features: [preference_nope]\n",
+            );
+        }
+        std::fs::write(
+            dir.join("c.txt"),
+            "the cat sat on the mat again and again\n",
+        )
+        .unwrap();
+        let out = run(dir, &yaml, "rep");
+        let (_, stderr) = text(&out);
+        eprintln!("{what}: {}", stderr.trim());
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(expect), "{what}: {stderr}");
+        if variant == "fit" {
+            assert!(
+                stderr.contains("study.yaml:"),
+                "{what}: no position: {stderr}"
+            );
+        }
+        if what == "malformed line" {
+            assert!(stderr.contains("column"), "{what}: no column: {stderr}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".rep") || n == "rep")
+            .collect();
+        assert!(left.is_empty(), "{what}: leftovers {left:?}");
+    }
+}
+
+/// The agreement table's ρ against scipy.stats.spearmanr on the pairwise
+/// complete rows (`scripts/probe_agreement_fixtures.py`), to 1e-12; ties and
+/// missing values included.
+#[test]
+fn agreement_across_probe_sets_matches_scipy() {
+    use lossy::fit::agreement::agreement;
+    use lossy::table::{Table, Values};
+    let path = root().join("tests/fixtures/stats/probe_agreement.json");
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut checked = 0;
+    for case in fx["cases"].as_array().unwrap() {
+        let cols: Vec<Vec<f64>> = case["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let mut t = Table::default();
+        let mut suffixes = Vec::new();
+        for (j, c) in cols.iter().enumerate() {
+            let s = if j == 0 {
+                String::new()
+            } else {
+                format!("_p{j}")
+            };
+            t.push(&format!("optimality{s}"), Values::F64(c.clone()));
+            suffixes.push(s);
+        }
+        let got = agreement(&t, &suffixes);
+        let want = case["pairs"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g.n as u64, w["n"].as_u64().unwrap());
+            match w["spearman"].as_f64() {
+                Some(rho) => assert!((g.spearman - rho).abs() < 1e-12, "{g:?} vs {rho}"),
+                None => assert!(g.spearman.is_nan()),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10);
+}
+
+/// The README's findings for `pipelines/demo-preference.yaml`, from this
+/// run's `fit.json` (rounded as the README writes them).
+#[test]
+fn demo_preference_findings_in_the_readme() {
+    use super::support::lossy_with_cache;
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("rep");
+    let out = lossy_with_cache(
+        &root(),
+        &tmp.path().join("cache"),
+        &[
+            "run",
+            "pipelines/demo-preference.yaml",
+            "-q",
+            "--offline",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let fit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("fit.json")).unwrap()).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let say = |template: &str, value: f64| {
+        let want = template.replace("{}", &format!("{value:.2}").replace('-', "−"));
+        assert!(
+            readme.contains(&want),
+            "README.md should say `{want}` ({value})"
+        );
+    };
+    let find = |list: &serde_json::Value, key: &str, name: &str| -> serde_json::Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e[key] == name)
+            .unwrap_or_else(|| panic!("no `{name}`"))
+            .clone()
+    };
+    let pref = find(&fit["correlations"], "feature", "preference");
+    assert_eq!(pref["n"], 29);
+    say("ρ = {} (p = ", pref["spearman"].as_f64().unwrap());
+    say("(p = {}), its", pref["p_value"].as_f64().unwrap());
+    let null = find(&fit["correlations"], "feature", "preference_null");
+    say("null's ρ = {}, and", null["spearman"].as_f64().unwrap());
+    let within = find(&fit["within_family"], "feature", "preference");
+    let rho_w = within["pooled"]["spearman"].as_f64().unwrap();
+    say("families ρ_w = {}.", rho_w);
+    let r2 = |features: &[&str]| -> f64 {
+        fit["baseline_comparison"]["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["predictors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap())
+                    .eq(features.iter().copied())
+            })
+            .unwrap_or_else(|| panic!("no comparison {features:?}"))["metrics"]["r2"]
+            .as_f64()
+            .unwrap()
+    };
+    say("R² {} against", r2(&["preference"]));
+    say("against {} for `log_step`", r2(&["log_step"]));
+    say("gives\nR² {}.", r2(&["log_step", "preference"]));
+    assert!(
+        r2(&["log_step"]) > r2(&["preference"]),
+        "the README says the baseline wins"
+    );
+}
