@@ -11,8 +11,9 @@ use lossy::fit::stats::{
     partial_spearman, partial_spearman_test, pearson, pearson_test, ranks, spearman, spearman_test,
 };
 use lossy::fit::validate::{
-    cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Fold, SplitMix64,
+    cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Fold,
 };
+use lossy::math::rng::SplitMix64;
 use ndarray::Array2;
 use serde_json::Value;
 use std::path::PathBuf;
