@@ -9,6 +9,7 @@
 use lossy::corpus::chat::ChatError;
 use lossy::corpus::preference::PreferenceError;
 use lossy::corpus::{CorpusError, DatasetError};
+use lossy::features::budget::BudgetError;
 use lossy::features::estimator::{calibration::CalibrationError, EstimatorError};
 use lossy::features::FeatureError;
 use lossy::fit::study_fit::FitError;
@@ -33,6 +34,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
         || e.is::<PreferenceError>()
         || e.is::<ChatError>()
         || e.is::<DeviceError>()
+        || e.is::<BudgetError>()
     {
         return Some(true);
     }
@@ -107,6 +109,7 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
             RunError::Hub(e) => verdict(e),
             RunError::Table(e) => verdict(e),
             RunError::Output(e) => verdict(e),
+            RunError::Budget(e) => verdict(e),
             _ => None,
         };
     }

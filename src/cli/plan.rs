@@ -45,6 +45,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     } else {
         print!("{}", table(&p));
     }
+    // A `features.memory` too small for one layer: the run would stop.
+    if let Some(m) = p.models.iter().find(|m| m.budget_error.is_some()) {
+        return Err(Failure {
+            code: 2,
+            error: anyhow::anyhow!("{}", m.budget_error.as_deref().unwrap_or_default()),
+        });
+    }
     Ok(())
 }
 
@@ -70,6 +77,7 @@ fn table(p: &Plan) -> String {
         "FLOPs",
         "peak memory",
         "of it features",
+        "passes",
         "time",
         "features",
     ];
@@ -92,6 +100,7 @@ fn table(p: &Plan) -> String {
             opt(m.flops.map(si)),
             opt(m.peak_memory_bytes.map(bytes)),
             opt(m.feature_state.as_ref().map(|s| bytes(s.total()))),
+            opt(m.passes.map(|v| v.to_string())),
             opt(m.seconds.map(duration)),
             match m.cached {
                 Some(true) => "cached".into(),
@@ -123,12 +132,64 @@ fn table(p: &Plan) -> String {
         )),
         (_, _, reason) => out.push_str(&format!("\ncorpus not resolved ({}): tokens, FLOPs and time unknown\n", reason.as_deref().unwrap_or("?"))),
     }
+    out.push_str(&budget_line(p));
     for m in p.models.iter().filter(|m| m.unresolved.is_some()) {
         out.push_str(&format!(
             "{}: not resolved: {}\n",
             m.name,
             m.unresolved.as_deref().unwrap_or_default()
         ));
+    }
+    out
+}
+
+/// The memory budget, and what passes over the corpus cost where a model
+/// needs more than one.
+fn budget_line(p: &Plan) -> String {
+    let Some(b) = &p.memory_budget else {
+        return "memory budget unknown on this system: every model in one pass (set `features.memory`)\n".into();
+    };
+    let whence = match &b.study {
+        Some(_) => "`features.memory`".to_string(),
+        None => format!(
+            "default: {:.0}% of the memory available now",
+            lossy::features::budget::DEFAULT_FRACTION * 100.0
+        ),
+    };
+    let mut out = format!("memory budget {} ({whence})", bytes(b.bytes));
+    if p.models.iter().all(|m| m.passes.is_none()) {
+        out.push_str(": passes unknown until a model and the corpus resolve\n");
+        return out;
+    }
+    let split: Vec<&lossy::pipeline::plan::ModelPlan> = p
+        .models
+        .iter()
+        .filter(|m| m.passes.is_some_and(|n| n > 1))
+        .collect();
+    if split.is_empty() {
+        out.push_str(": every model in one pass over the corpus\n");
+        return out;
+    }
+    out.push_str(&format!(
+        ": {} of {} models need more than one pass over the corpus (layer groups); the times above include them\n",
+        split.len(),
+        p.models.len()
+    ));
+    for m in split {
+        if let (Some(need), Some(groups), Some(flops)) = (&m.memory_need, &m.layer_groups, m.flops)
+        {
+            let one = flops / (p.assumed_gflops * 1e9);
+            out.push_str(&format!(
+                "  {}: {} passes of at most {} layers, peak {} (one pass: {}), forward time {} (one pass: {})\n",
+                m.name,
+                groups.len(),
+                groups.iter().map(|g| g.len()).max().unwrap_or(0),
+                bytes(m.peak_memory_bytes.unwrap_or(0)),
+                bytes(need.peak(need.layers)),
+                duration(m.seconds.unwrap_or(0.0)),
+                duration(one),
+            ));
+        }
     }
     out
 }

@@ -14,14 +14,32 @@
 //! `~/.cache/lossy`) under `features/<key>.bin`: a magic line, a JSON header
 //! (the key's inputs and the model facts), then the estimates as exact f64
 //! bits, then a sha256 of everything before it, checked on every read. A
-//! corrupt entry (a flipped bit, a truncated file) is reported and
-//! recomputed; a foreign one (another key or format) is ignored. Entries are
-//! replaced by rename, so processes sharing the cache never read a partial
-//! entry, and the temporaries of killed writers are removed.
+//! corrupt entry (a flipped bit, a truncated or partially copied file) is
+//! reported and recomputed; a foreign one (another key or format) is
+//! ignored. Entries are replaced by rename, so processes sharing the cache
+//! never read a partial entry, and an entry's temporaries left by killed
+//! writers are removed when the entry is next written (those of live
+//! processes, other entries' and any other file are left alone).
+//!
+//! Layer groups: when a memory budget splits a model's pass into groups of
+//! layers, each group is stored as an entry of its own (key inputs plus
+//! `"layers": [start, end]`, [`FeatureCache::put_group`]) as soon as its
+//! pass ends, so an interrupted model resumes at its next group, and groups
+//! computed by different processes merge exactly ([`super::groups::merge`]).
+//!
+//! Concurrent writers: a process about to compute an entry takes an
+//! exclusive lock on `features/<key>.lock` ([`FeatureCache::lock`], an OS
+//! file lock that the kernel releases when the process dies, however it
+//! dies), then looks again: a second process computing the same model waits
+//! for the first and reads its entry instead of computing it twice. The
+//! lock files stay (removing one while another process waits on it would
+//! let a third take a fresh lock).
 
 use super::estimator::accumulator::{Estimate, SetResult};
+use super::groups::LayerGroup;
 use super::ModelFeatures;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"LOSSYFC2";
@@ -61,6 +79,20 @@ pub fn key(inputs: &serde_json::Value) -> String {
     h.finish()
 }
 
+/// The key inputs of layer group `layers` (hidden-state indices, 0 =
+/// embeddings) of the model whose inputs are `inputs`: a group's entry is
+/// content-addressed like a model's, with the range added.
+pub fn group_inputs(inputs: &serde_json::Value, layers: &Range<usize>) -> serde_json::Value {
+    let mut v = inputs.clone();
+    if let Some(map) = v.as_object_mut() {
+        map.insert(
+            "layers".into(),
+            serde_json::json!([layers.start, layers.end]),
+        );
+    }
+    v
+}
+
 pub struct FeatureCache {
     dir: PathBuf,
 }
@@ -92,12 +124,83 @@ impl FeatureCache {
         let bytes = std::fs::read(&path).ok()?;
         if !intact(&bytes) {
             warn(&format!(
-                "warning: feature cache entry {} is corrupt (checksum mismatch); recomputing it",
+                "warning: feature cache entry {} is corrupt or partially written (checksum mismatch); recomputing it",
                 path.display()
             ));
             return None;
         }
         decode(&bytes[..bytes.len() - CHECKSUM], key)
+    }
+
+    /// Stores one layer group's estimates under its own key
+    /// ([`group_inputs`]), so groups computed apart (passes of a budget,
+    /// other processes or machines) merge later with
+    /// [`super::groups::merge`]. Returns the group's key.
+    pub fn put_group(
+        &self,
+        inputs: &serde_json::Value,
+        model: &CachedModel,
+        group: &LayerGroup,
+    ) -> std::io::Result<String> {
+        let inputs = group_inputs(inputs, &group.layers);
+        let key = key(&inputs);
+        let f = ModelFeatures {
+            layers: group.estimates.clone(),
+            replicates: group.replicates.clone(),
+            rows: group.rows,
+            documents: group.documents,
+            tokens: group.tokens,
+            loss: group.loss.unwrap_or_default(),
+        };
+        self.put(&key, &inputs, model, &f)?;
+        Ok(key)
+    }
+
+    /// A layer group stored by [`put_group`](Self::put_group), if present
+    /// and intact (`warn` as for [`get_or_warn`](Self::get_or_warn)).
+    pub fn get_group(
+        &self,
+        inputs: &serde_json::Value,
+        layers: Range<usize>,
+        warn: &mut dyn FnMut(&str),
+    ) -> Option<(CachedModel, LayerGroup)> {
+        let key = key(&group_inputs(inputs, &layers));
+        let (model, f) = self.get_or_warn(&key, warn)?;
+        if f.layers.len() != layers.len() || f.replicates.iter().any(|r| r.len() != layers.len()) {
+            return None;
+        }
+        let last = layers.end == model.layers + 1;
+        let group = LayerGroup {
+            layers,
+            estimates: f.layers,
+            replicates: f.replicates,
+            loss: last.then_some(f.loss),
+            rows: f.rows,
+            documents: f.documents,
+            tokens: f.tokens,
+        };
+        Some((model, group))
+    }
+
+    /// Takes the exclusive lock of entry `key`, waiting for another process
+    /// that holds it (`waiting` is told first, once). The lock is released
+    /// when the returned guard is dropped or the process ends.
+    pub fn lock(&self, key: &str, waiting: &mut dyn FnMut()) -> std::io::Result<EntryLock> {
+        std::fs::create_dir_all(&self.dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(format!("{key}.lock")))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting();
+                file.lock()?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        Ok(EntryLock { _file: file })
     }
 
     /// Stores an entry atomically. Failing to write the cache is not fatal
@@ -109,13 +212,21 @@ impl FeatureCache {
         model: &CachedModel,
         features: &ModelFeatures,
     ) -> std::io::Result<()> {
-        let pid_of = |rest: &str| rest.rsplit_once(".tmp-")?.1.parse().ok();
-        crate::io::pid::remove_dead_files(&self.dir, ".", pid_of);
+        // Only this entry's own temporaries: on a cache shared by machines, a
+        // pid that is dead here may be a live writer elsewhere (of another
+        // entry; this one's writers hold its lock).
+        let pid_of = |rest: &str| rest.parse().ok();
+        crate::io::pid::remove_dead_files(&self.dir, &format!(".{key}.bin.tmp-"), pid_of);
         let mut bytes = encode(key, inputs, model, features);
         let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
         bytes.extend_from_slice(&sum);
         crate::io::atomic::write(&self.path(key), &bytes)
     }
+}
+
+/// Holds an entry's lock (see [`FeatureCache::lock`]); dropping it unlocks.
+pub struct EntryLock {
+    _file: std::fs::File,
 }
 
 /// Whether the trailing sha256 matches the bytes before it.
@@ -390,5 +501,26 @@ mod tests {
         );
         std::fs::write(&path, &bytes).unwrap();
         assert!(cache.get(&k).is_some());
+    }
+
+    #[test]
+    fn a_second_locker_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = std::sync::Arc::new(FeatureCache::new(dir.path().to_path_buf()));
+        let held = cache
+            .lock("k", &mut || panic!("nobody holds it yet"))
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let other = std::sync::Arc::clone(&cache);
+        let waiter = std::thread::spawn(move || {
+            let _lock = other.lock("k", &mut || tx.send(()).unwrap()).unwrap();
+        });
+        // The second locker has found the lock taken before we let go.
+        rx.recv().unwrap();
+        drop(held);
+        waiter.join().unwrap();
+        // Another key's lock is independent.
+        let _a = cache.lock("k", &mut || panic!("released")).unwrap();
+        let _b = cache.lock("j", &mut || panic!("another key")).unwrap();
     }
 }

@@ -6,6 +6,7 @@ use super::estimator::blocks::{BlockAccumulator, BlockLayout};
 use super::estimator::labels::{ngram_plan, Direction, LabelPlan, NgramConfig};
 use super::estimator::projection::Projected;
 use super::estimator::{accumulator::AccumulateError, Accumulator, Estimate, Estimator};
+use super::groups::LayerGroup;
 use super::lm_loss::{self, LmLoss};
 use super::FeatureSettings;
 use crate::models::{LayerSink, Model, ModelError};
@@ -34,6 +35,16 @@ pub enum FeatureError {
     Model(#[from] ModelError),
     #[error("reading hidden states")]
     Tensor(#[from] candle_core::Error),
+    #[error("layers {}..{} of a model with {total} hidden states (0 = embeddings)", .layers.start, .layers.end)]
+    Layers {
+        layers: std::ops::Range<usize>,
+        total: usize,
+    },
+    #[error("merging layer groups")]
+    Merge {
+        #[source]
+        source: super::groups::MergeError,
+    },
 }
 
 /// One model's per-layer estimates (index 0 = embeddings).
@@ -83,6 +94,8 @@ struct LayerRows {
 /// layer's accumulators (and the bootstrap's block sums).
 struct Reducer<'a, 'e, 'l> {
     plan: &'a LabelPlan,
+    /// The first layer of this pass's group (`accs[i]` is layer `first_layer + i`).
+    first_layer: usize,
     accs: &'a mut [Accumulator<'e>],
     /// Per-block sums for the bootstrap, one per layer (empty when off).
     boot: &'a mut [BlockAccumulator<'l>],
@@ -127,6 +140,8 @@ impl<'a, 'e, 'l> Route<'_, 'a, 'e, 'l> {
 /// last layer as LM loss, and routes the rows to the estimator.
 struct Sink<'r, 'a, 'e, 'l> {
     plan: &'r LabelPlan,
+    /// The layers this pass reduces; the forward pass stops after the last.
+    layers: std::ops::Range<usize>,
     /// Documents of this batch (indices into the corpus) and their first row.
     docs: &'r [(usize, usize)],
     d: usize,
@@ -152,6 +167,9 @@ struct LossHook<'a> {
 
 impl LayerSink for Sink<'_, '_, '_, '_> {
     fn layer(&mut self, index: usize, hidden: &Tensor) -> ControlFlow<()> {
+        if index < self.layers.start {
+            return ControlFlow::Continue(());
+        }
         let routed = self.gather(index, hidden).and_then(|rows| {
             let started = std::time::Instant::now();
             let handed = self.route.hand(rows);
@@ -159,7 +177,9 @@ impl LayerSink for Sink<'_, '_, '_, '_> {
             handed
         });
         match routed {
-            Ok(true) => ControlFlow::Continue(()),
+            // the layers after this pass's group are not run
+            Ok(true) if index + 1 < self.layers.end => ControlFlow::Continue(()),
+            Ok(true) => ControlFlow::Break(()),
             Ok(false) => {
                 self.stopped = true;
                 ControlFlow::Break(())
@@ -221,7 +241,8 @@ impl Reducer<'_, '_, '_> {
             ref row_of,
         } = *rows;
         let ids = self.plan.id_slices(first..first + row_of.len());
-        let acc = &self.accs[layer];
+        let slot = layer - self.first_layer;
+        let acc = &self.accs[slot];
         let projected = &mut self.projected;
         let need = acc.row_entropy_mask(&ids, row_of.len());
         self.est
@@ -239,10 +260,10 @@ impl Reducer<'_, '_, '_> {
                 source => FeatureError::Accumulate { layer, source },
             })?;
         let wrap = |source| FeatureError::Accumulate { layer, source };
-        self.accs[layer]
+        self.accs[slot]
             .accumulate(projected, &ids, None)
             .map_err(wrap)?;
-        if let Some(boot) = self.boot.get_mut(layer) {
+        if let Some(boot) = self.boot.get_mut(slot) {
             let block_of_row: Vec<u32> = row_of
                 .iter()
                 .map(|&(doc, _)| ((self.unit)(doc) % self.blocks) as u32)
@@ -294,6 +315,68 @@ pub fn extract_observed(
     overlap: Overlap,
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
+    let all = 0..model.num_layers() + 1;
+    extract_passes(model, docs, ends, settings, est, &[all], overlap, observe)
+}
+
+/// [`extract_observed`] in one pass over the corpus per layer group
+/// (contiguous, covering every layer: [`super::budget::layer_groups`]),
+/// holding only one group's state at a time. Bit-identical to one pass:
+/// every pass runs the same batches in the same order. Progress counts
+/// the documents and tokens of all passes.
+#[allow(clippy::too_many_arguments)]
+pub fn extract_passes(
+    model: &Model,
+    docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    groups: &[std::ops::Range<usize>],
+    overlap: Overlap,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
+    let mut parts = Vec::with_capacity(groups.len());
+    let mut tally = PassTally::new(groups.len());
+    for group in groups {
+        let mut last = PassProgress::default();
+        let part = extract_layers(
+            model,
+            docs,
+            ends,
+            settings,
+            est,
+            group.clone(),
+            overlap,
+            &mut |p| {
+                last = *p;
+                observe(&tally.of_all(p))
+            },
+        )?;
+        tally.finish(&last);
+        parts.push(part);
+    }
+    super::groups::merge(parts, model.num_layers() + 1)
+        .map_err(|source| FeatureError::Merge { source })
+}
+
+/// One pass over the corpus that reduces only `layers` (hidden-state
+/// indices, 0 = embeddings) and stops each batch's forward pass after the
+/// last of them. The LM loss is scored when the group holds the last layer.
+#[allow(clippy::too_many_arguments)]
+pub fn extract_layers(
+    model: &Model,
+    docs: &[Vec<u32>],
+    ends: &[Vec<usize>],
+    settings: &FeatureSettings,
+    est: &Estimator,
+    layers: std::ops::Range<usize>,
+    overlap: Overlap,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<LayerGroup, FeatureError> {
+    let total = model.num_layers() + 1;
+    if layers.is_empty() || layers.end > total {
+        return Err(FeatureError::Layers { layers, total });
+    }
     let plan = label_plan(docs, settings)?;
     let pass = Pass {
         model,
@@ -303,7 +386,53 @@ pub fn extract_observed(
         unit: |doc| doc,
         lm_loss: true,
     };
-    extract_plan(&pass, settings, est, overlap, observe)
+    let f = extract_plan_layers(&pass, settings, est, overlap, layers.clone(), observe)?;
+    Ok(LayerGroup {
+        loss: (layers.end == total).then_some(f.loss),
+        layers,
+        estimates: f.layers,
+        replicates: f.replicates,
+        rows: f.rows,
+        documents: f.documents,
+        tokens: f.tokens,
+    })
+}
+
+/// The progress of several passes as one: documents and tokens of all
+/// passes, the passes done so far added to the one under way.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PassTally {
+    done: PassProgress,
+    passes: usize,
+}
+
+impl PassTally {
+    pub fn new(passes: usize) -> Self {
+        Self {
+            done: PassProgress::default(),
+            passes,
+        }
+    }
+
+    /// `p`, the pass under way, as progress over all passes.
+    pub fn of_all(&self, p: &PassProgress) -> PassProgress {
+        PassProgress {
+            documents: self.done.documents + p.documents,
+            documents_total: p.documents_total * self.passes,
+            tokens: self.done.tokens + p.tokens,
+            tokens_total: p.tokens_total * self.passes,
+            forward_seconds: self.done.forward_seconds + p.forward_seconds,
+            estimating_seconds: self.done.estimating_seconds + p.estimating_seconds,
+            seconds: self.done.seconds + p.seconds,
+        }
+    }
+
+    /// A pass ended at `last`.
+    pub fn finish(&mut self, last: &PassProgress) {
+        self.done = self.of_all(last);
+        self.done.documents_total = 0;
+        self.done.tokens_total = 0;
+    }
 }
 
 /// One model's pass over tokenized documents with a label plan (n-gram or
@@ -327,22 +456,38 @@ pub(super) fn extract_plan(
     overlap: Overlap,
     observe: &mut dyn FnMut(&PassProgress),
 ) -> Result<ModelFeatures, FeatureError> {
+    let all = 0..pass.model.num_layers() + 1;
+    extract_plan_layers(pass, settings, est, overlap, all, observe)
+}
+
+/// [`extract_plan`] for layers `layers` only (`layers[i]`'s estimates at i).
+fn extract_plan_layers(
+    pass: &Pass,
+    settings: &FeatureSettings,
+    est: &Estimator,
+    overlap: Overlap,
+    layers: std::ops::Range<usize>,
+    observe: &mut dyn FnMut(&PassProgress),
+) -> Result<ModelFeatures, FeatureError> {
     let Pass {
         model, docs, plan, ..
     } = *pass;
     let specs = plan.specs();
-    let layers = model.num_layers() + 1;
-    let mut accs: Vec<Accumulator> = (0..layers).map(|_| Accumulator::new(est, &specs)).collect();
+    let mut accs: Vec<Accumulator> = layers
+        .clone()
+        .map(|_| Accumulator::new(est, &specs))
+        .collect();
     let (work, mut loss) = work_list(plan, pass.ends);
     let blocks = settings.blocks();
     let layout = (settings.bootstrap > 0).then(|| block_layout(plan, blocks, pass.unit));
     let mut boot: Vec<BlockAccumulator> = layout
         .iter()
-        .flat_map(|l| (0..layers).map(move |_| BlockAccumulator::new(l, est.m)))
+        .flat_map(|l| layers.clone().map(move |_| BlockAccumulator::new(l, est.m)))
         .collect();
     let busy = AtomicU64::new(0);
     let reducer = Reducer {
         plan,
+        first_layer: layers.start,
         accs: &mut accs,
         boot: &mut boot,
         blocks,
@@ -352,6 +497,7 @@ pub(super) fn extract_plan(
         busy: &busy,
     };
     let batches = Batches {
+        layers: layers.clone(),
         model,
         docs,
         plan,
@@ -382,6 +528,8 @@ pub(super) fn extract_plan(
 
 /// One model's pass over its work list, batch by batch.
 struct Batches<'a> {
+    /// The layers this pass reduces.
+    layers: std::ops::Range<usize>,
     model: &'a Model,
     docs: &'a [Vec<u32>],
     plan: &'a LabelPlan,
@@ -450,6 +598,7 @@ impl Batches<'_> {
                 .collect();
             let mut sink = Sink {
                 plan: self.plan,
+                layers: self.layers.clone(),
                 docs: chunk,
                 d: self.model.hidden_size(),
                 route: route.reborrow(),

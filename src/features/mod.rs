@@ -26,9 +26,11 @@
 //! mean expressivity to the mean complexity, and `optimality_layer_mean` the
 //! other convention, the mean of the per-layer ratios (model level only).
 
+pub mod budget;
 pub mod cache;
 pub mod estimator;
 mod extract;
+pub mod groups;
 pub mod lm_loss;
 pub mod memory;
 pub mod preference;
@@ -37,7 +39,8 @@ mod table;
 pub use estimator::Estimate;
 
 pub use extract::{
-    extract, extract_observed, FeatureError, ModelFeatures, Overlap, PassProgress, QUEUE_LAYERS,
+    extract, extract_layers, extract_observed, extract_passes, FeatureError, ModelFeatures,
+    Overlap, PassProgress, PassTally, QUEUE_LAYERS,
 };
 pub use table::{layer_table, model_table, ModelRow};
 
@@ -73,6 +76,12 @@ pub struct FeatureSettings {
     /// i mod K); `None` = [`DEFAULT_BOOTSTRAP_BLOCKS`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_blocks: Option<usize>,
+    /// `features.memory`: the bytes a model's pass may use ([`budget`]);
+    /// `None` = a share of the memory available when the run starts. It
+    /// decides how many passes a model takes, never a number, so it is left
+    /// out of the feature cache's key ([`Self::cache_json`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
 }
 
 /// Blocks the bootstrap resamples unless a study says otherwise.
@@ -92,6 +101,7 @@ impl Default for FeatureSettings {
             bootstrap: 0,
             bootstrap_seed: 0,
             bootstrap_blocks: None,
+            memory: None,
         }
     }
 }
@@ -179,6 +189,17 @@ impl FeatureSettings {
         self.bootstrap_blocks
             .unwrap_or(DEFAULT_BOOTSTRAP_BLOCKS)
             .max(1)
+    }
+
+    /// The settings as the feature cache's key sees them: everything that
+    /// can change a number, so not `memory` (layer groups are bit-identical
+    /// to one pass).
+    pub fn cache_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("settings serialise");
+        if let Some(map) = v.as_object_mut() {
+            map.remove("memory");
+        }
+        v
     }
 
     pub fn null_seed(&self) -> Option<u64> {

@@ -7,6 +7,7 @@
 mod features_stage;
 #[cfg(test)]
 mod figure_layout;
+mod passes;
 pub mod plan;
 mod probe;
 pub mod probe_sets;
@@ -85,6 +86,9 @@ pub enum RunError {
     },
     #[error("two models are named `{name}` once the revision patterns are expanded; give each series a unique `name`")]
     DuplicateModel { name: String },
+    /// `features.memory` cannot hold even one layer of a model.
+    #[error(transparent)]
+    Budget(#[from] crate::features::budget::BudgetError),
     #[error("shards of the study")]
     Shard(#[from] shard::ShardError),
     #[error("writing the report in {path}")]

@@ -12,7 +12,10 @@
 //! + the corpus (text and token ids) + the feature state,
 //! sized exactly from the tokenized corpus ([`crate::features::memory`]):
 //! label tables and every layer's accumulators (and bootstrap block sums);
-//! time = FLOPs / an assumed throughput (`gflops`, by
+//! the memory budget (`features.memory`, [`crate::features::budget`]) sets
+//! the passes over the corpus (layer groups), and the peak is that of the
+//! widest group; time = FLOPs × the passes' share of a full forward pass
+//! ([`crate::features::budget::forward_cost`]) / an assumed throughput (`gflops`, by
 //! default 15 GFLOP/s per CPU core, which is what lossy's forward pass
 //! reaches on AVX-512 CPUs; see `reports/bench/engine.md`). Estimator time is
 //! not included.
@@ -20,6 +23,7 @@
 use super::probe::locate;
 use super::{Network, Progress, RunError, RunOptions};
 use crate::corpus::Corpus;
+use crate::features::budget::{self, Budget, MemoryNeed};
 use crate::features::memory::{state_size, StateSize};
 use crate::models::config::ModelConfig;
 use crate::models::gguf::{self, GgufFile};
@@ -37,6 +41,9 @@ pub struct Plan {
     /// Why the corpus could not be read (tokens and FLOPs are then unknown).
     pub corpus_unresolved: Option<String>,
     pub assumed_gflops: f64,
+    /// The memory budget of each model's pass (`features.memory`, else a
+    /// share of the memory available; none where that is unknown).
+    pub memory_budget: Option<Budget>,
     pub models: Vec<ModelPlan>,
     pub total_flops: f64,
     pub total_seconds: f64,
@@ -66,6 +73,15 @@ pub struct ModelPlan {
     /// The feature stage's state (label tables, per-layer accumulators),
     /// included in `peak_memory_bytes`; known when the corpus is.
     pub feature_state: Option<StateSize>,
+    /// Fixed and per-layer bytes of the pass, as the budget sees them.
+    pub memory_need: Option<MemoryNeed>,
+    /// Passes over the corpus the memory budget asks for (layer groups,
+    /// `[start, end)` hidden-state indices), included in `peak_memory_bytes`
+    /// and `seconds`.
+    pub passes: Option<usize>,
+    pub layer_groups: Option<Vec<std::ops::Range<usize>>>,
+    /// Why the budget cannot hold even one layer (the run would stop).
+    pub budget_error: Option<String>,
     pub seconds: Option<f64>,
     /// Whether the feature cache already holds this model's features (known
     /// when its weights are on disk).
@@ -92,6 +108,7 @@ pub fn plan(
         .clone()
         .map(crate::features::cache::FeatureCache::new);
     let reference_points = super::probe::reference_points_sha256(study)?;
+    let budget = Budget::resolve(study.features.memory, &study.file);
     let mut models = Vec::new();
     for entry in &study.models {
         let source = match (&entry.path, &entry.id) {
@@ -114,6 +131,10 @@ pub fn plan(
             flops: None,
             peak_memory_bytes: None,
             feature_state: None,
+            memory_need: None,
+            passes: None,
+            layer_groups: None,
+            budget_error: None,
             seconds: None,
             cached: None,
         };
@@ -140,7 +161,7 @@ pub fn plan(
                     &located.dir,
                     corpus.as_ref(),
                     study,
-                    assumed_gflops,
+                    (assumed_gflops, budget.as_ref()),
                 ) {
                     row.unresolved = Some(e);
                 }
@@ -174,8 +195,13 @@ pub fn plan(
         corpus_sha256: corpus.as_ref().map(|c| c.sha256.clone()),
         corpus_unresolved,
         assumed_gflops,
-        total_seconds: total_flops / (assumed_gflops * 1e9),
+        total_seconds: models
+            .iter()
+            .filter_map(|m| Some(m.flops? * budget::forward_cost(m.layer_groups.as_ref()?)))
+            .sum::<f64>()
+            / (assumed_gflops * 1e9),
         total_flops,
+        memory_budget: budget,
         models,
     })
 }
@@ -186,7 +212,7 @@ fn fill(
     dir: &Path,
     corpus: Option<&Corpus>,
     study: &Study,
-    gflops: f64,
+    (gflops, budget): (f64, Option<&Budget>),
 ) -> Result<(), String> {
     let (config, tokenizer) = read(dir, entry.root.as_deref()).map_err(|e| e.to_string())?;
     let params = config.non_embedding_params();
@@ -194,36 +220,83 @@ fn fill(
     row.layers = Some(config.num_layers);
     row.d = Some(config.hidden_size);
     row.non_embedding_params = Some(params);
-    let mut peak = peak_memory(&config, entry.precision, study);
-    if gguf::is_gguf(dir) {
-        // GGUF weights stay quantized in memory: the file, not f32 parameters.
-        let file = std::fs::metadata(dir).map_or(0, |m| m.len());
-        peak = peak - weight_bytes(&config, entry.precision) + file;
-    }
-    row.peak_memory_bytes = Some(peak);
+    row.peak_memory_bytes = Some(model_bytes(&config, entry.precision, dir, study));
     if let Some(corpus) = corpus {
         let docs = corpus
             .tokenize(&tokenizer, &study.corpus)
             .map_err(|e| e.to_string())?;
         let tokens: usize = docs.iter().map(Vec::len).sum();
         let state = state_size(&docs, &study.features, config.num_layers);
-        let text: usize = corpus.documents.iter().map(String::len).sum();
-        let corpus_bytes = (text + tokens * 4) as u64;
-        row.peak_memory_bytes = row
-            .peak_memory_bytes
-            .map(|b| b + corpus_bytes + state.total());
-        row.feature_state = Some(state);
+        let need = memory_need(
+            &config,
+            entry.precision,
+            dir,
+            study,
+            (corpus, tokens),
+            &state,
+        );
         let flops = 2.0 * params as f64 * tokens as f64;
         row.tokens = Some(tokens);
         row.flops = Some(flops);
-        row.seconds = Some(flops / (gflops * 1e9));
+        row.feature_state = Some(state);
+        row.memory_need = Some(need);
+        // A budget too small for one layer: the peak of one pass, no passes.
+        row.peak_memory_bytes = Some(need.peak(need.layers));
+        match budget::schedule(&entry.name, &need, budget) {
+            Ok(s) => {
+                let widest = s
+                    .groups
+                    .iter()
+                    .map(|g| g.len())
+                    .max()
+                    .unwrap_or(need.layers);
+                row.peak_memory_bytes = Some(need.peak(widest));
+                row.passes = Some(s.groups.len());
+                row.seconds = Some(flops * budget::forward_cost(&s.groups) / (gflops * 1e9));
+                row.layer_groups = Some(s.groups);
+            }
+            Err(e) => row.budget_error = Some(e.to_string()),
+        }
     }
     Ok(())
 }
 
+/// Weights (a GGUF file's own size: its weights stay quantized), one batch
+/// of activations and the reference points (bytes).
+fn model_bytes(config: &ModelConfig, precision: Precision, dir: &Path, study: &Study) -> u64 {
+    let peak = peak_memory(config, precision, study);
+    if gguf::is_gguf(dir) {
+        let file = std::fs::metadata(dir).map_or(0, |m| m.len());
+        return peak - weight_bytes(config, precision) + file;
+    }
+    peak
+}
+
+/// What one model's pass needs: the model, the corpus (text and ids) and
+/// the label tables are fixed; each layer in flight adds its state.
+pub fn memory_need(
+    config: &ModelConfig,
+    precision: Precision,
+    dir: &Path,
+    study: &Study,
+    (corpus, tokens): (&Corpus, usize),
+    state: &StateSize,
+) -> MemoryNeed {
+    let text: usize = corpus.documents.iter().map(String::len).sum();
+    let corpus_bytes = (text + tokens * 4) as u64;
+    MemoryNeed {
+        fixed: model_bytes(config, precision, dir, study) + corpus_bytes + state.labels_bytes,
+        per_layer: state.layer_bytes + state.layer_interval_bytes,
+        layers: state.layers,
+    }
+}
+
 /// Config and tokenizer of a model folder or GGUF file, without touching the weights.
 /// A checkpoint without them takes them from its run folder `root`.
-fn read(dir: &Path, root: Option<&Path>) -> Result<(ModelConfig, Tokenizer), ModelError> {
+pub(super) fn read(
+    dir: &Path,
+    root: Option<&Path>,
+) -> Result<(ModelConfig, Tokenizer), ModelError> {
     if gguf::is_gguf(dir) {
         let file = GgufFile::open(dir)?;
         return Ok((ModelConfig::from_gguf(&file)?, Tokenizer::from_file(dir)?));

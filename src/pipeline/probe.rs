@@ -96,6 +96,7 @@ pub fn probe_all(
         estimators: Vec::new(),
     };
     let reference_points = reference_points_sha256(study)?;
+    let schedules = super::passes::schedule_all(study, corpus, network, cache, progress)?;
     for (i, entry) in study.models.iter().enumerate() {
         let t0 = Instant::now();
         let name = entry.name.clone();
@@ -125,7 +126,7 @@ pub fn probe_all(
             reference_points.as_deref(),
         );
         let key = cache::key(&inputs);
-        let hit = cache.and_then(|c| c.get_or_warn(&key, &mut |m| progress.line(m)));
+        let (hit, _lock) = cached_or_locked(cache, &key, &name, progress);
         let cached = hit.is_some();
         let (facts, feats, sha256) = match hit {
             Some((facts, feats)) => (facts, feats, files.sha256.clone()),
@@ -147,19 +148,6 @@ pub fn probe_all(
                     pass = *p;
                     progress.model(&status(Phase::Running, *p));
                 };
-                let feats = features::extract_observed(
-                    &model,
-                    &docs,
-                    &ends,
-                    &study.features,
-                    est,
-                    overlap,
-                    &mut observe,
-                )
-                .map_err(|source| RunError::Features {
-                    name: name.clone(),
-                    source,
-                })?;
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
                     layers: model.num_layers(),
@@ -167,6 +155,32 @@ pub fn probe_all(
                     non_embedding_params: model.config.non_embedding_params(),
                     total_params: model.config.total_params(),
                 };
+                let all = [0..model.num_layers() + 1];
+                let groups = schedules[i].as_deref().unwrap_or(&all);
+                let store = cache.map(|cache| super::passes::GroupStore {
+                    cache,
+                    inputs: &inputs,
+                    facts: &facts,
+                });
+                let mut notes = Vec::new();
+                let feats = super::passes::extract_groups(
+                    &model,
+                    (&docs, &ends),
+                    &study.features,
+                    est,
+                    groups,
+                    overlap,
+                    store,
+                    &mut observe,
+                    &mut notes,
+                );
+                for n in notes {
+                    progress.line(&format!("{name}: {n}"));
+                }
+                let feats = feats.map_err(|source| RunError::Features {
+                    name: name.clone(),
+                    source,
+                })?;
                 if let Some(c) = cache {
                     if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
                         progress.line(&format!(
@@ -233,6 +247,41 @@ pub fn probe_all(
     Ok(out)
 }
 
+/// The cached entry, or else the entry's lock, held while this process
+/// computes it: a second process on the same cache waits, then reads the
+/// entry the first wrote. Without a lock (a file system that refuses one)
+/// the model is computed anyway; the atomic rename keeps the entry whole.
+fn cached_or_locked(
+    cache: Option<&FeatureCache>,
+    key: &str,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> (
+    Option<(CachedModel, features::ModelFeatures)>,
+    Option<cache::EntryLock>,
+) {
+    let Some(c) = cache else {
+        return (None, None);
+    };
+    if let Some(hit) = c.get_or_warn(key, &mut |m| progress.line(m)) {
+        return (Some(hit), None);
+    }
+    let mut waiting = || {
+        progress.line(&format!(
+            "{name}: another process is computing these features in the same cache; waiting for it"
+        ))
+    };
+    match c.lock(key, &mut waiting) {
+        Ok(lock) => (c.get(key), Some(lock)),
+        Err(e) => {
+            progress.line(&format!(
+                "{name}: could not lock the feature cache entry ({e}); computing it anyway"
+            ));
+            (None, None)
+        }
+    }
+}
+
 /// Everything a model's features depend on, for the feature-cache key.
 pub fn cache_inputs(
     study: &Study,
@@ -247,7 +296,7 @@ pub fn cache_inputs(
         "corpus_sha256": corpus.sha256,
         "max_tokens": study.corpus.max_tokens,
         "add_special_tokens": study.corpus.add_special_tokens,
-        "features": study.features,
+        "features": study.features.cache_json(),
         "reference_points_sha256": reference_points_sha256,
     })
 }

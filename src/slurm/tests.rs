@@ -124,6 +124,10 @@ fn model(name: &str, peak: Option<u64>, seconds: Option<f64>) -> ModelPlan {
         flops: None,
         peak_memory_bytes: peak,
         feature_state: None,
+        memory_need: None,
+        passes: None,
+        layer_groups: None,
+        budget_error: None,
         seconds,
         cached: None,
     }
@@ -136,6 +140,7 @@ fn plan_of(models: Vec<ModelPlan>) -> Plan {
         corpus_sha256: Some("x".into()),
         corpus_unresolved: None,
         assumed_gflops: 60.0,
+        memory_budget: None,
         models,
         total_flops: 0.0,
         total_seconds: 0.0,

@@ -876,6 +876,33 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
             .bootstrap_seed
             .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
         bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
+        memory: check_memory(c, raw.memory.as_ref()),
+    }
+}
+
+/// Smallest `features.memory`: below it the value is surely a mistake
+/// (a model's weights alone take more).
+const MIN_MEMORY: u64 = 1 << 20;
+
+/// `features.memory`: a size such as `16GiB` (or bytes), at least 1 MiB.
+fn check_memory(c: &mut Checker, raw: Option<&Spanned<RawSize>>) -> Option<u64> {
+    let raw = raw?;
+    let bytes = match &raw.value {
+        RawSize::Bytes(b) => Ok(*b),
+        RawSize::Text(t) => crate::features::budget::parse_size(t).map_err(|e| {
+            format!("`features.memory` is `{t}`, not a size ({e}); write it like `16GiB`, `512MiB` or a number of bytes")
+        }),
+    };
+    match bytes {
+        Ok(b) if b >= MIN_MEMORY => Some(b),
+        Ok(b) => {
+            c.problem(at(raw), format!("`features.memory` is {b} bytes; it must be at least 1MiB (write sizes like `16GiB`)"));
+            None
+        }
+        Err(message) => {
+            c.problem(at(raw), message);
+            None
+        }
     }
 }
 

@@ -94,6 +94,16 @@ pub struct RawFeatures {
     pub bootstrap: Option<usize>,
     pub bootstrap_seed: Option<u64>,
     pub bootstrap_blocks: Option<Spanned<usize>>,
+    /// The memory a model's pass may use: `16GiB`, `512MiB` or bytes.
+    pub memory: Option<Spanned<RawSize>>,
+}
+
+/// A size as written: a number of bytes or text such as `16GiB`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawSize {
+    Bytes(u64),
+    Text(String),
 }
 
 /// One score source: exactly one of `csv`, `parquet`, `lm_eval` or
