@@ -20,6 +20,7 @@ const PROMPT: &str = "The capital of France is";
 /// The model file, or `None` (after a loud note) when `LOSSY_SKIP_GGUF=1`.
 pub fn smollm2_path() -> Option<PathBuf> {
     let cache = std::env::var_os("LOSSY_MODEL_CACHE")
+        .filter(|v| !v.is_empty()) // an empty value means unset, as for the fetch script
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(".cache").join("models"));
     let path = cache.join(SMOLLM2);
