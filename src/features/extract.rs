@@ -338,21 +338,18 @@ pub fn extract_passes(
     let mut parts = Vec::with_capacity(groups.len());
     let mut tally = PassTally::new(groups.len());
     for group in groups {
-        let mut last = PassProgress::default();
-        let part = extract_layers(
-            model,
-            docs,
-            ends,
-            settings,
-            est,
-            group.clone(),
-            overlap,
-            &mut |p| {
-                last = *p;
-                observe(&tally.of_all(p))
-            },
-        )?;
-        tally.finish(&last);
+        let part = tally.run(observe, |obs| {
+            extract_layers(
+                model,
+                docs,
+                ends,
+                settings,
+                est,
+                group.clone(),
+                overlap,
+                obs,
+            )
+        })?;
         parts.push(part);
     }
     super::groups::merge(parts, model.num_layers() + 1)
@@ -428,6 +425,23 @@ impl PassTally {
     }
 
     /// A pass ended at `last`.
+    /// Runs one pass (`pass` reports its own progress to the callback it is
+    /// given), reporting progress over all passes to `observe`, and counts
+    /// the pass as done.
+    pub fn run<T>(
+        &mut self,
+        observe: &mut dyn FnMut(&PassProgress),
+        pass: impl FnOnce(&mut dyn FnMut(&PassProgress)) -> Result<T, FeatureError>,
+    ) -> Result<T, FeatureError> {
+        let mut last = PassProgress::default();
+        let out = pass(&mut |p| {
+            last = *p;
+            observe(&self.of_all(p))
+        })?;
+        self.finish(&last);
+        Ok(out)
+    }
+
     pub fn finish(&mut self, last: &PassProgress) {
         self.done = self.of_all(last);
         self.done.documents_total = 0;

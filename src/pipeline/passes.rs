@@ -196,21 +196,9 @@ pub fn extract_groups(
             parts.push(part);
             continue;
         }
-        let mut last = PassProgress::default();
-        let part = features::extract_layers(
-            model,
-            docs,
-            ends,
-            settings,
-            est,
-            g.clone(),
-            overlap,
-            &mut |p| {
-                last = *p;
-                observe(&tally.of_all(p))
-            },
-        )?;
-        tally.finish(&last);
+        let part = tally.run(observe, |obs| {
+            features::extract_layers(model, docs, ends, settings, est, g.clone(), overlap, obs)
+        })?;
         if let Err(e) = cache.put_group(inputs, store.facts, &part) {
             notes.push(format!(
                 "could not write layer group {}..{} to the feature cache ({e})",
