@@ -13,7 +13,7 @@ use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
 use crate::features::{self, ModelRow, Overlap};
 use crate::models::{tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
-use crate::report::ModelRecord;
+use crate::report::{manifest::PhaseSeconds, ModelRecord};
 use crate::study::Study;
 use std::time::Instant;
 
@@ -122,6 +122,12 @@ pub fn probe_all(
             feats,
             sha256,
             seconds,
+            phases: PhaseSeconds {
+                hashing,
+                loading,
+                forward: pass.forward_seconds,
+                estimating: pass.estimating_seconds,
+            },
             key,
             cached,
         };
@@ -267,6 +273,7 @@ struct Outcome {
     feats: features::ModelFeatures,
     sha256: String,
     seconds: f64,
+    phases: PhaseSeconds,
     key: String,
     cached: bool,
 }
@@ -294,6 +301,7 @@ fn record_and_row(
         tokens: o.feats.tokens,
         estimator_rows: o.feats.rows,
         seconds: o.seconds,
+        phases: o.phases,
         feature_cache_key: o.key,
         from_cache: o.cached,
     };
