@@ -2,6 +2,7 @@
 
 use super::Failure;
 use anyhow::Context;
+use lossy::corpus::probe::ProbeKind;
 use lossy::pipeline::plan::{plan, Plan};
 use lossy::pipeline::RunOptions;
 use std::path::PathBuf;
@@ -133,6 +134,7 @@ fn table(p: &Plan) -> String {
         (_, _, reason) => out.push_str(&format!("\ncorpus not resolved ({}): tokens, FLOPs and time unknown\n", reason.as_deref().unwrap_or("?"))),
     }
     out.push_str(&budget_line(p));
+    out.push_str(&probe_lines(p));
     for m in p.models.iter().filter(|m| m.unresolved.is_some()) {
         out.push_str(&format!(
             "{}: not resolved: {}\n",
@@ -179,16 +181,72 @@ fn budget_line(p: &Plan) -> String {
         if let (Some(need), Some(groups), Some(flops)) = (&m.memory_need, &m.layer_groups, m.flops)
         {
             let one = flops / (p.assumed_gflops * 1e9);
+            // the corpus's passes only (a probe set's pass is listed below)
+            let widest = groups.iter().map(|g| g.len()).max().unwrap_or(0);
+            let time =
+                flops * lossy::features::budget::forward_cost(groups) / (p.assumed_gflops * 1e9);
             out.push_str(&format!(
-                "  {}: {} passes of at most {} layers, peak {} (one pass: {}), forward time {} (one pass: {})\n",
+                "  {}: {} passes of at most {widest} layers, peak {} (one pass: {}), forward time {} (one pass: {})\n",
                 m.name,
                 groups.len(),
-                groups.iter().map(|g| g.len()).max().unwrap_or(0),
-                bytes(m.peak_memory_bytes.unwrap_or(0)),
+                bytes(need.peak(widest)),
                 bytes(need.peak(need.layers)),
-                duration(m.seconds.unwrap_or(0.0)),
+                duration(time),
                 duration(one),
             ));
+        }
+    }
+    out
+}
+
+/// Each probe set, and each model's pass over it (included in the table's
+/// peak memory and time); nothing for a study without probe sets.
+fn probe_lines(p: &Plan) -> String {
+    if p.probe_sets.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "probe sets (after the corpus, one pass over every layer each; in the peak memory and time above):\n",
+    );
+    for (i, set) in p.probe_sets.iter().enumerate() {
+        match (&set.items, &set.sha256, &set.unresolved) {
+            (Some(n), Some(sha), _) => {
+                let (kind, what) = match set.kind {
+                    ProbeKind::Text => ("text", "documents"),
+                    ProbeKind::Preference => ("preference", "pairs"),
+                };
+                out.push_str(&format!(
+                    "  {} ({kind}): {n} {what} (sha256 {})\n",
+                    set.name,
+                    &sha[..sha.len().min(12)]
+                ))
+            }
+            (_, _, why) => out.push_str(&format!(
+                "  {}: not resolved ({}): tokens, FLOPs and time unknown\n",
+                set.name,
+                why.as_deref().unwrap_or("?")
+            )),
+        }
+        for m in &p.models {
+            let Some(s) = m.probe_sets.get(i) else {
+                continue;
+            };
+            let line = match (s.tokens, s.flops, s.peak_memory_bytes, s.seconds) {
+                (Some(t), Some(f), Some(peak), Some(secs)) => format!(
+                    "{} sequences, {} tokens, {} FLOPs, peak {} (of it features {}), {}",
+                    s.sequences.unwrap_or(0),
+                    si(t as f64),
+                    si(f),
+                    bytes(peak),
+                    bytes(s.feature_state.as_ref().map_or(0, |f| f.total())),
+                    duration(secs)
+                ),
+                _ => format!(
+                    "? ({})",
+                    s.unresolved.as_deref().unwrap_or("model not resolved")
+                ),
+            };
+            out.push_str(&format!("    {}: {line}\n", m.name));
         }
     }
     out

@@ -8,7 +8,7 @@
 
 pub mod chat;
 pub mod dataset;
-mod nested;
+pub mod nested;
 pub mod preference;
 pub mod probe;
 

@@ -135,25 +135,8 @@ pub enum PreferenceError {
         #[source]
         source: ChatError,
     },
-    #[error("{path}: reading the parquet file")]
-    Parquet {
-        path: PathBuf,
-        #[source]
-        source: crate::table::TableError,
-    },
-    #[error("{path}: no column `{field}` (columns: {columns}); set `{key}`")]
-    MissingColumn {
-        path: PathBuf,
-        field: String,
-        columns: String,
-        key: &'static str,
-    },
-    #[error("{path}: column `{field}` holds {dtype}; a preference field is a string or a list of messages")]
-    ColumnType {
-        path: PathBuf,
-        field: String,
-        dtype: String,
-    },
+    #[error(transparent)]
+    Parquet(#[from] super::nested::NestedError),
     #[error("the preference set has no rows ({})", super::paths_list(.paths))]
     NoRows { paths: Vec<PathBuf> },
 }
@@ -256,6 +239,18 @@ impl PreferenceSet {
         }
     }
 
+    /// Bytes of text the selected pairs hold (for the memory plan).
+    pub fn text_bytes(&self) -> usize {
+        let turns = |t: &Turns| match t {
+            Turns::Text(s) => s.len(),
+            Turns::Messages(m) => m.iter().map(|m| m.role.len() + m.content.len()).sum(),
+        };
+        self.pairs
+            .iter()
+            .map(|p| turns(&p.prompt) + turns(&p.chosen) + turns(&p.rejected))
+            .sum()
+    }
+
     /// Renders and tokenizes every pair for one model.
     pub fn tokenize(
         &self,
@@ -355,7 +350,8 @@ fn read_rows(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
-        return Ok(super::nested::parquet_rows(path, &fields(settings), limit)?);
+        let rows = super::nested::parquet_rows(path, &fields(settings), limit);
+        return Ok(rows.map_err(PreferenceError::from)?);
     }
     let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
         path: path.into(),

@@ -1,14 +1,15 @@
 //! Layer groups: the estimates of some contiguous layers of one model, from
-//! one pass over the corpus ([`super::extract::extract_layers`]), and their
-//! exact merge into the model's [`ModelFeatures`].
+//! one pass over the corpus, and their exact merge into the model's
+//! [`ModelFeatures`].
 //!
 //! A layer's estimate depends only on that layer's hidden states, the label
 //! plan and the batches' order, all the same in every pass, so the merged
 //! result is bit-identical to a single pass over all layers. The groups
-//! are what a memory budget splits a model into ([`super::budget`]), and
-//! each is a unit of work of its own: the feature cache stores one entry per
-//! group ([`super::cache::FeatureCache::put_group`]), so groups computed in
-//! different processes or on different machines merge the same way.
+//! are what a memory budget splits a model into, and each is a unit of work
+//! of its own: the feature cache stores one entry per group, so groups
+//! computed in different processes or on different machines merge the same
+//! way. (This module is a leaf: the extractor that computes a group, the
+//! budget that sizes one and the cache that stores one all import it.)
 
 use super::estimator::Estimate;
 use super::lm_loss::LmLoss;

@@ -49,6 +49,17 @@ pub fn ngram_config(settings: &FeatureSettings) -> NgramConfig {
 /// State sizes for a model with `layers` transformer layers over `docs`.
 pub fn state_size(docs: &[Vec<u32>], settings: &FeatureSettings, layers: usize) -> StateSize {
     let plan = ngram_plan(docs, &ngram_config(settings));
+    plan_state_size(&plan, settings, layers, |doc| doc)
+}
+
+/// State sizes of any label plan (a probe set's too), whose bootstrap
+/// resamples units `unit(sequence)`, as [`super::extract`] runs it.
+pub fn plan_state_size(
+    plan: &LabelPlan,
+    settings: &FeatureSettings,
+    layers: usize,
+    unit: fn(usize) -> usize,
+) -> StateSize {
     let m = settings.estimator.bins;
     let mut size = StateSize {
         distinct_labels: plan
@@ -56,13 +67,13 @@ pub fn state_size(docs: &[Vec<u32>], settings: &FeatureSettings, layers: usize) 
             .iter()
             .map(|s| (s.display_name(), s.n_ids()))
             .collect(),
-        labels_bytes: label_plan_bytes(&plan),
-        layer_bytes: layer_bytes(&plan, m),
+        labels_bytes: label_plan_bytes(plan),
+        layer_bytes: layer_bytes(plan, m),
         layer_interval_bytes: 0,
         layers: layers + 1,
     };
     if settings.bootstrap > 0 {
-        let layout = block_layout(&plan, settings.blocks(), |doc| doc);
+        let layout = block_layout(plan, settings.blocks(), unit);
         size.layer_interval_bytes = layout.state_bytes(m) as u64;
         size.labels_bytes += layout.layout_bytes() as u64;
     }

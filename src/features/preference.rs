@@ -81,13 +81,33 @@ pub fn extract_preference(
         docs: &tokens.sequences,
         ends: &[],
         plan: &plan,
-        // Pair i's two sequences are resampled together.
-        unit: |s| s / 2,
+        unit: pair_of,
         // a completion's last token has no next one
         lm_loss: false,
     };
     // probe sets are small beside the main corpus: the estimator runs inline
     extract_plan(&pass, settings, est, Overlap::Off, &mut |_| {})
+}
+
+/// Pair i's two sequences are resampled together (the bootstrap's unit).
+fn pair_of(sequence: usize) -> usize {
+    sequence / 2
+}
+
+/// The state one model's preference pass holds (the label plan, every
+/// layer's accumulator and bootstrap sums), exactly, for `lossy plan`.
+pub fn preference_state_size(
+    tokens: &PreferenceTokens,
+    include_prompt: bool,
+    settings: &FeatureSettings,
+    layers: usize,
+) -> super::memory::StateSize {
+    let plan = preference_plan(
+        tokens,
+        include_prompt,
+        settings.null_seed().map(|s| s ^ SALT),
+    );
+    super::memory::plan_state_size(&plan, settings, layers, pair_of)
 }
 
 /// Names of the preference value columns: `preference` and, with nulls,
@@ -170,5 +190,52 @@ mod tests {
             p.sets[1].ids != p.sets[0].ids
         });
         assert!(swapped);
+    }
+
+    /// `lossy plan`'s preference state is what the pass allocates: the
+    /// accumulator and, with the bootstrap, the block sums over pairs.
+    #[test]
+    fn preference_state_size_equals_the_allocated_state() {
+        use crate::features::estimator::blocks::BlockAccumulator;
+        use crate::features::estimator::{Accumulator, WSource};
+        use crate::features::extract::block_layout;
+        let tokens = tokens();
+        for (include_prompt, bootstrap, null) in [(false, 0, false), (true, 5, true)] {
+            let settings = FeatureSettings {
+                bootstrap,
+                bootstrap_blocks: Some(2),
+                null,
+                ..Default::default()
+            };
+            let m = settings.estimator.bins;
+            let est = Estimator::from_parts(
+                vec![1.0; m * 4],
+                m,
+                4,
+                0.1,
+                WSource::Generated {
+                    algorithm: "test".into(),
+                    seed: 0,
+                },
+            );
+            let size = preference_state_size(&tokens, include_prompt, &settings, 2);
+            let plan = preference_plan(
+                &tokens,
+                include_prompt,
+                settings.null_seed().map(|s| s ^ SALT),
+            );
+            assert_eq!(plan.sets.len(), 1 + null as usize);
+            let acc = Accumulator::new(&est, &plan.specs());
+            assert_eq!(size.layer_bytes, acc.state_bytes() as u64);
+            assert_eq!(size.layers, 3);
+            if bootstrap > 0 {
+                let layout = block_layout(&plan, 2, pair_of);
+                let blocks = BlockAccumulator::new(&layout, m);
+                assert_eq!(size.layer_interval_bytes, blocks.state_bytes() as u64);
+                assert!(size.layer_interval_bytes > 0);
+            } else {
+                assert_eq!(size.layer_interval_bytes, 0);
+            }
+        }
     }
 }

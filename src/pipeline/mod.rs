@@ -4,9 +4,11 @@
 //! features) or reads them from an earlier run's table; [`plan`] is `lossy
 //! plan`, the same resolution without running any model.
 
+mod cache_key;
 mod features_stage;
 #[cfg(test)]
 mod figure_layout;
+mod locate;
 mod passes;
 pub mod plan;
 mod probe;

@@ -11,7 +11,8 @@
 //! label-state sizes are computed once per tokenizer, so a family sharing
 //! one tokenizer tokenizes the corpus once.
 
-use super::probe::{cache_inputs, locate};
+use super::cache_key::cache_inputs;
+use super::locate::locate;
 use super::{Network, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::budget::{self, Budget};
@@ -38,7 +39,7 @@ pub fn schedule_all(
     let Some(budget) = Budget::resolve(study.features.memory, &study.file) else {
         return Ok(vec![None; study.models.len()]);
     };
-    let reference_points = super::probe::reference_points_sha256(study)?;
+    let reference_points = super::cache_key::reference_points_sha256(study)?;
     let mut states: HashMap<String, (StateSize, usize)> = HashMap::new();
     let mut out = Vec::with_capacity(study.models.len());
     for entry in &study.models {

@@ -5,66 +5,22 @@
 //! feature cache (same model content, corpus, settings and code) are reused
 //! without loading the model.
 
+use super::cache_key::{cache_inputs, reference_points_sha256};
+use super::locate::locate;
 use super::{ModelStatus, Network, Phase, Progress, RunError};
 use crate::corpus::Corpus;
 use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
 use crate::features::{self, ModelRow, Overlap};
-use crate::models::{hub_source, tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
+use crate::models::{tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
 use crate::report::{manifest::PhaseSeconds, ModelRecord};
 use crate::study::Study;
-use std::path::PathBuf;
 use std::time::Instant;
 
 pub struct Probed {
     pub rows: Vec<ModelRow>,
     pub records: Vec<ModelRecord>,
     pub estimators: Vec<Estimator>,
-}
-
-/// Where a model's files are, and the commit they came from (hub models).
-pub struct Located {
-    pub dir: PathBuf,
-    pub commit: Option<String>,
-}
-
-/// A local path as given, or the hub snapshot folder after fetching.
-pub fn locate(
-    entry: &ModelEntry,
-    network: &Network,
-    weights: bool,
-    progress: &mut dyn Progress,
-) -> Result<Located, RunError> {
-    if let Some(path) = &entry.path {
-        return Ok(Located {
-            dir: path.clone(),
-            commit: None,
-        });
-    }
-    let id = entry
-        .id
-        .as_deref()
-        .expect("the study checker requires a path or an id");
-    let revision = entry.revision.as_deref().unwrap_or("main");
-    let fetch_err = |source| RunError::Fetch {
-        name: entry.name.clone(),
-        source,
-    };
-    let hub = network.hub().map_err(|e| fetch_err(e.into()))?;
-    let fetched = hub_source::fetch(hub, id, revision, weights).map_err(fetch_err)?;
-    let how = if fetched.resolved.from_cache {
-        " (from the cache: the hub was not asked)"
-    } else {
-        ""
-    };
-    progress.line(&format!(
-        "{}: {id}@{revision} is commit {}{how}",
-        entry.name, fetched.resolved.sha
-    ));
-    Ok(Located {
-        dir: fetched.dir,
-        commit: Some(fetched.resolved.sha),
-    })
 }
 
 /// Whether the estimator runs beside the forward pass: yes where the two
@@ -89,7 +45,6 @@ pub fn probe_all(
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
     let device = study.features.device.open()?;
-    let overlap = overlap_for(&study.features.device);
     let mut out = Probed {
         rows: Vec::new(),
         records: Vec::new(),
@@ -100,24 +55,17 @@ pub fn probe_all(
     for (i, entry) in study.models.iter().enumerate() {
         let t0 = Instant::now();
         let name = entry.name.clone();
-        let model_err = |source| RunError::Model {
-            name: name.clone(),
-            source,
-        };
-        let status = |phase, pass| ModelStatus {
-            name: &entry.name,
+        let slot = Slot {
+            entry,
             index: i,
             models: study.models.len(),
-            phase,
-            pass,
         };
         let none = features::PassProgress::default();
         let located = locate(entry, network, true, progress)?;
-        progress.model(&status(Phase::Hashing, none));
-        let files =
-            ModelFiles::locate_with_root(&located.dir, entry.root.as_deref()).map_err(model_err)?;
+        progress.model(&slot.status(Phase::Hashing, none));
+        let files = ModelFiles::locate_with_root(&located.dir, entry.root.as_deref())
+            .map_err(|source| slot.model_err(source))?;
         let hashing = t0.elapsed().as_secs_f64();
-        let (mut loading, mut pass) = (0.0, none);
         let inputs = cache_inputs(
             study,
             entry,
@@ -128,72 +76,28 @@ pub fn probe_all(
         let key = cache::key(&inputs);
         let (hit, _lock) = cached_or_locked(cache, &key, &name, progress);
         let cached = hit.is_some();
+        let (mut loading, mut pass) = (0.0, none);
         let (facts, feats, sha256) = match hit {
             Some((facts, feats)) => (facts, feats, files.sha256.clone()),
             None => {
-                progress.model(&status(Phase::Loading, none));
-                let t1 = Instant::now();
-                let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
-                let model = Model::load_as(files, &device, entry.precision).map_err(model_err)?;
-                let (docs, ends) = corpus
-                    .tokenize_with_ends(&tokenizer, &study.corpus)
-                    .map_err(|source| RunError::Tokenize {
-                        name: name.clone(),
-                        source,
-                    })?;
-                let est = estimator_for(&mut out.estimators, study, model.hidden_size(), &name)?;
-                loading = t1.elapsed().as_secs_f64();
-                progress.model(&status(Phase::Running, none));
-                let mut observe = |p: &features::PassProgress| {
-                    pass = *p;
-                    progress.model(&status(Phase::Running, *p));
-                };
-                let facts = CachedModel {
-                    architecture: model.config.model_type.clone(),
-                    layers: model.num_layers(),
-                    d: model.hidden_size(),
-                    non_embedding_params: model.config.non_embedding_params(),
-                    total_params: model.config.total_params(),
-                };
-                let all = [0..model.num_layers() + 1];
-                let groups = schedules[i].as_deref().unwrap_or(&all);
-                let store = cache.map(|cache| super::passes::GroupStore {
+                let run = ModelRun {
+                    study,
+                    corpus,
+                    slot: &slot,
+                    device: &device,
                     cache,
                     inputs: &inputs,
-                    facts: &facts,
-                });
-                let mut notes = Vec::new();
-                let feats = super::passes::extract_groups(
-                    &model,
-                    (&docs, &ends),
-                    &study.features,
-                    est,
-                    groups,
-                    overlap,
-                    store,
-                    &mut observe,
-                    &mut notes,
-                );
-                for n in notes {
-                    progress.line(&format!("{name}: {n}"));
-                }
-                let feats = feats.map_err(|source| RunError::Features {
-                    name: name.clone(),
-                    source,
-                })?;
-                if let Some(c) = cache {
-                    if let Err(e) = c.put(&key, &inputs, &facts, &feats) {
-                        progress.line(&format!(
-                            "{name}: could not write the feature cache ({e}); continuing"
-                        ));
-                    }
-                }
-                (facts, feats, model.files.sha256.clone())
+                    key: &key,
+                    groups: schedules[i].as_deref(),
+                };
+                let computed = compute_model(&run, files, &mut out.estimators, progress)?;
+                (loading, pass) = (computed.loading, computed.pass);
+                (computed.facts, computed.feats, computed.sha256)
             }
         };
         estimator_for(&mut out.estimators, study, facts.d, &name)?;
         let seconds = t0.elapsed().as_secs_f64();
-        progress.model(&status(Phase::Done, pass));
+        progress.model(&slot.status(Phase::Done, pass));
         let timing = if cached {
             format!("{seconds:.1}s, hashing {hashing:.1}s (cached)")
         } else {
@@ -213,22 +117,10 @@ pub fn probe_all(
             feats.tokens,
             feats.rows,
         ));
-        out.records.push(ModelRecord {
-            name: name.clone(),
-            family: entry.family.clone(),
-            path: located.dir.clone(),
-            id: entry.id.clone(),
-            revision: entry.revision.clone(),
-            commit: located.commit.clone(),
-            architecture: facts.architecture.clone(),
-            layers: facts.layers,
-            d: facts.d,
-            non_embedding_params: facts.non_embedding_params,
-            total_params: facts.total_params,
+        let outcome = Outcome {
+            facts,
+            feats,
             sha256,
-            documents: feats.documents,
-            tokens: feats.tokens,
-            estimator_rows: feats.rows,
             seconds,
             phases: PhaseSeconds {
                 hashing,
@@ -236,21 +128,194 @@ pub fn probe_all(
                 forward: pass.forward_seconds,
                 estimating: pass.estimating_seconds,
             },
-            feature_cache_key: key,
-            from_cache: cached,
-        });
-        out.rows.push(ModelRow {
-            name,
-            family: entry.family.clone(),
-            d: facts.d,
-            params: facts.non_embedding_params,
-            params_total: facts.total_params,
-            step: entry.step,
-            train_tokens: entry.train_tokens,
-            features: feats,
-        });
+            key,
+            cached,
+        };
+        let (record, row) = record_and_row(entry, &located, outcome);
+        out.records.push(record);
+        out.rows.push(row);
     }
     Ok(out)
+}
+
+/// A model's place in the study, for progress and errors.
+struct Slot<'a> {
+    entry: &'a ModelEntry,
+    index: usize,
+    models: usize,
+}
+
+impl<'a> Slot<'a> {
+    fn status(&self, phase: Phase, pass: features::PassProgress) -> ModelStatus<'a> {
+        ModelStatus {
+            name: &self.entry.name,
+            index: self.index,
+            models: self.models,
+            phase,
+            pass,
+        }
+    }
+
+    fn model_err(&self, source: crate::models::ModelError) -> RunError {
+        RunError::Model {
+            name: self.entry.name.clone(),
+            source,
+        }
+    }
+}
+
+/// What computing one model's features needs.
+struct ModelRun<'a> {
+    study: &'a Study,
+    corpus: &'a Corpus,
+    slot: &'a Slot<'a>,
+    device: &'a candle_core::Device,
+    cache: Option<&'a FeatureCache>,
+    inputs: &'a serde_json::Value,
+    key: &'a str,
+    /// The layer groups under the memory budget (`None`: one pass).
+    groups: Option<&'a [std::ops::Range<usize>]>,
+}
+
+/// A computed model: its facts, features, weights' sha256, and how long
+/// loading took and how the pass went.
+struct Computed {
+    facts: CachedModel,
+    feats: features::ModelFeatures,
+    sha256: String,
+    loading: f64,
+    pass: features::PassProgress,
+}
+
+/// Loads a model the cache does not hold, runs it over the corpus in its
+/// layer groups (each stored in the cache as it ends) and stores it.
+fn compute_model(
+    run: &ModelRun,
+    files: ModelFiles,
+    estimators: &mut Vec<Estimator>,
+    progress: &mut dyn Progress,
+) -> Result<Computed, RunError> {
+    let (study, slot) = (run.study, run.slot);
+    let name = &slot.entry.name;
+    let none = features::PassProgress::default();
+    progress.model(&slot.status(Phase::Loading, none));
+    let t1 = Instant::now();
+    let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(|e| slot.model_err(e))?;
+    let model =
+        Model::load_as(files, run.device, slot.entry.precision).map_err(|e| slot.model_err(e))?;
+    let (docs, ends) = run
+        .corpus
+        .tokenize_with_ends(&tokenizer, &study.corpus)
+        .map_err(|source| RunError::Tokenize {
+            name: name.clone(),
+            source,
+        })?;
+    let est = estimator_for(estimators, study, model.hidden_size(), name)?;
+    let loading = t1.elapsed().as_secs_f64();
+    progress.model(&slot.status(Phase::Running, none));
+    let facts = CachedModel {
+        architecture: model.config.model_type.clone(),
+        layers: model.num_layers(),
+        d: model.hidden_size(),
+        non_embedding_params: model.config.non_embedding_params(),
+        total_params: model.config.total_params(),
+    };
+    let all = [0..model.num_layers() + 1];
+    let groups = run.groups.unwrap_or(&all);
+    let store = run.cache.map(|cache| super::passes::GroupStore {
+        cache,
+        inputs: run.inputs,
+        facts: &facts,
+    });
+    let mut notes = Vec::new();
+    let mut pass = none;
+    let mut observe = |p: &features::PassProgress| {
+        pass = *p;
+        progress.model(&slot.status(Phase::Running, *p));
+    };
+    let feats = super::passes::extract_groups(
+        &model,
+        (&docs, &ends),
+        &study.features,
+        est,
+        groups,
+        overlap_for(&study.features.device),
+        store,
+        &mut observe,
+        &mut notes,
+    );
+    for n in notes {
+        progress.line(&format!("{name}: {n}"));
+    }
+    let feats = feats.map_err(|source| RunError::Features {
+        name: name.clone(),
+        source,
+    })?;
+    if let Some(c) = run.cache {
+        if let Err(e) = c.put(run.key, run.inputs, &facts, &feats) {
+            progress.line(&format!(
+                "{name}: could not write the feature cache ({e}); continuing"
+            ));
+        }
+    }
+    Ok(Computed {
+        facts,
+        feats,
+        sha256: model.files.sha256.clone(),
+        loading,
+        pass,
+    })
+}
+
+/// One model's features and how they were had.
+struct Outcome {
+    facts: CachedModel,
+    feats: features::ModelFeatures,
+    sha256: String,
+    seconds: f64,
+    phases: PhaseSeconds,
+    key: String,
+    cached: bool,
+}
+
+/// The manifest's record and the feature table's row of one model.
+fn record_and_row(
+    entry: &ModelEntry,
+    located: &super::locate::Located,
+    o: Outcome,
+) -> (ModelRecord, ModelRow) {
+    let record = ModelRecord {
+        name: entry.name.clone(),
+        family: entry.family.clone(),
+        path: located.dir.clone(),
+        id: entry.id.clone(),
+        revision: entry.revision.clone(),
+        commit: located.commit.clone(),
+        architecture: o.facts.architecture.clone(),
+        layers: o.facts.layers,
+        d: o.facts.d,
+        non_embedding_params: o.facts.non_embedding_params,
+        total_params: o.facts.total_params,
+        sha256: o.sha256,
+        documents: o.feats.documents,
+        tokens: o.feats.tokens,
+        estimator_rows: o.feats.rows,
+        seconds: o.seconds,
+        phases: o.phases,
+        feature_cache_key: o.key,
+        from_cache: o.cached,
+    };
+    let row = ModelRow {
+        name: entry.name.clone(),
+        family: entry.family.clone(),
+        d: o.facts.d,
+        params: o.facts.non_embedding_params,
+        params_total: o.facts.total_params,
+        step: entry.step,
+        train_tokens: entry.train_tokens,
+        features: o.feats,
+    };
+    (record, row)
 }
 
 /// The cached entry, or else the entry's lock, held while this process
@@ -285,38 +350,6 @@ fn cached_or_locked(
             ));
             (None, None)
         }
-    }
-}
-
-/// Everything a model's features depend on, for the feature-cache key.
-pub fn cache_inputs(
-    study: &Study,
-    entry: &ModelEntry,
-    corpus: &Corpus,
-    model_sha256: &str,
-    reference_points_sha256: Option<&str>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "model_sha256": model_sha256,
-        "precision": entry.precision,
-        "corpus_sha256": corpus.sha256,
-        "max_tokens": study.corpus.max_tokens,
-        "add_special_tokens": study.corpus.add_special_tokens,
-        "features": study.features.cache_json(),
-        "reference_points_sha256": reference_points_sha256,
-    })
-}
-
-/// The hash of a study's reference-points file, if it names one.
-pub fn reference_points_sha256(study: &Study) -> Result<Option<String>, RunError> {
-    match &study.features.estimator.reference_points {
-        Some(p) => Ok(Some(crate::io::hash::sha256_file(p).map_err(|source| {
-            RunError::Io {
-                path: p.clone(),
-                source,
-            }
-        })?)),
-        None => Ok(None),
     }
 }
 

@@ -5,7 +5,9 @@
 //! the model's chat template (preference sets) and the feature settings. A
 //! model is loaded only when one of its sets is not cached.
 
-use super::probe::{estimator_for, locate, reference_points_sha256};
+use super::cache_key::reference_points_sha256;
+use super::locate::locate;
+use super::probe::estimator_for;
 use super::{Network, Progress, RunError};
 use crate::corpus::chat::ChatTemplate;
 use crate::corpus::preference::{PreferenceRecord, PreferenceSet, TemplateUse};
@@ -64,25 +66,7 @@ pub(crate) fn load_all(
 ) -> Result<Vec<ProbeData>, RunError> {
     let mut out = Vec::new();
     for p in &study.probes {
-        let hub_needed = match &p.source {
-            ProbeSource::Text(s) => s.dataset.is_some(),
-            ProbeSource::Preference(s) => s.dataset.is_some(),
-        };
-        let hub = if hub_needed {
-            Some(network.hub()?)
-        } else {
-            None
-        };
-        let wrap = |e: CorpusError| RunError::ProbeSet {
-            probe: p.label(),
-            source: Box::new(RunError::Corpus(e)),
-        };
-        let data = match &p.source {
-            ProbeSource::Text(s) => ProbeData::Text(Corpus::fetch_and_load(s, hub).map_err(wrap)?),
-            ProbeSource::Preference(s) => {
-                ProbeData::Preference(PreferenceSet::fetch_and_load(s, hub).map_err(wrap)?)
-            }
-        };
+        let data = load_one(p, network)?;
         let (n, what, sha) = match &data {
             ProbeData::Text(c) => (c.documents.len(), "documents", &c.sha256),
             ProbeData::Preference(s) => (s.pairs.len(), "pairs", &s.sha256),
@@ -95,6 +79,29 @@ pub(crate) fn load_all(
         out.push(data);
     }
     Ok(out)
+}
+
+/// Reads one probe set (fetching a hub dataset's shards).
+pub(crate) fn load_one(p: &ProbeSet, network: &Network) -> Result<ProbeData, RunError> {
+    let hub_needed = match &p.source {
+        ProbeSource::Text(s) => s.dataset.is_some(),
+        ProbeSource::Preference(s) => s.dataset.is_some(),
+    };
+    let hub = if hub_needed {
+        Some(network.hub()?)
+    } else {
+        None
+    };
+    let wrap = |e: CorpusError| RunError::ProbeSet {
+        probe: p.label(),
+        source: Box::new(RunError::Corpus(e)),
+    };
+    Ok(match &p.source {
+        ProbeSource::Text(s) => ProbeData::Text(Corpus::fetch_and_load(s, hub).map_err(wrap)?),
+        ProbeSource::Preference(s) => {
+            ProbeData::Preference(PreferenceSet::fetch_and_load(s, hub).map_err(wrap)?)
+        }
+    })
 }
 
 /// Per probe set, per model (study order): the features, and the records.
@@ -190,38 +197,24 @@ fn one(
     estimators: &mut Vec<Estimator>,
 ) -> Result<(ModelFeatures, ProbeModelRecord), RunError> {
     let name = &entry.name;
-    let model_err = |source| RunError::Model {
-        name: name.clone(),
-        source,
-    };
-    let corpus_err = |source| RunError::Tokenize {
-        name: name.clone(),
-        source,
-    };
     let template = match &probe.source {
         ProbeSource::Preference(s) if s.chat_template == TemplateUse::Auto => {
-            ChatTemplate::for_tokenizer(&files.tokenizer)
-                .map_err(|e| corpus_err(CorpusError::Chat(e)))?
+            ChatTemplate::for_tokenizer(&files.tokenizer).map_err(|e| RunError::Tokenize {
+                name: name.clone(),
+                source: CorpusError::Chat(e),
+            })?
         }
         _ => None,
     };
-    let (data_sha, settings) = match (data, &probe.source) {
-        (ProbeData::Text(c), ProbeSource::Text(s)) => (&c.sha256, serde_json::json!(s)),
-        (ProbeData::Preference(c), ProbeSource::Preference(s)) => (&c.sha256, serde_json::json!(s)),
-        _ => unreachable!("probe data is loaded from its own settings"),
-    };
-    let inputs = serde_json::json!({
-        "model_sha256": files.sha256,
-        "precision": entry.precision,
-        "probe": {
-            "kind": probe.kind(),
-            "sha256": data_sha,
-            "settings": settings,
-            "chat_template_sha256": template.as_ref().map(|t| crate::io::hash::sha256_hex(t.source().as_bytes())),
-        },
-        "features": study.features,
-        "reference_points_sha256": reference_points,
-    });
+    let inputs = probe_cache_inputs(
+        study,
+        entry,
+        files,
+        probe,
+        data,
+        template.as_ref(),
+        reference_points,
+    );
     let key = cache::key(&inputs);
     let mut record = ProbeModelRecord {
         model: name.clone(),
@@ -233,8 +226,7 @@ fn one(
         feature_cache_key: key.clone(),
         from_cache: false,
     };
-    let hit = cache.and_then(|c| c.get(&key));
-    let feats = match hit {
+    let feats = match cache.and_then(|c| c.get(&key)) {
         Some((facts, feats)) => {
             estimator_for(estimators, study, facts.d, name)?;
             record.from_cache = true;
@@ -242,6 +234,10 @@ fn one(
         }
         None => {
             if loaded.is_none() {
+                let model_err = |source| RunError::Model {
+                    name: name.clone(),
+                    source,
+                };
                 let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
                 let model =
                     Model::load_as(files.clone(), device, entry.precision).map_err(model_err)?;
@@ -249,32 +245,16 @@ fn one(
             }
             let (model, tokenizer) = loaded.as_ref().expect("just loaded");
             let est = estimator_for(estimators, study, model.hidden_size(), name)?;
-            let features_err = |source| RunError::Features {
-                name: name.clone(),
-                source,
-            };
-            let feats = match (data, &probe.source) {
-                (ProbeData::Text(c), ProbeSource::Text(s)) => {
-                    let docs = c.tokenize(tokenizer, s).map_err(corpus_err)?;
-                    // no byte ends: a probe set's LM loss is not reported
-                    features::extract(model, &docs, &[], &study.features, est)
-                        .map_err(features_err)?
-                }
-                (ProbeData::Preference(c), ProbeSource::Preference(s)) => {
-                    let tokens = c
-                        .tokenize(tokenizer, template.as_ref(), s)
-                        .map_err(corpus_err)?;
-                    features::preference::extract_preference(
-                        model,
-                        &tokens,
-                        s.include_prompt,
-                        &study.features,
-                        est,
-                    )
-                    .map_err(features_err)?
-                }
-                _ => unreachable!("probe data is loaded from its own settings"),
-            };
+            let feats = compute(
+                study,
+                name,
+                probe,
+                data,
+                model,
+                tokenizer,
+                template.as_ref(),
+                est,
+            )?;
             if let Some(c) = cache {
                 let facts = CachedModel {
                     architecture: model.config.model_type.clone(),
@@ -296,4 +276,76 @@ fn one(
     record.tokens = feats.tokens;
     record.estimator_rows = feats.rows;
     Ok((feats, record))
+}
+
+/// Everything a model's features over a probe set depend on: the model,
+/// the set's content and settings, the chat template (preference sets), the
+/// feature settings and the reference points.
+fn probe_cache_inputs(
+    study: &Study,
+    entry: &ModelEntry,
+    files: &ModelFiles,
+    probe: &ProbeSet,
+    data: &ProbeData,
+    template: Option<&ChatTemplate>,
+    reference_points: Option<&str>,
+) -> serde_json::Value {
+    let (data_sha, settings) = match (data, &probe.source) {
+        (ProbeData::Text(c), ProbeSource::Text(s)) => (&c.sha256, serde_json::json!(s)),
+        (ProbeData::Preference(c), ProbeSource::Preference(s)) => (&c.sha256, serde_json::json!(s)),
+        _ => unreachable!("probe data is loaded from its own settings"),
+    };
+    serde_json::json!({
+        "model_sha256": files.sha256,
+        "precision": entry.precision,
+        "probe": {
+            "kind": probe.kind(),
+            "sha256": data_sha,
+            "settings": settings,
+            "chat_template_sha256": template.map(|t| crate::io::hash::sha256_hex(t.source().as_bytes())),
+        },
+        "features": study.features,
+        "reference_points_sha256": reference_points,
+    })
+}
+
+/// Runs the loaded model over a probe set (tokenized here).
+#[allow(clippy::too_many_arguments)]
+fn compute(
+    study: &Study,
+    name: &str,
+    probe: &ProbeSet,
+    data: &ProbeData,
+    model: &Model,
+    tokenizer: &Tokenizer,
+    template: Option<&ChatTemplate>,
+    est: &Estimator,
+) -> Result<ModelFeatures, RunError> {
+    let corpus_err = |source| RunError::Tokenize {
+        name: name.into(),
+        source,
+    };
+    let features_err = |source| RunError::Features {
+        name: name.into(),
+        source,
+    };
+    match (data, &probe.source) {
+        (ProbeData::Text(c), ProbeSource::Text(s)) => {
+            let docs = c.tokenize(tokenizer, s).map_err(corpus_err)?;
+            // no byte ends: a probe set's LM loss is not reported
+            features::extract(model, &docs, &[], &study.features, est).map_err(features_err)
+        }
+        (ProbeData::Preference(c), ProbeSource::Preference(s)) => {
+            let tokens = c.tokenize(tokenizer, template, s).map_err(corpus_err)?;
+            features::preference::extract_preference(
+                model,
+                &tokens,
+                s.include_prompt,
+                &study.features,
+                est,
+            )
+            .map_err(features_err)
+        }
+        _ => unreachable!("probe data is loaded from its own settings"),
+    }
 }

@@ -180,7 +180,7 @@ pub fn compute(
         index,
         model: record.name.clone(),
         corpus_sha256: corpus.sha256.clone(),
-        reference_points_sha256: super::probe::reference_points_sha256(&one)?,
+        reference_points_sha256: super::cache_key::reference_points_sha256(&one)?,
         lossy_version: env!("CARGO_PKG_VERSION").into(),
         feature_code: env!("LOSSY_FEATURE_CODE").into(),
         record,
@@ -279,7 +279,7 @@ fn collect<'a>(
     progress: &mut dyn Progress,
 ) -> Result<Vec<Found<'a>>, RunError> {
     let features = FeatureCache::new(cache.to_path_buf());
-    let reference_points = super::probe::reference_points_sha256(study)?;
+    let reference_points = super::cache_key::reference_points_sha256(study)?;
     let (mut missing, mut indices, mut stale, mut found) = (vec![], vec![], vec![], vec![]);
     for (i, entry) in study.models.iter().enumerate() {
         let Some(shard) = read_record(&record_path(dir, &entry.name))? else {

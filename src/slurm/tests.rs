@@ -129,6 +129,7 @@ fn model(name: &str, peak: Option<u64>, seconds: Option<f64>) -> ModelPlan {
         layer_groups: None,
         budget_error: None,
         seconds,
+        probe_sets: Vec::new(),
         cached: None,
     }
 }
@@ -144,6 +145,7 @@ fn plan_of(models: Vec<ModelPlan>) -> Plan {
         models,
         total_flops: 0.0,
         total_seconds: 0.0,
+        probe_sets: Vec::new(),
     }
 }
 

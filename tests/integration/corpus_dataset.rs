@@ -121,3 +121,69 @@ fn a_dataset_corpus_is_pinned_selected_in_order_and_hashed_like_local_text() {
         "{err}"
     );
 }
+
+/// A preference dataset through the hub's parquet conversion, in the
+/// Tulu 3 / UltraFeedback layout (`chosen`/`rejected` as message lists):
+/// the same reader as a local parquet file, so the pairs and their sha256
+/// equal those of the same rows in `.jsonl`; a 20-pair selection takes
+/// only the first shard.
+#[test]
+fn a_hub_preference_dataset_of_message_lists_reads_like_its_jsonl() {
+    use lossy::corpus::preference::{PreferenceSet, PreferenceSettings};
+    let server = HubServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = crate::support::root().join("tests/fixtures/preference");
+    let parquet = std::fs::read(fixtures.join("chat.parquet")).unwrap();
+    let files = [
+        "default/train_prefs/0000.parquet",
+        "default/train_prefs/0001.parquet",
+    ];
+    server.revision(
+        "datasets",
+        "lossy-test/prefs",
+        "refs%2Fconvert%2Fparquet",
+        SHA,
+        &files,
+    );
+    for f in files {
+        server.file("datasets/", "lossy-test/prefs", SHA, f, parquet.clone());
+    }
+    let hub = server.hub(&tmp.path().join("hub"), None, false, 0);
+    let settings = |n: usize| PreferenceSettings {
+        dataset: Some(DatasetSource {
+            id: "lossy-test/prefs".into(),
+            config: "default".into(),
+            split: "train_prefs".into(),
+            revision: "refs/convert/parquet".into(),
+        }),
+        max_pairs: Some(n),
+        ..PreferenceSettings::default()
+    };
+    let local = |n: usize| {
+        let s = PreferenceSettings {
+            paths: vec![fixtures.join("chat.jsonl")],
+            max_pairs: Some(n),
+            ..PreferenceSettings::default()
+        };
+        PreferenceSet::load(&s, &s.paths, None).unwrap()
+    };
+    let twenty = PreferenceSet::fetch_and_load(&settings(20), Some(&hub)).unwrap();
+    assert_eq!(twenty.pairs.len(), 20);
+    assert_eq!(twenty.sha256, local(20).sha256);
+    let record = twenty.dataset.clone().unwrap();
+    assert_eq!((record.sha.as_str(), record.files.len()), (SHA, 1));
+    assert!(
+        !server
+            .seen()
+            .iter()
+            .any(|s| s.path.ends_with("0001.parquet")),
+        "the second shard is not needed for 20 pairs"
+    );
+    // 60 pairs: all 48 of the first shard, then 12 of the second.
+    let sixty = PreferenceSet::fetch_and_load(&settings(60), Some(&hub)).unwrap();
+    assert_eq!(sixty.pairs.len(), 60);
+    let all = local(48);
+    assert_eq!(sixty.pairs[47].chosen, all.pairs[47].chosen);
+    assert_eq!(sixty.pairs[59].chosen, all.pairs[11].chosen);
+    assert_eq!(sixty.pairs[59].row, 12);
+}

@@ -146,40 +146,90 @@ fn plain_pairs_match_soft_entropy_on_transformers_states() {
     }
 }
 
-#[test]
-fn chat_pairs_rendered_by_the_template_match_transformers() {
-    let fx = fixture();
-    let case = fx["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "chat")
-        .expect("a chat case");
+/// The chat case's model folder, and its tokenizer with the fixture's
+/// template in its config (in `tmp`).
+fn chat_model(case: &Value, tmp: &Path) -> (PathBuf, Tokenizer, ChatTemplate) {
     let model_dir = root().join(case["model"].as_str().unwrap());
-    // the model's tokenizer with the fixture's template in its config
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        model_dir.join("tokenizer.json"),
-        tmp.path().join("tokenizer.json"),
-    )
-    .unwrap();
+    std::fs::copy(model_dir.join("tokenizer.json"), tmp.join("tokenizer.json")).unwrap();
     let cfg_text = std::fs::read_to_string(model_dir.join("tokenizer_config.json")).unwrap();
     let mut cfg: Value = serde_json::from_str(&cfg_text).unwrap();
     let template = std::fs::read_to_string(dir().join("chat_template.jinja")).unwrap();
     cfg["chat_template"] = Value::String(template);
     std::fs::write(
-        tmp.path().join("tokenizer_config.json"),
+        tmp.join("tokenizer_config.json"),
         serde_json::to_string(&cfg).unwrap(),
     )
     .unwrap();
-    let tokenizer_path = tmp.path().join("tokenizer.json");
+    let tokenizer_path = tmp.join("tokenizer.json");
     let chat = ChatTemplate::for_tokenizer(&tokenizer_path)
         .unwrap()
         .expect("the config's template");
     let tok = Tokenizer::from_file(&tokenizer_path).unwrap();
+    (model_dir, tok, chat)
+}
+
+fn chat_case(fx: &Value) -> &Value {
+    fx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "chat")
+        .expect("a chat case")
+}
+
+#[test]
+fn chat_pairs_rendered_by_the_template_match_transformers() {
+    let fx = fixture();
+    let case = chat_case(&fx);
+    let tmp = tempfile::tempdir().unwrap();
+    let (model_dir, tok, chat) = chat_model(case, tmp.path());
     let pairs = fx["pairs"].as_u64().unwrap() as usize;
     let s = settings(dir().join("chat.jsonl"), pairs);
     let set = PreferenceSet::load(&s, &s.paths, None).unwrap();
     let tokens = set.tokenize(&tok, Some(&chat), &s).unwrap();
     check_mi(case, &model_dir, &tokens);
+}
+
+/// The same pairs as Tulu 3 / UltraFeedback store them on the hub: a
+/// parquet file whose `chosen`/`rejected` are `list<struct<role, content>>`
+/// (written by pyarrow, `scripts/preference_parquet_fixtures.py`, in row
+/// groups of 20). lossy reads the same rows (numbers included), the same
+/// sha256 and token ids as from the `.jsonl`, and the same preference
+/// information as the reference; the first N pairs stop inside a row group.
+#[test]
+fn chat_pairs_from_parquet_equal_the_jsonl_and_match_transformers() {
+    let fx = fixture();
+    let case = chat_case(&fx);
+    let pairs = fx["pairs"].as_u64().unwrap() as usize;
+    let jsonl = settings(dir().join("chat.jsonl"), pairs);
+    let parquet = settings(dir().join("chat.parquet"), pairs);
+    let a = PreferenceSet::load(&jsonl, &jsonl.paths, None).unwrap();
+    let b = PreferenceSet::load(&parquet, &parquet.paths, None).unwrap();
+    assert_eq!(a.pairs.len(), pairs);
+    assert_eq!(b.pairs.len(), pairs);
+    for (x, y) in a.pairs.iter().zip(&b.pairs) {
+        assert_eq!(
+            (x.row, &x.prompt, &x.chosen, &x.rejected),
+            (y.row, &y.prompt, &y.chosen, &y.rejected)
+        );
+    }
+    assert_eq!(a.sha256, b.sha256);
+    let tmp = tempfile::tempdir().unwrap();
+    let (model_dir, tok, chat) = chat_model(case, tmp.path());
+    let tokens = b.tokenize(&tok, Some(&chat), &parquet).unwrap();
+    assert_eq!(tokens, a.tokenize(&tok, Some(&chat), &jsonl).unwrap());
+    check_mi(case, &model_dir, &tokens);
+    // The first 27 pairs: the second row group read in part, the third not.
+    for n in [1, 20, 27] {
+        let few = |p: &PreferenceSettings| {
+            let s = PreferenceSettings {
+                max_pairs: Some(n),
+                ..p.clone()
+            };
+            PreferenceSet::load(&s, &s.paths, None).unwrap()
+        };
+        let (x, y) = (few(&jsonl), few(&parquet));
+        assert_eq!(y.pairs.len(), n);
+        assert_eq!(x.sha256, y.sha256, "first {n} pairs");
+    }
 }

@@ -308,3 +308,165 @@ fn demo_preference_findings_in_the_readme() {
         "the README says the baseline wins"
     );
 }
+
+/// A preference set of chat message lists in parquet (the Tulu 3 /
+/// UltraFeedback layout, `tests/fixtures/preference/chat.parquet`) gives
+/// `features.csv` and `layers.csv` byte-identical to the same pairs in
+/// `.jsonl`, through the real binary.
+#[test]
+fn a_parquet_preference_set_gives_the_tables_of_its_jsonl() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let fixtures = root().join("tests/fixtures/preference");
+    for f in ["chat.jsonl", "chat.parquet"] {
+        std::fs::copy(fixtures.join(f), dir.join(f)).unwrap();
+    }
+    let sets = |file: &str| format!("preference:\n  path: {file}\n  max_pairs: 30\n");
+    let a = run(dir, &study(dir, &sets("chat.jsonl")), "jsonl");
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a).1);
+    let b = run(dir, &study(dir, &sets("chat.parquet")), "parquet");
+    assert_eq!(b.status.code(), Some(0), "{}", text(&b).1);
+    for table in ["features.csv", "layers.csv"] {
+        let (x, y) = (
+            std::fs::read_to_string(dir.join("jsonl").join(table)).unwrap(),
+            std::fs::read_to_string(dir.join("parquet").join(table)).unwrap(),
+        );
+        assert!(x.contains("preference"), "{table}: {x}");
+        assert_eq!(x, y, "{table} differs between .jsonl and .parquet");
+    }
+    let manifest = std::fs::read_to_string(dir.join("parquet/manifest.json")).unwrap();
+    assert!(manifest.contains("chat.parquet") && manifest.contains("\"pairs\": 30"));
+}
+
+/// Broken parquet preference files (`tests/fixtures/preference/bad/`,
+/// written by `scripts/preference_parquet_fixtures.py`): exit 2, the file,
+/// row and field named, no report left.
+#[test]
+fn bad_parquet_preference_input_exits_2_naming_file_row_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bad = root().join("tests/fixtures/preference/bad");
+    let cases = [
+        (
+            "null_content.parquet",
+            "null_content.parquet:2: field `chosen` must be a string or a list of {role, content} messages (message 1 has no string `role` and `content`)",
+        ),
+        (
+            "int_content.parquet",
+            "int_content.parquet:1: field `chosen` must be a string or a list of {role, content} messages (message 0 has no string `role` and `content`)",
+        ),
+        (
+            "no_content.parquet",
+            "no_content.parquet:1: field `chosen` must be a string or a list of {role, content} messages (message 0 has no string `role` and `content`)",
+        ),
+        (
+            "binary_column.parquet",
+            "binary_column.parquet: column `chosen` holds binary",
+        ),
+    ];
+    for (file, expect) in cases {
+        std::fs::copy(bad.join(file), dir.join(file)).unwrap();
+        let yaml = study(dir, &format!("preference:\n  path: {file}\n"));
+        let out = run(dir, &yaml, "rep");
+        let (_, stderr) = text(&out);
+        eprintln!("{file}: {}", stderr.trim());
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(expect), "{file}: {stderr}");
+        assert!(!dir.join("rep").exists(), "{file}: a report was written");
+    }
+}
+
+/// `lossy plan` sizes each probe set as the run tokenizes it: per model,
+/// the sequences and tokens the run's manifest records, FLOPs 2 × params ×
+/// tokens, the feature state's label counts; the model's peak is the
+/// largest of its passes and its time their sum, and the totals include
+/// the sets. A study without probe sets has no `probe_sets` in its plan.
+#[test]
+fn plan_sizes_each_probe_set_as_the_run_tokenizes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sets = "preference:\n  path: prefs.jsonl\nprobes:\n  - name: birds\n    path: c2.txt\n    max_tokens: 16\n";
+    let yaml = study(dir, sets); // nulls on by default
+    std::fs::write(dir.join("study.yaml"), &yaml).unwrap();
+    let out = lossy(dir, &["plan", "study.yaml", "--json"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let info = plan["probe_sets"].as_array().expect("probe_sets");
+    assert_eq!(info.len(), 2);
+    assert_eq!(
+        (info[0]["name"].as_str(), info[0]["items"].as_u64()),
+        (Some("preference"), Some(5))
+    );
+    assert_eq!(
+        (info[1]["name"].as_str(), info[1]["items"].as_u64()),
+        (Some("birds"), Some(6))
+    );
+    let run = self::run(dir, &yaml, "rep");
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run).1);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("rep/manifest.json")).unwrap())
+            .unwrap();
+    let m = &plan["models"][0];
+    let params = m["non_embedding_params"].as_f64().unwrap();
+    let gflops = plan["assumed_gflops"].as_f64().unwrap();
+    let mut flops = m["flops"].as_f64().unwrap();
+    let mut seconds = m["flops"].as_f64().unwrap() / (gflops * 1e9);
+    let mut peak = 0;
+    for (i, p) in m["probe_sets"].as_array().unwrap().iter().enumerate() {
+        let ran = &manifest["probes"][i]["models"][0];
+        assert_eq!(p["name"], manifest["probes"][i]["name"]);
+        assert_eq!(p["sequences"], ran["sequences"], "{p}");
+        assert_eq!(p["tokens"], ran["tokens"], "{p}");
+        let tokens = p["tokens"].as_f64().unwrap();
+        assert!(tokens > 0.0);
+        assert_eq!(p["flops"].as_f64().unwrap(), 2.0 * params * tokens);
+        let state = &p["feature_state"];
+        assert_eq!(
+            state["layers"].as_u64(),
+            m["layers"].as_u64().map(|l| l + 1)
+        );
+        if i == 0 {
+            // chosen / rejected, and the null's two labels
+            let labels = state["distinct_labels"].to_string();
+            assert_eq!(labels, r#"[["preference",2],["preference~null",2]]"#);
+        }
+        flops += p["flops"].as_f64().unwrap();
+        seconds += p["seconds"].as_f64().unwrap();
+        peak = peak.max(p["peak_memory_bytes"].as_u64().unwrap());
+        assert!(p["peak_memory_bytes"].as_u64().unwrap() > state_total(state));
+    }
+    let need = &m["memory_need"];
+    let main_peak = need["fixed"].as_u64().unwrap()
+        + need["layers"].as_u64().unwrap() * need["per_layer"].as_u64().unwrap();
+    assert_eq!(
+        m["peak_memory_bytes"].as_u64().unwrap(),
+        main_peak.max(peak)
+    );
+    assert!((m["seconds"].as_f64().unwrap() - seconds).abs() <= 1e-12 * seconds);
+    assert!((plan["total_flops"].as_f64().unwrap() - flops).abs() <= 1e-9 * flops);
+    // the table lists them
+    let table = lossy(dir, &["plan", "study.yaml"]);
+    let (stdout, _) = text(&table);
+    for needle in [
+        "probe sets (after the corpus",
+        "preference (preference): 5 pairs",
+        "birds (text): 6 documents",
+        "tiny-a: 10 sequences",
+    ] {
+        assert!(stdout.contains(needle), "`{needle}` not in {stdout}");
+    }
+    // none without probe sets
+    std::fs::write(dir.join("v1.yaml"), study(dir, "")).unwrap();
+    let out = lossy(dir, &["plan", "v1.yaml", "--json"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stdout.contains("probe_sets"), "{stdout}");
+    let table = lossy(dir, &["plan", "v1.yaml"]);
+    assert!(!text(&table).0.contains("probe sets"));
+}
+
+fn state_total(s: &serde_json::Value) -> u64 {
+    let n = |k: &str| s[k].as_u64().unwrap();
+    n("labels_bytes") + n("layers") * (n("layer_bytes") + n("layer_interval_bytes"))
+}
