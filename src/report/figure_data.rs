@@ -4,7 +4,8 @@
 
 use super::figures::FigureData;
 use crate::figures as fig;
-use crate::fit::{stats, FitResult};
+use crate::fit::FitResult;
+use crate::math::stats;
 
 pub(crate) struct View<'a> {
     d: &'a FigureData<'a>,
@@ -279,10 +280,9 @@ impl<'a> View<'a> {
         if xs.len() < 3 {
             return None;
         }
-        let (permutations, seed) = self
-            .d
-            .fit
-            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| {
+            (f.settings.permutations.get(), f.settings.seed)
+        });
         let t = stats::spearman_test(&xs, &ys, permutations, seed);
         Some(fig::RhoNote {
             rho: t.statistic,
@@ -313,10 +313,9 @@ impl<'a> View<'a> {
         }
         let features: Vec<String> = self.d.study.features.value_columns();
         let log_params = self.model_column("log_params");
-        let (permutations, seed) = self
-            .d
-            .fit
-            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| {
+            (f.settings.permutations.get(), f.settings.seed)
+        });
         let mut grid = fig::CorrelationGrid {
             rows: features.clone(),
             columns: Vec::new(),

@@ -206,7 +206,7 @@ fn draw_kind(
                     fig::ranking(
                         &models,
                         &f.settings.target,
-                        Some(f.settings.interval),
+                        Some(f.settings.interval.get()),
                         &title,
                         &at,
                         opts,
