@@ -1,7 +1,7 @@
-//! The error of the fit stage's computations ([`super::folds`],
-//! [`super::regressors`], [`super::validate`], [`super::intervals`]): a data
+//! The error of the fit stage's computations (`fit::folds`,
+//! `fit::regressors`, `fit::validate`, `fit::intervals`): a data
 //! problem found while fitting (hyper-parameters are checked before, see
-//! [`super::params`]).
+//! `fit::params`).
 
 /// A fit that cannot be made on the data it was given.
 #[derive(Debug, thiserror::Error)]

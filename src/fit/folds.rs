@@ -5,8 +5,8 @@
 //! as Sloth's leave-one-family-out), [`k_fold`] with a seeded shuffle, and
 //! [`hold_out_below`] (train on rows whose column value is below a threshold,
 //! test on the rest: ObsScaling's hold-out by compute). Running a model over
-//! the folds is [`super::validate`]; the ridge models' inner cross-validation
-//! ([`super::regressors`]) uses the same folds.
+//! the folds is `fit::validate`; the ridge models' inner cross-validation
+//! (`fit::regressors`) uses the same folds.
 //!
 //! # RNG
 //! [`SplitMix64`] ([`crate::math::rng`]): integer-only, so folds and
