@@ -37,8 +37,8 @@ pub(crate) fn significant(v: f64, digits: usize) -> String {
 
 /// The metrics line: R² and MAE of the held-out predictions.
 pub(crate) fn metrics_text(actual: &[f64], predicted: &[f64]) -> String {
-    let r2 = crate::fit::stats::r2(actual, predicted);
-    let mae = crate::fit::stats::mae(actual, predicted);
+    let r2 = crate::math::stats::r2(actual, predicted);
+    let mae = crate::math::stats::mae(actual, predicted);
     format!(
         "held out: R² = {}, MAE = {}, n = {}",
         if r2.is_finite() {

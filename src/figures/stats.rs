@@ -1,5 +1,5 @@
 //! The statistics the scatter plots show: Spearman rank correlation (from
-//! [`crate::fit::stats`]), a least-squares line with its R², and the 95% confidence band
+//! [`crate::math::stats`]), a least-squares line with its R², and the 95% confidence band
 //! of the fitted mean.
 
 /// Spearman's rho (the fit stage's, average ranks for ties). `None` when it
@@ -8,7 +8,7 @@ pub(crate) fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() < 2 {
         return None;
     }
-    Some(crate::fit::stats::spearman(x, y)).filter(|r| r.is_finite())
+    Some(crate::math::stats::spearman(x, y)).filter(|r| r.is_finite())
 }
 
 /// A fitted line `y = intercept + slope * x`.

@@ -5,7 +5,7 @@
 //! set; `preference` and `preference_<name>`), Spearman's ρ between every
 //! two of its columns over the models that have both values.
 
-use super::stats::spearman;
+use crate::math::stats::spearman;
 use crate::table::Table;
 use serde::Serialize;
 

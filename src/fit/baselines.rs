@@ -14,11 +14,12 @@
 //! the withheld (`unreleased`) models, so the report can say whether the
 //! feature ranks them better than each baseline does.
 
-use super::models::Regressor;
+use super::folds::Fold;
 use super::paired::{paired_interval, sign_flip_test, PairedInterval};
-use super::stats::spearman;
-use super::validate::{cross_validate, Fold, Metrics};
+use super::regressors::{Fit, Predict, Regressor};
+use super::validate::{cross_validate, Metrics};
 use super::{FitError, FitInput, FitSettings};
+use crate::math::stats::spearman;
 use ndarray::Array2;
 use serde::Serialize;
 
@@ -89,6 +90,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// The predictors' names.
+    fn names(&self, set: &[Source]) -> Vec<String> {
+        set.iter()
+            .map(|&s| match s {
+                Source::Baseline(j) => self.input.baselines[j].0.clone(),
+                Source::Feature(j) => self.settings.features[j].clone(),
+            })
+            .collect()
+    }
+
     fn matrix(&self, rows: &[usize], set: &[Source]) -> Array2<f64> {
         Array2::from_shape_fn((rows.len(), set.len()), |(r, c)| {
             self.value(rows[r], set[c])
@@ -152,6 +163,25 @@ fn check_values(input: &FitInput, scored: &[usize]) -> Result<(), FitError> {
     Ok(())
 }
 
+/// The predictor sets of the comparison, labelled, in report order (the
+/// best single baseline plus the features comes after, once it is known).
+fn plan(nb: usize, bnames: &[String], k: usize) -> Vec<(String, Vec<Source>)> {
+    let all_b: Vec<Source> = (0..nb).map(Source::Baseline).collect();
+    let feats: Vec<Source> = (0..k).map(Source::Feature).collect();
+    let mut plan: Vec<(String, Vec<Source>)> = vec![("intercept only".into(), vec![])];
+    plan.extend((0..nb).map(|j| (bnames[j].clone(), vec![Source::Baseline(j)])));
+    if nb > 1 {
+        plan.push(("baselines".into(), all_b.clone()));
+    }
+    plan.push(("features".into(), feats.clone()));
+    plan.push(("baselines + features".into(), [all_b, feats].concat()));
+    plan
+}
+
+/// The single baseline with the highest held-out R² so far: its index,
+/// R² (−∞ for NaN), held-out predictions and metrics.
+type Best = Option<(usize, f64, Vec<f64>, Metrics)>;
+
 /// The comparison (see the module header); `None` without baselines.
 pub fn compare_baselines(
     settings: &FitSettings,
@@ -175,77 +205,71 @@ pub fn compare_baselines(
     };
     let nb = input.baselines.len();
     let bnames: Vec<String> = input.baselines.iter().map(|(n, _)| n.clone()).collect();
-    let all_b: Vec<Source> = (0..nb).map(Source::Baseline).collect();
-    let feats: Vec<Source> = (0..settings.features.len()).map(Source::Feature).collect();
-    let names_of = |set: &[Source]| -> Vec<String> {
-        set.iter()
-            .map(|&s| match s {
-                Source::Baseline(j) => bnames[j].clone(),
-                Source::Feature(j) => settings.features[j].clone(),
-            })
-            .collect()
-    };
-    let mut plan: Vec<(String, Vec<Source>)> = vec![("intercept only".into(), vec![])];
-    plan.extend((0..nb).map(|j| (bnames[j].clone(), vec![Source::Baseline(j)])));
-    if nb > 1 {
-        plan.push(("baselines".into(), all_b.clone()));
-    }
-    plan.push(("features".into(), feats.clone()));
-    plan.push((
-        "baselines + features".into(),
-        [all_b, feats.clone()].concat(),
-    ));
     let mut sets = Vec::new();
-    let mut best: Option<(usize, f64, Vec<f64>, Metrics)> = None;
-    for (label, set) in &plan {
-        let Some((pred, metrics, withheld)) = ctx.run(set)? else {
+    let mut best: Best = None;
+    for (label, set) in plan(nb, &bnames, settings.features.len()) {
+        let Some((pred, metrics, withheld)) = ctx.run(&set)? else {
             continue;
         };
         if let [Source::Baseline(j)] = set.as_slice() {
-            let j = *j;
             let r2 = if metrics.r2.is_finite() {
                 metrics.r2
             } else {
                 f64::NEG_INFINITY
             };
             if best.as_ref().is_none_or(|b| r2 > b.1) {
-                best = Some((j, r2, pred.clone(), metrics.clone()));
+                best = Some((*j, r2, pred.clone(), metrics.clone()));
             }
         }
         sets.push(PredictorSet {
-            label: label.clone(),
-            predictors: names_of(set),
+            label,
+            predictors: ctx.names(&set),
             metrics,
             withheld,
         });
     }
-    let mut gain = None;
-    if let Some((j, _, base_pred, base_metrics)) = best {
-        let set = [vec![Source::Baseline(j)], feats].concat();
-        if let Some((pred, metrics, withheld)) = ctx.run(&set)? {
-            gain = Some(gain_of(
-                &bnames[j],
-                ys,
-                (base_pred.as_slice(), &base_metrics),
-                (pred.as_slice(), &metrics),
-                settings,
-            ));
-            // with one baseline this is the `baselines + features` row
-            if nb > 1 {
-                sets.push(PredictorSet {
-                    label: format!("{} + features", bnames[j]),
-                    predictors: names_of(&set),
-                    metrics,
-                    withheld,
-                });
-            }
-        }
-    }
+    let gain = match best {
+        Some(best) => best_plus_features(&ctx, &bnames, best, &mut sets)?,
+        None => None,
+    };
     Ok(Some(BaselineReport {
         baselines: bnames,
         sets,
         gain,
     }))
+}
+
+/// The best single baseline plus the features: its row (after the others,
+/// when there is more than one baseline) and the held-out gain over the
+/// baseline alone.
+fn best_plus_features(
+    ctx: &Ctx,
+    bnames: &[String],
+    (j, _, base_pred, base_metrics): (usize, f64, Vec<f64>, Metrics),
+    sets: &mut Vec<PredictorSet>,
+) -> Result<Option<Gain>, FitError> {
+    let feats = (0..ctx.settings.features.len()).map(Source::Feature);
+    let set: Vec<Source> = std::iter::once(Source::Baseline(j)).chain(feats).collect();
+    let Some((pred, metrics, withheld)) = ctx.run(&set)? else {
+        return Ok(None);
+    };
+    let gain = gain_of(
+        &bnames[j],
+        ctx.ys,
+        (base_pred.as_slice(), &base_metrics),
+        (pred.as_slice(), &metrics),
+        ctx.settings,
+    );
+    // with one baseline this is the `baselines + features` row
+    if bnames.len() > 1 {
+        sets.push(PredictorSet {
+            label: format!("{} + features", bnames[j]),
+            predictors: ctx.names(&set),
+            metrics,
+            withheld,
+        });
+    }
+    Ok(Some(gain))
 }
 
 /// The paired held-out gain of `with` over `base` predictions.
@@ -267,6 +291,6 @@ fn gain_of(
         mae_baseline: base_metrics.mae,
         mae_with_features: with_metrics.mae,
         abs_error_reduction: paired_interval(&d, 0.95),
-        p_value: sign_flip_test(&d, settings.permutations, settings.seed),
+        p_value: sign_flip_test(&d, settings.permutations.get(), settings.seed),
     }
 }

@@ -22,8 +22,9 @@
 //! Indices are computed as ⌊α(n+1) + 1e-9⌋ and ⌈(1−α)(n+1) − 1e-9⌉ so that
 //! products that are integers mathematically (0.1 · 20) are not moved by rounding.
 
-use super::models::Regressor;
-use super::stats::StatsError;
+use super::error::StatsError;
+use super::params::Coverage;
+use super::regressors::{Fit, Predict};
 use ndarray::{ArrayView2, Axis};
 use serde::Serialize;
 
@@ -57,22 +58,18 @@ pub fn jackknife_plus_ranks(n: usize, alpha: f64) -> (usize, usize) {
     )
 }
 
-/// Jackknife+ intervals at miscoverage `alpha` (0 < α < 1) for the rows of
-/// `x_new`, with `model` refitted n + 1 times (each refit of a `RidgeCv`
-/// reruns its own inner CV on its n − 1 rows).
-pub fn jackknife_plus(
-    model: &Regressor,
+/// Jackknife+ intervals at nominal `coverage` 1 − α for the rows of `x_new`,
+/// with `model` refitted n + 1 times (each refit of a ridge-CV model reruns
+/// its own inner CV on its n − 1 rows).
+pub fn jackknife_plus<M: Fit>(
+    model: &M,
     x: ArrayView2<f64>,
     y: &[f64],
     x_new: ArrayView2<f64>,
-    alpha: f64,
+    coverage: Coverage,
 ) -> Result<JackknifePlus, StatsError> {
     let n = x.nrows();
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(StatsError::Invalid(format!(
-            "alpha must be in (0, 1), got {alpha}"
-        )));
-    }
+    let alpha = coverage.miscoverage();
     if y.len() != n {
         return Err(StatsError::LengthMismatch {
             what: "y",
@@ -139,7 +136,13 @@ pub fn jackknife_plus(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::regressors::Regressor;
     use ndarray::Array2;
+
+    /// The coverage of miscoverage `alpha`.
+    fn cov(alpha: f64) -> Coverage {
+        Coverage::new(1.0 - alpha).unwrap()
+    }
 
     #[test]
     fn order_statistic_indices() {
@@ -160,7 +163,7 @@ mod tests {
             x.view(),
             &y,
             Array2::<f64>::zeros((1, 0)).view(),
-            0.2,
+            cov(0.2),
         )
         .unwrap();
         let s: f64 = y.iter().sum();
@@ -195,7 +198,7 @@ mod tests {
                 x.view(),
                 &y,
                 Array2::from_elem((1, 1), xn).view(),
-                0.1,
+                cov(0.1),
             )
             .unwrap();
             let iv = &jk.intervals[0];
@@ -208,14 +211,15 @@ mod tests {
     }
 
     #[test]
-    fn too_few_rows_give_infinite_bounds_and_bad_alpha_is_rejected() {
+    fn too_few_rows_give_infinite_bounds_and_bad_coverage_is_refused() {
         let x = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
         let y = [0.0, 1.0, 2.5, 2.9, 4.2];
-        let jk = jackknife_plus(&Regressor::Ols, x.view(), &y, x.view(), 0.1).unwrap();
+        let jk = jackknife_plus(&Regressor::Ols, x.view(), &y, x.view(), cov(0.1)).unwrap();
         assert!(jk
             .intervals
             .iter()
             .all(|iv| iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY));
-        assert!(jackknife_plus(&Regressor::Ols, x.view(), &y, x.view(), 1.5).is_err());
+        // a coverage outside (0, 1) cannot reach the fit: it is refused when made
+        assert!(Coverage::new(1.5).is_err() && Coverage::new(0.0).is_err());
     }
 }

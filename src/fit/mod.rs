@@ -6,9 +6,13 @@
 //! Spearman controlling for log parameters, as the paper reports), and
 //! jackknife+ intervals for models that have no score yet, ranked.
 //!
-//! - [`stats`]: correlations, permutation tests, metrics;
-//! - [`validate`]: fold schemes and cross-validation;
-//! - [`models`]: OLS (linfa), ridge, ridge with inner-CV penalty, fitted in fold;
+//! - [`crate::math::stats`] (a shared leaf): correlations, permutation tests,
+//!   metrics; [`error`]: what a fit on bad data returns;
+//! - [`params`]: hyper-parameters, checked when the study is;
+//! - [`folds`]: fold schemes;
+//! - [`validate`]: cross-validation over the folds;
+//! - [`regressors`]: OLS (linfa), ridge, ridge with inner-CV penalty, fitted in
+//!   fold, each to a typed model behind one `Predict` trait;
 //! - [`intervals`]: jackknife+ prediction intervals;
 //! - [`baselines`]: the features against the baselines a sceptic tries first
 //!   (log parameters, the model's own loss in bits per byte, training step),
@@ -19,11 +23,13 @@
 
 pub mod agreement;
 pub mod baselines;
+pub mod error;
+pub mod folds;
 pub mod intervals;
-pub mod models;
 pub mod multitest;
 pub mod paired;
-pub mod stats;
+pub mod params;
+pub mod regressors;
 pub mod study_fit;
 pub mod validate;
 pub mod within_family;
@@ -134,7 +140,7 @@ mod tests {
         )];
         let mut s = FitSettings::new("y", vec!["a".into()]);
         s.validation = Validation::LeaveOneFamilyOut;
-        s.interval = 0.8;
+        s.interval = params::Coverage::new(0.8).unwrap();
         let f = fit_study(&s, &input(&names, &fam, &x, &y, &cols, &lp)).unwrap();
         assert_eq!(f.folds, 3);
         assert_eq!(

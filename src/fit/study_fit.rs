@@ -4,12 +4,13 @@
 //! parameters, with permutation p-values), and predictions with jackknife+
 //! intervals for models that have features but no score, ranked.
 
+use super::error::StatsError;
+use super::folds::{hold_out_below, k_fold, leave_one_group_out, leave_one_out, Fold};
 use super::intervals::jackknife_plus;
-use super::models::{InnerCv, Regressor};
-use super::stats::{partial_spearman_test, spearman_test, StatsError};
-use super::validate::{
-    cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Metrics,
-};
+use super::params::{Coverage, Folds, Permutations};
+use super::regressors::{Fit, Predict, Regressor, RidgeCv};
+use super::validate::{cross_validate, Metrics};
+use crate::math::stats::{partial_spearman_test, spearman_test};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -59,13 +60,13 @@ pub struct FitSettings {
     pub method: Method,
     pub validation: Validation,
     /// Folds for k-fold.
-    pub folds: usize,
+    pub folds: Folds,
     /// Seed of k-fold shuffles and permutation tests.
     pub seed: u64,
     /// Coverage of prediction intervals for unscored models (jackknife+).
-    pub interval: f64,
+    pub interval: Coverage,
     /// Permutations per p-value.
-    pub permutations: usize,
+    pub permutations: Permutations,
     /// Rank unscored models with the highest predicted score first (false for
     /// scores where lower is better, such as loss).
     pub higher_is_better: bool,
@@ -88,10 +89,10 @@ impl FitSettings {
             features,
             method: Method::Ols,
             validation: Validation::LeaveOneOut,
-            folds: 5,
+            folds: Folds::default(),
             seed: 0,
-            interval: 0.9,
-            permutations: 999,
+            interval: Coverage::default(),
+            permutations: Permutations::default(),
             higher_is_better: true,
             hold_out: None,
             baselines: None,
@@ -102,10 +103,7 @@ impl FitSettings {
     pub(super) fn regressor(&self) -> Regressor {
         match self.method {
             Method::Ols => Regressor::Ols,
-            Method::RidgeCv => Regressor::RidgeCv {
-                alphas: (-3..=3).map(|e| 10f64.powi(e)).collect(),
-                inner: InnerCv::LeaveOneOut,
-            },
+            Method::RidgeCv => Regressor::RidgeCv(RidgeCv::study_grid()),
         }
     }
 }
@@ -248,7 +246,7 @@ fn compare(
     input: &FitInput,
     scored: &[usize],
     ys: &[f64],
-    folds: &[super::validate::Fold],
+    folds: &[Fold],
     mean: &Metrics,
     fit: &Metrics,
 ) -> Result<Vec<Comparison>, FitError> {
@@ -314,7 +312,7 @@ fn withheld_check(ranking: &[Ranked]) -> Option<WithheldCheck> {
     Some(WithheldCheck {
         n: known.len(),
         spearman: if known.len() >= 3 {
-            super::stats::spearman(&p, &a)
+            crate::math::stats::spearman(&p, &a)
         } else {
             f64::NAN
         },
@@ -326,33 +324,40 @@ fn withheld_check(ranking: &[Ranked]) -> Option<WithheldCheck> {
     })
 }
 
-pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, FitError> {
-    let n = input.names.len();
-    let k = settings.features.len();
-    let finite_x = |i: usize| input.x[i].iter().all(|v| v.is_finite());
-    let scored: Vec<usize> = (0..n)
-        .filter(|&i| finite_x(i) && input.y[i].is_finite())
-        .collect();
-    let unscored: Vec<usize> = (0..n)
-        .filter(|&i| finite_x(i) && !input.y[i].is_finite())
-        .collect();
-    let skipped = (0..n)
-        .filter(|&i| !finite_x(i))
-        .map(|i| input.names[i].clone())
-        .collect();
-    let needed = k + 2;
-    if scored.len() < needed {
-        return Err(FitError::TooFewModels {
-            features: k,
-            needed,
-            have: scored.len(),
-        });
+/// Which models the fit uses: indices into the [`FitInput`] rows.
+struct Rows {
+    /// A score and finite features: fitted, cross-validated, correlated.
+    scored: Vec<usize>,
+    /// Finite features but no score: predicted and ranked.
+    unscored: Vec<usize>,
+    /// A missing feature: left out (names).
+    skipped: Vec<String>,
+}
+
+impl Rows {
+    fn of(input: &FitInput) -> Self {
+        let n = input.names.len();
+        let finite_x = |i: usize| input.x[i].iter().all(|v| v.is_finite());
+        let (with_x, without_x): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| finite_x(i));
+        let (scored, unscored) = with_x.into_iter().partition(|&i| input.y[i].is_finite());
+        Rows {
+            scored,
+            unscored,
+            skipped: without_x
+                .into_iter()
+                .map(|i| input.names[i].clone())
+                .collect(),
+        }
     }
-    let matrix =
-        |rows: &[usize]| Array2::from_shape_fn((rows.len(), k), |(r, c)| input.x[rows[r]][c]);
-    let xs = matrix(&scored);
-    let ys: Vec<f64> = scored.iter().map(|&i| input.y[i]).collect();
-    let folds = match settings.validation {
+}
+
+/// The validation folds over the scored models.
+fn folds_of(
+    settings: &FitSettings,
+    input: &FitInput,
+    scored: &[usize],
+) -> Result<Vec<Fold>, FitError> {
+    Ok(match settings.validation {
         Validation::LeaveOneOut => leave_one_out(scored.len()),
         Validation::LeaveOneFamilyOut => leave_one_group_out(
             &scored
@@ -360,7 +365,7 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
                 .map(|&i| input.families[i].as_str())
                 .collect::<Vec<_>>(),
         ),
-        Validation::KFold => k_fold(scored.len(), settings.folds, settings.seed)?,
+        Validation::KFold => k_fold(scored.len(), settings.folds.get(), settings.seed)?,
         Validation::HoldOut => {
             let (Some(split), Some(values)) = (&settings.hold_out, input.hold_out) else {
                 return Err(FitError::HoldOut("no column and threshold given".into()));
@@ -376,7 +381,64 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
                 FitError::HoldOut(format!("`{}` at {}: {e}", split.column, split.threshold))
             })?]
         }
-    };
+    })
+}
+
+/// The models without a score, predicted with jackknife+ intervals and
+/// ranked best first.
+fn rank_unscored(
+    settings: &FitSettings,
+    input: &FitInput,
+    model: &Regressor,
+    (xs, ys): (&Array2<f64>, &[f64]),
+    unscored: &[usize],
+) -> Result<Vec<Ranked>, FitError> {
+    if unscored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let x_new = feature_matrix(input, unscored, settings.features.len());
+    let jk = jackknife_plus(model, xs.view(), ys, x_new.view(), settings.interval)?;
+    let mut r: Vec<Ranked> = unscored
+        .iter()
+        .zip(&jk.intervals)
+        .map(|(&i, iv)| Ranked {
+            model: input.names[i].clone(),
+            predicted: iv.point,
+            lower: iv.lower,
+            upper: iv.upper,
+            actual: input.withheld.map_or(f64::NAN, |w| w[i]),
+        })
+        .collect();
+    r.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
+    if !settings.higher_is_better {
+        r.reverse();
+    }
+    Ok(r)
+}
+
+/// The fit's features of `rows`, one row each.
+fn feature_matrix(input: &FitInput, rows: &[usize], k: usize) -> Array2<f64> {
+    Array2::from_shape_fn((rows.len(), k), |(r, c)| input.x[rows[r]][c])
+}
+
+pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, FitError> {
+    let k = settings.features.len();
+    let Rows {
+        scored,
+        unscored,
+        skipped,
+    } = Rows::of(input);
+    let needed = k + 2;
+    if scored.len() < needed {
+        return Err(FitError::TooFewModels {
+            features: k,
+            needed,
+            have: scored.len(),
+        });
+    }
+    let xs = feature_matrix(input, &scored, k);
+    let ys: Vec<f64> = scored.iter().map(|&i| input.y[i]).collect();
+    let folds = folds_of(settings, input, &scored)?;
     let model = settings.regressor();
     let cv = cross_validate(&model, xs.view(), &ys, &folds)?;
     let baseline = cross_validate(&Regressor::Mean, xs.view(), &ys, &folds)?;
@@ -390,107 +452,17 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         &baseline.overall,
         &cv.overall,
     )?;
-
-    let alpha = 1.0 - settings.interval;
-    let ranking = if unscored.is_empty() {
-        Vec::new()
-    } else {
-        let jk = jackknife_plus(&model, xs.view(), &ys, matrix(&unscored).view(), alpha)?;
-        let mut r: Vec<Ranked> = unscored
-            .iter()
-            .zip(&jk.intervals)
-            .map(|(&i, iv)| Ranked {
-                model: input.names[i].clone(),
-                predicted: iv.point,
-                lower: iv.lower,
-                upper: iv.upper,
-                actual: input.withheld.map_or(f64::NAN, |w| w[i]),
-            })
-            .collect();
-        r.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
-        if !settings.higher_is_better {
-            r.reverse();
-        }
-        r
-    };
-
+    let ranking = rank_unscored(settings, input, &model, (&xs, &ys), &unscored)?;
     let baseline_comparison =
         super::baselines::compare_baselines(settings, input, &scored, &unscored, &ys, &folds)?;
-    let controls: Vec<Vec<f64>> = match input.control {
-        Some(c) => c.to_vec(),
-        None => vec![input.log_params.to_vec()],
-    };
-    let varies = controls.iter().any(|c| {
-        let v: Vec<f64> = scored.iter().map(|&i| c[i]).collect();
-        v.iter().any(|&x| (x - v[0]).abs() > 1e-12)
-    });
-    let controlled: Vec<String> = settings
-        .control
-        .clone()
-        .unwrap_or_else(|| vec!["log_params".into()]);
-    let mut correlations = Vec::new();
-    let mut within_family = Vec::new();
-    for (name, values) in input.columns {
-        let rows: Vec<usize> = scored
-            .iter()
-            .copied()
-            .filter(|&i| {
-                values[i].is_finite()
-                    && (input.control.is_none() || controls.iter().all(|c| c[i].is_finite()))
-            })
-            .collect();
-        if rows.len() < 3 {
-            continue;
-        }
-        let (fx, fy): (Vec<f64>, Vec<f64>) = rows.iter().map(|&i| (values[i], input.y[i])).unzip();
-        let s = spearman_test(&fx, &fy, settings.permutations, settings.seed);
-        let cov: Vec<Vec<f64>> = controls
-            .iter()
-            .map(|c| rows.iter().map(|&i| c[i]).collect())
-            .collect();
-        let is_control = controlled.contains(name);
-        let enough = rows.len() >= 3 + cov.len();
-        let (partial, partial_p) = if varies && !is_control && enough {
-            let p = partial_spearman_test(&fx, &fy, &cov, settings.permutations, settings.seed);
-            (p.statistic, p.p_value)
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        correlations.push(Correlation {
-            feature: name.clone(),
-            n: rows.len(),
-            spearman: s.statistic,
-            p_value: s.p_value,
-            partial_spearman: partial,
-            partial_p_value: partial_p,
-            p_adjusted: f64::NAN,
-            partial_p_adjusted: f64::NAN,
-        });
-        let fams: Vec<String> = rows.iter().map(|&i| input.families[i].clone()).collect();
-        let families = super::within_family::per_family(&fx, &fy, &fams);
-        if families.iter().any(|c| c.spearman.is_finite()) {
-            within_family.push(WithinFamily {
-                feature: name.clone(),
-                pooled: super::within_family::pooled_test(
-                    &fx,
-                    &fy,
-                    &fams,
-                    settings.permutations,
-                    settings.seed,
-                ),
-                families,
-            });
-        }
-    }
-    adjust_correlations(&mut correlations);
-
+    let (correlations, within_family) = correlate(settings, input, &scored);
     Ok(FitResult {
         settings: settings.clone(),
-        intercept: full.intercept,
-        coefficients: full.coefficients.clone(),
+        intercept: full.intercept(),
+        coefficients: full.coefficients().to_vec(),
         models: scored.iter().map(|&i| input.names[i].clone()).collect(),
         actual: ys,
-        predicted: cv.predicted.clone(),
+        predicted: cv.predicted,
         metrics: cv.overall,
         baseline: baseline.overall,
         comparisons,
@@ -502,6 +474,145 @@ pub fn fit_study(settings: &FitSettings, input: &FitInput) -> Result<FitResult, 
         baseline_comparison,
         within_family,
     })
+}
+
+/// The covariates of the partial correlations (`fit.control`, or log
+/// parameters), per model.
+struct Controls<'a> {
+    /// One column per covariate, over every model.
+    columns: Vec<Vec<f64>>,
+    /// Their names: a column of these gets no partial correlation.
+    names: Vec<String>,
+    /// Whether some covariate varies over the scored models.
+    varies: bool,
+    /// `fit.control` was set: a model needs every covariate to be correlated.
+    explicit: bool,
+    input: &'a FitInput<'a>,
+}
+
+impl<'a> Controls<'a> {
+    fn of(settings: &FitSettings, input: &'a FitInput<'a>, scored: &[usize]) -> Self {
+        let columns: Vec<Vec<f64>> = match input.control {
+            Some(c) => c.to_vec(),
+            None => vec![input.log_params.to_vec()],
+        };
+        let varies = columns.iter().any(|c| {
+            let v: Vec<f64> = scored.iter().map(|&i| c[i]).collect();
+            v.iter().any(|&x| (x - v[0]).abs() > 1e-12)
+        });
+        Controls {
+            columns,
+            names: settings
+                .control
+                .clone()
+                .unwrap_or_else(|| vec!["log_params".into()]),
+            varies,
+            explicit: input.control.is_some(),
+            input,
+        }
+    }
+
+    /// The scored models with a finite `values` (and every covariate, when set).
+    fn rows(&self, scored: &[usize], values: &[f64]) -> Vec<usize> {
+        scored
+            .iter()
+            .copied()
+            .filter(|&i| {
+                values[i].is_finite()
+                    && (!self.explicit || self.columns.iter().all(|c| c[i].is_finite()))
+            })
+            .collect()
+    }
+}
+
+/// The correlation table and the within-family correlations of every
+/// model-level column with the target, p-values adjusted.
+fn correlate(
+    settings: &FitSettings,
+    input: &FitInput,
+    scored: &[usize],
+) -> (Vec<Correlation>, Vec<WithinFamily>) {
+    let controls = Controls::of(settings, input, scored);
+    let mut correlations = Vec::new();
+    let mut within_family = Vec::new();
+    for (name, values) in input.columns {
+        let rows = controls.rows(scored, values);
+        if rows.len() < 3 {
+            continue;
+        }
+        correlations.push(correlation(settings, &controls, name, values, &rows));
+        if let Some(w) = within_families(settings, input, name, values, &rows) {
+            within_family.push(w);
+        }
+    }
+    adjust_correlations(&mut correlations);
+    (correlations, within_family)
+}
+
+/// Spearman and partial Spearman of one column with the target over `rows`.
+fn correlation(
+    settings: &FitSettings,
+    controls: &Controls,
+    name: &str,
+    values: &[f64],
+    rows: &[usize],
+) -> Correlation {
+    let (b, seed) = (settings.permutations.get(), settings.seed);
+    let (fx, fy): (Vec<f64>, Vec<f64>) = rows
+        .iter()
+        .map(|&i| (values[i], controls.input.y[i]))
+        .unzip();
+    let s = spearman_test(&fx, &fy, b, seed);
+    let cov: Vec<Vec<f64>> = controls
+        .columns
+        .iter()
+        .map(|c| rows.iter().map(|&i| c[i]).collect())
+        .collect();
+    let is_control = controls.names.iter().any(|c| c == name);
+    let enough = rows.len() >= 3 + cov.len();
+    let (partial, partial_p) = if controls.varies && !is_control && enough {
+        let p = partial_spearman_test(&fx, &fy, &cov, b, seed);
+        (p.statistic, p.p_value)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    Correlation {
+        feature: name.to_string(),
+        n: rows.len(),
+        spearman: s.statistic,
+        p_value: s.p_value,
+        partial_spearman: partial,
+        partial_p_value: partial_p,
+        p_adjusted: f64::NAN,
+        partial_p_adjusted: f64::NAN,
+    }
+}
+
+/// One column's correlations within families, when some family has one.
+fn within_families(
+    settings: &FitSettings,
+    input: &FitInput,
+    name: &str,
+    values: &[f64],
+    rows: &[usize],
+) -> Option<WithinFamily> {
+    let (fx, fy): (Vec<f64>, Vec<f64>) = rows.iter().map(|&i| (values[i], input.y[i])).unzip();
+    let fams: Vec<String> = rows.iter().map(|&i| input.families[i].clone()).collect();
+    let families = super::within_family::per_family(&fx, &fy, &fams);
+    families
+        .iter()
+        .any(|c| c.spearman.is_finite())
+        .then(|| WithinFamily {
+            feature: name.to_string(),
+            pooled: super::within_family::pooled_test(
+                &fx,
+                &fy,
+                &fams,
+                settings.permutations.get(),
+                settings.seed,
+            ),
+            families,
+        })
 }
 
 /// Fills the Benjamini–Hochberg adjusted p-values of the table: one family of every

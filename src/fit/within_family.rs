@@ -3,7 +3,7 @@
 //! differing in both the feature and the score (size, data), and says
 //! nothing about ranking the models of one family.
 //!
-//! * Per family with at least 3 models: Spearman ρ ([`super::stats::spearman`]).
+//! * Per family with at least 3 models: Spearman ρ ([`crate::math::stats::spearman`]).
 //! * Pooled within-family ρ_w: x and y are ranked within each family (average
 //!   ranks), each family's mean rank is subtracted, and ρ_w is the Pearson
 //!   correlation of the pooled deviations. This equals the partial Pearson
@@ -12,8 +12,8 @@
 //!   Its p-value permutes y within each family (the families stay intact),
 //!   two-sided with the +1 correction, seeded by SplitMix64.
 
-use super::stats::{pearson, ranks, spearman};
 use crate::math::rng::SplitMix64;
+use crate::math::stats::{pearson, ranks, spearman};
 use serde::Serialize;
 
 /// One family's correlation.

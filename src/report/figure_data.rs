@@ -5,7 +5,8 @@
 
 use crate::corpus::probe::ProbeKind;
 use crate::figures as fig;
-use crate::fit::{stats, FitResult};
+use crate::fit::FitResult;
+use crate::math::stats;
 use crate::scores::Scores;
 use crate::study::Study;
 use crate::table::Table;
@@ -334,10 +335,9 @@ impl<'a> View<'a> {
         if xs.len() < 3 {
             return None;
         }
-        let (permutations, seed) = self
-            .d
-            .fit
-            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| {
+            (f.settings.permutations.get(), f.settings.seed)
+        });
         let t = stats::spearman_test(&xs, &ys, permutations, seed);
         Some(fig::RhoNote {
             rho: t.statistic,
@@ -368,10 +368,9 @@ impl<'a> View<'a> {
         }
         let features: Vec<String> = self.grid_features();
         let log_params = self.model_column("log_params");
-        let (permutations, seed) = self
-            .d
-            .fit
-            .map_or((999, 0), |f| (f.settings.permutations, f.settings.seed));
+        let (permutations, seed) = self.d.fit.map_or((999, 0), |f| {
+            (f.settings.permutations.get(), f.settings.seed)
+        });
         let mut grid = fig::CorrelationGrid {
             rows: features.clone(),
             columns: Vec::new(),

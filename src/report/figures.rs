@@ -195,7 +195,7 @@ fn ranking_figure(f: &FitResult, at: &Path, opts: &FigureOptions) -> Vec<Drawn> 
         })
         .collect();
     let title = "Models without a score, ranked".to_string();
-    let (target, interval) = (&f.settings.target, Some(f.settings.interval));
+    let (target, interval) = (&f.settings.target, Some(f.settings.interval.get()));
     let drawn = fig::ranking(&models, target, interval, &title, at, opts);
     one(title, drawn)
 }

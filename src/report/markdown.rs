@@ -204,7 +204,7 @@ pub fn render(
         );
         md.push_str(&super::baselines_md::fit_sections(f));
         if !f.ranking.is_empty() {
-            let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval * 100.0, (2.0 * s.interval - 1.0) * 100.0);
+            let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval.get() * 100.0, (2.0 * s.interval.get() - 1.0) * 100.0);
             match &f.withheld {
                 Some(w) => {
                     md.push_str("| rank | model | predicted | interval | withheld score |\n|---|---|---|---|---|\n");

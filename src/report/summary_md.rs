@@ -143,7 +143,7 @@ fn ranking_line(f: &FitResult) -> String {
         num(top.predicted, 3),
         num(top.lower, 3),
         num(top.upper, 3),
-        100.0 * f.settings.interval
+        100.0 * f.settings.interval.get()
     );
     if let Some(w) = &f.withheld {
         let _ = write!(

@@ -19,6 +19,7 @@ use crate::corpus::CorpusSettings;
 use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
 use crate::figures::FigureSettings;
+use crate::fit::params::{Coverage, Folds, ParamError, Permutations};
 use crate::fit::{FitSettings, HoldOut, Validation};
 use crate::models::{DeviceError, DeviceSpec, ModelEntry};
 use crate::scores::ScoreSettings;
@@ -980,23 +981,18 @@ fn check_fit(
             chosen.len() + 2
         ));
     }
-    if let Some(f) = raw.folds.as_ref().filter(|f| f.value < 2) {
-        c.problem(at(f), "`folds` must be at least 2");
-    }
-    if let Some(i) = raw
-        .interval
-        .as_ref()
-        .filter(|i| !(i.value > 0.0 && i.value < 1.0))
-    {
-        c.problem(at(i), "`interval` is a coverage between 0 and 1, e.g. 0.9");
-    }
     let mut s = FitSettings::new(&raw.target.value, chosen);
     s.method = raw.method.unwrap_or(s.method);
     s.validation = raw.validation.unwrap_or(s.validation);
-    s.folds = raw.folds.as_ref().map_or(s.folds, |f| f.value);
+    s.folds = fit_param(c, raw.folds.as_ref(), Folds::new, s.folds);
     s.seed = raw.seed.unwrap_or(s.seed);
-    s.interval = raw.interval.as_ref().map_or(s.interval, |i| i.value);
-    s.permutations = raw.permutations.unwrap_or(s.permutations);
+    s.interval = fit_param(c, raw.interval.as_ref(), Coverage::new, s.interval);
+    s.permutations = fit_param(
+        c,
+        raw.permutations.as_ref(),
+        Permutations::new,
+        s.permutations,
+    );
     s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
     for (field, list) in [("baselines", &raw.baselines), ("control", &raw.control)] {
         let Some(list) = list else { continue };
@@ -1034,6 +1030,22 @@ fn check_fit(
         (None, _) => {}
     }
     s
+}
+
+/// A fit hyper-parameter made by its checked type (`crate::fit::params`):
+/// `default` when the study does not set it, and a problem at its position
+/// when the value is out of range.
+fn fit_param<V: Copy, T>(
+    c: &mut Checker,
+    raw: Option<&Spanned<V>>,
+    make: fn(V) -> Result<T, ParamError>,
+    default: T,
+) -> T {
+    let Some(raw) = raw else { return default };
+    make(raw.value).unwrap_or_else(|e| {
+        c.problem(at(raw), e.to_string());
+        default
+    })
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ pub struct RawFit {
     pub folds: Option<Spanned<usize>>,
     pub seed: Option<u64>,
     pub interval: Option<Spanned<f64>>,
-    pub permutations: Option<usize>,
+    pub permutations: Option<Spanned<usize>>,
     pub higher_is_better: Option<bool>,
     pub hold_out: Option<RawHoldOut>,
     /// Baseline columns the features are compared with (default: every

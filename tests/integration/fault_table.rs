@@ -297,6 +297,7 @@ fn study_cases(t: &mut Table) {
         s("fit validation unknown", &fit_study("  validation: magic\n"), "study.yaml", "leave-one-out, leave-one-family-out, k-fold, hold-out"),
         s("fit k-fold 1", &fit_study("  validation: k-fold\n  folds: 1\n"), "study.yaml", "`folds` must be at least 2"),
         s("fit interval 1.5", &fit_study("  interval: 1.5\n"), "study.yaml", "`interval` is a coverage between 0 and 1"),
+        s("fit permutations 0", &fit_study("  permutations: 0\n"), "study.yaml:12:17", "`permutations` must be at least 1"),
         s("figures format gif", &base("figures:\n  formats: [gif]\n"), "study.yaml:7:13", "svg, png, pdf"),
         s("figures dpi 0", &base("figures:\n  dpi: 0\n"), "study.yaml:7:8", "between 30 and 1200"),
         s("figures unknown", &base("figures:\n  include: [pie]\n"), "study.yaml:7:13", "unknown value `pie`"),

@@ -1,19 +1,19 @@
-//! The fit statistics (`lossy::fit::{stats, validate, models, intervals}`)
+//! The fit statistics (`lossy::math::stats`, `lossy::fit::{folds, validate, regressors, intervals}`)
 //! against reference values from scipy, statsmodels, sklearn and pingouin in
 //! `tests/fixtures/stats/stats.json` (made by `scripts/stats_fixtures.py`), to
 //! 1e-9 relative to max(1, |reference|). Folds and permutation p-values use
 //! the same SplitMix64 stream in both languages and must match exactly.
 //! Run with `--nocapture` to see the largest difference per section.
 
+use lossy::fit::folds::{hold_out_below, k_fold, leave_one_group_out, leave_one_out, Fold};
 use lossy::fit::intervals::jackknife_plus;
-use lossy::fit::models::{InnerCv, Regressor};
-use lossy::fit::stats::{
+use lossy::fit::params::{Coverage, Folds};
+use lossy::fit::regressors::{Fit, InnerCv, Predict, Regressor, Ridge, RidgeCv};
+use lossy::fit::validate::cross_validate;
+use lossy::math::rng::SplitMix64;
+use lossy::math::stats::{
     partial_spearman, partial_spearman_test, pearson, pearson_test, ranks, spearman, spearman_test,
 };
-use lossy::fit::validate::{
-    cross_validate, hold_out_below, k_fold, leave_one_group_out, leave_one_out, Fold,
-};
-use lossy::math::rng::SplitMix64;
 use ndarray::Array2;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -199,12 +199,12 @@ fn ols_and_ridge_match_statsmodels_and_sklearn() {
         let ols = Regressor::Ols.fit(x.view(), &y).unwrap();
         c.num(
             &format!("{name} ols intercept"),
-            ols.intercept,
+            ols.intercept(),
             f(&case["ols"]["intercept"]),
         );
         c.vec(
             &format!("{name} ols coefficients"),
-            &ols.coefficients,
+            ols.coefficients(),
             &vf(&case["ols"]["coefficients"]),
         );
         c.vec(
@@ -215,8 +215,9 @@ fn ols_and_ridge_match_statsmodels_and_sklearn() {
         for r in case["ridge"].as_array().unwrap() {
             let alpha = f(&r["alpha"]);
             let tag = format!("{name} ridge {alpha}");
-            let m = Regressor::Ridge { alpha }.fit(x.view(), &y).unwrap();
-            let s = m.scaler.as_ref().unwrap();
+            let ridge = Ridge::new(alpha).unwrap();
+            let m = ridge.fit(x.view(), &y).unwrap();
+            let s = &m.scaler;
             c.vec(
                 &format!("{tag} scaler mean"),
                 &s.mean,
@@ -227,10 +228,10 @@ fn ols_and_ridge_match_statsmodels_and_sklearn() {
                 &s.scale,
                 &vf(&r["scaler_scale"]),
             );
-            let (b0, b) = m.standardised.as_ref().unwrap();
+            let (b0, b) = (m.standardised.intercept, &m.standardised.coefficients);
             c.num(
                 &format!("{tag} intercept"),
-                *b0,
+                b0,
                 f(&r["intercept_standardised"]),
             );
             c.vec(&format!("{tag} coef"), b, &vf(&r["coef_standardised"]));
@@ -240,7 +241,7 @@ fn ols_and_ridge_match_statsmodels_and_sklearn() {
                 &vf(&r["predict_new"]),
             );
             let cv = cross_validate(
-                &Regressor::Ridge { alpha },
+                &Regressor::Ridge(ridge),
                 x.view(),
                 &y,
                 &leave_one_out(y.len()),
@@ -296,9 +297,7 @@ fn held_out_predictions_and_metrics_match_sklearn() {
                 .collect::<Vec<_>>(),
             "{name}: k-fold sets"
         );
-        let ridge = Regressor::Ridge {
-            alpha: f(&kf["ridge_alpha"]),
-        };
+        let ridge = Regressor::Ridge(Ridge::new(f(&kf["ridge_alpha"])).unwrap());
         c.vec(
             &format!("{name} k-fold"),
             &cross_validate(&ridge, x.view(), &y, &folds)
@@ -334,19 +333,16 @@ fn ridge_cv_matches_nested_grid_search() {
         let name = case["name"].as_str().unwrap();
         let (x, y, xn) = (matrix(&case["x"]), vf(&case["y"]), matrix(&case["x_new"]));
         let want = &case["ridge_cv_loo"];
-        let model = Regressor::RidgeCv {
-            alphas: vf(&want["alphas"]),
-            inner: InnerCv::LeaveOneOut,
-        };
-        let m = model.fit(x.view(), &y).unwrap();
+        let ridge_cv = RidgeCv::new(&vf(&want["alphas"]), InnerCv::LeaveOneOut).unwrap();
+        let m = ridge_cv.fit(x.view(), &y).unwrap();
         assert_eq!(
-            m.alpha,
-            Some(f(&want["chosen_alpha"])),
+            m.ridge.alpha.get(),
+            f(&want["chosen_alpha"]),
             "{name}: chosen alpha"
         );
         c.vec(
             &format!("{name} inner mse"),
-            m.inner_mse.as_ref().unwrap(),
+            &m.inner_mse,
             &vf(&want["inner_mse"]),
         );
         c.vec(
@@ -354,6 +350,7 @@ fn ridge_cv_matches_nested_grid_search() {
             &m.predict(xn.view()),
             &vf(&want["predict_new"]),
         );
+        let model = Regressor::RidgeCv(ridge_cv);
         let outer = cross_validate(&model, x.view(), &y, &leave_one_out(y.len())).unwrap();
         c.vec(
             &format!("{name} nested loo"),
@@ -362,23 +359,21 @@ fn ridge_cv_matches_nested_grid_search() {
         );
         if let Some(kf) = case.get("ridge_cv_kfold") {
             let inner = InnerCv::KFold {
-                k: kf["k"].as_u64().unwrap() as usize,
+                k: Folds::new(kf["k"].as_u64().unwrap() as usize).unwrap(),
                 seed: kf["seed"].as_u64().unwrap(),
             };
-            let m = Regressor::RidgeCv {
-                alphas: vf(&kf["alphas"]),
-                inner,
-            }
-            .fit(x.view(), &y)
-            .unwrap();
+            let m = RidgeCv::new(&vf(&kf["alphas"]), inner)
+                .unwrap()
+                .fit(x.view(), &y)
+                .unwrap();
             assert_eq!(
-                m.alpha,
-                Some(f(&kf["chosen_alpha"])),
+                m.ridge.alpha.get(),
+                f(&kf["chosen_alpha"]),
                 "{name}: chosen alpha (k-fold)"
             );
             c.vec(
                 &format!("{name} inner mse k-fold"),
-                m.inner_mse.as_ref().unwrap(),
+                &m.inner_mse,
                 &vf(&kf["inner_mse"]),
             );
             c.vec(
@@ -399,10 +394,15 @@ fn jackknife_plus_matches_the_numpy_reference() {
         let (x, y, xn) = (matrix(&case["x"]), vf(&case["y"]), matrix(&case["x_new"]));
         for (key, model) in [
             ("jackknife_plus_ols", Regressor::Ols),
-            ("jackknife_plus_ridge", Regressor::Ridge { alpha: 1.0 }),
+            (
+                "jackknife_plus_ridge",
+                Regressor::Ridge(Ridge::new(1.0).unwrap()),
+            ),
         ] {
             let want = &case[key];
-            let jk = jackknife_plus(&model, x.view(), &y, xn.view(), f(&want["alpha"])).unwrap();
+            // the fixture's miscoverage α, as the coverage 1 − α the fit takes
+            let coverage = Coverage::new(1.0 - f(&want["alpha"])).unwrap();
+            let jk = jackknife_plus(&model, x.view(), &y, xn.view(), coverage).unwrap();
             c.vec(
                 &format!("{name} {key} residuals"),
                 &jk.loo_residuals,

@@ -1,4 +1,6 @@
-//! Correlation and error statistics for the fit stage.
+//! Correlation and error statistics: the one statistics module, shared by
+//! the fit stage (correlations, permutation tests, held-out metrics), the
+//! report and the figures (a plot's ρ, R², MAE).
 //!
 //! * [`ranks`]: average ranks (1-based; ties share the mean of their ranks), as
 //!   `scipy.stats.rankdata(method="average")`.
@@ -19,31 +21,6 @@
 
 use crate::math::rng::SplitMix64;
 use serde::Serialize;
-
-/// Errors of the fit-statistics modules (`stats`, `validate`, `models`, `intervals`).
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum StatsError {
-    #[error("{what} has {got} entries, expected {expected}")]
-    LengthMismatch {
-        what: &'static str,
-        expected: usize,
-        got: usize,
-    },
-    #[error("{what} needs at least {needed} rows, have {have}")]
-    TooFewRows {
-        what: &'static str,
-        needed: usize,
-        have: usize,
-    },
-    #[error("{0} contains a non-finite value")]
-    NonFinite(&'static str),
-    #[error("singular linear system in {0}")]
-    Singular(&'static str),
-    #[error("invalid argument: {0}")]
-    Invalid(String),
-    #[error("linear regression failed: {0}")]
-    Linfa(String),
-}
 
 /// Average ranks, 1-based (ties get the mean of the ranks they span).
 pub fn ranks(x: &[f64]) -> Vec<f64> {
@@ -96,7 +73,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 
 /// Solves the symmetric positive-definite system `a · b = rhs` (`a` is k×k,
 /// row-major) by Cholesky. `None` if `a` is not numerically positive definite.
-pub(crate) fn cholesky_solve(a: &[f64], rhs: &[f64]) -> Option<Vec<f64>> {
+pub fn cholesky_solve(a: &[f64], rhs: &[f64]) -> Option<Vec<f64>> {
     let k = rhs.len();
     assert_eq!(a.len(), k * k);
     let scale = (0..k).map(|i| a[i * k + i].abs()).fold(0.0, f64::max);
