@@ -2,9 +2,22 @@
 //! checkpoint series, score panels, held-out predictions and the correlation grid. Every
 //! value is read from a column of `features`, `layers`, the scores or the fit result.
 
-use super::figures::FigureData;
 use crate::figures as fig;
 use crate::fit::{stats, FitResult};
+use crate::scores::Scores;
+use crate::study::Study;
+use crate::table::Table;
+
+/// What the figures are drawn from.
+pub struct FigureData<'a> {
+    pub study: &'a Study,
+    /// One row per model (`features.csv`).
+    pub models: &'a Table,
+    /// One row per model and layer (`layers.csv`).
+    pub layers: &'a Table,
+    pub scores: Option<&'a Scores>,
+    pub fit: Option<&'a FitResult>,
+}
 
 pub(crate) struct View<'a> {
     d: &'a FigureData<'a>,

@@ -5,22 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use super::figure_data::FigureData;
 use crate::figures::{self as fig, FigureError, FigureKind, FigureOptions};
-use crate::fit::FitResult;
-use crate::scores::Scores;
-use crate::study::Study;
-use crate::table::Table;
-
-/// What the figures are drawn from.
-pub struct FigureData<'a> {
-    pub study: &'a Study,
-    /// One row per model (`features.csv`).
-    pub models: &'a Table,
-    /// One row per model and layer (`layers.csv`).
-    pub layers: &'a Table,
-    pub scores: Option<&'a Scores>,
-    pub fit: Option<&'a FitResult>,
-}
 
 /// One figure of the report.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -235,7 +221,8 @@ mod tests {
     use super::*;
     use crate::figures::FigureFormat;
     use crate::models::ModelEntry;
-    use crate::table::Values;
+    use crate::study::Study;
+    use crate::table::{Table, Values};
 
     /// Three models of one checkpoint series and one other model, two layers each, without
     /// scores; one layer value is missing.

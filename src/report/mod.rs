@@ -14,6 +14,7 @@ pub mod host;
 pub mod json;
 pub mod manifest;
 mod markdown;
+mod md_parts;
 mod summary_md;
 pub mod target;
 
