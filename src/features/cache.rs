@@ -40,7 +40,7 @@ use super::groups::LayerGroup;
 use super::ModelFeatures;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const MAGIC: &[u8; 8] = b"LOSSYFC2";
 const CHECKSUM: usize = 32;
@@ -57,18 +57,9 @@ pub struct CachedModel {
     pub total_params: usize,
 }
 
-/// The folder of the feature cache (`LOSSY_CACHE`, else the user cache).
-pub fn default_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("LOSSY_CACHE").filter(|v| !v.is_empty()) {
-        return PathBuf::from(d);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("lossy")
-}
+/// The folder of the feature cache (`LOSSY_CACHE`, else the user cache);
+/// chosen in the leaf [`crate::io::cache_dir`].
+pub use crate::io::cache_dir::default_dir;
 
 /// The cache key: sha256 over the JSON of `inputs` plus the code identity.
 pub fn key(inputs: &serde_json::Value) -> String {

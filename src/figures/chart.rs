@@ -4,12 +4,11 @@
 //! plot. `chart_draw` lays it out on a canvas and draws it; a chart can also be drawn into
 //! one cell of a larger figure (see `panels`).
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axes::{tick_labels, X_TICKS, Y_TICKS};
-use super::geometry::Rect;
+use super::geometry::Cart;
 use super::legend::Entry;
 use super::markers::Marker;
 use super::series::{Band, Interval, Polyline};
@@ -95,8 +94,6 @@ pub(crate) struct Chart {
     /// The plot's height in logical units; `None`: in proportion to its width.
     pub plot_height: Option<f64>,
 }
-
-pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// Space around the plot, in device pixels.
 pub(crate) struct Frame {
@@ -186,25 +183,6 @@ impl Chart {
                 self.y_range.0..self.y_range.1,
             )
     }
-}
-
-/// The plot rectangle of a chart, in device pixels.
-pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
-    let (xs, ys) = chart.plotting_area().get_pixel_range();
-    Rect {
-        x0: xs.start as f64,
-        y0: ys.start as f64,
-        x1: xs.end as f64,
-        y1: ys.end as f64,
-    }
-}
-
-pub(crate) fn pixel<DB: DrawingBackend>(
-    chart: &ChartContext<'_, DB, Cart>,
-    (x, y): (f64, f64),
-) -> (f64, f64) {
-    let (px, py) = chart.backend_coord(&(x, y));
-    (px as f64, py as f64)
 }
 
 /// A plotted point before layout: coordinates, group and label.

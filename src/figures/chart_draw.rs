@@ -17,8 +17,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axes::{format_tick, tick_decimals, tick_values};
-use super::chart::{pixel, plot_rect, Cart, Chart, Frame};
-use super::geometry::Rect;
+use super::chart::{Chart, Frame};
+use super::geometry::{pixel, plot_rect, Cart, Rect};
 use super::labels;
 use super::legend::{self, Entry, Metrics};
 use super::legend_place::Spot;

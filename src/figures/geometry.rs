@@ -1,4 +1,31 @@
-//! Pixel-space rectangles, used to keep labels and the legend clear of points.
+//! Pixel-space rectangles, used to keep labels and the legend clear of points, and the
+//! chart coordinates they are measured in.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+/// The coordinates of every chart: linear in x and y.
+pub(crate) type Cart = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// The plot rectangle of a chart, in device pixels.
+pub(crate) fn plot_rect<DB: DrawingBackend>(chart: &ChartContext<'_, DB, Cart>) -> Rect {
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    Rect {
+        x0: xs.start as f64,
+        y0: ys.start as f64,
+        x1: xs.end as f64,
+        y1: ys.end as f64,
+    }
+}
+
+/// The device pixel of the data point `(x, y)`.
+pub(crate) fn pixel<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cart>,
+    (x, y): (f64, f64),
+) -> (f64, f64) {
+    let (px, py) = chart.backend_coord(&(x, y));
+    (px as f64, py as f64)
+}
 
 /// An axis-aligned rectangle in device pixels (y grows downwards).
 #[derive(Debug, Clone, Copy, PartialEq)]

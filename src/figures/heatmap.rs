@@ -19,7 +19,7 @@ use plotters::style::FontTransform;
 
 use super::colormap::{diverging, needs_light_text};
 use super::error::FigureError;
-use super::output::{figure_name, write_figure, DrawResult, Figure};
+use super::output::{build_and_write, DrawResult, Figure};
 use super::style::{Style, Target, TextKind, FRAME, INK};
 use super::text_fit::wrap;
 use super::FigureOptions;
@@ -518,19 +518,12 @@ pub fn correlation_heatmap(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    if grid.rows.is_empty() || grid.columns.is_empty() {
-        return Err(FigureError::Empty {
-            name: figure_name(out_stem),
-        });
-    }
-    write_figure(
-        &Heatmap {
+    build_and_write(out_stem, opts, |_| {
+        (!grid.rows.is_empty() && !grid.columns.is_empty()).then(|| Heatmap {
             grid: grid.clone(),
             title: title.to_string(),
-        },
-        out_stem,
-        opts,
-    )
+        })
+    })
 }
 
 #[cfg(test)]

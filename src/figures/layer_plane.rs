@@ -9,7 +9,7 @@ use super::chart::{Chart, ChartPoint};
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
 use super::markers::by_model_or_group;
-use super::output::{figure_name, write_figure};
+use super::output::build_and_write;
 use super::plane::on_plane;
 use super::series::Polyline;
 use super::FigureOptions;
@@ -97,10 +97,7 @@ pub fn information_plane_layers(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = layer_plane_chart(paths, title).ok_or_else(|| FigureError::Empty {
-        name: figure_name(out_stem),
-    })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| layer_plane_chart(paths, title))
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
 
+use super::figure::{logical_size, png_size, Figure};
 use super::geometry::Rect;
-use super::output::Figure;
 use super::style::{Style, Target, FRAME, GRID};
 use super::FigureOptions;
 
@@ -254,7 +254,7 @@ impl DrawingBackend for Recorder {
 /// Draws `fig` as its PNG would be drawn and returns what it drew.
 pub(crate) fn layout_of(fig: &impl Figure, name: &str, opts: &FigureOptions) -> Layout {
     assert!(super::style::ensure_fonts());
-    let size = super::output::png_size(super::output::logical_size(fig, opts), opts);
+    let size = png_size(logical_size(fig, opts), opts);
     let prims = std::rc::Rc::new(RefCell::new(Vec::new()));
     {
         let rec = Recorder {

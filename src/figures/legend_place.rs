@@ -5,8 +5,8 @@
 
 use plotters::prelude::*;
 
-use super::chart::{pixel, plot_rect, Cart, Chart, RefLine};
-use super::geometry::Rect;
+use super::chart::{Chart, RefLine};
+use super::geometry::{pixel, plot_rect, Cart, Rect};
 use super::legend;
 use super::style::Style;
 

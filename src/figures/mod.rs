@@ -29,6 +29,7 @@ mod chart;
 mod chart_draw;
 mod colormap;
 mod error;
+mod figure;
 mod geometry;
 mod heatmap;
 mod labels;
@@ -63,7 +64,7 @@ pub use options::{
 };
 pub use plane::{information_plane, PlanePoint};
 pub use predicted::{predicted_vs_actual, Prediction};
-pub use profiles::{layer_profiles, LayerProfile, OrderProfile};
+pub use profiles::{layer_profiles, LayerProfile, OrderProfile, PreferenceProfile};
 pub use ranking::{ranking, RankedModel};
 pub use scatter::{score_vs_feature, scores_vs_feature, RhoNote, ScorePanel, XyPoint};
 pub use trajectory::{trajectory, TrajectoryPoint};

@@ -5,45 +5,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::error::FigureError;
+pub(crate) use super::figure::{logical_size, png_size, DrawResult, Figure};
 use super::style::{ensure_fonts, Style, Target, FONT_FAMILY, SVG_FONT_FAMILY};
 use super::{FigureFormat, FigureOptions};
-
-/// What a figure's drawing code returns; errors become [`FigureError::Draw`].
-pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Something that can draw itself on any plotters backend.
-pub(crate) trait Figure {
-    /// Draws on `root`, whose size is the device size; `style` carries the device scale.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> DrawResult
-    where
-        DB::ErrorType: 'static;
-
-    /// Logical height for a logical width; a single plot is 3:4.
-    fn height_units(&self, width_units: f64) -> f64 {
-        0.75 * width_units
-    }
-}
-
-/// Logical width and height of `fig` under `opts`, in whole units.
-pub(crate) fn logical_size(fig: &impl Figure, opts: &FigureOptions) -> (u32, u32) {
-    let w = opts.width_units();
-    let h = match opts.height_in {
-        Some(h) => h * opts.units_per_inch(),
-        None => fig.height_units(w),
-    };
-    let unit = |v: f64| {
-        if v.is_finite() {
-            v.round().clamp(0.0, 1e6) as u32
-        } else {
-            0
-        }
-    };
-    (unit(w), unit(h))
-}
 
 /// Largest accepted side of an output image, in device pixels.
 const MAX_SIDE: f64 = 16_384.0;
@@ -69,12 +36,6 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-/// Device size of the PNG of a figure of logical size `(w, h)`.
-pub(crate) fn png_size((w, h): (u32, u32), opts: &FigureOptions) -> (u32, u32) {
-    let side = |v: u32| (v as f64 * opts.png_scale()).round().max(1.0) as u32;
-    (side(w), side(h))
 }
 
 fn check_options(name: &str, (w, h): (u32, u32), opts: &FigureOptions) -> Result<(), FigureError> {
@@ -194,7 +155,21 @@ fn write_png(
     })
 }
 
-/// Writes `fig` in every requested format next to `out_stem` and returns the paths written.
+/// Every figure's entry point: builds the figure for the page width (`None`: nothing
+/// finite to draw, [`FigureError::Empty`]), then [`write_figure`]s it.
+pub(crate) fn build_and_write<F: Figure>(
+    out_stem: &Path,
+    opts: &FigureOptions,
+    build: impl FnOnce(f64) -> Option<F>,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let fig = build(opts.width_units()).ok_or_else(|| FigureError::Empty {
+        name: figure_name(out_stem),
+    })?;
+    write_figure(&fig, out_stem, opts)
+}
+
+/// Checks the options, records the layout under test, and writes `fig` in every
+/// requested format next to `out_stem`; returns the paths written.
 pub(crate) fn write_figure(
     fig: &impl Figure,
     out_stem: &Path,

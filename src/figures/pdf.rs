@@ -12,7 +12,7 @@ use super::style::DEJAVU_SANS;
 /// The face name usvg matches against the SVG's `font-family`.
 const FACE: &str = "DejaVu Sans";
 
-/// The PDF of an SVG document written by [`super::output::render_svg`]. The page has the
+/// The PDF of an SVG document as the figure writer renders it. The page has the
 /// SVG's size (its width and height are given in inches).
 pub(crate) fn svg_to_pdf(svg: &str) -> Result<Vec<u8>, String> {
     let mut db = usvg::fontdb::Database::new();

@@ -11,7 +11,7 @@ use super::axes::{extent, padded, PAD};
 use super::chart::{chart_points, Chart, Plotted, RefLine};
 use super::error::FigureError;
 use super::legend::{Entry, Swatch};
-use super::output::{figure_name, write_figure};
+use super::output::build_and_write;
 use super::style::REFERENCE;
 use super::FigureOptions;
 
@@ -114,10 +114,7 @@ pub fn information_plane(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = plane_chart(points, title).ok_or_else(|| FigureError::Empty {
-        name: figure_name(out_stem),
-    })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| plane_chart(points, title))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::axes::{extent, padded, PAD};
 use super::chart::{chart_points, Chart, Plotted, RefLine};
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
-use super::output::{figure_name, write_figure};
+use super::output::build_and_write;
 use super::plane::MAX_LABELLED;
 use super::style::REFERENCE;
 use super::FigureOptions;
@@ -120,10 +120,7 @@ pub fn predicted_vs_actual(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = predicted_chart(points, target, title).ok_or_else(|| FigureError::Empty {
-        name: figure_name(out_stem),
-    })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| predicted_chart(points, target, title))
 }
 
 #[cfg(test)]

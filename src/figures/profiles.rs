@@ -1,7 +1,9 @@
 //! Per-layer profiles: H(Z), complexity, expressivity and optimality against relative depth
 //! (layer / L), one line per model, as small multiples: H(Z) once, then one row of panels
-//! per n-gram order (entropies and informations normalised by ln m, as everywhere). Few
-//! models get a colour (and markers) each; many are coloured by family.
+//! per n-gram order (entropies and informations normalised by ln m, as everywhere), and
+//! one panel of preference information I(Z; preference) per preference probe set the
+//! study has (none without one). Few models get a colour (and markers) each; many are
+//! coloured by family.
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +11,8 @@ use super::axes::{extent, padded, PAD};
 use super::chart::{Chart, ChartPoint};
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
-use super::markers::{by_model_or_group, MAX_COLOURED_MODELS};
-use super::output::{figure_name, write_figure};
+use super::markers::{by_model_or_group, Groups, Marker, MAX_COLOURED_MODELS};
+use super::output::build_and_write;
 use super::panels::Panels;
 use super::series::Polyline;
 use super::FigureOptions;
@@ -33,6 +35,17 @@ pub struct LayerProfile {
     pub depth: Vec<f64>,
     pub entropy: Vec<f64>,
     pub orders: Vec<OrderProfile>,
+    /// Preference information per layer, one entry per preference probe set (empty
+    /// without one).
+    pub preference: Vec<PreferenceProfile>,
+}
+
+/// One preference probe set's per-layer values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreferenceProfile {
+    /// The set's column: `preference`, or `preference_<name>` for a named set.
+    pub column: String,
+    pub values: Vec<f64>,
 }
 
 pub(crate) const DEPTH_LABEL: &str = "layer / L";
@@ -49,14 +62,16 @@ fn order_name(n: usize) -> &'static str {
 
 /// What a panel shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Quantity {
+enum Quantity<'a> {
     Entropy,
     Complexity(usize),
     Expressivity(usize),
     Optimality(usize),
+    /// A preference probe set, by its column.
+    Preference(&'a str),
 }
 
-impl Quantity {
+impl Quantity<'_> {
     fn pick(self, p: &LayerProfile) -> Option<&Vec<f64>> {
         let find = |n: usize| p.orders.iter().find(|o| o.order == n);
         match self {
@@ -64,6 +79,11 @@ impl Quantity {
             Quantity::Complexity(n) => find(n).map(|o| &o.complexity),
             Quantity::Expressivity(n) => find(n).map(|o| &o.expressivity),
             Quantity::Optimality(n) => find(n).map(|o| &o.optimality),
+            Quantity::Preference(c) => p
+                .preference
+                .iter()
+                .find(|s| s.column == c)
+                .map(|s| &s.values),
         }
     }
 
@@ -80,14 +100,35 @@ impl Quantity {
                 String::new(),
             ),
             Quantity::Optimality(n) => (format!("optimality, {}", order_name(n)), String::new()),
+            Quantity::Preference(c) => match c.strip_prefix("preference_") {
+                Some(set) => (format!("preference I(Z;P), {set}"), String::new()),
+                None => ("preference I(Z;P)".into(), String::new()),
+            },
         }
     }
 }
 
+/// The preference sets' columns over all profiles, in order of first appearance.
+fn preference_columns(profiles: &[LayerProfile]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for s in profiles.iter().flat_map(|p| &p.preference) {
+        if !out.contains(&s.column.as_str()) {
+            out.push(&s.column);
+        }
+    }
+    out
+}
+
 /// The grid's cells: with four columns, one row per order (complexity, expressivity,
-/// optimality) and H(Z) once at the end of the first row, so each column holds one
-/// quantity; with fewer columns, H(Z) first and the rest in order.
-fn panels_spec(orders: &[usize], columns: usize) -> Vec<Option<Quantity>> {
+/// optimality) and, in the last column, H(Z) in the first row and each preference set
+/// below it (in rows of their own past the orders), so each of the first three columns
+/// holds one quantity and the last those of no order; with fewer columns, H(Z) first,
+/// the orders in order, then the preference sets.
+fn panels_spec<'a>(
+    orders: &[usize],
+    sets: &[&'a str],
+    columns: usize,
+) -> Vec<Option<Quantity<'a>>> {
     let per_order = |n| {
         [
             Quantity::Complexity(n),
@@ -96,25 +137,27 @@ fn panels_spec(orders: &[usize], columns: usize) -> Vec<Option<Quantity>> {
         ]
         .map(Some)
     };
-    if columns == 4 {
+    let unordered: Vec<Quantity> = std::iter::once(Quantity::Entropy)
+        .chain(sets.iter().map(|c| Quantity::Preference(c)))
+        .collect();
+    if columns == 4 && !orders.is_empty() {
         let mut out = Vec::new();
-        for (i, &n) in orders.iter().enumerate() {
-            out.extend(per_order(n));
-            out.push(if i == 0 {
-                Some(Quantity::Entropy)
-            } else {
-                None
-            });
-        }
-        if orders.is_empty() {
-            out.push(Some(Quantity::Entropy));
+        for row in 0..orders.len().max(unordered.len()) {
+            match orders.get(row) {
+                Some(&n) => out.extend(per_order(n)),
+                None => out.extend([None; 3]),
+            }
+            out.push(unordered.get(row).copied());
         }
         out
+    } else if columns == 4 {
+        unordered.into_iter().map(Some).collect()
     } else {
         let mut out = vec![Some(Quantity::Entropy)];
         for &n in orders {
             out.extend(per_order(n));
         }
+        out.extend(unordered[1..].iter().copied().map(Some));
         out
     }
 }
@@ -130,75 +173,89 @@ pub(crate) fn profiles_figure(
     let markers = by_model_or_group(&labels, &groups);
     let few = profiles.len() <= MAX_COLOURED_MODELS;
     let columns = if width_units >= 560.0 { 4 } else { 2 };
-    let mut charts = Vec::new();
-    for q in panels_spec(orders, columns) {
-        let Some(q) = q else {
-            charts.push(None);
-            continue;
-        };
-        let (panel_title, y_label) = q.text();
-        let series: Vec<(&LayerProfile, &Vec<f64>)> = profiles
-            .iter()
-            .filter_map(|p| q.pick(p).map(|v| (p, v)))
-            .collect();
-        let Some(y) = extent(series.iter().flat_map(|(_, v)| v.iter().copied())) else {
-            charts.push(None);
-            continue;
-        };
-        let (mut paths, mut points) = (Vec::new(), Vec::new());
-        for (p, values) in &series {
-            let i = profiles
-                .iter()
-                .position(|q| std::ptr::eq(q, *p))
-                .unwrap_or(0);
-            let m = markers.of_point[i];
-            let xy: Vec<Option<(f64, f64)>> = p
-                .depth
-                .iter()
-                .zip(values.iter())
-                .map(|(&x, &y)| Some((x, y)))
-                .collect();
-            if few {
-                points.extend(
-                    xy.iter()
-                        .flatten()
-                        .filter(|(x, y)| x.is_finite() && y.is_finite())
-                        .map(|&(x, y)| ChartPoint {
-                            x,
-                            y,
-                            marker: m,
-                            label: None,
-                            size: 0.45,
-                        }),
-                );
-            }
-            paths.push(Polyline {
-                points: xy,
-                colour: m.colour,
-                width: if few { 1.5 } else { 1.0 },
-                dashed: false,
-            });
-        }
-        charts.push(Some(Chart {
-            title: panel_title,
-            x_label: DEPTH_LABEL.to_string(),
-            y_label,
-            x_range: padded((0.0, 1.0), 0.04),
-            y_range: padded(y, PAD),
-            points,
-            paths,
-            panel: true,
-            ..Chart::default()
-        }));
-    }
+    let sets = preference_columns(profiles);
+    let mut charts: Vec<Option<Chart>> = panels_spec(orders, &sets, columns)
+        .into_iter()
+        .map(|q| q.and_then(|q| quantity_chart(q, profiles, &markers, few)))
+        .collect();
     while charts.last().is_some_and(Option::is_none) {
         charts.pop();
     }
     if charts.iter().all(Option::is_none) {
         return None;
     }
-    // Many models are drawn as lines only, so their legend shows lines.
-    let swatch = |m: &super::markers::Marker| {
+    let columns = columns.min(charts.len());
+    Some(Panels {
+        title: title.to_string(),
+        charts,
+        columns,
+        aspect: 1.0,
+        legend: legend(&markers, few),
+    })
+}
+
+/// One panel: every profile's values of `q` against depth, or `None` when none is finite.
+/// With `few` models each gets markers on its line.
+fn quantity_chart(
+    q: Quantity,
+    profiles: &[LayerProfile],
+    markers: &Groups,
+    few: bool,
+) -> Option<Chart> {
+    let (panel_title, y_label) = q.text();
+    let series: Vec<(usize, &Vec<f64>)> = profiles
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| q.pick(p).map(|v| (i, v)))
+        .collect();
+    let y = extent(series.iter().flat_map(|(_, v)| v.iter().copied()))?;
+    let (mut paths, mut points) = (Vec::new(), Vec::new());
+    for (i, values) in series {
+        let m = markers.of_point[i];
+        let xy: Vec<Option<(f64, f64)>> = profiles[i]
+            .depth
+            .iter()
+            .zip(values.iter())
+            .map(|(&x, &y)| Some((x, y)))
+            .collect();
+        if few {
+            points.extend(
+                xy.iter()
+                    .flatten()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|&(x, y)| ChartPoint {
+                        x,
+                        y,
+                        marker: m,
+                        label: None,
+                        size: 0.45,
+                    }),
+            );
+        }
+        paths.push(Polyline {
+            points: xy,
+            colour: m.colour,
+            width: if few { 1.5 } else { 1.0 },
+            dashed: false,
+        });
+    }
+    Some(Chart {
+        title: panel_title,
+        x_label: DEPTH_LABEL.to_string(),
+        y_label,
+        x_range: padded((0.0, 1.0), 0.04),
+        y_range: padded(y, PAD),
+        points,
+        paths,
+        panel: true,
+        ..Chart::default()
+    })
+}
+
+/// The models' (or families') legend; many models are drawn as lines only, so their
+/// legend shows lines.
+fn legend(markers: &Groups, few: bool) -> Vec<Entry> {
+    let swatch = |m: &Marker| {
         if few {
             Swatch::Marker(*m)
         } else {
@@ -208,7 +265,7 @@ pub(crate) fn profiles_figure(
             }
         }
     };
-    let legend = capped(
+    capped(
         markers
             .entries
             .iter()
@@ -218,15 +275,7 @@ pub(crate) fn profiles_figure(
             })
             .collect(),
         MAX_ENTRIES,
-    );
-    let columns = columns.min(charts.len());
-    Some(Panels {
-        title: title.to_string(),
-        charts,
-        columns,
-        aspect: 1.0,
-        legend,
-    })
+    )
 }
 
 /// Draws the per-layer profiles; returns the files written, or [`FigureError::Empty`] when
@@ -238,12 +287,9 @@ pub fn layer_profiles(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let fig = profiles_figure(profiles, orders, title, opts.width_units()).ok_or_else(|| {
-        FigureError::Empty {
-            name: figure_name(out_stem),
-        }
-    })?;
-    write_figure(&fig, out_stem, opts)
+    build_and_write(out_stem, opts, |width| {
+        profiles_figure(profiles, orders, title, width)
+    })
 }
 
 #[cfg(test)]
@@ -273,6 +319,7 @@ mod tests {
                             optimality: curve(0.4),
                         })
                         .collect(),
+                    preference: vec![],
                 }
             })
             .collect()
@@ -308,6 +355,77 @@ mod tests {
                 "model-1",
             ],
         );
+    }
+
+    /// Without a preference set the grid is the one it always was; each set adds a
+    /// panel in the last column (four columns) or at the end (two).
+    #[test]
+    fn preference_panels_only_with_a_preference_set() {
+        use Quantity::*;
+        let spec = |sets: &[&'static str], columns| panels_spec(&[1, 2], sets, columns);
+        assert_eq!(
+            spec(&[], 4),
+            [
+                Some(Complexity(1)),
+                Some(Expressivity(1)),
+                Some(Optimality(1)),
+                Some(Entropy),
+                Some(Complexity(2)),
+                Some(Expressivity(2)),
+                Some(Optimality(2)),
+                None
+            ]
+        );
+        assert_eq!(spec(&[], 2)[0], Some(Entropy));
+        assert_eq!(spec(&[], 2).len(), 7);
+        assert_eq!(panels_spec(&[], &[], 4), [Some(Entropy)]);
+        let two = spec(&["preference", "preference_tulu"], 4);
+        assert_eq!(two.len(), 12);
+        assert_eq!(two[7], Some(Preference("preference")));
+        assert_eq!(two[8..11], [None, None, None]);
+        assert_eq!(two[11], Some(Preference("preference_tulu")));
+        assert_eq!(
+            spec(&["preference"], 2).last(),
+            Some(&Some(Preference("preference")))
+        );
+    }
+
+    #[test]
+    fn preference_panels_keep_the_layout_rules() {
+        let mut p = profiles(3, 6, &[1, 2]);
+        for (m, profile) in p.iter_mut().enumerate() {
+            for (column, scale) in [("preference", 3e-4), ("preference_tulu", 2e-6)] {
+                profile.preference.push(PreferenceProfile {
+                    column: column.to_string(),
+                    values: (0..=6)
+                        .map(|l| scale * (1.0 + l as f64 + m as f64) / 10.0)
+                        .collect(),
+                });
+            }
+        }
+        let fig = profiles_figure(&p, &[1, 2], "t", 859.0).unwrap();
+        assert_eq!(fig.charts.len(), 12);
+        assert_eq!(fig.charts[7].as_ref().unwrap().title, "preference I(Z;P)");
+        check_figure(
+            &fig,
+            "profiles-preference",
+            &["preference I(Z;P)", "preference I(Z;P), tulu"],
+        );
+        let single = profiles_figure(&p, &[1, 2], "t", 420.0).unwrap();
+        let opts = FigureOptions {
+            width_in: 3.5,
+            ..FigureOptions::default()
+        };
+        check_figure_with(&single, "profiles-preference-single", &["model-2"], &opts);
+        use crate::figures::layout_check::{layout_of, violations};
+        use crate::figures::FigureStyle;
+        for style in [FigureStyle::Paper, FigureStyle::Slides] {
+            for (fig, o) in [(&fig, FigureOptions::default()), (&single, opts.clone())] {
+                let o = FigureOptions { style, ..o };
+                let broken = violations(&layout_of(fig, "profiles-preference", &o));
+                assert!(broken.is_empty(), "{style:?}: {broken:?}");
+            }
+        }
     }
 
     #[test]

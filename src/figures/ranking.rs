@@ -12,7 +12,7 @@ use super::chart::{Chart, ChartPoint};
 use super::error::FigureError;
 use super::legend::{Entry, Swatch};
 use super::markers::{Marker, Shape};
-use super::output::{figure_name, write_figure, DrawResult, Figure};
+use super::output::{build_and_write, DrawResult, Figure};
 use super::series::Interval;
 use super::style::{Style, INK, PALETTE};
 use super::FigureOptions;
@@ -154,11 +154,9 @@ pub fn ranking(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart =
-        ranking_chart(models, target, interval, title).ok_or_else(|| FigureError::Empty {
-            name: figure_name(out_stem),
-        })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| {
+        ranking_chart(models, target, interval, title)
+    })
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use super::chart::{chart_points, Chart, Plotted, RefLine};
 use super::error::FigureError;
 use super::legend::{capped, MAX_ENTRIES};
 use super::legend::{Entry, Swatch};
-use super::output::{figure_name, write_figure};
+use super::output::build_and_write;
 use super::panels::Panels;
 use super::plane::MAX_LABELLED;
 use super::series::Band;
-use super::stats::{ols, spearman};
+use super::stats::{ols, spearman, Fit};
 use super::style::INK;
 use super::FigureOptions;
 
@@ -121,54 +121,14 @@ pub(crate) fn scatter_chart(
             text,
         });
     }
-    let mut lines = Vec::new();
-    let mut bands = Vec::new();
-    if let Some(fit) = ols(&xs, &ys) {
-        let grid: Vec<f64> = (0..=48)
-            .map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / 48.0)
-            .collect();
-        let half: Option<Vec<f64>> = grid.iter().map(|&x| fit.band_half_width(x)).collect();
-        if let Some(half) = half {
-            let mid: Vec<f64> = grid
-                .iter()
-                .map(|&x| fit.intercept + fit.slope * x)
-                .collect();
-            bands.push(Band {
-                lower: mid.iter().zip(&half).map(|(m, h)| m - h).collect(),
-                upper: mid.iter().zip(&half).map(|(m, h)| m + h).collect(),
-                xs: grid,
-                colour: INK,
-                opacity: 0.12,
-            });
-        }
-        if let Some(line) = RefLine::clipped(fit.intercept, fit.slope, x_range, y_range, INK, false)
-        {
-            lines.push(line);
-            legend.push(Entry {
-                swatch: Swatch::Line {
-                    colour: INK,
-                    dashed: false,
-                },
-                text: format!("OLS fit (R² = {:.2})", fit.r2),
-            });
-            if !bands.is_empty() {
-                if let Some(last) = legend.last_mut() {
-                    last.swatch = Swatch::Band(INK);
-                    last.text = format!("OLS fit (R² = {:.2}), {BAND_LABEL}", fit.r2);
-                }
-            }
-            if panel {
-                subtitle = format!("{subtitle}, R² = {:.2}", fit.r2);
-                if let Some(last) = legend.last_mut() {
-                    last.text = if bands.is_empty() {
-                        "OLS fit".to_string()
-                    } else {
-                        format!("OLS fit, {BAND_LABEL}")
-                    };
-                }
-            }
-        }
-    }
+    let (lines, bands) = ols_overlay(
+        &xs,
+        &ys,
+        (x_range, y_range),
+        panel,
+        &mut subtitle,
+        &mut legend,
+    );
     legend.extend(capped(
         groups
             .entries
@@ -193,6 +153,67 @@ pub(crate) fn scatter_chart(
         subtitle,
         panel,
         ..Chart::default()
+    })
+}
+
+/// The OLS line of `ys` on `xs` clipped to the plot, its 95% confidence band, and the
+/// legend entry naming them (with R², which a panel writes in its `subtitle` instead).
+fn ols_overlay(
+    xs: &[f64],
+    ys: &[f64],
+    (x_range, y_range): ((f64, f64), (f64, f64)),
+    panel: bool,
+    subtitle: &mut String,
+    legend: &mut Vec<Entry>,
+) -> (Vec<RefLine>, Vec<Band>) {
+    let Some(fit) = ols(xs, ys) else {
+        return (vec![], vec![]);
+    };
+    let bands: Vec<Band> = ols_band(&fit, x_range).into_iter().collect();
+    let Some(line) = RefLine::clipped(fit.intercept, fit.slope, x_range, y_range, INK, false)
+    else {
+        return (vec![], bands);
+    };
+    let text = match (panel, bands.is_empty()) {
+        (false, true) => format!("OLS fit (R² = {:.2})", fit.r2),
+        (false, false) => format!("OLS fit (R² = {:.2}), {BAND_LABEL}", fit.r2),
+        (true, true) => "OLS fit".to_string(),
+        (true, false) => format!("OLS fit, {BAND_LABEL}"),
+    };
+    let swatch = if bands.is_empty() {
+        Swatch::Line {
+            colour: INK,
+            dashed: false,
+        }
+    } else {
+        Swatch::Band(INK)
+    };
+    legend.push(Entry { swatch, text });
+    if panel {
+        *subtitle = format!("{subtitle}, R² = {:.2}", fit.r2);
+    }
+    (vec![line], bands)
+}
+
+/// The fit's 95% confidence band over 49 points across `x_range`, when it has one.
+fn ols_band(fit: &Fit, x_range: (f64, f64)) -> Option<Band> {
+    let grid: Vec<f64> = (0..=48)
+        .map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / 48.0)
+        .collect();
+    let half: Vec<f64> = grid
+        .iter()
+        .map(|&x| fit.band_half_width(x))
+        .collect::<Option<_>>()?;
+    let mid: Vec<f64> = grid
+        .iter()
+        .map(|&x| fit.intercept + fit.slope * x)
+        .collect();
+    Some(Band {
+        lower: mid.iter().zip(&half).map(|(m, h)| m - h).collect(),
+        upper: mid.iter().zip(&half).map(|(m, h)| m + h).collect(),
+        xs: grid,
+        colour: INK,
+        opacity: 0.12,
     })
 }
 
@@ -257,16 +278,14 @@ pub fn scores_vs_feature(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let empty = || FigureError::Empty {
-        name: figure_name(out_stem),
-    };
     if let [one] = panels {
-        let chart = scatter_chart(&one.points, x_label, &one.score, title, one.note, false)
-            .ok_or_else(empty)?;
-        return write_figure(&chart, out_stem, opts);
+        return build_and_write(out_stem, opts, |_| {
+            scatter_chart(&one.points, x_label, &one.score, title, one.note, false)
+        });
     }
-    let fig = score_panels(panels, x_label, title, opts.width_units()).ok_or_else(empty)?;
-    write_figure(&fig, out_stem, opts)
+    build_and_write(out_stem, opts, |width| {
+        score_panels(panels, x_label, title, width)
+    })
 }
 
 /// Draws `y` (a score) against `x` (a feature) with an OLS line and Spearman's rho, to
@@ -280,12 +299,9 @@ pub fn score_vs_feature(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = scatter_chart(points, x_label, y_label, title, None, false).ok_or_else(|| {
-        FigureError::Empty {
-            name: figure_name(out_stem),
-        }
-    })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| {
+        scatter_chart(points, x_label, y_label, title, None, false)
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{pixel, Cart};
+use super::geometry::{pixel, Cart};
 use super::style::{Style, TextKind, GRID};
 
 /// A line through points in data coordinates; `None` (or a non-finite point) breaks it.

@@ -9,8 +9,8 @@ use super::chart::{Chart, ChartPoint};
 use super::colormap::viridis;
 use super::error::FigureError;
 use super::legend::{capped, Entry, Swatch, MAX_ENTRIES};
-use super::markers::{assign, Marker};
-use super::output::{figure_name, write_figure};
+use super::markers::{assign, Groups, Marker};
+use super::output::build_and_write;
 use super::plane::{on_plane, MAX_LABELLED};
 use super::series::Polyline;
 use super::style::UNGROUPED;
@@ -62,61 +62,102 @@ fn step_text(v: f64) -> String {
     }
 }
 
+/// How steps become colours: on the common step range (linear, or log(1 + step) when
+/// positive steps span two decades or more, as log-spaced checkpoints do, so that the
+/// early checkpoints stay apart), or by rank within each series when a step is missing.
+struct StepScale {
+    /// Every point has a finite step.
+    all_stepped: bool,
+    steps: Option<(f64, f64)>,
+    log_scale: bool,
+}
+
+impl StepScale {
+    fn new(points: &[TrajectoryPoint]) -> Self {
+        let steps = extent(points.iter().filter_map(|p| p.step));
+        let all_stepped = points.iter().all(|p| p.step.is_some_and(f64::is_finite));
+        let smallest_positive = points
+            .iter()
+            .filter_map(|p| p.step)
+            .filter(|&s| s > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let log_scale = all_stepped
+            && steps.is_some_and(|(lo, hi)| lo >= 0.0 && hi >= 100.0 * smallest_positive);
+        Self {
+            all_stepped,
+            steps,
+            log_scale,
+        }
+    }
+
+    fn scale(&self, s: f64) -> f64 {
+        if self.log_scale {
+            s.ln_1p()
+        } else {
+            s
+        }
+    }
+
+    /// Position of each point in [0, 1]: its step on the common range, or its rank in
+    /// its series.
+    fn positions(&self, points: &[TrajectoryPoint], series: &[(String, Vec<usize>)]) -> Vec<f64> {
+        let mut t = vec![0.0; points.len()];
+        for (_, idx) in series {
+            for (k, &i) in idx.iter().enumerate() {
+                t[i] = match (self.all_stepped, self.steps, points[i].step) {
+                    (true, Some((lo, hi)), Some(s)) if hi > lo => {
+                        (self.scale(s) - self.scale(lo)) / (self.scale(hi) - self.scale(lo))
+                    }
+                    _ => k as f64 / (idx.len().max(2) - 1) as f64,
+                };
+            }
+        }
+        t
+    }
+
+    /// The colour key: positions in [0, 1] and their texts.
+    fn key(&self) -> Vec<(f64, String)> {
+        match (self.all_stepped, self.steps) {
+            (true, Some((lo, hi))) if self.log_scale => {
+                let mid = (0.5 * (lo.ln_1p() + hi.ln_1p())).exp_m1().round();
+                vec![
+                    (0.0, format!("step {}", step_text(lo))),
+                    (0.5, format!("step {} (log scale)", step_text(mid))),
+                    (1.0, format!("step {}", step_text(hi))),
+                ]
+            }
+            (true, Some((lo, hi))) => vec![
+                (0.0, format!("step {}", step_text(lo))),
+                (1.0, format!("step {}", step_text(hi))),
+            ],
+            _ => vec![
+                (0.0, "first in series".to_string()),
+                (1.0, "last in series".to_string()),
+            ],
+        }
+    }
+}
+
+fn finite(p: &TrajectoryPoint) -> bool {
+    p.complexity.is_finite() && p.expressivity.is_finite()
+}
+
 pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Option<Chart> {
-    let ok = |p: &TrajectoryPoint| p.complexity.is_finite() && p.expressivity.is_finite();
-    let kept: Vec<&TrajectoryPoint> = points.iter().filter(|p| ok(p)).collect();
+    let kept: Vec<&TrajectoryPoint> = points.iter().filter(|p| finite(p)).collect();
     let x_range = padded(extent(kept.iter().map(|p| p.complexity))?, PAD);
     let y_data = extent(kept.iter().map(|p| p.expressivity))?;
     let y_range = padded((y_data.0.min(x_range.0), y_data.1.max(x_range.1)), PAD);
 
     let series = ordered_series(points);
-    let steps = extent(points.iter().filter_map(|p| p.step));
-    let all_stepped = points.iter().all(|p| p.step.is_some_and(f64::is_finite));
-    // Positive steps spanning two decades or more (log-spaced checkpoints, as training runs save them)
-    // are coloured on a log(1 + step) scale, so that the early checkpoints stay apart.
-    let smallest_positive = points
-        .iter()
-        .filter_map(|p| p.step)
-        .filter(|&s| s > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let log_scale =
-        all_stepped && steps.is_some_and(|(lo, hi)| lo >= 0.0 && hi >= 100.0 * smallest_positive);
-    let scale = |s: f64| if log_scale { s.ln_1p() } else { s };
-    // Position of each point in [0, 1]: its step on the common range, or its rank in its series.
-    let mut t = vec![0.0; points.len()];
-    for (_, idx) in &series {
-        for (k, &i) in idx.iter().enumerate() {
-            t[i] = match (all_stepped, steps, points[i].step) {
-                (true, Some((lo, hi)), Some(s)) if hi > lo => {
-                    (scale(s) - scale(lo)) / (scale(hi) - scale(lo))
-                }
-                _ => k as f64 / (idx.len().max(2) - 1) as f64,
-            };
-        }
-    }
+    let scale = StepScale::new(points);
+    let t = scale.positions(points, &series);
     let names: Vec<Option<&str>> = series.iter().map(|(s, _)| Some(s.as_str())).collect();
     let shapes = assign(&names);
     let label_points = kept.len() <= MAX_LABELLED;
     let (mut paths, mut chart_points) = (Vec::new(), Vec::new());
     for ((_, idx), m) in series.iter().zip(&shapes.of_point) {
-        for w in idx.windows(2) {
-            let (a, b) = (&points[w[0]], &points[w[1]]);
-            let seg = if ok(a) && ok(b) {
-                vec![
-                    Some((a.complexity, a.expressivity)),
-                    Some((b.complexity, b.expressivity)),
-                ]
-            } else {
-                vec![]
-            };
-            paths.push(Polyline {
-                points: seg,
-                colour: viridis(0.5 * (t[w[0]] + t[w[1]])),
-                width: 2.0,
-                dashed: false,
-            });
-        }
-        for &i in idx.iter().filter(|&&i| ok(&points[i])) {
+        paths.extend(segments(points, idx, &t));
+        for &i in idx.iter().filter(|&&i| finite(&points[i])) {
             let p = &points[i];
             let first_or_last = i == idx[0] || Some(&i) == idx.last();
             chart_points.push(ChartPoint {
@@ -132,7 +173,40 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
             });
         }
     }
-    let mut legend: Vec<Entry> = shapes
+    Some(Chart {
+        points: chart_points,
+        paths,
+        ..on_plane(title, x_range, y_range, legend(&shapes, &scale))
+    })
+}
+
+/// One segment per consecutive pair of a series' points (`idx`), coloured by the mean
+/// of their positions `t`; empty where either point is not finite.
+fn segments(points: &[TrajectoryPoint], idx: &[usize], t: &[f64]) -> Vec<Polyline> {
+    idx.windows(2)
+        .map(|w| {
+            let (a, b) = (&points[w[0]], &points[w[1]]);
+            let seg = if finite(a) && finite(b) {
+                vec![
+                    Some((a.complexity, a.expressivity)),
+                    Some((b.complexity, b.expressivity)),
+                ]
+            } else {
+                vec![]
+            };
+            Polyline {
+                points: seg,
+                colour: viridis(0.5 * (t[w[0]] + t[w[1]])),
+                width: 2.0,
+                dashed: false,
+            }
+        })
+        .collect()
+}
+
+/// The series' shapes (capped), then the step colour key.
+fn legend(shapes: &Groups, scale: &StepScale) -> Vec<Entry> {
+    let series: Vec<Entry> = shapes
         .entries
         .iter()
         .map(|(name, m)| Entry {
@@ -143,26 +217,8 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
             text: name.clone(),
         })
         .collect();
-    legend = capped(legend, MAX_ENTRIES);
-    let key: Vec<(f64, String)> = match (all_stepped, steps) {
-        (true, Some((lo, hi))) if log_scale => {
-            let mid = (0.5 * (lo.ln_1p() + hi.ln_1p())).exp_m1().round();
-            vec![
-                (0.0, format!("step {}", step_text(lo))),
-                (0.5, format!("step {} (log scale)", step_text(mid))),
-                (1.0, format!("step {}", step_text(hi))),
-            ]
-        }
-        (true, Some((lo, hi))) => vec![
-            (0.0, format!("step {}", step_text(lo))),
-            (1.0, format!("step {}", step_text(hi))),
-        ],
-        _ => vec![
-            (0.0, "first in series".to_string()),
-            (1.0, "last in series".to_string()),
-        ],
-    };
-    for (v, text) in key {
+    let mut legend = capped(series, MAX_ENTRIES);
+    for (v, text) in scale.key() {
         legend.push(Entry {
             swatch: Swatch::Marker(Marker {
                 colour: viridis(v),
@@ -171,11 +227,7 @@ pub(crate) fn trajectory_chart(points: &[TrajectoryPoint], title: &str) -> Optio
             text,
         });
     }
-    Some(Chart {
-        points: chart_points,
-        paths,
-        ..on_plane(title, x_range, y_range, legend)
-    })
+    legend
 }
 
 /// Draws checkpoint series on the information plane, joined in order and coloured by step.
@@ -185,10 +237,7 @@ pub fn trajectory(
     out_stem: &Path,
     opts: &FigureOptions,
 ) -> Result<Vec<PathBuf>, FigureError> {
-    let chart = trajectory_chart(points, title).ok_or_else(|| FigureError::Empty {
-        name: figure_name(out_stem),
-    })?;
-    write_figure(&chart, out_stem, opts)
+    build_and_write(out_stem, opts, |_| trajectory_chart(points, title))
 }
 
 #[cfg(test)]

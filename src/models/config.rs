@@ -1,9 +1,8 @@
-//! Model configuration: the union of what lossy's architectures need, read
-//! from a Hugging Face `config.json` by the architecture's own parser
-//! ([`super::arch`]), with transformers' defaults where a field is absent.
-
-use super::ModelError;
-use std::path::Path;
+//! Model configuration: the union of what lossy's architectures need (the
+//! shared decoder's options). Each architecture reads its `config.json` into
+//! its own typed struct, with transformers' defaults where a field is absent,
+//! and converts it into this one (the `arch` module; `ModelConfig::from_file`
+//! lives there, so this module imports no architecture).
 
 /// RoPE frequency scaling, as in `rope_scaling` (or `rope_parameters`).
 #[derive(Clone, Debug, PartialEq)]
@@ -129,35 +128,59 @@ pub struct ModelConfig {
     pub learned_positions: Option<usize>,
 }
 
+/// The size of a decoder: what every architecture's config must state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub num_kv_heads: usize,
+    pub head_dim: usize,
+}
+
 impl ModelConfig {
-    /// Reads `config.json` and parses it with its architecture's rules.
-    pub fn from_file(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.into(),
-            source,
-        })?;
-        let bad = |reason: String| ModelError::Config {
-            path: path.into(),
-            reason,
-        };
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
-        let model_type = json
-            .get("model_type")
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string();
-        let arch = super::arch::find(&model_type).ok_or_else(|| ModelError::Unsupported {
-            path: path.into(),
-            model_type: model_type.clone(),
-            supported: super::arch::SUPPORTED.join(", "),
-        })?;
-        let cfg = (arch.parse)(&Json(&json)).map_err(bad)?;
-        cfg.check().map_err(bad)?;
-        Ok(cfg)
+    /// A Llama-style decoder of `shape`: RMSNorm (eps 1e-6) before attention
+    /// and MLP, SwiGLU, rotary embeddings over the whole head (base 10000,
+    /// unscaled), no biases, untied embeddings, global attention everywhere.
+    /// Architectures start here and change what differs.
+    pub fn llama_like(model_type: impl Into<String>, shape: Shape) -> Self {
+        Self {
+            model_type: model_type.into(),
+            vocab_size: shape.vocab_size,
+            hidden_size: shape.hidden_size,
+            intermediate_size: shape.intermediate_size,
+            num_layers: shape.num_layers,
+            num_heads: shape.num_heads,
+            num_kv_heads: shape.num_kv_heads,
+            head_dim: shape.head_dim,
+            norm: NormKind::Rms,
+            norm_eps: 1e-6,
+            layout: Layout::PreNorm,
+            activation: Activation::Silu,
+            gated_mlp: true,
+            rope_theta: 10000.0,
+            rope_scaling: RopeScaling::None,
+            local_rope: None,
+            rotary_dims: shape.head_dim,
+            tie_word_embeddings: false,
+            attention_bias: false,
+            attention_out_bias: false,
+            mlp_bias: false,
+            clip_qkv: None,
+            qk_norm: QkNorm::None,
+            scale_embeddings: false,
+            query_pre_attn_scalar: shape.head_dim as f64,
+            attn_logit_softcapping: None,
+            final_logit_softcapping: None,
+            sliding_window: vec![None; shape.num_layers],
+            learned_positions: None,
+        }
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks the sizes and their consistency (before anything is allocated).
+    pub fn check(&self) -> Result<(), String> {
         // Bounds before anything is allocated from these sizes: far above any
         // published model, far below what overflows or aborts an allocation.
         for (name, value, max) in [
@@ -225,96 +248,6 @@ impl ModelConfig {
             + self.vocab_size * d
             + head
             + self.learned_positions.unwrap_or(0) * d
-    }
-}
-
-/// Typed access to a `config.json` object.
-pub struct Json<'a>(pub &'a serde_json::Value);
-
-impl Json<'_> {
-    pub fn usize(&self, key: &str) -> Result<usize, String> {
-        self.opt_usize(key)
-            .ok_or_else(|| format!("`{key}` is missing or not a non-negative integer"))
-    }
-    pub fn opt_usize(&self, key: &str) -> Option<usize> {
-        self.0.get(key).and_then(|v| v.as_u64()).map(|v| v as usize)
-    }
-    pub fn f64_or(&self, key: &str, default: f64) -> f64 {
-        self.opt_f64(key).unwrap_or(default)
-    }
-    pub fn opt_f64(&self, key: &str) -> Option<f64> {
-        self.0.get(key).and_then(|v| v.as_f64())
-    }
-    pub fn bool_or(&self, key: &str, default: bool) -> bool {
-        self.0.get(key).and_then(|v| v.as_bool()).unwrap_or(default)
-    }
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.as_str())
-    }
-
-    /// rope_theta, from the top level or (transformers 5) `rope_parameters`.
-    pub fn rope_theta(&self, key: &str, default: f64) -> f64 {
-        self.opt_f64(key)
-            .or_else(|| {
-                self.0
-                    .get("rope_parameters")
-                    .and_then(|p| p.get("rope_theta"))
-                    .and_then(|v| v.as_f64())
-            })
-            .unwrap_or(default)
-    }
-
-    /// rope scaling, from `rope_scaling` or (transformers 5) `rope_parameters`.
-    pub fn rope_scaling(&self) -> Result<RopeScaling, String> {
-        let v = self
-            .0
-            .get("rope_scaling")
-            .filter(|v| !v.is_null())
-            .or_else(|| self.0.get("rope_parameters"));
-        match v.filter(|v| !v.is_null()) {
-            Some(v) => rope_scaling_of(v),
-            None => Ok(RopeScaling::None),
-        }
-    }
-
-    /// GQA heads, head_dim and the common llama-like fields.
-    pub fn heads(&self) -> Result<(usize, usize, usize), String> {
-        let heads = self.usize("num_attention_heads")?;
-        let kv = self.opt_usize("num_key_value_heads").unwrap_or(heads);
-        let hidden = self.usize("hidden_size")?;
-        let head_dim = self.opt_usize("head_dim").unwrap_or(hidden / heads.max(1));
-        Ok((heads, kv, head_dim))
-    }
-}
-
-/// A `rope_scaling` (or `rope_parameters`) object's scaling.
-pub fn rope_scaling_of(v: &serde_json::Value) -> Result<RopeScaling, String> {
-    {
-        let kind = v
-            .get("rope_type")
-            .or_else(|| v.get("type"))
-            .and_then(|t| t.as_str())
-            .unwrap_or("default");
-        let num = |key: &str| -> Result<f64, String> {
-            v.get(key)
-                .and_then(|x| x.as_f64())
-                .ok_or_else(|| format!("rope scaling of type `{kind}` needs `{key}`"))
-        };
-        match kind {
-            "default" => Ok(RopeScaling::None),
-            "linear" => Ok(RopeScaling::Linear {
-                factor: num("factor")?,
-            }),
-            "llama3" => Ok(RopeScaling::Llama3 {
-                factor: num("factor")?,
-                low_freq_factor: num("low_freq_factor")?,
-                high_freq_factor: num("high_freq_factor")?,
-                original_max_position_embeddings: num("original_max_position_embeddings")?,
-            }),
-            other => Err(format!(
-                "rope scaling type `{other}` is not supported (supported: default, linear, llama3)"
-            )),
-        }
     }
 }
 

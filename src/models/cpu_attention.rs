@@ -61,22 +61,10 @@ thread_local! {
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-impl CustomOp3 for Op {
-    fn name(&self) -> &'static str {
-        "cpu-attention"
-    }
-
-    fn cpu_fwd(
-        &self,
-        qs: &CpuStorage,
-        ql: &Layout,
-        ks: &CpuStorage,
-        kl: &Layout,
-        vs: &CpuStorage,
-        vl: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let f32s = |s, l, what| f32_slice(s, l, "attention", what);
-        let (q, k, v) = (f32s(qs, ql, "q")?, f32s(ks, kl, "k")?, f32s(vs, vl, "v")?);
+impl Op {
+    /// Heads, tokens, head width and query heads per key/value head, after
+    /// checking that q, k, v and the sequence lengths fit together.
+    fn dims(&self, ql: &Layout, kl: &Layout, vl: &Layout) -> Result<(usize, usize, usize, usize)> {
         let &[1, h, n, hd] = ql.dims() else {
             candle_core::bail!("attention: q must be [1, h, tokens, hd] (packed)")
         };
@@ -97,7 +85,72 @@ impl CustomOp3 for Op {
                 self.lengths
             );
         }
-        let group = h / kvh;
+        Ok((h, n, hd, h / kvh))
+    }
+
+    /// One head of one sequence: `qh`, `kh`, `vh` are its `[len, hd]` rows;
+    /// the `[len, hd]` result goes to `out.0`, rows `out.1` elements apart.
+    ///
+    /// # Safety
+    /// `out.0` must be valid for writes of `len` rows of `hd` elements,
+    /// `out.1` apart, that no other thread touches.
+    unsafe fn head(&self, qh: &[f32], kh: &[f32], vh: &[f32], hd: usize, out: (*mut f32, usize)) {
+        let len = qh.len().checked_div(hd).unwrap_or(0);
+        SCORES.with_borrow_mut(|s| {
+            s.resize(len * len, 0.0);
+            // SAFETY: the slices hold len·hd elements each and `s`
+            // len·len; strides describe row-major Q [len, hd], Kᵀ
+            // [hd, len] and S [len, len].
+            unsafe {
+                matmul(
+                    len,
+                    len,
+                    hd,
+                    (s.as_mut_ptr(), len),
+                    (qh.as_ptr(), hd),
+                    Rhs::Transposed(kh.as_ptr(), hd),
+                    self.scale,
+                    1,
+                );
+            }
+            for i in 0..len {
+                self.softmax_row(&mut s[i * len..][..len], i, len);
+            }
+            // SAFETY: the caller's contract on `out`; `s` is [len, len]
+            // and `vh` [len, hd].
+            unsafe {
+                matmul(
+                    len,
+                    hd,
+                    len,
+                    out,
+                    (s.as_ptr(), len),
+                    Rhs::RowMajor(vh.as_ptr(), hd),
+                    1.0,
+                    1,
+                );
+            }
+        });
+    }
+}
+
+impl CustomOp3 for Op {
+    fn name(&self) -> &'static str {
+        "cpu-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        qs: &CpuStorage,
+        ql: &Layout,
+        ks: &CpuStorage,
+        kl: &Layout,
+        vs: &CpuStorage,
+        vl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let f32s = |s, l, what| f32_slice(s, l, "attention", what);
+        let (q, k, v) = (f32s(qs, ql, "q")?, f32s(ks, kl, "k")?, f32s(vs, vl, "v")?);
+        let (h, n, hd, group) = self.dims(ql, kl, vl)?;
         let starts: Vec<usize> = self
             .lengths
             .iter()
@@ -119,42 +172,9 @@ impl CustomOp3 for Op {
                 let qh = &q[(head * n + s0) * hd..][..len * hd];
                 let kh = &k[(kv * n + s0) * hd..][..len * hd];
                 let vh = &v[(kv * n + s0) * hd..][..len * hd];
-                SCORES.with_borrow_mut(|s| {
-                    s.resize(len * len, 0.0);
-                    // SAFETY: the slices hold len·hd elements each and `s`
-                    // len·len; strides describe row-major Q [len, hd], Kᵀ
-                    // [hd, len] and S [len, len].
-                    unsafe {
-                        matmul(
-                            len,
-                            len,
-                            hd,
-                            (s.as_mut_ptr(), len),
-                            (qh.as_ptr(), hd),
-                            Rhs::Transposed(kh.as_ptr(), hd),
-                            self.scale,
-                            1,
-                        );
-                    }
-                    for i in 0..len {
-                        self.softmax_row(&mut s[i * len..][..len], i, len);
-                    }
-                    // SAFETY: this task alone writes rows s0..s0+len, columns
-                    // head·hd..head·hd+hd of the [tokens, h·hd] output.
-                    unsafe {
-                        let o = dst.at(s0 * h * hd + head * hd);
-                        matmul(
-                            len,
-                            hd,
-                            len,
-                            (o, h * hd),
-                            (s.as_ptr(), len),
-                            Rhs::RowMajor(vh.as_ptr(), hd),
-                            1.0,
-                            1,
-                        );
-                    }
-                });
+                // SAFETY: this task alone writes rows s0..s0+len, columns
+                // head·hd..head·hd+hd of the [tokens, h·hd] output.
+                unsafe { self.head(qh, kh, vh, hd, (dst.at(s0 * h * hd + head * hd), h * hd)) };
             });
         // SAFETY: the tasks wrote all tokens·h·hd elements (the lengths sum
         // to the tokens).

@@ -15,6 +15,7 @@
 use super::config::ModelConfig;
 use super::decoder::Decoder;
 use super::{arch, ModelError, ModelFiles, WeightFormat};
+use crate::math::exp::exp_in_place;
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
@@ -215,10 +216,15 @@ impl Model {
 }
 
 /// Numerically safe log-softmax value of entry `target` of one row of logits,
-/// computed in f64.
-fn log_prob(logits: &[f32], target: usize) -> f64 {
+/// computed in f64. `scratch` holds the row's exponentials: the vectorised
+/// [`exp_in_place`] (within 2 ulp of libm's) takes them all at once, a third
+/// of the LM loss's time with libm's scalar `exp` over a 49k vocabulary.
+fn log_prob(logits: &[f32], target: usize, scratch: &mut Vec<f64>) -> f64 {
     let max = logits.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
-    let sum: f64 = logits.iter().map(|&x| (x as f64 - max).exp()).sum();
+    scratch.clear();
+    scratch.extend(logits.iter().map(|&x| x as f64 - max));
+    exp_in_place(scratch);
+    let sum: f64 = scratch.iter().sum();
     logits[target] as f64 - max - sum.ln()
 }
 
@@ -247,13 +253,14 @@ impl Model {
             .flatten_all()?
             .to_vec1()?;
         let vocab = logits.len() / targets.len().max(1);
+        let mut scratch = Vec::with_capacity(vocab);
         targets
             .iter()
             .enumerate()
             .map(|(r, &t)| {
                 let row = &logits[r * vocab..(r + 1) * vocab];
                 match row.get(t as usize) {
-                    Some(_) => Ok(-log_prob(row, t as usize)),
+                    Some(_) => Ok(-log_prob(row, t as usize, &mut scratch)),
                     None => Err(ModelError::TokenOutOfRange { token: t, vocab }),
                 }
             })

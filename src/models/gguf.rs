@@ -1,5 +1,6 @@
 //! GGUF model files (llama.cpp's format): one `.gguf` holds the config (as
-//! metadata), the tokenizer (see [`super::gguf_tokenizer`]) and the weights.
+//! metadata), the tokenizer (rebuilt by the `gguf_tokenizer` module) and the
+//! weights.
 //!
 //! lossy runs a GGUF model through its own forward pass with the numbers HF
 //! transformers gives after dequantizing the file to f32. On the CPU the
@@ -18,7 +19,7 @@
 //! Supported architectures: `llama` (Llama 2/3.x, SmolLM/SmolLM2, Mistral)
 //! and `qwen2`.
 
-use super::config::{Activation, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
+use super::config::{ModelConfig, RopeScaling, Shape};
 use super::quantized::QuantizedWeight;
 use super::ModelError;
 use candle_core::quantized::gguf_file::{Content, Value};
@@ -164,156 +165,199 @@ fn is_projection(hf: &str) -> bool {
     hf.ends_with("_proj.weight") || hf == "lm_head.weight"
 }
 
+/// The `{arch}.*` metadata of a GGUF file, read with errors that name the
+/// file and key.
+struct ArchMeta<'a> {
+    gguf: &'a GgufFile,
+    arch: &'a str,
+}
+
+impl ArchMeta<'_> {
+    fn key(&self, k: &str) -> String {
+        format!("{}.{k}", self.arch)
+    }
+
+    fn bad(&self, reason: String) -> ModelError {
+        ModelError::Config {
+            path: self.gguf.path.clone(),
+            reason,
+        }
+    }
+
+    fn opt_usize(&self, k: &str) -> Result<Option<usize>, ModelError> {
+        let key = self.key(k);
+        match self.gguf.metadata().get(&key) {
+            None => Ok(None),
+            Some(Value::Array(_)) => Err(self.bad(format!(
+                "`{key}` is a per-layer array; only one value for all layers is supported"
+            ))),
+            Some(v) => as_f64(v)
+                .filter(|x| *x >= 0.0 && x.fract() == 0.0)
+                .map(|x| Some(x as usize))
+                .ok_or_else(|| {
+                    self.bad(format!(
+                        "`{key}` should be a non-negative integer, found {v:?}"
+                    ))
+                }),
+        }
+    }
+
+    fn req_usize(&self, k: &str) -> Result<usize, ModelError> {
+        self.opt_usize(k)?
+            .ok_or_else(|| self.bad(format!("metadata `{}` is missing", self.key(k))))
+    }
+
+    fn opt_f64(&self, k: &str) -> Result<Option<f64>, ModelError> {
+        let key = self.key(k);
+        self.gguf
+            .metadata()
+            .get(&key)
+            .map(|v| {
+                as_f64(v)
+                    .ok_or_else(|| self.bad(format!("`{key}` should be a number, found {v:?}")))
+            })
+            .transpose()
+    }
+
+    /// Heads, key/value heads and the head dimension, checked against what
+    /// lossy's forward pass supports (full rotary, equal key/value widths).
+    fn heads(&self, hidden_size: usize) -> Result<(usize, usize, usize), ModelError> {
+        let num_heads = self.req_usize("attention.head_count")?;
+        let num_kv_heads = self
+            .opt_usize("attention.head_count_kv")?
+            .unwrap_or(num_heads);
+        if num_heads == 0 || num_kv_heads == 0 || num_heads % num_kv_heads != 0 {
+            return Err(self.bad(format!("head_count ({num_heads}) must be a positive multiple of head_count_kv ({num_kv_heads})")));
+        }
+        let head_dim = self
+            .opt_usize("attention.key_length")?
+            .unwrap_or(hidden_size / num_heads);
+        if let Some(v) = self.opt_usize("attention.value_length")? {
+            if v != head_dim {
+                return Err(self.bad(format!(
+                    "attention.value_length {v} differs from key_length {head_dim}; not supported"
+                )));
+            }
+        }
+        if head_dim == 0 || head_dim % 2 != 0 {
+            return Err(self.bad(format!(
+                "head dimension {head_dim} must be even for rotary embeddings"
+            )));
+        }
+        if let Some(rot) = self.opt_usize("rope.dimension_count")? {
+            if rot != head_dim {
+                return Err(self.bad(format!("partial rotary (rope.dimension_count {rot} < head dim {head_dim}) is not supported")));
+            }
+        }
+        Ok((num_heads, num_kv_heads, head_dim))
+    }
+
+    /// The rotary scaling of the metadata (a `rope_freqs.weight` tensor is
+    /// applied later, by [`load_tensors`]).
+    fn rope_scaling(&self) -> Result<RopeScaling, ModelError> {
+        let kind = self
+            .gguf
+            .metadata()
+            .get(&self.key("rope.scaling.type"))
+            .map(|v| v.to_string().map(String::as_str));
+        Ok(match kind {
+            None | Some(Ok("none")) => match self.opt_f64("rope.scale_linear")? {
+                Some(f) if f != 1.0 => RopeScaling::Linear { factor: f },
+                _ => RopeScaling::None,
+            },
+            Some(Ok("linear")) => RopeScaling::Linear {
+                factor: self.opt_f64("rope.scaling.factor")?.ok_or_else(|| {
+                    self.bad(format!("`{}` is missing", self.key("rope.scaling.factor")))
+                })?,
+            },
+            Some(Ok(other)) => {
+                return Err(self.bad(format!("rope scaling type `{other}` is not supported (supported: none, linear, llama3 rope_freqs)")))
+            }
+            Some(Err(_)) => {
+                return Err(self.bad(format!(
+                    "`{}` should be a string",
+                    self.key("rope.scaling.type")
+                )))
+            }
+        })
+    }
+
+    /// The vocabulary size: the token list's length, else `vocab_size`,
+    /// else the embedding's rows; checked against the embedding's shape.
+    fn vocab_size(&self, hidden_size: usize) -> Result<usize, ModelError> {
+        let infos = &self.gguf.content.tensor_infos;
+        let tokens = self
+            .gguf
+            .metadata()
+            .get("tokenizer.ggml.tokens")
+            .and_then(|v| v.to_vec().ok())
+            .map(Vec::len);
+        let vocab_size = match (tokens, self.opt_usize("vocab_size")?) {
+            (Some(n), _) | (None, Some(n)) => n,
+            (None, None) => infos
+                .get("token_embd.weight")
+                .map(|t| t.shape.dims()[0])
+                .ok_or_else(|| self.bad("no `tokenizer.ggml.tokens`, `vocab_size` or `token_embd.weight` to size the vocabulary".into()))?,
+        };
+        if let Some(t) = infos.get("token_embd.weight") {
+            if t.shape.dims() != [vocab_size, hidden_size] {
+                return Err(self.bad(format!(
+                    "token_embd.weight has shape {:?}, expected [{vocab_size}, {hidden_size}] (vocabulary × embedding_length)",
+                    t.shape.dims()
+                )));
+            }
+        }
+        Ok(vocab_size)
+    }
+}
+
 impl ModelConfig {
     /// The config of a GGUF model, from its `{arch}.*` metadata, the token
     /// list (vocabulary size) and which tensors it has (biases, LM head).
     /// A `rope_freqs.weight` tensor (Llama 3.1+ rope scaling) is applied by
     /// [`load`], which reads tensor data.
     pub fn from_gguf(gguf: &GgufFile) -> Result<Self, ModelError> {
-        let path = &gguf.path;
-        let md = gguf.metadata();
-        let arch = gguf.architecture()?.to_string();
-        if !SUPPORTED_ARCHS.contains(&arch.as_str()) {
+        let arch = gguf.architecture()?;
+        if !SUPPORTED_ARCHS.contains(&arch) {
             return Err(ModelError::Unsupported {
-                path: path.clone(),
-                model_type: arch,
+                path: gguf.path.clone(),
+                model_type: arch.into(),
                 supported: SUPPORTED_ARCHS.join(", "),
             });
         }
-        let bad = |reason: String| ModelError::Config {
-            path: path.clone(),
-            reason,
-        };
-        let key = |k: &str| format!("{arch}.{k}");
-        let opt_usize = |k: &str| -> Result<Option<usize>, ModelError> {
-            match md.get(&key(k)) {
-                None => Ok(None),
-                Some(Value::Array(_)) => Err(bad(format!(
-                    "`{}` is a per-layer array; only one value for all layers is supported",
-                    key(k)
-                ))),
-                Some(v) => as_f64(v)
-                    .filter(|x| *x >= 0.0 && x.fract() == 0.0)
-                    .map(|x| Some(x as usize))
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "`{}` should be a non-negative integer, found {v:?}",
-                            key(k)
-                        ))
-                    }),
-            }
-        };
-        let req_usize =
-            |k: &str| opt_usize(k)?.ok_or_else(|| bad(format!("metadata `{}` is missing", key(k))));
-        let opt_f64 = |k: &str| -> Result<Option<f64>, ModelError> {
-            md.get(&key(k))
-                .map(|v| {
-                    as_f64(v)
-                        .ok_or_else(|| bad(format!("`{}` should be a number, found {v:?}", key(k))))
-                })
-                .transpose()
-        };
-
-        let num_layers = req_usize("block_count")?;
-        let hidden_size = req_usize("embedding_length")?;
-        let intermediate_size = req_usize("feed_forward_length")?;
-        let num_heads = req_usize("attention.head_count")?;
-        let num_kv_heads = opt_usize("attention.head_count_kv")?.unwrap_or(num_heads);
-        if num_heads == 0 || num_kv_heads == 0 || num_heads % num_kv_heads != 0 {
-            return Err(bad(format!("head_count ({num_heads}) must be a positive multiple of head_count_kv ({num_kv_heads})")));
-        }
-        let head_dim = opt_usize("attention.key_length")?.unwrap_or(hidden_size / num_heads);
-        if let Some(v) = opt_usize("attention.value_length")? {
-            if v != head_dim {
-                return Err(bad(format!(
-                    "attention.value_length {v} differs from key_length {head_dim}; not supported"
-                )));
-            }
-        }
-        if head_dim == 0 || head_dim % 2 != 0 {
-            return Err(bad(format!(
-                "head dimension {head_dim} must be even for rotary embeddings"
-            )));
-        }
-        if let Some(rot) = opt_usize("rope.dimension_count")? {
-            if rot != head_dim {
-                return Err(bad(format!("partial rotary (rope.dimension_count {rot} < head dim {head_dim}) is not supported")));
-            }
-        }
-        let rms_norm_eps = opt_f64("attention.layer_norm_rms_epsilon")?.ok_or_else(|| {
-            bad(format!(
-                "metadata `{}` is missing (only RMSNorm models are supported)",
-                key("attention.layer_norm_rms_epsilon")
-            ))
-        })?;
-        let rope_theta = opt_f64("rope.freq_base")?.unwrap_or(10000.0);
-        let rope_scaling = match md.get(&key("rope.scaling.type")).map(|v| v.to_string().map(String::as_str)) {
-            None | Some(Ok("none")) => match opt_f64("rope.scale_linear")? {
-                Some(f) if f != 1.0 => RopeScaling::Linear { factor: f },
-                _ => RopeScaling::None,
-            },
-            Some(Ok("linear")) => RopeScaling::Linear {
-                factor: opt_f64("rope.scaling.factor")?.ok_or_else(|| bad(format!("`{}` is missing", key("rope.scaling.factor"))))?,
-            },
-            Some(Ok(other)) => {
-                return Err(bad(format!("rope scaling type `{other}` is not supported (supported: none, linear, llama3 rope_freqs)")))
-            }
-            Some(Err(_)) => return Err(bad(format!("`{}` should be a string", key("rope.scaling.type")))),
-        };
-
-        let tokens = md
-            .get("tokenizer.ggml.tokens")
-            .and_then(|v| v.to_vec().ok())
-            .map(Vec::len);
-        let vocab_size = match (tokens, opt_usize("vocab_size")?) {
-            (Some(n), _) | (None, Some(n)) => n,
-            (None, None) => gguf
-                .content
-                .tensor_infos
-                .get("token_embd.weight")
-                .map(|t| t.shape.dims()[0])
-                .ok_or_else(|| bad("no `tokenizer.ggml.tokens`, `vocab_size` or `token_embd.weight` to size the vocabulary".into()))?,
-        };
-        if let Some(t) = gguf.content.tensor_infos.get("token_embd.weight") {
-            if t.shape.dims() != [vocab_size, hidden_size] {
-                return Err(bad(format!(
-                    "token_embd.weight has shape {:?}, expected [{vocab_size}, {hidden_size}] (vocabulary × embedding_length)",
-                    t.shape.dims()
-                )));
-            }
-        }
-        let attention_bias = gguf.has_tensor("blk.0.attn_q.bias");
-        Ok(Self {
-            model_type: arch,
-            vocab_size,
+        let meta = ArchMeta { gguf, arch };
+        let num_layers = meta.req_usize("block_count")?;
+        let hidden_size = meta.req_usize("embedding_length")?;
+        let intermediate_size = meta.req_usize("feed_forward_length")?;
+        let (num_heads, num_kv_heads, head_dim) = meta.heads(hidden_size)?;
+        let rms_norm_eps = meta
+            .opt_f64("attention.layer_norm_rms_epsilon")?
+            .ok_or_else(|| {
+                meta.bad(format!(
+                    "metadata `{}` is missing (only RMSNorm models are supported)",
+                    meta.key("attention.layer_norm_rms_epsilon")
+                ))
+            })?;
+        let rope_theta = meta.opt_f64("rope.freq_base")?.unwrap_or(10000.0);
+        let rope_scaling = meta.rope_scaling()?;
+        let shape = Shape {
+            vocab_size: meta.vocab_size(hidden_size)?,
             hidden_size,
             intermediate_size,
             num_layers,
             num_heads,
             num_kv_heads,
             head_dim,
-            norm: NormKind::Rms,
-            norm_eps: rms_norm_eps,
-            layout: Layout::PreNorm,
-            activation: Activation::Silu,
-            gated_mlp: true,
-            rope_theta,
-            rope_scaling,
-            rotary_dims: head_dim,
-            tie_word_embeddings: !gguf.has_tensor("output.weight"),
-            attention_bias,
-            attention_out_bias: gguf.has_tensor("blk.0.attn_output.bias"),
-            mlp_bias: gguf.has_tensor("blk.0.ffn_up.bias"),
-            clip_qkv: None,
-            qk_norm: QkNorm::None,
-            local_rope: None,
-            scale_embeddings: false,
-            query_pre_attn_scalar: head_dim as f64,
-            attn_logit_softcapping: None,
-            final_logit_softcapping: None,
-            sliding_window: vec![None; num_layers],
-            learned_positions: None,
-        })
+        };
+        let mut cfg = ModelConfig::llama_like(arch, shape);
+        cfg.norm_eps = rms_norm_eps;
+        cfg.rope_theta = rope_theta;
+        cfg.rope_scaling = rope_scaling;
+        cfg.tie_word_embeddings = !gguf.has_tensor("output.weight");
+        cfg.attention_bias = gguf.has_tensor("blk.0.attn_q.bias");
+        cfg.attention_out_bias = gguf.has_tensor("blk.0.attn_output.bias");
+        cfg.mlp_bias = gguf.has_tensor("blk.0.ffn_up.bias");
+        Ok(cfg)
     }
 }
 
@@ -424,27 +468,10 @@ fn load_tensors(
             .tensor(&mut reader, name, &Device::Cpu)
             .map_err(failed)?;
         if name == "rope_freqs.weight" {
-            let factors: Vec<f32> = q
-                .dequantize(&Device::Cpu)
-                .and_then(|t| t.to_dtype(DType::F32))
-                .and_then(|t| t.flatten_all())
-                .and_then(|t| t.to_vec1())
-                .map_err(failed)?;
-            if factors.len() != config.head_dim / 2 {
-                return Err(weights(format!(
-                    "{name} has {} factors, expected head_dim/2 = {}",
-                    factors.len(),
-                    config.head_dim / 2
-                )));
-            }
-            if !matches!(config.rope_scaling, RopeScaling::None) {
-                return Err(weights(format!(
-                    "{name} and rope scaling metadata both present; cannot apply both"
-                )));
-            }
-            config.rope_scaling = RopeScaling::Factors {
-                factors: factors.into_iter().map(f64::from).collect(),
-            };
+            config.rope_scaling = rope_freqs(&q, config).map_err(|e| match e {
+                Ok(reason) => weights(format!("{name} {reason}")),
+                Err(e) => failed(e),
+            })?;
             continue;
         }
         let Some(hf) = hf_name(name) else {
@@ -484,6 +511,36 @@ fn load_tensors(
         out.insert(hf, t);
     }
     Ok((out, quantized))
+}
+
+/// The rotary scaling of a `rope_freqs.weight` tensor (one divisor per
+/// frequency, llama.cpp's form of Llama 3.1+ scaling). The error is what
+/// is wrong with the tensor (`Ok`), or candle's failure to read it.
+fn rope_freqs(
+    q: &candle_core::quantized::QTensor,
+    config: &ModelConfig,
+) -> Result<RopeScaling, Result<String, candle_core::Error>> {
+    let factors: Vec<f32> = q
+        .dequantize(&Device::Cpu)
+        .and_then(|t| t.to_dtype(DType::F32))
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1())
+        .map_err(Err)?;
+    if factors.len() != config.head_dim / 2 {
+        return Err(Ok(format!(
+            "has {} factors, expected head_dim/2 = {}",
+            factors.len(),
+            config.head_dim / 2
+        )));
+    }
+    if !matches!(config.rope_scaling, RopeScaling::None) {
+        return Err(Ok(
+            "and rope scaling metadata both present; cannot apply both".into(),
+        ));
+    }
+    Ok(RopeScaling::Factors {
+        factors: factors.into_iter().map(f64::from).collect(),
+    })
 }
 
 /// [`unpermute_qk`] as a row map for `rows` rows of `heads` heads: row i of

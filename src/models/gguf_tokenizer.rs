@@ -12,7 +12,7 @@
 //! SentencePiece (`llama`), WordPiece (`bert`) and other tokenizer models are
 //! refused with an error naming the model type.
 
-use super::gguf::{meta_str, meta_u64, GgufFile};
+use super::gguf::{as_f64, meta_str, meta_u64, GgufFile};
 use super::ModelError;
 use candle_core::quantized::gguf_file::Value;
 use std::collections::HashMap;
@@ -69,42 +69,59 @@ pub fn from_metadata(
         path: path.into(),
         reason,
     };
-    let model = meta_str(path, md, "tokenizer.ggml.model")?;
-    if model != "gpt2" {
-        let what = match model {
-            "llama" => " (SentencePiece)",
-            "bert" => " (WordPiece)",
-            "t5" => " (Unigram)",
-            "rwkv" => " (RWKV)",
-            _ => "",
-        };
-        return Err(err(format!("tokenizer.ggml.model `{model}`{what} is not supported; supported: gpt2 (byte-level BPE)")));
-    }
+    check_model(path, md)?;
     let pre = match md.get("tokenizer.ggml.pre") {
         None => "default",
         Some(_) => meta_str(path, md, "tokenizer.ggml.pre")?,
     };
     let tokens = string_array(md, "tokenizer.ggml.tokens").map_err(&err)?;
     let merges = string_array(md, "tokenizer.ggml.merges").map_err(&err)?;
-    let types: Vec<i64> = match md.get("tokenizer.ggml.token_type") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| super::gguf::as_f64(v).map_or(1, |x| x as i64))
-            .collect(),
-        _ => vec![1; tokens.len()],
-    };
+    let mut tok = tokenizers::Tokenizer::new(bpe(&tokens, &merges).map_err(&err)?);
+    tok.with_pre_tokenizer(Some(pre_tokenizer(pre).map_err(&err)?));
+    if matches!(pre, "qwen2") {
+        tok.with_normalizer(Some(NFC))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    tok.with_decoder(Some(ByteLevelDecoder::default()));
+    add_tokens(&mut tok, md, &tokens).map_err(&err)?;
+    if let Some(post) = bos_eos(md, &tokens).map_err(&err)? {
+        tok.with_post_processor(Some(post));
+    }
+    Ok(tok)
+}
 
+/// Refuses every tokenizer model but byte-level BPE (`gpt2`), naming it.
+fn check_model(path: &Path, md: &HashMap<String, Value>) -> Result<(), ModelError> {
+    let model = meta_str(path, md, "tokenizer.ggml.model")?;
+    if model == "gpt2" {
+        return Ok(());
+    }
+    let what = match model {
+        "llama" => " (SentencePiece)",
+        "bert" => " (WordPiece)",
+        "t5" => " (Unigram)",
+        "rwkv" => " (RWKV)",
+        _ => "",
+    };
+    Err(ModelError::Tokenizer {
+        path: path.into(),
+        reason: format!("tokenizer.ggml.model `{model}`{what} is not supported; supported: gpt2 (byte-level BPE)"),
+    })
+}
+
+/// The BPE model of the token list and merges.
+fn bpe(tokens: &[&str], merges: &[&str]) -> Result<BPE, String> {
     let vocab: Vocab = tokens
         .iter()
         .enumerate()
         .map(|(i, t)| (t.to_string(), i as u32))
         .collect();
     if vocab.len() != tokens.len() {
-        return Err(err(format!(
+        return Err(format!(
             "tokenizer.ggml.tokens has duplicate entries ({} tokens, {} distinct)",
             tokens.len(),
             vocab.len()
-        )));
+        ));
     }
     let mut pairs = Vec::with_capacity(merges.len());
     for (i, m) in merges.iter().enumerate() {
@@ -116,29 +133,31 @@ pub fn from_metadata(
             .find(|&(_, c)| c == ' ')
             .map(|(i, _)| i);
         let Some(cut) = cut else {
-            return Err(err(format!(
+            return Err(format!(
                 "merge {i} `{m}` is not two tokens separated by a space"
-            )));
+            ));
         };
         pairs.push((m[..cut].to_string(), m[cut + 1..].to_string()));
     }
-    let bpe = BPE::builder()
+    BPE::builder()
         .vocab_and_merges(vocab, pairs)
         .build()
-        .map_err(|e| err(format!("BPE model: {e}")))?;
-    let mut tok = tokenizers::Tokenizer::new(bpe);
+        .map_err(|e| format!("BPE model: {e}"))
+}
 
+/// The pre-tokenizer llama.cpp uses for `tokenizer.ggml.pre = pre`.
+fn pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper, String> {
     let byte_level = |use_regex: bool| ByteLevel::new(false, true, use_regex);
-    let split = |regex: &str| -> Result<PreTokenizerWrapper, ModelError> {
+    let split = |regex: &str| -> Result<PreTokenizerWrapper, String> {
         Ok(Split::new(
             SplitPattern::Regex(regex.into()),
             SplitDelimiterBehavior::Isolated,
             false,
         )
-        .map_err(|e| err(format!("split regex: {e}")))?
+        .map_err(|e| format!("split regex: {e}"))?
         .into())
     };
-    let pre_tokenizer: PreTokenizerWrapper = match pre {
+    Ok(match pre {
         // GPT-2's own regex, which ByteLevel applies itself.
         "default" | "gpt-2" | "gpt2" | "mpt" | "olmo" => byte_level(true).into(),
         // Digits one by one, then the GPT-2 regex (SmolLM's tokenizer.json).
@@ -152,21 +171,28 @@ pub fn from_metadata(
             Sequence::new(vec![split(LLAMA3_REGEX)?, byte_level(false).into()]).into()
         }
         other => {
-            return Err(err(format!(
+            return Err(format!(
                 "tokenizer.ggml.pre `{other}` is not supported; supported: {}",
                 SUPPORTED_PRE.join(", ")
-            )))
+            ))
         }
-    };
-    tok.with_pre_tokenizer(Some(pre_tokenizer));
-    if matches!(pre, "qwen2") {
-        tok.with_normalizer(Some(NFC))
-            .map_err(|e| err(e.to_string()))?;
-    }
-    tok.with_decoder(Some(ByteLevelDecoder::default()));
+    })
+}
 
-    // Added tokens: control tokens are special (matched whole in text,
-    // e.g. `<|im_start|>`), user-defined ones are plain added tokens.
+/// Added tokens: control tokens are special (matched whole in text,
+/// e.g. `<|im_start|>`), user-defined ones are plain added tokens.
+fn add_tokens(
+    tok: &mut tokenizers::Tokenizer,
+    md: &HashMap<String, Value>,
+    tokens: &[&str],
+) -> Result<(), String> {
+    let types: Vec<i64> = match md.get("tokenizer.ggml.token_type") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| as_f64(v).map_or(1, |x| x as i64))
+            .collect(),
+        _ => vec![1; tokens.len()],
+    };
     let added = |kind: i64, special: bool| -> Vec<AddedToken> {
         tokens
             .iter()
@@ -176,22 +202,26 @@ pub fn from_metadata(
             .collect()
     };
     tok.add_special_tokens(added(TOKEN_TYPE_CONTROL, true))
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     tok.add_tokens(added(TOKEN_TYPE_USER_DEFINED, false))
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
 
-    // BOS / EOS only where the file asks for them.
+/// The post-processor adding BOS / EOS, only where the file asks for them
+/// (`tokenizer.ggml.add_bos_token` / `add_eos_token`).
+fn bos_eos(
+    md: &HashMap<String, Value>,
+    tokens: &[&str],
+) -> Result<Option<TemplateProcessing>, String> {
     let flag = |key: &str| matches!(md.get(key), Some(Value::Bool(true)));
-    let special_id = |key: &str| -> Result<Option<(String, u32)>, ModelError> {
+    let special_id = |key: &str| -> Result<Option<(String, u32)>, String> {
         let Some(id) = meta_u64(md, key) else {
             return Ok(None);
         };
-        let text = tokens.get(id as usize).ok_or_else(|| {
-            err(format!(
-                "{key} = {id} is outside the vocabulary of {}",
-                tokens.len()
-            ))
-        })?;
+        let text = tokens
+            .get(id as usize)
+            .ok_or_else(|| format!("{key} = {id} is outside the vocabulary of {}", tokens.len()))?;
         Ok(Some((text.to_string(), id as u32)))
     };
     let bos = if flag("tokenizer.ggml.add_bos_token") {
@@ -204,44 +234,51 @@ pub fn from_metadata(
     } else {
         None
     };
-    if bos.is_some() || eos.is_some() {
-        let piece =
-            |t: &Option<(String, u32)>, seq: &str| t.as_ref().map(|(s, _)| format!("{s}:{seq}"));
-        let single: Vec<String> = [piece(&bos, "0"), Some("$A:0".into()), piece(&eos, "0")]
-            .into_iter()
-            .flatten()
-            .collect();
-        let pair: Vec<String> = [
-            piece(&bos, "0"),
-            Some("$A:0".into()),
-            piece(&eos, "0"),
-            piece(&bos, "1"),
-            Some("$B:1".into()),
-            piece(&eos, "1"),
-        ]
+    if bos.is_none() && eos.is_none() {
+        return Ok(None);
+    }
+    template(bos, eos).map(Some)
+}
+
+/// The single and pair templates `[BOS] $A [EOS]` (`[BOS] $B [EOS]`).
+fn template(
+    bos: Option<(String, u32)>,
+    eos: Option<(String, u32)>,
+) -> Result<TemplateProcessing, String> {
+    let piece =
+        |t: &Option<(String, u32)>, seq: &str| t.as_ref().map(|(s, _)| format!("{s}:{seq}"));
+    let single: Vec<String> = [piece(&bos, "0"), Some("$A:0".into()), piece(&eos, "0")]
         .into_iter()
         .flatten()
         .collect();
-        let specials: Vec<(String, u32)> = bos.iter().chain(eos.iter()).cloned().collect();
-        if specials
-            .iter()
-            .any(|(s, _)| s.contains(char::is_whitespace) || s.contains(':'))
-        {
-            return Err(err(format!(
-                "BOS/EOS token text {specials:?} cannot be used in a template"
-            )));
-        }
-        let post = TemplateProcessing::builder()
-            .try_single(single.join(" "))
-            .map_err(|e| err(format!("BOS/EOS template: {e}")))?
-            .try_pair(pair.join(" "))
-            .map_err(|e| err(format!("BOS/EOS template: {e}")))?
-            .special_tokens(specials)
-            .build()
-            .map_err(|e| err(format!("BOS/EOS template: {e}")))?;
-        tok.with_post_processor(Some(post));
+    let pair: Vec<String> = [
+        piece(&bos, "0"),
+        Some("$A:0".into()),
+        piece(&eos, "0"),
+        piece(&bos, "1"),
+        Some("$B:1".into()),
+        piece(&eos, "1"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let specials: Vec<(String, u32)> = bos.iter().chain(eos.iter()).cloned().collect();
+    if specials
+        .iter()
+        .any(|(s, _)| s.contains(char::is_whitespace) || s.contains(':'))
+    {
+        return Err(format!(
+            "BOS/EOS token text {specials:?} cannot be used in a template"
+        ));
     }
-    Ok(tok)
+    TemplateProcessing::builder()
+        .try_single(single.join(" "))
+        .map_err(|e| format!("BOS/EOS template: {e}"))?
+        .try_pair(pair.join(" "))
+        .map_err(|e| format!("BOS/EOS template: {e}"))?
+        .special_tokens(specials)
+        .build()
+        .map_err(|e| format!("BOS/EOS template: {e}"))
 }
 
 fn string_array<'a>(md: &'a HashMap<String, Value>, key: &str) -> Result<Vec<&'a str>, String> {

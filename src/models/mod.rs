@@ -81,7 +81,7 @@ pub struct ModelFiles {
 /// A model file's sha256, remembered across runs (hashing every weight
 /// file on every run cost minutes for a study whose features were cached).
 fn file_sha256(path: &Path) -> std::io::Result<String> {
-    crate::io::hash::sha256_file_memo(path, &crate::features::cache::default_dir())
+    crate::io::hash::sha256_file_memo(path, &crate::io::cache_dir::default_dir())
 }
 
 impl ModelFiles {

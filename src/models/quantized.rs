@@ -82,7 +82,7 @@ impl QuantizedWeight {
             );
         }
         let mut data = vec![0u64; want.div_ceil(8)];
-        bytemuck_bytes_mut(&mut data)[..want].copy_from_slice(bytes);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut data)[..want].copy_from_slice(bytes);
         Ok(Self {
             dtype,
             rows,
@@ -104,7 +104,7 @@ impl QuantizedWeight {
     }
 
     fn bytes(&self) -> &[u8] {
-        &bytemuck_bytes(&self.data)[..self.rows * self.row_bytes()]
+        &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.rows * self.row_bytes()]
     }
 
     /// The weight with its rows reordered: row i of the result is row
@@ -243,16 +243,6 @@ impl CustomOp1 for QuantizedWeight {
         unsafe { out.set_len(n * rows) };
         Ok((CpuStorage::F32(out), Shape::from((n, rows))))
     }
-}
-
-fn bytemuck_bytes(words: &[u64]) -> &[u8] {
-    // SAFETY: any u64 buffer is a valid byte buffer of 8× the length.
-    unsafe { std::slice::from_raw_parts(words.as_ptr() as *const u8, words.len() * 8) }
-}
-
-fn bytemuck_bytes_mut(words: &mut [u64]) -> &mut [u8] {
-    // SAFETY: as above; bytes have no invalid values.
-    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, words.len() * 8) }
 }
 
 #[cfg(test)]

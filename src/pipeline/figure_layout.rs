@@ -1,9 +1,9 @@
 //! The figures' layout rules (`figures::layout_check`) on every figure a study produces:
 //! the demo and the random-fixtures study (their feature tables, committed under
 //! `tests/fixtures/figures/`, are fitted again and every figure is drawn in memory; no model
-//! runs), and a synthetic study with many models, long names and many benchmarks, and its
-//! one-model and one-benchmark edge cases; each in the `paper` and `slides` styles at
-//! `single` and `double` width.
+//! runs), and a synthetic study with many models, long names, many benchmarks and two
+//! preference sets, and its one-model and one-benchmark edge cases; each in the `paper`
+//! and `slides` styles at `single` and `double` width.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -122,15 +122,33 @@ fn random_fixture_figures_keep_the_layout_rules() {
     assert_clean(&broken);
 }
 
+/// Model `i`'s long name in the synthetic study.
+fn synthetic_name(i: usize, families: usize) -> String {
+    format!(
+        "organisation-{}/a-rather-long-model-name-{i}-instruct",
+        i % families
+    )
+}
+
+fn synthetic_benchmark(b: usize) -> String {
+    format!("benchmark_with_a_long_name_{b}.acc_norm")
+}
+
 /// A study file with `models` models (in `families` families, long names) and `benchmarks`
-/// scores, and its feature, layer and score tables, written under `dir`.
+/// scores, a preference set and a named one (`_tulu`), and its feature, layer and score
+/// tables, written under `dir`.
 fn synthetic(dir: &Path, models: usize, families: usize, benchmarks: usize) -> (Study, PathBuf) {
-    let name = |i: usize| {
-        format!(
-            "organisation-{}/a-rather-long-model-name-{i}-instruct",
-            i % families
-        )
-    };
+    let yaml = synthetic_yaml(dir, models, families, benchmarks);
+    synthetic_tables(dir, models, families, benchmarks);
+    let file = dir.join("study.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let study = crate::study::load(&file).unwrap_or_else(|e| panic!("synthetic study: {e:#}"));
+    (study, dir.join("features.csv"))
+}
+
+/// The synthetic study file (its model folders, corpus and preference pairs written
+/// under `dir`).
+fn synthetic_yaml(dir: &Path, models: usize, families: usize, benchmarks: usize) -> String {
     let mut yaml = format!("version: 1\nname: synthetic-{models}m-{benchmarks}b\nmodels:\n");
     for i in 0..models {
         let path = dir.join(format!("m{i}"));
@@ -142,7 +160,7 @@ fn synthetic(dir: &Path, models: usize, families: usize, benchmarks: usize) -> (
         let _ = writeln!(
             yaml,
             "  - {{ name: \"{}\", path: \"{}\", family: fam-{}-with-a-long-family-name, step: {}{} }}",
-            name(i),
+            synthetic_name(i, families),
             path.display(),
             i % families,
             100 * (i / families + 1),
@@ -151,60 +169,84 @@ fn synthetic(dir: &Path, models: usize, families: usize, benchmarks: usize) -> (
     }
     let corpus = dir.join("c.txt");
     std::fs::write(&corpus, "a b c\n").unwrap();
-    let bench = |b: usize| format!("benchmark_with_a_long_name_{b}.acc_norm");
+    let pairs = dir.join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n",
+    )
+    .unwrap();
     let _ = write!(
         yaml,
         "corpus: {{ path: \"{}\" }}\nfeatures: {{ orders: [1, 2] }}\nscores: {{ csv: \"{}\", model_column: model }}\n",
         corpus.display(),
         dir.join("scores.csv").display(),
     );
+    let _ = write!(
+        yaml,
+        "preference: {{ path: \"{0}\" }}\nprobes:\n  - {{ name: tulu, kind: preference, path: \"{0}\" }}\n",
+        pairs.display()
+    );
     if models >= 4 {
         let _ = writeln!(
             yaml,
             "fit: {{ target: \"{}\", features: [optimality], permutations: 99 }}",
-            bench(0)
+            synthetic_benchmark(0)
         );
     }
-    // Features: smooth functions of the model index, different per family.
+    yaml
+}
+
+/// Features, layers and scores of the synthetic study: smooth functions of the model
+/// index, different per family; preference values as small as real ones (10⁻⁶ to 10⁻⁴).
+fn synthetic_tables(dir: &Path, models: usize, families: usize, benchmarks: usize) {
     let v = |i: usize, k: f64| 0.3 + 0.4 * ((i as f64 * 0.37 + k).sin() * 0.5 + 0.5);
-    let mut f = String::from("model,family,layers,d,params,log_params,entropy,complexity,expressivity,optimality,complexity_2,expressivity_2,optimality_2\n");
-    let mut l = String::from("model,layer,depth,entropy,complexity,expressivity,optimality,complexity_2,expressivity_2,optimality_2\n");
+    let pref = |i: usize, k: f64| 1e-4 * v(i, k) * v(i, k + 0.5).powi(6);
+    let prefs = "preference,preference_null,preference_tulu,preference_null_tulu";
+    let mut f = format!("model,family,layers,d,params,log_params,entropy,complexity,expressivity,optimality,complexity_2,expressivity_2,optimality_2,{prefs}\n");
+    let mut l = format!("model,layer,depth,entropy,complexity,expressivity,optimality,complexity_2,expressivity_2,optimality_2,{prefs}\n");
     let mut s = String::from("model");
     for b in 0..benchmarks {
-        let _ = write!(s, ",{}", bench(b));
+        let _ = write!(s, ",{}", synthetic_benchmark(b));
     }
     s.push('\n');
     for i in 0..models {
+        let name = synthetic_name(i, families);
         let (c, e) = (v(i, 0.0), v(i, 1.0) * 0.6);
         let params = 1e6 * (1 + i % 5) as f64;
         let _ = writeln!(
             f,
-            "{},fam-{}-with-a-long-family-name,4,64,{params},{},{},{c},{e},{},{},{},{}",
-            name(i),
+            "{name},fam-{}-with-a-long-family-name,4,64,{params},{},{},{c},{e},{},{},{},{},{},{},{},{}",
             i % families,
             params.log10(),
             v(i, 2.0),
             e / c,
             c * 0.9,
             e * 0.8,
-            e * 0.8 / (c * 0.9)
+            e * 0.8 / (c * 0.9),
+            pref(i, 3.0),
+            pref(i, 4.0) * 0.1,
+            pref(i, 5.0),
+            pref(i, 6.0) * 0.1
         );
         for layer in 0..5 {
             let t = layer as f64 / 4.0;
             let _ = writeln!(
                 l,
-                "{},{layer},{t},{},{},{},{},{},{},{}",
-                name(i),
+                "{name},{layer},{t},{},{},{},{},{},{},{},{},{},{},{}",
                 v(i + layer, 2.0),
                 c * (1.0 - 0.2 * t),
                 e * (0.5 + 0.5 * t),
                 e / c,
                 c * 0.9,
                 e * 0.7,
-                0.7 * e / (0.9 * c)
+                0.7 * e / (0.9 * c),
+                pref(i + layer, 3.0),
+                pref(i + layer, 4.0) * 0.1,
+                pref(i + layer, 5.0),
+                pref(i + layer, 6.0) * 0.1
             );
         }
-        let _ = write!(s, "{}", name(i));
+        let _ = write!(s, "{name}");
         for b in 0..benchmarks {
             let _ = write!(
                 s,
@@ -217,10 +259,6 @@ fn synthetic(dir: &Path, models: usize, families: usize, benchmarks: usize) -> (
     std::fs::write(dir.join("features.csv"), f).unwrap();
     std::fs::write(dir.join("layers.csv"), l).unwrap();
     std::fs::write(dir.join("scores.csv"), s).unwrap();
-    let file = dir.join("study.yaml");
-    std::fs::write(&file, yaml).unwrap();
-    let study = crate::study::load(&file).unwrap_or_else(|e| panic!("synthetic study: {e:#}"));
-    (study, dir.join("features.csv"))
 }
 
 #[test]

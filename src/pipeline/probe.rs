@@ -11,7 +11,7 @@ use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
 use crate::features::{self, ModelRow, Overlap};
 use crate::models::{hub_source, tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
-use crate::report::ModelRecord;
+use crate::report::{manifest::PhaseSeconds, ModelRecord};
 use crate::study::Study;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -230,6 +230,12 @@ pub fn probe_all(
             tokens: feats.tokens,
             estimator_rows: feats.rows,
             seconds,
+            phases: PhaseSeconds {
+                hashing,
+                loading,
+                forward: pass.forward_seconds,
+                estimating: pass.estimating_seconds,
+            },
             feature_cache_key: key,
             from_cache: cached,
         });

@@ -1,7 +1,9 @@
-//! The report tables seen as figure inputs: model points, per-layer paths and profiles,
+//! What the figures are drawn from ([`FigureData`]: the report tables, scores and fit) and
+//! those tables seen as figure inputs: model points, per-layer paths and profiles,
 //! checkpoint series, score panels, held-out predictions and the correlation grid. Every
 //! value is read from a column of `features`, `layers`, the scores or the fit result.
 
+use crate::corpus::probe::ProbeKind;
 use crate::figures as fig;
 use crate::fit::{stats, FitResult};
 use crate::scores::Scores;
@@ -135,6 +137,14 @@ impl<'a> View<'a> {
                 )
             })
             .collect();
+        let preference: Vec<(String, Vec<f64>)> = self
+            .preference_sets()
+            .into_iter()
+            .map(|c| {
+                let v = self.layer_column(&c);
+                (c, v)
+            })
+            .collect();
         self.layer_rows()
             .into_iter()
             .map(|(m, rows)| {
@@ -152,10 +162,42 @@ impl<'a> View<'a> {
                             optimality: pick(o),
                         })
                         .collect(),
+                    preference: preference
+                        .iter()
+                        .map(|(c, v)| fig::PreferenceProfile {
+                            column: c.clone(),
+                            values: pick(v),
+                        })
+                        .collect(),
                     label: m,
                 }
             })
             .collect()
+    }
+
+    /// The column of each preference probe set of the study (`preference`,
+    /// `preference_<name>`), in the study's order; empty without one.
+    fn preference_sets(&self) -> Vec<String> {
+        self.d
+            .study
+            .probes
+            .iter()
+            .filter(|p| p.kind() == ProbeKind::Preference)
+            .map(|p| format!("{}{}", crate::features::preference::SET, p.suffix()))
+            .collect()
+    }
+
+    /// The heatmap's rows: the corpus's value columns, then each preference probe set's
+    /// (`preference`, `preference_null`, with its suffix).
+    fn grid_features(&self) -> Vec<String> {
+        let settings = &self.d.study.features;
+        let mut out = settings.value_columns();
+        for p in &self.d.study.probes {
+            if p.kind() == ProbeKind::Preference {
+                out.extend(crate::features::probe_table::columns(p, settings));
+            }
+        }
+        out
     }
 
     /// Checkpoint series: families with at least two models that declare a `step` (or, when
@@ -324,7 +366,7 @@ impl<'a> View<'a> {
         if benchmarks.is_empty() {
             return None;
         }
-        let features: Vec<String> = self.d.study.features.value_columns();
+        let features: Vec<String> = self.grid_features();
         let log_params = self.model_column("log_params");
         let (permutations, seed) = self
             .d

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 pub use super::figure_data::FigureData;
+use super::figure_data::View;
 use crate::figures::{self as fig, FigureError, FigureKind, FigureOptions};
+use crate::fit::FitResult;
 
 /// One figure of the report.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -86,6 +88,11 @@ type Drawn = (
     Option<serde_json::Value>,
 );
 
+/// One figure, with no values beyond the tables.
+fn one(title: String, drawn: Result<Vec<PathBuf>, FigureError>) -> Vec<Drawn> {
+    vec![(title, drawn, None)]
+}
+
 fn draw_kind(
     kind: FigureKind,
     d: &FigureData,
@@ -94,15 +101,12 @@ fn draw_kind(
     explicit: bool,
 ) -> Vec<Drawn> {
     let at = dir.join(kind.name());
-    let one = |title: String, r: Result<Vec<PathBuf>, FigureError>| vec![(title, r, None)];
-    let v = super::figure_data::View::new(d);
+    let v = View::new(d);
     match kind {
         FigureKind::InformationPlane => {
             let title = "Information plane (unigram, mean over layers)".to_string();
-            one(
-                title.clone(),
-                fig::information_plane(&v.plane_points(), &title, &at, opts),
-            )
+            let drawn = fig::information_plane(&v.plane_points(), &title, &at, opts);
+            one(title, drawn)
         }
         FigureKind::InformationPlaneLayers => {
             let paths = v.layer_paths();
@@ -110,10 +114,8 @@ fn draw_kind(
                 return vec![];
             }
             let title = "Information plane by layer (unigram)".to_string();
-            one(
-                title.clone(),
-                fig::information_plane_layers(&paths, &title, &at, opts),
-            )
+            let drawn = fig::information_plane_layers(&paths, &title, &at, opts);
+            one(title, drawn)
         }
         FigureKind::Trajectory => {
             let points = v.trajectory_points(explicit);
@@ -121,7 +123,8 @@ fn draw_kind(
                 return vec![];
             }
             let title = "Checkpoint trajectories (unigram)".to_string();
-            one(title.clone(), fig::trajectory(&points, &title, &at, opts))
+            let drawn = fig::trajectory(&points, &title, &at, opts);
+            one(title, drawn)
         }
         FigureKind::LayerProfiles => {
             let profiles = v.profiles();
@@ -129,91 +132,72 @@ fn draw_kind(
                 return vec![];
             }
             let title = "Per-layer profiles".to_string();
-            one(
-                title.clone(),
-                fig::layer_profiles(&profiles, &d.study.features.orders, &title, &at, opts),
-            )
+            let orders = &d.study.features.orders;
+            let drawn = fig::layer_profiles(&profiles, orders, &title, &at, opts);
+            one(title, drawn)
         }
-        FigureKind::ScoreVsFeature => v
-            .score_features()
-            .into_iter()
-            .filter_map(|feature| {
-                let panels = v.score_panels(&feature);
-                if panels.is_empty() {
-                    return None;
-                }
-                let stem = format!("scores_vs_{feature}");
-                let title = format!("Scores vs {feature}");
-                Some((
-                    title.clone(),
-                    fig::scores_vs_feature(
-                        &panels,
-                        &super::figure_data::feature_label(&feature),
-                        &title,
-                        &dir.join(stem),
-                        opts,
-                    ),
-                    None,
-                ))
-            })
-            .collect(),
+        FigureKind::ScoreVsFeature => score_figures(&v, dir, opts),
         FigureKind::PredictedVsActual => match d.fit {
             Some(f) => {
                 let title = format!("Held-out predictions of {}", f.settings.target);
-                one(
-                    title.clone(),
-                    fig::predicted_vs_actual(
-                        &v.predictions(f),
-                        &f.settings.target,
-                        &title,
-                        &at,
-                        opts,
-                    ),
-                )
+                let points = v.predictions(f);
+                let drawn =
+                    fig::predicted_vs_actual(&points, &f.settings.target, &title, &at, opts);
+                one(title, drawn)
             }
             None => vec![],
         },
         FigureKind::Ranking => match d.fit.filter(|f| !f.ranking.is_empty()) {
-            Some(f) => {
-                let models: Vec<fig::RankedModel> = f
-                    .ranking
-                    .iter()
-                    .map(|r| fig::RankedModel {
-                        label: r.model.clone(),
-                        predicted: r.predicted,
-                        lower: r.lower,
-                        upper: r.upper,
-                        withheld: r.actual,
-                    })
-                    .collect();
-                let title = "Models without a score, ranked".to_string();
-                one(
-                    title.clone(),
-                    fig::ranking(
-                        &models,
-                        &f.settings.target,
-                        Some(f.settings.interval),
-                        &title,
-                        &at,
-                        opts,
-                    ),
-                )
-            }
+            Some(f) => ranking_figure(f, &at, opts),
             None => vec![],
         },
         FigureKind::Correlations => match v.correlation_grid() {
             Some(grid) => {
                 let title = "Correlations with the scores".to_string();
                 let values = serde_json::to_value(&grid).ok();
-                vec![(
-                    title.clone(),
-                    fig::correlation_heatmap(&grid, &title, &at, opts),
-                    values,
-                )]
+                let drawn = fig::correlation_heatmap(&grid, &title, &at, opts);
+                vec![(title, drawn, values)]
             }
             None => vec![],
         },
     }
+}
+
+/// `scores_vs_<feature>` for each feature the score figures put on x.
+fn score_figures(v: &View, dir: &Path, opts: &FigureOptions) -> Vec<Drawn> {
+    v.score_features()
+        .into_iter()
+        .filter_map(|feature| {
+            let panels = v.score_panels(&feature);
+            if panels.is_empty() {
+                return None;
+            }
+            let stem = format!("scores_vs_{feature}");
+            let title = format!("Scores vs {feature}");
+            let x_label = super::figure_data::feature_label(&feature);
+            let drawn = fig::scores_vs_feature(&panels, &x_label, &title, &dir.join(stem), opts);
+            Some((title, drawn, None))
+        })
+        .collect()
+}
+
+/// The fit's ranking of the models without a score.
+fn ranking_figure(f: &FitResult, at: &Path, opts: &FigureOptions) -> Vec<Drawn> {
+    let models: Vec<fig::RankedModel> = f
+        .ranking
+        .iter()
+        .map(|r| fig::RankedModel {
+            label: r.model.clone(),
+            predicted: r.predicted,
+            lower: r.lower,
+            upper: r.upper,
+            withheld: r.actual,
+        })
+        .collect();
+    let title = "Models without a score, ranked".to_string();
+    let (target, interval) = (&f.settings.target, Some(f.settings.interval));
+    let drawn = fig::ranking(&models, target, interval, &title, at, opts);
+    one(title, drawn)
 }
 
 #[cfg(test)]

@@ -33,10 +33,29 @@ pub struct ModelRecord {
     pub tokens: usize,
     pub estimator_rows: usize,
     pub seconds: f64,
+    /// Where `seconds` went; forward and estimating are zero when the
+    /// features came from the cache.
+    #[serde(default)]
+    pub phases: PhaseSeconds,
     /// The feature-cache key (see `features::cache`), and whether the
     /// features came from the cache rather than a forward pass in this run.
     pub feature_cache_key: String,
     pub from_cache: bool,
+}
+
+/// One model's wall seconds by phase. With the estimator overlapped with
+/// the forward pass (`LOSSY_OVERLAP=on`, the default on a GPU) `forward` and
+/// `estimating` run at once and add up to more than the pass took.
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize)]
+pub struct PhaseSeconds {
+    /// Locating and hashing the model's files.
+    pub hashing: f64,
+    /// Loading the weights and tokenizing the corpus.
+    pub loading: f64,
+    /// Inside the model's forward pass.
+    pub forward: f64,
+    /// Inside the estimator.
+    pub estimating: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -429,7 +429,7 @@ fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
             .map(|c| match &c.values {
                 Values::Str(v) => v[r].clone(),
                 Values::Int(v) => v[r].to_string(),
-                Values::F64(v) if v[r].is_finite() => format!("{:.4}", v[r]),
+                Values::F64(v) if v[r].is_finite() => super::small_values::cell(&c.name, v[r], 4),
                 Values::F64(_) => "–".into(),
             })
             .collect();

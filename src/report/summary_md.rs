@@ -173,7 +173,8 @@ pub fn largest_errors(f: &FitResult) -> String {
 }
 
 /// The columns of the compact table: identity, size, the three features with the
-/// optimality interval, and any other feature the fit uses.
+/// optimality interval, preference information when the study measured it, and any
+/// other feature the fit uses.
 fn compact_columns(features: &Table, fit: Option<&FitResult>) -> Vec<String> {
     let mut cols: Vec<String> = [
         "model",
@@ -186,6 +187,15 @@ fn compact_columns(features: &Table, fit: Option<&FitResult>) -> Vec<String> {
     .iter()
     .map(|c| c.to_string())
     .collect();
+    cols.extend(
+        features
+            .columns
+            .iter()
+            .map(|k| &k.name)
+            .filter(|c| super::small_values::is_small_valued(c))
+            .filter(|c| !c.contains("_null") && !c.ends_with("_lo") && !c.ends_with("_hi"))
+            .cloned(),
+    );
     if let Some(f) = fit {
         for x in &f.settings.features {
             if !cols.contains(x) {
@@ -205,7 +215,7 @@ fn cell(t: &Table, name: &str, r: usize) -> String {
         Values::Str(v) => v[r].clone(),
         Values::Int(v) => v[r].to_string(),
         Values::F64(v) if name == "params" && v[r].is_finite() => format!("{:.3e}", v[r]),
-        Values::F64(v) => num(v[r], 3),
+        Values::F64(v) => super::small_values::cell(name, v[r], 3),
     }
 }
 
@@ -294,7 +304,8 @@ fn by_family(t: &Table, cols: &[String]) -> String {
                 .collect();
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            cells.push(format!("{}–{}", num(lo, 3), num(hi, 3)));
+            let at = |x| super::small_values::cell(c, x, 3);
+            cells.push(format!("{}–{}", at(lo), at(hi)));
         }
         let _ = writeln!(md, "| {} |", cells.join(" | "));
     }

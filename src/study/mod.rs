@@ -18,7 +18,7 @@ pub use error::{Pos, Problem, StudyError};
 use crate::corpus::CorpusSettings;
 use crate::features::estimator::EstimatorParams;
 use crate::features::FeatureSettings;
-use crate::figures::{FigureFormat, FigureSettings};
+use crate::figures::FigureSettings;
 use crate::fit::{FitSettings, HoldOut, Validation};
 use crate::models::{DeviceError, DeviceSpec, ModelEntry};
 use crate::scores::ScoreSettings;
@@ -756,14 +756,7 @@ fn check_figures(c: &mut Checker, raw: &RawFigures) -> FigureSettings {
                     "`figures.formats` is empty: list svg, png and/or pdf (or remove the key)",
                 );
             }
-            f.value
-                .iter()
-                .map(|f| match f {
-                    FigureFormatName::Svg => FigureFormat::Svg,
-                    FigureFormatName::Png => FigureFormat::Png,
-                    FigureFormatName::Pdf => FigureFormat::Pdf,
-                })
-                .collect()
+            f.value.clone()
         }
         None => d.formats,
     };

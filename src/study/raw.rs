@@ -7,7 +7,7 @@
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
-use crate::figures::{ColumnWidth, FigureKind, FigureStyle};
+use crate::figures::{ColumnWidth, FigureFormat, FigureKind, FigureStyle};
 use crate::fit::{Method, Validation};
 use crate::models::{HiddenStates, Precision};
 use crate::scores::{Duplicates, SnapshotUse};
@@ -222,20 +222,12 @@ pub struct RawHoldOut {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFigures {
-    pub formats: Option<Spanned<Vec<FigureFormatName>>>,
+    pub formats: Option<Spanned<Vec<FigureFormat>>>,
     /// Figure kinds to draw (default: all the data supports).
     pub include: Option<Spanned<Vec<FigureKind>>>,
     pub width: Option<ColumnWidth>,
     pub dpi: Option<Spanned<f64>>,
     pub style: Option<FigureStyle>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureFormatName {
-    Svg,
-    Png,
-    Pdf,
 }
 
 /// A probe set: a text corpus (the keys of `corpus`) or preference pairs.

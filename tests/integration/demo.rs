@@ -227,6 +227,35 @@ fn check_readme_findings(report: &Path) {
     );
     let (covered, n) = (&withheld["covered"], &withheld["n"]);
     assert!(readme.contains(&format!("{covered} of {n} fall inside the 80%")));
+
+    // Preference information, measured beside optimality (README: "In the demo").
+    let pref = find(&fit["correlations"], "feature", "preference");
+    assert_eq!(pref["n"], 29);
+    say("ρ = {} (p = ", pref["spearman"].as_f64().unwrap(), 2);
+    say("(p = {}), its", pref["p_value"].as_f64().unwrap(), 2);
+    let null = find(&fit["correlations"], "feature", "preference_null");
+    say("null's ρ = {}, and", null["spearman"].as_f64().unwrap(), 2);
+    let within = find(&fit["within_family"], "feature", "preference");
+    say(
+        "families ρ_w = {}.",
+        within["pooled"]["spearman"].as_f64().unwrap(),
+        2,
+    );
+    // Tiny values keep three significant digits in report.md's per-family ranges.
+    let suite_s: Vec<f64> = features
+        .iter()
+        .filter(|r| r["family"] == "suite-s")
+        .map(|r| r["preference"].parse::<f64>().unwrap())
+        .collect();
+    let (lo, hi) = suite_s
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    assert!(lo.abs() < 1e-3 && hi.abs() < 1e-3, "{lo} {hi}");
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("preference (min–max)"), "{md}");
+    assert!(md.contains(&format!("| {lo:.2e}–{hi:.2e} |")), "{md}");
 }
 
 #[test]

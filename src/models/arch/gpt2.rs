@@ -3,54 +3,80 @@
 //! tanh GELU, tied LM head. Weights may or may not carry the `transformer.`
 //! prefix (both occur on the hub).
 
+use super::hf::{default, required};
 use super::{decoder, Attention, Block, Decoder, Mlp, Norm, Qkv};
-use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
+use crate::models::config::{Activation, ModelConfig, NormKind, Shape};
 use candle_core::Result;
 use candle_nn::VarBuilder;
+use serde::Deserialize;
 
-pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
-    let d = j.usize("n_embd")?;
-    let heads = j.usize("n_head")?;
-    let layers = j.usize("n_layer")?;
-    if j.bool_or("scale_attn_by_inverse_layer_idx", false)
-        || j.bool_or("reorder_and_upcast_attn", false)
-    {
-        return Err(
-            "gpt2 with scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn is not supported"
-                .into(),
-        );
+/// A GPT-2 `config.json`, with the defaults of transformers' `GPT2Config`
+/// (`models/gpt2/configuration_gpt2.py`: `n_inner` 4 × `n_embd`,
+/// `n_positions` 1024, gelu_new, eps 1e-5, tied embeddings).
+#[derive(Debug, Deserialize)]
+pub struct Gpt2Config {
+    pub vocab_size: Option<usize>,
+    pub n_embd: Option<usize>,
+    pub n_head: Option<usize>,
+    pub n_layer: Option<usize>,
+    pub n_inner: Option<usize>,
+    pub n_positions: Option<usize>,
+    #[serde(default = "gelu_new")]
+    pub activation_function: String,
+    #[serde(default = "default::eps_1e5")]
+    pub layer_norm_epsilon: f64,
+    #[serde(default = "default::yes")]
+    pub tie_word_embeddings: bool,
+    #[serde(default)]
+    pub scale_attn_by_inverse_layer_idx: bool,
+    #[serde(default)]
+    pub reorder_and_upcast_attn: bool,
+}
+
+fn gelu_new() -> String {
+    "gelu_new".into()
+}
+
+impl Gpt2Config {
+    pub fn to_model(&self) -> std::result::Result<ModelConfig, String> {
+        let d = required("n_embd", self.n_embd)?;
+        let heads = required("n_head", self.n_head)?;
+        let layers = required("n_layer", self.n_layer)?;
+        if self.scale_attn_by_inverse_layer_idx || self.reorder_and_upcast_attn {
+            return Err(
+                "gpt2 with scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn is not supported"
+                    .into(),
+            );
+        }
+        let shape = Shape {
+            vocab_size: required("vocab_size", self.vocab_size)?,
+            hidden_size: d,
+            intermediate_size: self.n_inner.unwrap_or(4 * d),
+            num_layers: layers,
+            num_heads: heads,
+            num_kv_heads: heads,
+            // heads = 0 is refused by `ModelConfig::check`
+            head_dim: d / heads.max(1),
+        };
+        let mut cfg = ModelConfig::llama_like("gpt2", shape);
+        cfg.norm = NormKind::Layer;
+        cfg.norm_eps = self.layer_norm_epsilon;
+        cfg.activation = Activation::parse(&self.activation_function)?;
+        cfg.gated_mlp = false;
+        // learned positions instead of rotary embeddings
+        cfg.rope_theta = 0.0;
+        cfg.rotary_dims = 0;
+        cfg.learned_positions = Some(self.n_positions.unwrap_or(1024));
+        cfg.tie_word_embeddings = self.tie_word_embeddings;
+        cfg.attention_bias = true;
+        cfg.attention_out_bias = true;
+        cfg.mlp_bias = true;
+        Ok(cfg)
     }
-    Ok(ModelConfig {
-        model_type: "gpt2".into(),
-        vocab_size: j.usize("vocab_size")?,
-        hidden_size: d,
-        intermediate_size: j.opt_usize("n_inner").unwrap_or(4 * d),
-        num_layers: layers,
-        num_heads: heads,
-        num_kv_heads: heads,
-        head_dim: d / heads,
-        norm: NormKind::Layer,
-        norm_eps: j.f64_or("layer_norm_epsilon", 1e-5),
-        layout: Layout::PreNorm,
-        activation: Activation::parse(j.str("activation_function").unwrap_or("gelu_new"))?,
-        gated_mlp: false,
-        rope_theta: 0.0,
-        rope_scaling: RopeScaling::None,
-        local_rope: None,
-        rotary_dims: 0,
-        tie_word_embeddings: j.bool_or("tie_word_embeddings", true),
-        attention_bias: true,
-        attention_out_bias: true,
-        mlp_bias: true,
-        clip_qkv: None,
-        qk_norm: QkNorm::None,
-        scale_embeddings: false,
-        query_pre_attn_scalar: (d / heads) as f64,
-        attn_logit_softcapping: None,
-        final_logit_softcapping: None,
-        sliding_window: vec![None; layers],
-        learned_positions: Some(j.opt_usize("n_positions").unwrap_or(1024)),
-    })
+}
+
+pub fn parse(text: &str) -> std::result::Result<ModelConfig, String> {
+    super::read::<Gpt2Config>(text)?.to_model()
 }
 
 pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {

@@ -4,67 +4,83 @@
 //! x + attn(ln1(x)) + mlp(ln2(x)) (or sequential), exact GELU, untied
 //! `embed_out`.
 
+use super::hf::{default, Rope, Sizes};
 use super::{decoder, Attention, Block, Decoder, Mlp, Norm, Qkv};
-use crate::models::config::{Activation, Json, Layout, ModelConfig, NormKind, QkNorm, RopeScaling};
+use crate::models::config::{Activation, Layout, ModelConfig, NormKind, RopeScaling};
 use candle_core::Result;
 use candle_nn::VarBuilder;
+use serde::Deserialize;
 
-pub fn parse(j: &Json) -> std::result::Result<ModelConfig, String> {
-    let (heads, _, head_dim) = j.heads()?;
-    let layers = j.usize("num_hidden_layers")?;
-    let params = j.0.get("rope_parameters");
-    let pct = j
-        .opt_f64("rotary_pct")
-        .or_else(|| {
-            params
-                .and_then(|p| p.get("partial_rotary_factor"))
-                .and_then(|v| v.as_f64())
-        })
-        .unwrap_or(0.25);
-    let rotary_dims = (head_dim as f64 * pct) as usize;
-    let bias = j.bool_or("attention_bias", true);
-    Ok(ModelConfig {
-        model_type: "gpt_neox".into(),
-        vocab_size: j.usize("vocab_size")?,
-        hidden_size: j.usize("hidden_size")?,
-        intermediate_size: j.usize("intermediate_size")?,
-        num_layers: layers,
-        num_heads: heads,
-        num_kv_heads: heads,
-        head_dim,
-        norm: NormKind::Layer,
-        norm_eps: j.f64_or("layer_norm_eps", 1e-5),
-        layout: if j.bool_or("use_parallel_residual", true) {
+/// A GPT-NeoX `config.json`, with the defaults of transformers'
+/// `GPTNeoXConfig` (`models/gpt_neox/configuration_gpt_neox.py`: rotary on
+/// 25% of each head (`rotary_pct`, or `rope_parameters.partial_rotary_factor`),
+/// base 10000 (`rotary_emb_base`), parallel residual, exact GELU, eps 1e-5,
+/// biases, untied `embed_out`).
+#[derive(Debug, Deserialize)]
+pub struct GptNeoXConfig {
+    #[serde(flatten)]
+    pub sizes: Sizes,
+    pub rotary_pct: Option<f64>,
+    pub rotary_emb_base: Option<f64>,
+    #[serde(flatten)]
+    pub rope: Rope,
+    #[serde(default = "gelu")]
+    pub hidden_act: String,
+    #[serde(default = "default::eps_1e5")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "default::yes")]
+    pub use_parallel_residual: bool,
+    #[serde(default)]
+    pub tie_word_embeddings: bool,
+    #[serde(default = "default::yes")]
+    pub attention_bias: bool,
+}
+
+fn gelu() -> String {
+    "gelu".into()
+}
+
+impl GptNeoXConfig {
+    pub fn to_model(&self) -> std::result::Result<ModelConfig, String> {
+        let mut shape = self.sizes.shape(None, None)?;
+        shape.num_kv_heads = shape.num_heads;
+        let pct = self
+            .rotary_pct
+            .or_else(|| self.rope.rope_parameters.as_ref()?.partial_rotary_factor)
+            .unwrap_or(0.25);
+        let mut cfg = ModelConfig::llama_like("gpt_neox", shape);
+        cfg.rotary_dims = (shape.head_dim as f64 * pct) as usize;
+        cfg.norm = NormKind::Layer;
+        cfg.norm_eps = self.layer_norm_eps;
+        cfg.layout = if self.use_parallel_residual {
             Layout::Parallel
         } else {
             Layout::PreNorm
-        },
-        activation: Activation::parse(j.str("hidden_act").unwrap_or("gelu"))?,
-        gated_mlp: false,
-        rope_theta: j.rope_theta("rotary_emb_base", 10000.0),
-        rope_scaling: match j.rope_scaling()? {
+        };
+        cfg.activation = Activation::parse(&self.hidden_act)?;
+        cfg.gated_mlp = false;
+        cfg.rope_theta = self
+            .rotary_emb_base
+            .or_else(|| self.rope.rope_parameters.as_ref()?.rope_theta)
+            .unwrap_or(10000.0);
+        cfg.rope_scaling = match self.rope.scaling()? {
             RopeScaling::None => RopeScaling::None,
             other => {
                 return Err(format!(
                     "gpt_neox with rope scaling {other:?} is not supported"
                 ))
             }
-        },
-        rotary_dims,
-        tie_word_embeddings: j.bool_or("tie_word_embeddings", false),
-        attention_bias: bias,
-        attention_out_bias: bias,
-        mlp_bias: true,
-        clip_qkv: None,
-        qk_norm: QkNorm::None,
-        local_rope: None,
-        scale_embeddings: false,
-        query_pre_attn_scalar: head_dim as f64,
-        attn_logit_softcapping: None,
-        final_logit_softcapping: None,
-        sliding_window: vec![None; layers],
-        learned_positions: None,
-    })
+        };
+        cfg.tie_word_embeddings = self.tie_word_embeddings;
+        cfg.attention_bias = self.attention_bias;
+        cfg.attention_out_bias = self.attention_bias;
+        cfg.mlp_bias = true;
+        Ok(cfg)
+    }
+}
+
+pub fn parse(text: &str) -> std::result::Result<ModelConfig, String> {
+    super::read::<GptNeoXConfig>(text)?.to_model()
 }
 
 pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Decoder> {
