@@ -2,6 +2,7 @@
 //! capture on fixed token ids, for `scripts/bench_engine.py`, and measures
 //! this machine's f32 GEMM rate with the same matmul kernels.
 
+use super::choice::{self, PrecisionArg};
 use super::Failure;
 use anyhow::anyhow;
 use candle_core::{Device, Tensor};
@@ -26,8 +27,8 @@ pub struct Args {
     #[arg(long, default_value = "cpu")]
     device: DeviceSpec,
     /// Compute precision.
-    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
-    precision: String,
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
 }
 
 /// Copies each layer to host memory, as the features stage does.
@@ -47,15 +48,10 @@ impl LayerSink for ToHost {
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     let device = args.device.open().map_err(Failure::input)?;
-    let precision = match args.precision.as_str() {
-        "bf16" => Precision::Bf16,
-        "f16" => Precision::F16,
-        _ => Precision::F32,
-    };
     let model = Model::load_as(
         ModelFiles::locate(&args.model).map_err(Failure::input)?,
         &device,
-        precision,
+        Precision::from(args.precision),
     )
     .map_err(Failure::input)?;
     let ids = npy::read(&args.ids).map_err(Failure::input)?;
@@ -95,7 +91,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "gemm_gflops_f32_1024": gemm,
         "threads": rayon::current_num_threads(),
         "device": args.device.to_string(),
-        "precision": args.precision,
+        "precision": choice::name(&args.precision),
     });
     println!("{out}");
     Ok(())

@@ -1,6 +1,7 @@
 //! `lossy estimate`: soft entropy of arbitrary embeddings from `.npy` files,
 //! printed as JSON (the reference accumulator's functional API).
 
+use super::choice::CalibrationArg;
 use super::Failure;
 use anyhow::anyhow;
 use lossy::features::estimator::arrays::{
@@ -29,8 +30,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Temperature calibration.
-    #[arg(long, default_value = "find-eps", value_parser = ["find-eps", "exact", "leading-order"])]
-    calibration: String,
+    #[arg(long, value_enum, default_value = "find-eps")]
+    calibration: CalibrationArg,
     /// Also report each MI with the labels shuffled (seeded), the estimator's bias.
     #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "0")]
     null: Option<u64>,
@@ -85,7 +86,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let params = EstimatorParams {
         bins: args.bins,
         seed: args.seed,
-        calibration: Calibration::parse(&args.calibration).expect("clap checked the value"),
+        calibration: Calibration::from(args.calibration),
         reference_points: args.reference_points.clone(),
     };
     let opts = ArraysOptions {
@@ -140,7 +141,7 @@ fn blame(e: &ArraysError, args: &Args) -> Option<String> {
             lossy::features::estimator::calibration::CalibrationError::DimensionTooSmall(_),
         )) => Some(format!(
             "{embeddings} with --calibration {}",
-            args.calibration
+            super::choice::name(&args.calibration)
         )),
         ArraysError::Estimator(_) => Some("--bins".into()),
     }

@@ -35,9 +35,18 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
         || e.is::<ChatError>()
         || e.is::<DeviceError>()
         || e.is::<BudgetError>()
+        || e.is::<FitError>()
     {
         return Some(true);
     }
+    if let Some(e) = e.downcast_ref::<RunError>() {
+        return run_verdict(e);
+    }
+    input_verdict(e).or_else(|| stage_verdict(e))
+}
+
+/// Errors reading the inputs: the corpus, datasets, models and the hub.
+fn input_verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     if let Some(e) = e.downcast_ref::<CorpusError>() {
         return (!matches!(e, CorpusError::Dataset(_) | CorpusError::Tokenize(_))).then_some(true);
     }
@@ -64,6 +73,12 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
             _ => Some(false),
         };
     }
+    None
+}
+
+/// Errors of the stages: scores, tables, features, the estimator, the
+/// report folder and shards.
+fn stage_verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     if let Some(e) = e.downcast_ref::<ScoreError>() {
         return match e {
             ScoreError::Hub(h) => verdict(h),
@@ -93,27 +108,26 @@ fn verdict(e: &(dyn Error + 'static)) -> Option<bool> {
     if let Some(e) = e.downcast_ref::<ShardError>() {
         return Some(e.is_bad_input());
     }
-    if e.is::<FitError>() {
-        return Some(true);
-    }
-    if let Some(e) = e.downcast_ref::<RunError>() {
-        return match e {
-            RunError::FeatureTable { .. }
-            | RunError::MissingFeature { .. }
-            | RunError::MissingScore { .. } => Some(true),
-            RunError::Io { .. } | RunError::Figure(_) => Some(false),
-            RunError::ProbeSet { source, .. } => verdict(source.as_ref()),
-            // Transparent variants: the wrapper is not in the chain, so ask the inner error.
-            RunError::Corpus(e) => verdict(e),
-            RunError::Scores(e) => verdict(e),
-            RunError::Hub(e) => verdict(e),
-            RunError::Table(e) => verdict(e),
-            RunError::Output(e) => verdict(e),
-            RunError::Budget(e) => verdict(e),
-            _ => None,
-        };
-    }
     None
+}
+
+/// A run's own errors; its transparent variants are not in the chain (the
+/// wrapper's `source()` is the inner error's), so the inner error is asked.
+fn run_verdict(e: &RunError) -> Option<bool> {
+    match e {
+        RunError::FeatureTable { .. }
+        | RunError::MissingFeature { .. }
+        | RunError::MissingScore { .. } => Some(true),
+        RunError::Io { .. } | RunError::Figure(_) => Some(false),
+        RunError::ProbeSet { source, .. } => verdict(source.as_ref()),
+        RunError::Corpus(e) => verdict(e),
+        RunError::Scores(e) => verdict(e),
+        RunError::Hub(e) => verdict(e),
+        RunError::Table(e) => verdict(e),
+        RunError::Output(e) => verdict(e),
+        RunError::Budget(e) => verdict(e),
+        _ => None,
+    }
 }
 
 /// Whether `error` is the input's fault: the innermost verdict in its chain.

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch.
 
 mod bench;
+mod choice;
 mod estimate;
 mod exit;
 mod model;

@@ -1,6 +1,7 @@
 //! `lossy next-token` and `lossy hidden-states`: check a model quickly
 //! (does it predict sensibly? what are its per-layer states?).
 
+use super::choice::{self, ConventionArg, PrecisionArg};
 use super::Failure;
 use anyhow::anyhow;
 use lossy::io::{atomic, npy};
@@ -25,16 +26,8 @@ pub struct NextTokenArgs {
     /// How many of the most likely next tokens to print.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Do not add the tokenizer's special tokens (e.g. BOS).
-    #[arg(long)]
-    no_special_tokens: bool,
-    /// Compute precision.
-    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
-    precision: String,
-    /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
-    /// (never falls back to the CPU).
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    device: DeviceSpec,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(clap::Args)]
@@ -53,14 +46,21 @@ pub struct HiddenStatesArgs {
     #[arg(long, value_name = "H.npy")]
     out: PathBuf,
     /// `hf` (output_hidden_states: last entry after the final norm) or `raw`.
-    #[arg(long, default_value = "hf", value_parser = ["hf", "raw"])]
-    convention: String,
+    #[arg(long, value_enum, default_value = "hf")]
+    convention: ConventionArg,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How both commands run the model (the last options of each).
+#[derive(clap::Args)]
+pub struct RunArgs {
     /// Do not add the tokenizer's special tokens (e.g. BOS).
     #[arg(long)]
     no_special_tokens: bool,
     /// Compute precision.
-    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16", "f16"])]
-    precision: String,
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Compute device: `cpu`, or `cuda:N` on a build with the `cuda` feature
     /// (never falls back to the CPU).
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
@@ -89,22 +89,13 @@ fn model_dir(spec: &Path, offline: bool) -> Result<PathBuf, Failure> {
     Ok(fetched.dir)
 }
 
-fn load(
-    spec: &Path,
-    precision: &str,
-    offline: bool,
-    device: DeviceSpec,
-) -> Result<(Model, Tokenizer), Failure> {
-    let precision = match precision {
-        "bf16" => Precision::Bf16,
-        "f16" => Precision::F16,
-        _ => Precision::F32,
-    };
-    let device = device.open().map_err(Failure::input)?;
+fn load(spec: &Path, offline: bool, run: &RunArgs) -> Result<(Model, Tokenizer), Failure> {
+    let device = run.device.open().map_err(Failure::input)?;
     let dir = model_dir(spec, offline)?;
     let files = ModelFiles::locate(&dir).map_err(Failure::input)?;
     let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(Failure::input)?;
-    let model = Model::load_as(files, &device, precision).map_err(Failure::input)?;
+    let model =
+        Model::load_as(files, &device, Precision::from(run.precision)).map_err(Failure::input)?;
     Ok((model, tokenizer))
 }
 
@@ -117,8 +108,8 @@ fn encode(tok: &Tokenizer, text: &str, special: bool) -> Result<Vec<u32>, Failur
 }
 
 pub fn next_token(args: &NextTokenArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
-    let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
+    let (model, tok) = load(&args.model, args.offline, &args.run)?;
+    let ids = encode(&tok, &args.text, !args.run.no_special_tokens)?;
     // A tokenizer that does not match the weights is bad input; a failing forward pass is not.
     let logits = model.last_logits(&ids).map_err(Failure::classify)?;
     // log-softmax in f64
@@ -168,19 +159,14 @@ impl LayerSink for Collect {
 }
 
 pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
-    let (model, tok) = load(&args.model, &args.precision, args.offline, args.device)?;
-    let ids = encode(&tok, &args.text, !args.no_special_tokens)?;
-    let convention = if args.convention == "raw" {
-        HiddenStates::Raw
-    } else {
-        HiddenStates::Hf
-    };
+    let (model, tok) = load(&args.model, args.offline, &args.run)?;
+    let ids = encode(&tok, &args.text, !args.run.no_special_tokens)?;
     let mut sink = Collect {
         values: Vec::new(),
         layers: 0,
     };
     let complete = model
-        .run(&[&ids], convention, &mut sink)
+        .run(&[&ids], HiddenStates::from(args.convention), &mut sink)
         .map_err(Failure::classify)?;
     if !complete {
         return Err(Failure::running(anyhow!("reading hidden states failed")));
@@ -195,7 +181,7 @@ pub fn hidden_states(args: &HiddenStatesArgs) -> Result<(), Failure> {
         "{}: float32 {:?} (layers + 1, tokens, d), convention {}",
         args.out.display(),
         shape,
-        args.convention
+        choice::name(&args.convention)
     );
     Ok(())
 }

@@ -47,19 +47,14 @@ pub fn check(dir: &Path, root: Option<&Path>) -> Result<(), Incomplete> {
     }
 }
 
+/// The shards the index names (an index still being written is not JSON yet).
 fn shards(index: &Path) -> Result<Vec<PathBuf>, Incomplete> {
     let text = std::fs::read_to_string(index).map_err(|e| format!("index unreadable: {e}"))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|_| "index not complete JSON yet".to_string())?;
-    let map = json
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or("index has no weight_map yet")?;
-    let mut files: Vec<&str> = map.values().filter_map(|v| v.as_str()).collect();
-    files.sort_unstable();
-    files.dedup();
     let dir = index.parent().unwrap_or(Path::new("."));
-    Ok(files.into_iter().map(|f| dir.join(f)).collect())
+    Ok(super::shard_names(&text)?
+        .into_iter()
+        .map(|f| dir.join(f))
+        .collect())
 }
 
 /// The safetensors header's promise against the file's length.

@@ -123,20 +123,5 @@ fn choose(hub: &Hub, repo: &RepoRef, r: &Resolved) -> Result<Vec<String>, FetchE
 fn shards(index: &std::path::Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(index)
         .map_err(|e| format!("cannot read the safetensors index: {e}"))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("the safetensors index is not JSON: {e}"))?;
-    let map = json
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or("the safetensors index has no weight_map")?;
-    let mut files: Vec<String> = map
-        .values()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    files.sort();
-    files.dedup();
-    if files.iter().any(|f| f.contains("..") || f.starts_with('/')) {
-        return Err("the safetensors index names a file outside the repository".into());
-    }
-    Ok(files)
+    super::shard_names(&text)
 }

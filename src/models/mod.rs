@@ -168,6 +168,28 @@ pub enum WeightFormat {
     Gguf,
 }
 
+/// The shard file names a `model.safetensors.index.json` lists, sorted and
+/// deduplicated. A name that would leave the model's folder (`..`, an
+/// absolute path) is refused: the index may come from the hub.
+pub(crate) fn shard_names(index_json: &str) -> Result<Vec<String>, String> {
+    let json: serde_json::Value = serde_json::from_str(index_json)
+        .map_err(|e| format!("the safetensors index is not JSON: {e}"))?;
+    let map = json
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or("the safetensors index has no weight_map")?;
+    let mut files: Vec<String> = map
+        .values()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    files.sort();
+    files.dedup();
+    if files.iter().any(|f| f.contains("..") || f.starts_with('/')) {
+        return Err("the safetensors index names a file outside the repository".into());
+    }
+    Ok(files)
+}
+
 /// The shard files named by a `model.safetensors.index.json`, in name order.
 fn shards_from_index(index: &Path) -> Result<Vec<PathBuf>, ModelError> {
     let text = std::fs::read_to_string(index).map_err(|source| ModelError::Io {
@@ -178,17 +200,7 @@ fn shards_from_index(index: &Path) -> Result<Vec<PathBuf>, ModelError> {
         path: index.into(),
         reason,
     };
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let map = json
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or_else(|| bad("no `weight_map` object".into()))?;
-    let mut files: Vec<String> = map
-        .values()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    files.sort();
-    files.dedup();
+    let files = shard_names(&text).map_err(bad)?;
     let dir = index.parent().unwrap_or(Path::new("."));
     let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
     if let Some(missing) = paths.iter().find(|p| !p.is_file()) {

@@ -14,16 +14,10 @@ use crate::features::{self, cache::FeatureCache};
 use crate::report::ModelRecord;
 use crate::study::Study;
 use crate::table::{Table, TableError};
-use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Where features read from a file came from.
-#[derive(Clone, Debug, Serialize)]
-pub struct FeaturesFrom {
-    pub path: PathBuf,
-    pub sha256: String,
-    pub layers: Option<PathBuf>,
-}
+/// The manifest's record of a features table read from a file.
+pub use crate::report::manifest::FeaturesFrom;
 
 pub struct Features {
     pub models: Table,

@@ -10,52 +10,22 @@ use super::locate::locate;
 use super::probe::estimator_for;
 use super::{Network, Progress, RunError};
 use crate::corpus::chat::ChatTemplate;
-use crate::corpus::preference::{PreferenceRecord, PreferenceSet, TemplateUse};
-use crate::corpus::probe::{ProbeKind, ProbeSet, ProbeSource};
-use crate::corpus::{Corpus, CorpusError, CorpusRecord};
+use crate::corpus::preference::{PreferenceSet, TemplateUse};
+use crate::corpus::probe::{ProbeSet, ProbeSource};
+use crate::corpus::{Corpus, CorpusError};
 use crate::features::cache::{self, CachedModel, FeatureCache};
 use crate::features::estimator::Estimator;
 use crate::features::{self, ModelFeatures};
 use crate::models::{tokenizer::Tokenizer, Model, ModelEntry, ModelFiles};
 use crate::study::Study;
-use serde::Serialize;
-use std::path::PathBuf;
+
+/// The manifest's records of a probe set (the report owns the manifest).
+pub use crate::report::manifest::{ProbeModelRecord, ProbeRecord};
 
 /// A probe set's data, read once for every model.
 pub enum ProbeData {
     Text(Corpus),
     Preference(PreferenceSet),
-}
-
-/// What the manifest records about a probe set.
-#[derive(Clone, Debug, Serialize)]
-pub struct ProbeRecord {
-    pub name: String,
-    pub kind: ProbeKind,
-    /// The columns it added to `features.csv` and `layers.csv`.
-    pub columns: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub corpus: Option<CorpusRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preference: Option<PreferenceRecord>,
-    pub models: Vec<ProbeModelRecord>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ProbeModelRecord {
-    pub model: String,
-    /// Sequences run (documents, or two per kept pair).
-    pub sequences: usize,
-    pub tokens: usize,
-    pub estimator_rows: usize,
-    /// Preference pairs dropped because truncation left a sequence no completion token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dropped_pairs: Option<usize>,
-    /// Where the chat template came from (preference sets of message lists).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chat_template: Option<PathBuf>,
-    pub feature_cache_key: String,
-    pub from_cache: bool,
 }
 
 /// Reads every probe set (fetching hub datasets' shards).

@@ -3,37 +3,10 @@
 //! within-family correlations, and how each predictor set ranks the
 //! withheld models.
 
+use super::md_parts::{self as part, num, p_value, predictors};
 use crate::fit::baselines::BaselineReport;
 use crate::fit::FitResult;
 use std::fmt::Write;
-
-fn num(x: f64, p: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.p$}")
-    } else {
-        "–".into()
-    }
-}
-
-/// A p-value with 3 decimals, or `< 0.001` below that.
-fn p_value(p: f64) -> String {
-    if p.is_finite() && p < 0.0005 {
-        "< 0.001".into()
-    } else {
-        num(p, 3)
-    }
-}
-
-fn predictors(names: &[String]) -> String {
-    if names.is_empty() {
-        return "intercept only".into();
-    }
-    names
-        .iter()
-        .map(|x| format!("`{x}`"))
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
 
 /// "Against the baselines": every predictor set under the fit's folds, and
 /// the gain of adding the features to the best baseline, in words.
@@ -43,20 +16,10 @@ fn comparison(md: &mut String, b: &BaselineReport) {
         "\n### Against the baselines\n\nBaselines: {}. Held-out predictions of each predictor set under the fit's folds and method:\n",
         predictors(&b.baselines)
     );
-    md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
+    md.push_str(&part::header(&["predictors", "R²", "MAE", "Spearman ρ"]));
     for s in &b.sets {
-        let rho = if s.predictors.is_empty() {
-            "–".to_string()
-        } else {
-            num(s.metrics.spearman, 4)
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {rho} |",
-            predictors(&s.predictors),
-            num(s.metrics.r2, 4),
-            num(s.metrics.mae, 4)
-        );
+        let label = predictors(&s.predictors);
+        part::metrics_row(md, &label, s.predictors.is_empty(), &s.metrics);
     }
     let Some(g) = &b.gain else { return };
     let e = &g.abs_error_reduction;
@@ -112,7 +75,7 @@ fn within(md: &mut String, f: &FitResult) {
         "\n### Within families\n\nA pooled correlation can come from families that differ in both the feature and `{}`. Spearman ρ within each family (3 or more scored models), and ρ_w pooled within families (ranks centred per family; p from {} permutations within families):\n",
         f.settings.target, f.settings.permutations
     );
-    md.push_str("| feature | ρ_w | p | per family: ρ (n) |\n|---|---|---|---|\n");
+    md.push_str(&part::header(&["feature", "ρ_w", "p", "per family: ρ (n)"]));
     for w in &f.within_family {
         let per: Vec<String> = w
             .families
@@ -154,8 +117,9 @@ pub fn withheld_by_predictors(f: &FitResult) -> String {
         return String::new();
     }
     let mut md = String::from(
-        "\nThe same withheld models ranked by each predictor set (fitted on every scored model):\n\n| predictors | Spearman ρ | MAE | n |\n|---|---|---|---|\n",
+        "\nThe same withheld models ranked by each predictor set (fitted on every scored model):\n\n",
     );
+    md.push_str(&part::header(&["predictors", "Spearman ρ", "MAE", "n"]));
     for (s, w) in rows {
         let _ = writeln!(
             md,

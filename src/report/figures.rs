@@ -206,8 +206,7 @@ mod tests {
     use crate::figures::FigureFormat;
     use crate::models::ModelEntry;
     use crate::study::Study;
-    use crate::table::Table;
-    use crate::table::Values;
+    use crate::table::{Table, Values};
 
     /// Three models of one checkpoint series and one other model, two layers each, without
     /// scores; one layer value is missing.

@@ -3,6 +3,8 @@
 //! timings and the host, so any number in a report can be traced to what
 //! produced it.
 
+use crate::corpus::preference::PreferenceRecord;
+use crate::corpus::probe::ProbeKind;
 use crate::corpus::CorpusRecord;
 use crate::features::estimator::EstimatorRecord;
 use crate::study::Study;
@@ -70,9 +72,9 @@ pub struct Manifest {
     /// The further probe sets: data hashes, columns, per-model cache keys
     /// (absent for a study without them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub probes: Vec<crate::pipeline::probe_sets::ProbeRecord>,
+    pub probes: Vec<ProbeRecord>,
     /// The table the features were read from (`lossy run --features`).
-    pub features_from: Option<crate::pipeline::FeaturesFrom>,
+    pub features_from: Option<FeaturesFrom>,
     /// One estimator per hidden width (W depends on d).
     pub estimators: Vec<EstimatorRecord>,
     pub seeds: Seeds,
@@ -86,4 +88,44 @@ pub struct Manifest {
 pub struct Seeds {
     pub reference_points: u64,
     pub null_labels: Option<u64>,
+}
+
+/// Where features read from a file came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeaturesFrom {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub layers: Option<PathBuf>,
+}
+
+/// What the manifest records about a probe set.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeRecord {
+    pub name: String,
+    pub kind: ProbeKind,
+    /// The columns it added to `features.csv` and `layers.csv`.
+    pub columns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<CorpusRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preference: Option<PreferenceRecord>,
+    pub models: Vec<ProbeModelRecord>,
+}
+
+/// What the manifest records about one model's run over a probe set.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeModelRecord {
+    pub model: String,
+    /// Sequences run (documents, or two per kept pair).
+    pub sequences: usize,
+    pub tokens: usize,
+    pub estimator_rows: usize,
+    /// Preference pairs dropped because truncation left a sequence no completion token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_pairs: Option<usize>,
+    /// Where the chat template came from (preference sets of message lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_template: Option<PathBuf>,
+    pub feature_cache_key: String,
+    pub from_cache: bool,
 }

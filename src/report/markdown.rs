@@ -1,26 +1,37 @@
 //! `report.md`: a GitHub-readable summary of a run: what was studied, the
 //! model-level features, the fit, and the figures.
 
+use super::md_parts::{self as part, num};
 use super::Manifest;
 use crate::fit::FitResult;
 use crate::table::{Table, Values};
 use std::fmt::Write;
 
-/// Renders the report, showing each figure's PNG (else its first file).
+/// Renders the report, showing each figure's PNG (else its first file):
+/// one section after another.
 pub fn render(
     manifest: &Manifest,
     features: &Table,
     fit: Option<&FitResult>,
     figures: &[super::WrittenFigure],
 ) -> String {
+    let checkpoints = super::summary_md::is_checkpoint_study(&manifest.study);
+    let mut md = head(manifest, features);
+    md.push_str(&features_section(features, fit, checkpoints));
+    md.push_str(&agreement_section(manifest, features));
+    if let Some(f) = fit {
+        md.push_str(&fit_section(f, checkpoints));
+    }
+    md.push_str(&score_sources(manifest));
+    md.push_str(&figures_section(figures));
+    md.push_str(&files_section(fit));
+    md
+}
+
+/// The title, the description, what was probed (or where the features were
+/// read from), and what the features mean.
+fn head(manifest: &Manifest, features: &Table) -> String {
     let study = &manifest.study;
-    let checkpoints = super::summary_md::is_checkpoint_study(study);
-    // Checkpoint studies show at most this many ranked models (all are in `ranking.csv`).
-    let shown = if checkpoints {
-        super::summary_md::MAX_ROWS
-    } else {
-        usize::MAX
-    };
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", study.name);
     if let Some(d) = &study.description {
@@ -61,247 +72,294 @@ pub fn render(
          comparable only at the same reference points and token budget. `_null` columns are the same estimate with \
          labels shuffled: the estimator's bias at this budget.\n\n",
     );
+    md
+}
+
+/// "## Features": every numeric column, or for a checkpoint study a summary
+/// first and a compact table (issue #18).
+fn features_section(features: &Table, fit: Option<&FitResult>, checkpoints: bool) -> String {
     if checkpoints {
-        // Checkpoint studies: a summary first, a compact features table (issue #18).
-        md.push_str(&super::summary_md::summary(fit));
-        md.push_str(&super::summary_md::features(features, fit));
-    } else {
-        md.push_str("## Features\n\n");
-        md.push_str(&markdown_table(
-            features,
-            &["model", "family", "layers", "d", "rows"],
-        ));
+        return super::summary_md::summary(fit) + &super::summary_md::features(features, fit);
     }
-    md.push_str(&agreement_section(manifest, features));
-    if let Some(f) = fit {
-        md.push_str("\n## Fit\n\n");
-        let s = &f.settings;
+    let mut md = String::from("## Features\n\n");
+    md.push_str(&markdown_table(
+        features,
+        &["model", "family", "layers", "d", "rows"],
+    ));
+    md
+}
+
+/// "## Fit": the method, the predictor sets, the equation, the held-out
+/// predictions, the correlations, the baselines and the ranking.
+fn fit_section(f: &FitResult, checkpoints: bool) -> String {
+    let mut md = fit_method(f);
+    // Superseded by "Against the baselines" when the study has baselines.
+    if f.baseline_comparison.is_none() {
+        md.push_str(&nested_comparisons(f));
+    }
+    md.push_str(&equation(f));
+    if checkpoints && f.models.len() > super::summary_md::MAX_ROWS {
+        md.push_str(&super::summary_md::largest_errors(f));
+    } else {
+        md.push_str(&part::header(&["model", "actual", "predicted (held out)"]));
+        for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
+            let _ = writeln!(md, "| {m} | {a:.4} | {p:.4} |");
+        }
+    }
+    md.push_str(&correlations(f));
+    md.push_str(&super::baselines_md::fit_sections(f));
+    // Checkpoint studies show at most this many ranked models (all are in `ranking.csv`).
+    let shown = if checkpoints {
+        super::summary_md::MAX_ROWS
+    } else {
+        usize::MAX
+    };
+    md.push_str(&ranking(f, shown));
+    md
+}
+
+/// The fit's method, target, predictors and validation, in one sentence.
+fn fit_method(f: &FitResult) -> String {
+    let s = &f.settings;
+    let validation = match s.validation {
+        crate::fit::Validation::LeaveOneOut => "leave-one-out".to_string(),
+        crate::fit::Validation::LeaveOneFamilyOut => "leave-one-family-out".to_string(),
+        crate::fit::Validation::KFold => format!("{}-fold (seed {})", s.folds, s.seed),
+        crate::fit::Validation::HoldOut => match &s.hold_out {
+            Some(h) => format!(
+                "holding out the models with `{}` ≥ {}",
+                h.column, h.threshold
+            ),
+            None => "hold-out".to_string(),
+        },
+    };
+    format!(
+        "\n## Fit\n\n{} of `{}` on {}, validated by {validation} ({} folds over {} models with a score).\n\n",
+        match s.method {
+            crate::fit::Method::Ols => "OLS",
+            crate::fit::Method::RidgeCv => "Ridge (penalty by inner leave-one-out)",
+        },
+        s.target,
+        part::code_list(&s.features, ", "),
+        f.folds,
+        f.models.len(),
+    )
+}
+
+/// Held-out metrics of the nested predictor sets, under the fit's folds.
+fn nested_comparisons(f: &FitResult) -> String {
+    let mut md = String::from("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
+    md.push_str(&part::header(&["predictors", "R²", "MAE", "Spearman ρ"]));
+    for c in &f.comparisons {
+        let mark = if c.features == f.settings.features {
+            " (the fit)"
+        } else {
+            ""
+        };
+        let label = format!("{}{mark}", part::predictors(&c.features));
+        part::metrics_row(&mut md, &label, c.features.is_empty(), &c.metrics);
+    }
+    md.push('\n');
+    md
+}
+
+/// The equation fitted on every scored model, and the models left out.
+fn equation(f: &FitResult) -> String {
+    let s = &f.settings;
+    let coefs: Vec<String> = s
+        .features
+        .iter()
+        .zip(&f.coefficients)
+        .map(|(n, c)| format!("{c:.4} × {n}"))
+        .collect();
+    let mut md = format!(
+        "Fitted on all of them: {} = {:.4} + {}.\n\n",
+        s.target,
+        f.intercept,
+        coefs.join(" + ")
+    );
+    if !f.skipped.is_empty() {
         let _ = writeln!(
             md,
-            "{} of `{}` on {}, validated by {} ({} folds over {} models with a score).\n",
-            match s.method {
-                crate::fit::Method::Ols => "OLS",
-                crate::fit::Method::RidgeCv => "Ridge (penalty by inner leave-one-out)",
-            },
-            s.target,
-            s.features
-                .iter()
-                .map(|x| format!("`{x}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            match s.validation {
-                crate::fit::Validation::LeaveOneOut => "leave-one-out".to_string(),
-                crate::fit::Validation::LeaveOneFamilyOut => "leave-one-family-out".to_string(),
-                crate::fit::Validation::KFold => format!("{}-fold (seed {})", s.folds, s.seed),
-                crate::fit::Validation::HoldOut => match &s.hold_out {
-                    Some(h) => format!(
-                        "holding out the models with `{}` ≥ {}",
-                        h.column, h.threshold
-                    ),
-                    None => "hold-out".to_string(),
-                },
-            },
-            f.folds,
-            f.models.len(),
+            "Left out (a feature is missing): {}.\n",
+            f.skipped.join(", ")
         );
-        // Superseded by "Against the baselines" when the study has baselines.
-        if f.baseline_comparison.is_none() {
-            md.push_str("Does the feature add to the baselines? Held-out predictions of each predictor set, same folds and method:\n\n");
-            md.push_str("| predictors | R² | MAE | Spearman ρ |\n|---|---|---|---|\n");
-            for c in &f.comparisons {
-                let names = if c.features.is_empty() {
-                    "intercept only".to_string()
-                } else {
-                    c.features
-                        .iter()
-                        .map(|x| format!("`{x}`"))
-                        .collect::<Vec<_>>()
-                        .join(" + ")
-                };
-                let mark = if c.features == s.features {
-                    " (the fit)"
-                } else {
-                    ""
-                };
-                // Held-out means anti-correlate with the held-out values by construction: no ρ for them.
-                let rho = if c.features.is_empty() {
-                    "–".to_string()
-                } else {
-                    num(c.metrics.spearman, 4)
-                };
-                let _ = writeln!(
-                    md,
-                    "| {names}{mark} | {} | {} | {rho} |",
-                    num(c.metrics.r2, 4),
-                    num(c.metrics.mae, 4)
-                );
-            }
-            md.push('\n');
+    }
+    md
+}
+
+/// "### Correlations with the target": Spearman and partial Spearman with
+/// raw and Benjamini–Hochberg adjusted p-values.
+fn correlations(f: &FitResult) -> String {
+    let s = &f.settings;
+    let mut md = format!(
+        "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for {}; p-values from {} seeded permutations (partial: Freedman–Lane).\n\n",
+        s.target,
+        match &s.control {
+            Some(c) => part::code_list(c, ", "),
+            None => "log10 parameters".to_string(),
+        },
+        s.permutations
+    );
+    md.push_str(&part::header(&[
+        "feature",
+        "n",
+        "ρ",
+        "p",
+        "p (BH)",
+        "partial ρ",
+        "p",
+        "p (BH)",
+    ]));
+    for c in &f.correlations {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            c.feature,
+            c.n,
+            num(c.spearman, 3),
+            num(c.p_value, 3),
+            num(c.p_adjusted, 3),
+            num(c.partial_spearman, 3),
+            num(c.partial_p_value, 3),
+            num(c.partial_p_adjusted, 3)
+        );
+    }
+    let tests = f
+        .correlations
+        .iter()
+        .flat_map(|c| [c.p_value, c.partial_p_value])
+        .filter(|p| p.is_finite())
+        .count();
+    let _ = writeln!(
+        md,
+        "\nMultiple comparisons: p (BH) is the {} adjusted p-value (false discovery rate) over the {tests} p-values of this table (`p_value_bh`, `partial_p_value_bh` in `correlations.csv`, beside the raw ones); the correlations figure stars cells with BH-adjusted p < 0.05 over all its cells.",
+        crate::fit::multitest::METHOD
+    );
+    md
+}
+
+/// "### Models without a score, ranked": the first `shown` of the ranking
+/// with their intervals (and withheld scores, with how well they were
+/// predicted).
+fn ranking(f: &FitResult, shown: usize) -> String {
+    if f.ranking.is_empty() {
+        return String::new();
+    }
+    let s = &f.settings;
+    let mut md = String::new();
+    let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval.get() * 100.0, (2.0 * s.interval.get() - 1.0) * 100.0);
+    let mut cols = vec!["rank", "model", "predicted", "interval"];
+    if f.withheld.is_some() {
+        cols.push("withheld score");
+    }
+    md.push_str(&part::header(&cols));
+    for (i, r) in f.ranking.iter().enumerate().take(shown) {
+        let _ = write!(
+            md,
+            "| {} | {} | {:.4} | [{}, {}] |",
+            i + 1,
+            r.model,
+            r.predicted,
+            num(r.lower, 4),
+            num(r.upper, 4),
+        );
+        if f.withheld.is_some() {
+            let _ = write!(md, " {} |", num(r.actual, 4));
         }
-        let coefs: Vec<String> = s
-            .features
+        md.push('\n');
+    }
+    md.push_str(&more_in_ranking(f.ranking.len(), shown));
+    if let Some(w) = &f.withheld {
+        let _ = writeln!(
+            md,
+            "\nAgainst the scores withheld from the fit (models marked `unreleased`), over {} model(s): Spearman ρ = {}, MAE = {}, {} of {} inside their interval.",
+            w.n,
+            num(w.spearman, 3),
+            num(w.mae, 4),
+            w.covered,
+            w.n
+        );
+        md.push_str(&super::baselines_md::withheld_by_predictors(f));
+    }
+    md
+}
+
+/// "## Score sources": each source's rows, matches and what did not match.
+fn score_sources(manifest: &Manifest) -> String {
+    if manifest.scores.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\n## Score sources\n\n");
+    md.push_str(&part::header(&[
+        "source",
+        "rows",
+        "matched",
+        "no row for",
+        "unused rows",
+        "duplicates",
+    ]));
+    for s in &manifest.scores {
+        let origin = match &s.provenance {
+            crate::scores::Provenance::Leaderboard(
+                crate::scores::leaderboard::Origin::Snapshot { file, .. },
+            ) => format!(" (shipped snapshot `{file}`)"),
+            crate::scores::Provenance::Leaderboard(crate::scores::leaderboard::Origin::Hub {
+                sha,
+                ..
+            }) => format!(" (hub commit `{}`)", &sha[..12.min(sha.len())]),
+            crate::scores::Provenance::Files { .. } => String::new(),
+        };
+        let matched = manifest
+            .models
+            .len()
+            .saturating_sub(s.unmatched_models.len());
+        let dups: Vec<String> = s
+            .duplicates
             .iter()
-            .zip(&f.coefficients)
-            .map(|(n, c)| format!("{c:.4} × {n}"))
+            .map(|(m, n)| format!("{m} ×{n}"))
             .collect();
         let _ = writeln!(
             md,
-            "Fitted on all of them: {} = {:.4} + {}.\n",
-            s.target,
-            f.intercept,
-            coefs.join(" + ")
+            "| {}{origin} | {} | {matched} | {} | {} | {} |",
+            s.source,
+            s.rows,
+            list_or_dash(&s.unmatched_models),
+            s.unused_rows,
+            list_or_dash(&dups)
         );
-        if !f.skipped.is_empty() {
-            let _ = writeln!(
-                md,
-                "Left out (a feature is missing): {}.\n",
-                f.skipped.join(", ")
-            );
-        }
-        if checkpoints && f.models.len() > super::summary_md::MAX_ROWS {
-            md.push_str(&super::summary_md::largest_errors(f));
-        } else {
-            md.push_str("| model | actual | predicted (held out) |\n|---|---|---|\n");
-            for ((m, a), p) in f.models.iter().zip(&f.actual).zip(&f.predicted) {
-                let _ = writeln!(md, "| {m} | {a:.4} | {p:.4} |");
-            }
-        }
-        let _ = writeln!(
-            md,
-            "\n### Correlations with `{}`\n\nSpearman ρ over models with a score, and partial Spearman controlling for {}; p-values from {} seeded permutations (partial: Freedman–Lane).\n",
-            s.target,
-            match &s.control {
-                Some(c) => c.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
-                None => "log10 parameters".to_string(),
-            },
-            s.permutations
-        );
-        md.push_str("| feature | n | ρ | p | p (BH) | partial ρ | p | p (BH) |\n|---|---|---|---|---|---|---|---|\n");
-        for c in &f.correlations {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                c.feature,
-                c.n,
-                num(c.spearman, 3),
-                num(c.p_value, 3),
-                num(c.p_adjusted, 3),
-                num(c.partial_spearman, 3),
-                num(c.partial_p_value, 3),
-                num(c.partial_p_adjusted, 3)
-            );
-        }
-        let tests = f
-            .correlations
+    }
+    md
+}
+
+/// "## Figures": each figure's PNG (else its first file), its data and files.
+fn figures_section(figures: &[super::WrittenFigure]) -> String {
+    if figures.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\n## Figures\n\n");
+    for f in figures {
+        if let Some(path) = f
+            .files
             .iter()
-            .flat_map(|c| [c.p_value, c.partial_p_value])
-            .filter(|p| p.is_finite())
-            .count();
-        let _ = writeln!(
-            md,
-            "\nMultiple comparisons: p (BH) is the {} adjusted p-value (false discovery rate) over the {tests} p-values of this table (`p_value_bh`, `partial_p_value_bh` in `correlations.csv`, beside the raw ones); the correlations figure stars cells with BH-adjusted p < 0.05 over all its cells.",
-            crate::fit::multitest::METHOD
-        );
-        md.push_str(&super::baselines_md::fit_sections(f));
-        if !f.ranking.is_empty() {
-            let _ = writeln!(md, "\n### Models without a score, ranked\n\nPredicted `{}` ({} first) with {:.0}% jackknife+ intervals (coverage ≥ {:.0}% in theory).\n", s.target, if s.higher_is_better { "highest" } else { "lowest" }, s.interval.get() * 100.0, (2.0 * s.interval.get() - 1.0) * 100.0);
-            match &f.withheld {
-                Some(w) => {
-                    md.push_str("| rank | model | predicted | interval | withheld score |\n|---|---|---|---|---|\n");
-                    for (i, r) in f.ranking.iter().enumerate().take(shown) {
-                        let _ = writeln!(
-                            md,
-                            "| {} | {} | {:.4} | [{}, {}] | {} |",
-                            i + 1,
-                            r.model,
-                            r.predicted,
-                            num(r.lower, 4),
-                            num(r.upper, 4),
-                            num(r.actual, 4)
-                        );
-                    }
-                    md.push_str(&more_in_ranking(f.ranking.len(), shown));
-                    let _ = writeln!(
-                        md,
-                        "\nAgainst the scores withheld from the fit (models marked `unreleased`), over {} model(s): Spearman ρ = {}, MAE = {}, {} of {} inside their interval.",
-                        w.n,
-                        num(w.spearman, 3),
-                        num(w.mae, 4),
-                        w.covered,
-                        w.n
-                    );
-                    md.push_str(&super::baselines_md::withheld_by_predictors(f));
-                }
-                None => {
-                    md.push_str("| rank | model | predicted | interval |\n|---|---|---|---|\n");
-                    for (i, r) in f.ranking.iter().enumerate().take(shown) {
-                        let _ = writeln!(
-                            md,
-                            "| {} | {} | {:.4} | [{}, {}] |",
-                            i + 1,
-                            r.model,
-                            r.predicted,
-                            num(r.lower, 4),
-                            num(r.upper, 4)
-                        );
-                    }
-                    md.push_str(&more_in_ranking(f.ranking.len(), shown));
-                }
-            }
-        }
-    }
-    if !manifest.scores.is_empty() {
-        md.push_str("\n## Score sources\n\n| source | rows | matched | no row for | unused rows | duplicates |\n|---|---|---|---|---|---|\n");
-        for s in &manifest.scores {
-            let origin = match &s.provenance {
-                crate::scores::Provenance::Leaderboard(
-                    crate::scores::leaderboard::Origin::Snapshot { file, .. },
-                ) => format!(" (shipped snapshot `{file}`)"),
-                crate::scores::Provenance::Leaderboard(
-                    crate::scores::leaderboard::Origin::Hub { sha, .. },
-                ) => format!(" (hub commit `{}`)", &sha[..12.min(sha.len())]),
-                crate::scores::Provenance::Files { .. } => String::new(),
-            };
-            let matched = manifest
-                .models
-                .len()
-                .saturating_sub(s.unmatched_models.len());
-            let dups: Vec<String> = s
-                .duplicates
-                .iter()
-                .map(|(m, n)| format!("{m} ×{n}"))
-                .collect();
+            .find(|p| p.ends_with(".png"))
+            .or(f.files.first())
+        {
             let _ = writeln!(
                 md,
-                "| {}{origin} | {} | {matched} | {} | {} | {} |",
-                s.source,
-                s.rows,
-                list_or_dash(&s.unmatched_models),
-                s.unused_rows,
-                list_or_dash(&dups)
+                "![{}]({path})\n\n<sub>Data: {}. Files: {}.</sub>\n",
+                f.title,
+                f.source,
+                f.files.join(", ")
             );
         }
     }
-    if !figures.is_empty() {
-        md.push_str("\n## Figures\n\n");
-        for f in figures {
-            if let Some(path) = f
-                .files
-                .iter()
-                .find(|p| p.ends_with(".png"))
-                .or(f.files.first())
-            {
-                let _ = writeln!(
-                    md,
-                    "![{}]({path})\n\n<sub>Data: {}. Files: {}.</sub>\n",
-                    f.title,
-                    f.source,
-                    f.files.join(", ")
-                );
-            }
-        }
-    }
-    md.push_str("\n## Files\n\n");
+    md
+}
+
+/// "## Files": what each file of the report folder holds.
+fn files_section(fit: Option<&FitResult>) -> String {
+    let mut md = String::from("\n## Files\n\n");
     md.push_str("- `features.csv`/`.parquet`: one row per model (means over blocks)\n");
     md.push_str("- `layers.csv`/`.parquet`: one row per model and layer (0 = embeddings)\n");
     if let Some(f) = fit {
@@ -335,9 +393,13 @@ fn agreement_section(manifest: &Manifest, features: &Table) -> String {
         s.push_str("No feature was measured on two probe sets.\n");
         return s;
     }
-    s.push_str(
-        "| feature | probe set A | probe set B | models | Spearman ρ |\n|---|---|---|---|---|\n",
-    );
+    s.push_str(&part::header(&[
+        "feature",
+        "probe set A",
+        "probe set B",
+        "models",
+        "Spearman ρ",
+    ]));
     for a in rows {
         let _ = writeln!(
             s,
@@ -352,20 +414,15 @@ fn agreement_section(manifest: &Manifest, features: &Table) -> String {
     s
 }
 
+/// Every numeric column of `t`, and the text columns named in `keep_text`.
 fn markdown_table(t: &Table, keep_text: &[&str]) -> String {
     let cols: Vec<_> = t
         .columns
         .iter()
         .filter(|c| keep_text.contains(&c.name.as_str()) || matches!(c.values, Values::F64(_)))
         .collect();
-    let mut s = format!(
-        "| {} |\n|{}\n",
-        cols.iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---|".repeat(cols.len())
-    );
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+    let mut s = part::header(&names);
     for r in 0..t.rows() {
         let cells: Vec<String> = cols
             .iter()
@@ -390,19 +447,11 @@ fn more_in_ranking(n: usize, shown: usize) -> String {
     }
 }
 
+/// The items joined by commas, or a dash for none.
 fn list_or_dash(items: &[String]) -> String {
     if items.is_empty() {
         "–".into()
     } else {
         items.join(", ")
-    }
-}
-
-/// A number with `p` decimals, or a dash when it is not finite.
-fn num(x: f64, p: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.p$}")
-    } else {
-        "–".into()
     }
 }

@@ -14,6 +14,7 @@ pub mod host;
 pub mod json;
 pub mod manifest;
 mod markdown;
+mod md_parts;
 mod small_values;
 mod summary_md;
 pub mod target;

@@ -8,6 +8,8 @@
 
 use std::fmt::Write;
 
+use super::md_parts::num;
+
 use crate::fit::FitResult;
 use crate::study::Study;
 use crate::table::{Table, Values};
@@ -18,15 +20,6 @@ pub const MAX_ROWS: usize = 30;
 /// Whether `study` is a checkpoint study: one of its models has a training step.
 pub fn is_checkpoint_study(study: &Study) -> bool {
     study.models.iter().any(|m| m.step.is_some())
-}
-
-/// A number with `p` decimals, or a dash.
-fn num(x: f64, p: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.p$}")
-    } else {
-        "–".into()
-    }
 }
 
 /// "## Summary": the question, the held-out answer against the baselines, the
@@ -40,10 +33,7 @@ pub fn summary(fit: Option<&FitResult>) -> String {
         if fs.is_empty() {
             "the intercept alone".to_string()
         } else {
-            fs.iter()
-                .map(|x| format!("`{x}`"))
-                .collect::<Vec<_>>()
-                .join(" + ")
+            super::md_parts::code_list(fs, " + ")
         }
     };
     let mut md = String::from("## Summary\n\n");

@@ -125,10 +125,7 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
             serde_saphyr::Error::SerdeUnknownVariant {
                 variant, expected, ..
             } => {
-                let hint = match suggest::nearest(variant, expected.iter().copied()) {
-                    Some(s) => format!("; did you mean `{s}`?"),
-                    None => String::new(),
-                };
+                let hint = suggest::hint(variant, expected.iter().copied());
                 StudyError::Syntax {
                     path: path.into(),
                     pos,
@@ -146,13 +143,54 @@ pub fn parse(path: &Path, text: &str) -> Result<RawStudy, StudyError> {
                     None => "a key appears twice in the same section; keep one".into(),
                 },
             },
-            inner => StudyError::Syntax {
-                path: path.into(),
-                pos,
-                message: first_line(&inner.to_string()),
-            },
+            inner => {
+                let message = first_line(&inner.to_string());
+                let (pos, message) = if message.starts_with(ZERO_COUNT) {
+                    zero_count(text, pos)
+                } else {
+                    (pos, message)
+                };
+                StudyError::Syntax {
+                    path: path.into(),
+                    pos,
+                    message,
+                }
+            }
         }
     })
+}
+
+/// serde's message for a 0 where a `NonZeroUsize` count was expected.
+const ZERO_COUNT: &str = "invalid value: integer `0`, expected a nonzero";
+
+/// A count that must be at least 1 is 0. serde-saphyr places the error at
+/// the key (`max_tokens: 0`); the message names the key and the position
+/// moves to the value, as the checks' problems do.
+fn zero_count(text: &str, pos: Option<Pos>) -> (Option<Pos>, String) {
+    let located = pos.and_then(|p| {
+        let line = text
+            .lines()
+            .nth(usize::try_from(p.line).ok()?.checked_sub(1)?)?;
+        let from: String = line
+            .chars()
+            .skip(usize::try_from(p.column).ok()?.checked_sub(1)?)
+            .collect();
+        let key: String = from
+            .chars()
+            .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+            .collect();
+        let rest = from[key.len()..].trim_start().strip_prefix(':')?;
+        let value_at = from.chars().count() - rest.trim_start().chars().count();
+        let value = Pos {
+            line: p.line,
+            column: p.column + value_at as u64,
+        };
+        (!key.is_empty()).then_some((value, key))
+    });
+    match located {
+        Some((value, key)) => (Some(value), format!("`{key}` must be at least 1")),
+        None => (pos, "expected a whole number of 1 or more".into()),
+    }
 }
 
 /// serde-saphyr's messages may carry a rendered snippet and a location
@@ -352,98 +390,9 @@ fn check_models(
     let mut out: Vec<ModelEntry> = Vec::new();
     let mut patterns = Vec::new();
     for m in &models.value {
-        if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
-            c.problem(
-                at(id),
-                format!("`{}` is not a hub id: expected `org/name`", id.value),
-            );
-        }
-        let path = m.path.as_ref().map(|p| check_model_path(c, p));
-        let first_pos = m
-            .path
-            .as_ref()
-            .or(m.id.as_ref())
-            .or(m.checkpoints.as_ref())
-            .or(m.name.as_ref())
-            .and_then(at)
-            .or(at(models));
-        if path.is_none() && m.id.is_none() && m.checkpoints.is_none() {
-            c.problem(
-                first_pos,
-                "a model needs a `path` (local folder or .gguf file), a hub `id`, or `checkpoints` (a glob or run folder)",
-            );
-        }
-        if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
-            c.problem(at(r), "give `revision` or `revisions`, not both");
-        }
-        if let (Some(r), Some(_)) = (&m.revisions, &m.path) {
-            c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
-        }
-        let revisions = m.revisions.as_ref().map(|r| match &r.value {
-            RawRevisions::List(v) => v.clone(),
-            RawRevisions::Pattern(p) if series::is_glob(p) => vec![],
-            RawRevisions::Pattern(p) => vec![p.clone()],
-        });
-        let revision_glob = m.revisions.as_ref().and_then(|r| match &r.value {
-            RawRevisions::Pattern(p) if series::is_glob(p) => Some(p.clone()),
-            _ => None,
-        });
-        if let Some(r) = m
-            .revisions
-            .as_ref()
-            .filter(|_| revision_glob.is_none() && revisions.as_ref().is_some_and(|v| v.is_empty()))
-        {
-            c.problem(
-                at(r),
-                "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000], or give a pattern such as \"step*\"",
-            );
-        }
-        if let Some(r) = &m.revision {
-            check_revision(c, at(r), &r.value);
-        }
-        if let (Some(r), Some(list)) = (&m.revisions, &revisions) {
-            for rev in list {
-                check_revision(c, at(r), rev);
-            }
-        }
-        if m.id.is_none() && (m.revision.is_some() || m.revisions.is_some()) {
-            c.problem(
-                m.revision
-                    .as_ref()
-                    .and_then(at)
-                    .or(m.revisions.as_ref().and_then(at)),
-                "`revision` and `revisions` need the model's hub `id`",
-            );
-        }
-        let base = match (&m.name, &path, &m.id) {
-            (Some(n), _, _) => n.value.clone(),
-            (None, Some(p), _) => {
-                let file = if p.is_file() {
-                    p.file_stem()
-                } else {
-                    p.file_name()
-                };
-                file.map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            }
-            (None, None, Some(id)) => id.value.rsplit('/').next().unwrap_or_default().to_string(),
-            (None, None, None) => String::new(),
-        };
-        if let Some(step) = m.step.filter(|s| !s.is_finite()) {
-            c.problem(
-                first_pos,
-                format!("`step` must be a finite number, not {step}"),
-            );
-        }
-        if let Some(t) = m.tokens.filter(|t| !(t.is_finite() && *t >= 0.0)) {
-            c.problem(
-                first_pos,
-                format!("`tokens` (training tokens seen) must be a finite number ≥ 0, not {t}"),
-            );
-        }
-        if let (Some(r), Some(_)) = (&m.revisions, m.step) {
-            c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
-        }
+        let (path, first_pos) = check_model_source(c, m, at(models));
+        let revisions = check_revisions(c, m);
+        check_model_numbers(c, m, first_pos);
         let rule = check_step_rule(c, m);
         let template = series::Template {
             name: m.name.as_ref().map(|n| n.value.clone()),
@@ -456,7 +405,7 @@ fn check_models(
             push_unique(c, &mut out, expanded, m, first_pos);
             continue;
         }
-        if let (Some(pattern), Some(id)) = (&revision_glob, &m.id) {
+        if let (Some(pattern), Some(id)) = (&revisions.glob, &m.id) {
             patterns.push(series::RevisionPattern {
                 at: out.len(),
                 id: id.value.clone(),
@@ -466,56 +415,193 @@ fn check_models(
             });
             continue;
         }
-        let entry = |name: String,
-                     revision: Option<String>,
-                     step: Option<f64>,
-                     family: Option<String>| ModelEntry {
-            name,
-            path: path.clone(),
-            family,
-            precision: m.precision.unwrap_or_default(),
-            id: m.id.as_ref().map(|i| i.value.clone()),
-            revision,
-            step,
-            train_tokens: m.tokens,
-            unreleased: m.unreleased.unwrap_or(false),
-            root: None,
-        };
-        let expanded: Vec<ModelEntry> = match (&revisions, &m.revision) {
-            (Some(revs), _) => revs
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let step = match &rule.step_regex {
-                        Some(_) => rule.step(r),
-                        None => step_of(r),
-                    };
-                    entry(
-                        format!("{base}@{r}"),
-                        Some(r.clone()),
-                        Some(step.unwrap_or(i as f64)),
-                        m.family.clone().or_else(|| Some(base.clone())),
-                    )
-                })
-                .collect(),
-            (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => {
-                vec![entry(
-                    format!("{base}@{}", r.value),
-                    Some(r.value.clone()),
-                    m.step,
-                    m.family.clone(),
-                )]
-            }
-            (None, r) => vec![entry(
-                base,
-                r.as_ref().map(|r| r.value.clone()),
-                m.step,
-                m.family.clone(),
-            )],
-        };
+        let expanded = expand_model(m, path, revisions.list.as_deref(), &rule);
         push_unique(c, &mut out, expanded, m, first_pos);
     }
     (out, patterns)
+}
+
+/// Checks where a model comes from (a hub `id`, a local `path` or
+/// `checkpoints`); returns the checked path and the position its problems
+/// point at.
+fn check_model_source(
+    c: &mut Checker,
+    m: &RawModel,
+    models_pos: Option<Pos>,
+) -> (Option<PathBuf>, Option<Pos>) {
+    if let Some(id) = m.id.as_ref().filter(|id| !is_hub_id(&id.value)) {
+        c.problem(
+            at(id),
+            format!("`{}` is not a hub id: expected `org/name`", id.value),
+        );
+    }
+    let path = m.path.as_ref().map(|p| check_model_path(c, p));
+    let first_pos = m
+        .path
+        .as_ref()
+        .or(m.id.as_ref())
+        .or(m.checkpoints.as_ref())
+        .or(m.name.as_ref())
+        .and_then(at)
+        .or(models_pos);
+    if path.is_none() && m.id.is_none() && m.checkpoints.is_none() {
+        c.problem(
+            first_pos,
+            "a model needs a `path` (local folder or .gguf file), a hub `id`, or `checkpoints` (a glob or run folder)",
+        );
+    }
+    (path, first_pos)
+}
+
+/// A model entry's hub revisions: a list of names, or one glob over the
+/// repository's refs (expanded once the hub has listed them).
+struct Revisions {
+    list: Option<Vec<String>>,
+    glob: Option<String>,
+}
+
+/// Checks `revision` and `revisions`: not both, not with a local `path`,
+/// never empty, each a plain ref name, and only with a hub `id`.
+fn check_revisions(c: &mut Checker, m: &RawModel) -> Revisions {
+    if let (Some(r), Some(_)) = (&m.revisions, &m.revision) {
+        c.problem(at(r), "give `revision` or `revisions`, not both");
+    }
+    if let (Some(r), Some(_)) = (&m.revisions, &m.path) {
+        c.problem(at(r), "`revisions` fetches a checkpoint series from the hub; it cannot go with a local `path`");
+    }
+    let list = m.revisions.as_ref().map(|r| match &r.value {
+        RawRevisions::List(v) => v.clone(),
+        RawRevisions::Pattern(p) if series::is_glob(p) => vec![],
+        RawRevisions::Pattern(p) => vec![p.clone()],
+    });
+    let glob = m.revisions.as_ref().and_then(|r| match &r.value {
+        RawRevisions::Pattern(p) if series::is_glob(p) => Some(p.clone()),
+        _ => None,
+    });
+    if let Some(r) = m
+        .revisions
+        .as_ref()
+        .filter(|_| glob.is_none() && list.as_ref().is_some_and(|v| v.is_empty()))
+    {
+        c.problem(
+            at(r),
+            "`revisions` is empty: list the checkpoints, e.g. [step1000, step143000], or give a pattern such as \"step*\"",
+        );
+    }
+    if let Some(r) = &m.revision {
+        check_revision(c, at(r), &r.value);
+    }
+    if let (Some(r), Some(list)) = (&m.revisions, &list) {
+        for rev in list {
+            check_revision(c, at(r), rev);
+        }
+    }
+    if m.id.is_none() && (m.revision.is_some() || m.revisions.is_some()) {
+        c.problem(
+            m.revision
+                .as_ref()
+                .and_then(at)
+                .or(m.revisions.as_ref().and_then(at)),
+            "`revision` and `revisions` need the model's hub `id`",
+        );
+    }
+    Revisions { list, glob }
+}
+
+/// Checks a model's `step` and `tokens`.
+fn check_model_numbers(c: &mut Checker, m: &RawModel, first_pos: Option<Pos>) {
+    if let Some(step) = m.step.filter(|s| !s.is_finite()) {
+        c.problem(
+            first_pos,
+            format!("`step` must be a finite number, not {step}"),
+        );
+    }
+    if let Some(t) = m.tokens.filter(|t| !(t.is_finite() && *t >= 0.0)) {
+        c.problem(
+            first_pos,
+            format!("`tokens` (training tokens seen) must be a finite number ≥ 0, not {t}"),
+        );
+    }
+    if let (Some(r), Some(_)) = (&m.revisions, m.step) {
+        c.problem(at(r), "`step` gives one model's position; a `revisions` series takes each step from its revision name");
+    }
+}
+
+/// A model's name when it has none: its file stem or folder name, else the
+/// last part of its hub id.
+fn base_name(m: &RawModel, path: Option<&Path>) -> String {
+    match (&m.name, path, &m.id) {
+        (Some(n), _, _) => n.value.clone(),
+        (None, Some(p), _) => {
+            let file = if p.is_file() {
+                p.file_stem()
+            } else {
+                p.file_name()
+            };
+            file.map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }
+        (None, None, Some(id)) => id.value.rsplit('/').next().unwrap_or_default().to_string(),
+        (None, None, None) => String::new(),
+    }
+}
+
+/// A model entry as models: one per listed revision (`name@revision`, its
+/// step from the revision's name), else the one model.
+fn expand_model(
+    m: &RawModel,
+    path: Option<PathBuf>,
+    revisions: Option<&[String]>,
+    rule: &series::StepRule,
+) -> Vec<ModelEntry> {
+    let base = base_name(m, path.as_deref());
+    let entry = |name: String,
+                 revision: Option<String>,
+                 step: Option<f64>,
+                 family: Option<String>| ModelEntry {
+        name,
+        path: path.clone(),
+        family,
+        precision: m.precision.unwrap_or_default(),
+        id: m.id.as_ref().map(|i| i.value.clone()),
+        revision,
+        step,
+        train_tokens: m.tokens,
+        unreleased: m.unreleased.unwrap_or(false),
+        root: None,
+    };
+    match (revisions, &m.revision) {
+        (Some(revs), _) => revs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let step = match &rule.step_regex {
+                    Some(_) => rule.step(r),
+                    None => step_of(r),
+                };
+                entry(
+                    format!("{base}@{r}"),
+                    Some(r.clone()),
+                    Some(step.unwrap_or(i as f64)),
+                    m.family.clone().or_else(|| Some(base.clone())),
+                )
+            })
+            .collect(),
+        (None, Some(r)) if m.name.is_none() && path.is_none() && r.value != "main" => {
+            vec![entry(
+                format!("{base}@{}", r.value),
+                Some(r.value.clone()),
+                m.step,
+                m.family.clone(),
+            )]
+        }
+        (None, r) => vec![entry(
+            base,
+            r.as_ref().map(|r| r.value.clone()),
+            m.step,
+            m.family.clone(),
+        )],
+    }
 }
 
 /// Appends `expanded`, reporting a name already taken.
@@ -756,30 +842,23 @@ fn check_corpus(c: &mut Checker, raw: &RawCorpus) -> CorpusSettings {
         }
         paths.push(path);
     }
-    let positive = |c: &mut Checker, v: &Option<Spanned<usize>>, key: &str| {
-        if let Some(s) = v.as_ref().filter(|s| s.value == 0) {
-            c.problem(at(s), format!("corpus `{key}` must be at least 1"));
-        }
-    };
-    positive(c, &raw.max_documents, "max_documents");
     if let (Some(s), None) = (&raw.sample_seed, &raw.max_documents) {
         c.problem(
             at(s),
             "`sample_seed` draws `max_documents` documents at random: set `max_documents` too",
         );
     }
-    positive(c, &raw.max_tokens, "max_tokens");
     let defaults = CorpusSettings::default();
     CorpusSettings {
         paths,
         dataset,
         text_field: raw.text_field.clone().unwrap_or(defaults.text_field),
-        max_documents: raw.max_documents.as_ref().map(|s| s.value),
+        max_documents: raw.max_documents.as_ref().map(|s| s.value.get()),
         sample_seed: raw.sample_seed.as_ref().map(|s| s.value),
         max_tokens: raw
             .max_tokens
             .as_ref()
-            .map_or(defaults.max_tokens, |s| s.value),
+            .map_or(defaults.max_tokens, |s| s.value.get()),
         add_special_tokens: raw
             .add_special_tokens
             .unwrap_or(defaults.add_special_tokens),
@@ -803,6 +882,40 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
         }
         None => d.orders.clone(),
     };
+    check_feature_bounds(c, raw);
+    let reference_points = raw
+        .reference_points
+        .as_ref()
+        .map(|p| c.existing_path(p, "reference points file"));
+    FeatureSettings {
+        orders,
+        positions: raw.positions.unwrap_or(d.positions),
+        estimator: EstimatorParams {
+            bins: raw.bins.as_ref().map_or(d.estimator.bins, |b| b.value),
+            seed: raw.seed.unwrap_or(d.estimator.seed),
+            calibration: raw.calibration.unwrap_or(d.estimator.calibration),
+            reference_points,
+        },
+        min_count: raw.min_count.unwrap_or(d.min_count).max(1),
+        null: raw.shuffled_null.unwrap_or(d.null),
+        batch_size: raw
+            .batch_size
+            .as_ref()
+            .map_or(d.batch_size, |b| b.value.get()),
+        hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
+        device: check_device(c, raw.device.as_ref()),
+        bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
+        bootstrap_seed: raw
+            .bootstrap_seed
+            .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
+        bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
+        memory: check_memory(c, raw.memory.as_ref()),
+    }
+}
+
+/// The least and most of `bins`, `bootstrap_blocks`, `bootstrap` and
+/// `batch_size`.
+fn check_feature_bounds(c: &mut Checker, raw: &RawFeatures) {
     if let Some(b) = raw.bins.as_ref().filter(|b| b.value < 2) {
         c.problem(
             at(b),
@@ -814,9 +927,6 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
             at(b),
             "`bootstrap_blocks` must be at least 2 (documents are resampled in that many blocks)",
         );
-    }
-    if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value == 0) {
-        c.problem(at(b), "`batch_size` must be at least 1");
     }
     // Upper bounds: beyond them a run would abort allocating (m × d
     // reference points, replicates × layers estimates, batch × tokens × d
@@ -838,7 +948,11 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
             ),
         );
     }
-    if let Some(b) = raw.batch_size.as_ref().filter(|b| b.value > MAX_BATCH) {
+    if let Some(b) = raw
+        .batch_size
+        .as_ref()
+        .filter(|b| b.value.get() > MAX_BATCH)
+    {
         c.problem(
             at(b),
             format!(
@@ -846,31 +960,6 @@ fn check_features(c: &mut Checker, raw: &RawFeatures) -> FeatureSettings {
                 b.value
             ),
         );
-    }
-    let reference_points = raw
-        .reference_points
-        .as_ref()
-        .map(|p| c.existing_path(p, "reference points file"));
-    FeatureSettings {
-        orders,
-        positions: raw.positions.unwrap_or(d.positions),
-        estimator: EstimatorParams {
-            bins: raw.bins.as_ref().map_or(d.estimator.bins, |b| b.value),
-            seed: raw.seed.unwrap_or(d.estimator.seed),
-            calibration: raw.calibration.unwrap_or(d.estimator.calibration),
-            reference_points,
-        },
-        min_count: raw.min_count.unwrap_or(d.min_count).max(1),
-        null: raw.shuffled_null.unwrap_or(d.null),
-        batch_size: raw.batch_size.as_ref().map_or(d.batch_size, |b| b.value),
-        hidden_states: raw.hidden_states.unwrap_or(d.hidden_states),
-        device: check_device(c, raw.device.as_ref()),
-        bootstrap: raw.bootstrap.unwrap_or(d.bootstrap),
-        bootstrap_seed: raw
-            .bootstrap_seed
-            .unwrap_or(raw.seed.unwrap_or(d.bootstrap_seed)),
-        bootstrap_blocks: raw.bootstrap_blocks.as_ref().map(|b| b.value),
-        memory: check_memory(c, raw.memory.as_ref()),
     }
 }
 
@@ -928,52 +1017,10 @@ fn check_fit(
         return FitSettings::new(&raw.target.value, vec![]);
     };
     let columns = scores::available_columns(scores);
-    if !columns.contains(&raw.target.value) {
-        let hint = suggest::nearest(&raw.target.value, columns.iter().map(String::as_str))
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
-        let shown = if columns.len() > 30 {
-            format!(
-                "{} columns, e.g. {}",
-                columns.len(),
-                columns[..30].join(", ")
-            )
-        } else {
-            columns.join(", ")
-        };
-        c.problem(
-            at(&raw.target),
-            format!(
-                "fit target `{}` is not a score column (available: {shown}){hint}",
-                raw.target.value
-            ),
-        );
-    }
+    check_fit_target(c, &raw.target, &columns);
     let mut known = features.model_feature_names();
     known.extend(probe_columns.iter().cloned());
-    let chosen = match &raw.features {
-        Some(f) => {
-            for name in &f.value {
-                if !known.contains(name) {
-                    let hint = suggest::nearest(name, known.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    c.problem(
-                        at(f),
-                        format!(
-                            "unknown fit feature `{name}` (available: {}){hint}",
-                            known.join(", ")
-                        ),
-                    );
-                }
-            }
-            if f.value.is_empty() {
-                c.problem(at(f), "`fit.features` is empty: name at least one feature");
-            }
-            f.value.clone()
-        }
-        None => vec!["optimality".to_string()],
-    };
+    let chosen = check_fit_features(c, raw.features.as_ref(), &known);
     if n_models < chosen.len() + 2 {
         c.problem(at(&raw.target), format!(
             "a fit on {} feature(s) with leave-one-out validation needs at least {} models; the study has {n_models}",
@@ -994,42 +1041,128 @@ fn check_fit(
         s.permutations,
     );
     s.higher_is_better = raw.higher_is_better.unwrap_or(s.higher_is_better);
+    // Baselines, covariates and the hold-out column: a model-table or score column.
+    let mut valid = known;
+    valid.extend(columns.iter().cloned());
     for (field, list) in [("baselines", &raw.baselines), ("control", &raw.control)] {
-        let Some(list) = list else { continue };
-        let mut valid = known.clone();
-        valid.extend(columns.iter().cloned());
-        for name in &list.value {
-            if !valid.contains(name) {
-                let hint = suggest::nearest(name, valid.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                c.problem(
-                    at(list),
-                    format!("`fit.{field}`: `{name}` is neither a model-table column nor a score column{hint}"),
-                );
-            }
+        if let Some(list) = list {
+            check_fit_columns(c, field, list, &valid);
         }
     }
     s.baselines = raw.baselines.as_ref().map(|b| b.value.clone());
     s.control = raw.control.as_ref().map(|b| b.value.clone());
-    match (&raw.hold_out, s.validation) {
+    s.hold_out = check_hold_out(c, raw, s.validation, &valid);
+    s
+}
+
+/// `fit.target` is one of the score `columns`.
+fn check_fit_target(c: &mut Checker, target: &Spanned<String>, columns: &[String]) {
+    if columns.contains(&target.value) {
+        return;
+    }
+    let hint = suggest::hint(&target.value, columns.iter().map(String::as_str));
+    let shown = if columns.len() > 30 {
+        format!(
+            "{} columns, e.g. {}",
+            columns.len(),
+            columns[..30].join(", ")
+        )
+    } else {
+        columns.join(", ")
+    };
+    c.problem(
+        at(target),
+        format!(
+            "fit target `{}` is not a score column (available: {shown}){hint}",
+            target.value
+        ),
+    );
+}
+
+/// `fit.features`: model features the study computes (default: optimality).
+fn check_fit_features(
+    c: &mut Checker,
+    raw: Option<&Spanned<Vec<String>>>,
+    known: &[String],
+) -> Vec<String> {
+    let Some(f) = raw else {
+        return vec!["optimality".to_string()];
+    };
+    for name in &f.value {
+        if !known.contains(name) {
+            let hint = suggest::hint(name, known.iter().map(String::as_str));
+            c.problem(
+                at(f),
+                format!(
+                    "unknown fit feature `{name}` (available: {}){hint}",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+    if f.value.is_empty() {
+        c.problem(at(f), "`fit.features` is empty: name at least one feature");
+    }
+    f.value.clone()
+}
+
+/// `fit.<field>` (`baselines`, `control`) names only `valid` columns.
+fn check_fit_columns(c: &mut Checker, field: &str, list: &Spanned<Vec<String>>, valid: &[String]) {
+    for name in &list.value {
+        if !valid.contains(name) {
+            let hint = suggest::hint(name, valid.iter().map(String::as_str));
+            c.problem(
+                at(list),
+                format!("`fit.{field}`: `{name}` is neither a model-table column nor a score column{hint}"),
+            );
+        }
+    }
+}
+
+/// `hold_out`, given exactly when `validation: hold-out`: a `valid` column
+/// and a finite threshold.
+fn check_hold_out(
+    c: &mut Checker,
+    raw: &RawFit,
+    validation: Validation,
+    valid: &[String],
+) -> Option<HoldOut> {
+    match (&raw.hold_out, validation) {
         (Some(h), Validation::HoldOut) => {
             if !h.threshold.value.is_finite() {
-                c.problem(at(&h.threshold), "`hold_out.threshold` must be a finite number");
+                c.problem(
+                    at(&h.threshold),
+                    "`hold_out.threshold` must be a finite number",
+                );
             }
-            let mut valid = known.clone();
-            valid.extend(columns.iter().cloned());
             if !valid.contains(&h.column.value) {
-                let hint = suggest::nearest(&h.column.value, valid.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                c.problem(at(&h.column), format!("hold-out column `{}` is neither a model feature nor a score column{hint}", h.column.value));
+                let hint = suggest::hint(&h.column.value, valid.iter().map(String::as_str));
+                c.problem(
+                    at(&h.column),
+                    format!(
+                        "hold-out column `{}` is neither a model feature nor a score column{hint}",
+                        h.column.value
+                    ),
+                );
             }
-            s.hold_out = Some(HoldOut { column: h.column.value.clone(), threshold: h.threshold.value });
+            Some(HoldOut {
+                column: h.column.value.clone(),
+                threshold: h.threshold.value,
+            })
         }
-        (None, Validation::HoldOut) => c.problem(at(&raw.target), "`validation: hold-out` needs `hold_out: {column: ..., threshold: ...}` (models at or above the threshold are held out)"),
-        (Some(h), _) => c.problem(at(&h.column), "`hold_out` applies only with `validation: hold-out`"),
-        (None, _) => {}
+        (None, Validation::HoldOut) => {
+            c.problem(at(&raw.target), "`validation: hold-out` needs `hold_out: {column: ..., threshold: ...}` (models at or above the threshold are held out)");
+            None
+        }
+        (Some(h), _) => {
+            c.problem(
+                at(&h.column),
+                "`hold_out` applies only with `validation: hold-out`",
+            );
+            None
+        }
+        (None, _) => None,
     }
-    s
 }
 
 /// A fit hyper-parameter made by its checked type (`crate::fit::params`):

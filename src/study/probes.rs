@@ -171,11 +171,6 @@ fn check_preference(c: &mut Checker, p: RawProbe, pos: Option<super::Pos>) -> Pr
         }
         paths.push(path);
     }
-    for (key, v) in [("max_pairs", &p.max_pairs), ("max_tokens", &p.max_tokens)] {
-        if let Some(s) = v.as_ref().filter(|s| s.value == 0) {
-            c.problem(at(s), format!("`{key}` must be at least 1"));
-        }
-    }
     if let (Some(s), None) = (&p.sample_seed, &p.max_pairs) {
         c.problem(
             at(s),
@@ -191,9 +186,9 @@ fn check_preference(c: &mut Checker, p: RawProbe, pos: Option<super::Pos>) -> Pr
         prompt_field: field(&p.prompt_field, d.prompt_field),
         chosen_field: field(&p.chosen_field, d.chosen_field),
         rejected_field: field(&p.rejected_field, d.rejected_field),
-        max_pairs: p.max_pairs.map(|s| s.value),
+        max_pairs: p.max_pairs.map(|s| s.value.get()),
         sample_seed: p.sample_seed.map(|s| s.value),
-        max_tokens: p.max_tokens.map_or(d.max_tokens, |s| s.value),
+        max_tokens: p.max_tokens.map_or(d.max_tokens, |s| s.value.get()),
         add_special_tokens: p.add_special_tokens.unwrap_or(d.add_special_tokens),
         include_prompt: p.include_prompt.map_or(d.include_prompt, |s| s.value),
         chat_template: p.chat_template.map_or(d.chat_template, |s| s.value),

@@ -1,6 +1,9 @@
 //! The study file as written (version 1): serde types with every section
 //! closed (`deny_unknown_fields`), so typos are caught, and spans on the
-//! values that later checks may need to point at.
+//! values that later checks may need to point at. Counts that must be at
+//! least 1 are `NonZeroUsize`, so a 0 is rejected while parsing, at its line
+//! and column; counts where 0 means something (`bootstrap: 0`, no intervals)
+//! or the least is more than 1 (`bins`, `folds`) are checked in `check`.
 
 use crate::features::estimator::labels::PositionPolicy;
 use crate::features::estimator::Calibration;
@@ -11,6 +14,7 @@ use crate::scores::{Duplicates, SnapshotUse};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,9 +65,9 @@ pub struct RawCorpus {
     pub path: Option<Spanned<String>>,
     pub paths: Option<Vec<Spanned<String>>>,
     pub text_field: Option<String>,
-    pub max_documents: Option<Spanned<usize>>,
+    pub max_documents: Option<Spanned<NonZeroUsize>>,
     pub sample_seed: Option<Spanned<u64>>,
-    pub max_tokens: Option<Spanned<usize>>,
+    pub max_tokens: Option<Spanned<NonZeroUsize>>,
     pub add_special_tokens: Option<bool>,
 }
 
@@ -88,7 +92,7 @@ pub struct RawFeatures {
     pub reference_points: Option<Spanned<String>>,
     pub min_count: Option<u64>,
     pub shuffled_null: Option<bool>,
-    pub batch_size: Option<Spanned<usize>>,
+    pub batch_size: Option<Spanned<NonZeroUsize>>,
     pub hidden_states: Option<HiddenStates>,
     pub device: Option<Spanned<String>>,
     pub bootstrap: Option<usize>,
@@ -238,14 +242,14 @@ pub struct RawProbe {
     pub path: Option<Spanned<String>>,
     pub paths: Option<Vec<Spanned<String>>>,
     pub text_field: Option<Spanned<String>>,
-    pub max_documents: Option<Spanned<usize>>,
+    pub max_documents: Option<Spanned<NonZeroUsize>>,
     pub sample_seed: Option<Spanned<u64>>,
-    pub max_tokens: Option<Spanned<usize>>,
+    pub max_tokens: Option<Spanned<NonZeroUsize>>,
     pub add_special_tokens: Option<bool>,
     pub prompt_field: Option<Spanned<String>>,
     pub chosen_field: Option<Spanned<String>>,
     pub rejected_field: Option<Spanned<String>>,
-    pub max_pairs: Option<Spanned<usize>>,
+    pub max_pairs: Option<Spanned<NonZeroUsize>>,
     pub include_prompt: Option<Spanned<bool>>,
     pub chat_template: Option<Spanned<crate::corpus::preference::TemplateUse>>,
 }

@@ -1,4 +1,6 @@
-//! "Did you mean …?" suggestions for unknown keys and values.
+//! "Did you mean …?" suggestions for unknown keys and values: the nearest
+//! candidate by Levenshtein distance over characters (`strsim`, which clap
+//! already uses for its own suggestions).
 
 /// The candidate closest to `word` by edit distance, if it is close enough to
 /// be a plausible typo.
@@ -6,25 +8,17 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let word_lc = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word_lc, &c.to_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&word_lc, &c.to_lowercase()), c))
         .filter(|&(dist, c)| dist <= (c.chars().count().max(word.chars().count()) / 2).max(1))
         .min_by_key(|&(dist, _)| dist)
         .map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + (ca != cb) as usize)
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+/// `; did you mean `…`?` for the nearest candidate, or nothing.
+pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(word, candidates)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -38,6 +32,7 @@ mod tests {
         assert_eq!(nearest("maxdocuments", keys), Some("max_documents"));
         assert_eq!(nearest("Path", keys), Some("paths"));
         assert_eq!(nearest("zebra", keys), None);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(hint("Path", keys), "; did you mean `paths`?");
+        assert_eq!(hint("zebra", keys), "");
     }
 }

@@ -504,3 +504,29 @@ fn the_device_is_checked_for_syntax_and_located() {
         "{err}"
     );
 }
+
+#[test]
+fn a_zero_count_is_refused_while_parsing_at_its_value() {
+    let f = Fixture::new();
+    // Block and flow mappings: the key is named, the position is the value's.
+    for (yaml, at) in [
+        (format!("{MINIMAL}features:\n  batch_size: 0\n"), "study.yaml:7:15:"),
+        (
+            "version: 1\nmodels:\n  - path: models/m1\ncorpus: { path: corpus.txt, max_tokens: 0 }\n"
+                .to_string(),
+            "study.yaml:4:41:",
+        ),
+    ] {
+        let err = f.load(&yaml).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, StudyError::Syntax { .. }), "{msg}");
+        assert!(msg.contains(at) && msg.contains("must be at least 1"), "{msg}");
+    }
+    let err = f
+        .load(&format!("{MINIMAL}features:\n  batch_size: 0\n"))
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with("`batch_size` must be at least 1"),
+        "{err}"
+    );
+}

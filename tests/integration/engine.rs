@@ -4,7 +4,7 @@
 //! match to 1e-4 max abs in f32; a packed batch must equal running each
 //! sequence alone.
 
-use super::support::root;
+use super::support::{input_ids, root};
 use candle_core::{Device, Tensor};
 use lossy::io::npy;
 use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles, Precision};
@@ -77,12 +77,7 @@ fn every_layer_matches_transformers() {
         let model = load(&dir);
         let tok = Tokenizer::from_file(&dir.join("tokenizer.json")).unwrap();
         for seq in r["sequences"].as_array().unwrap() {
-            let ids: Vec<u32> = seq["input_ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as u32)
-                .collect();
+            let ids = input_ids(seq);
             let text = seq["text"].as_str().unwrap();
             assert_eq!(
                 tok.encode(text, true).unwrap(),
@@ -122,12 +117,7 @@ fn raw_convention_omits_the_final_norm() {
             continue;
         };
         let want = npy::read(&dir.join(file)).unwrap().to_f32().unwrap();
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let ids: Vec<u32> = input_ids(&r["sequences"][0]);
         let mut got = Collect::default();
         load(&dir)
             .run(&[&ids], HiddenStates::Raw, &mut got)
@@ -152,14 +142,7 @@ fn packed_batch_equals_each_sequence_alone_bit_for_bit() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| {
-                s["input_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap() as u32)
-                    .collect()
-            })
+            .map(input_ids)
             .collect();
         assert!(seqs.len() > 1, "{}: one sequence only", dir.display());
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
@@ -190,12 +173,7 @@ fn packed_batch_equals_each_sequence_alone_bit_for_bit() {
 fn last_token_logits_match_transformers() {
     for dir in model_dirs() {
         let r = reference(&dir);
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let ids: Vec<u32> = input_ids(&r["sequences"][0]);
         let want = npy::read(&dir.join(r["logits_last_0"]["file"].as_str().unwrap()))
             .unwrap()
             .to_f32()
@@ -216,12 +194,7 @@ fn last_token_logits_match_transformers() {
 fn half_precisions_track_f32() {
     for dir in model_dirs() {
         let r = reference(&dir);
-        let ids: Vec<u32> = r["sequences"][0]["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let ids: Vec<u32> = input_ids(&r["sequences"][0]);
         let mut full = Collect::default();
         load(&dir)
             .run(&[&ids], HiddenStates::Hf, &mut full)

@@ -325,15 +325,29 @@ mod http {
         assert_eq!(std::fs::read(p).unwrap(), CONFIG);
     }
 
+    /// A fresh server and cache, with config.json cached (see [`cached_config`]).
+    fn started() -> (HubServer, tempfile::TempDir, Hub) {
+        let server = HubServer::start();
+        let cache = tempfile::tempdir().unwrap();
+        let hub = cached_config(&server, cache.path(), None);
+        (server, cache, hub)
+    }
+
+    /// The weights were not cached.
+    fn assert_no_weights(hub: &Hub) {
+        assert!(hub
+            .cache(&RepoRef::model("org/m"))
+            .snapshot_file(SHA, "model.safetensors")
+            .is_none());
+    }
+
     fn fetch_weights(hub: &Hub) -> Result<std::path::PathBuf, HubError> {
         hub.file(&RepoRef::model("org/m"), SHA, "model.safetensors")
     }
 
     #[test]
     fn refusals_are_not_retried_and_say_what_to_do() {
-        let server = HubServer::start();
-        let cache = tempfile::tempdir().unwrap();
-        let hub = cached_config(&server, cache.path(), None);
+        let (server, cache, hub) = started();
         for (code, kind, says) in [
             (401, "unauthorized", "set HF_TOKEN"),
             (403, "unauthorized", "HTTP 403"),
@@ -354,19 +368,14 @@ mod http {
                 "{msg}"
             );
             assert_eq!(server.requests(), n + 1, "HTTP {code} is not retried");
-            assert!(hub
-                .cache(&RepoRef::model("org/m"))
-                .snapshot_file(SHA, "model.safetensors")
-                .is_none());
+            assert_no_weights(&hub);
             assert_cache_intact(&server, cache.path());
         }
     }
 
     #[test]
     fn server_errors_are_retried_then_succeed_or_give_up() {
-        let server = HubServer::start();
-        let cache = tempfile::tempdir().unwrap();
-        let hub = cached_config(&server, cache.path(), None);
+        let (server, cache, hub) = started();
         server.faults(&weights_path(), vec![Fault::Status(500)]);
         let n = server.requests();
         let p = fetch_weights(&hub).unwrap();
@@ -387,9 +396,7 @@ mod http {
 
     #[test]
     fn a_rate_limit_is_waited_out_as_the_server_asks() {
-        let server = HubServer::start();
-        let cache = tempfile::tempdir().unwrap();
-        let hub = cached_config(&server, cache.path(), None);
+        let (server, _cache, hub) = started();
         let after = |s: &str| Fault::StatusWith(429, vec![("retry-after".into(), s.into())]);
         // The client's own backoff is 5 ms: a retry a second later is the server's wish.
         server.faults(&weights_path(), vec![after("1")]);
@@ -465,9 +472,7 @@ mod http {
 
     #[test]
     fn a_body_that_is_not_what_the_etag_says_is_never_cached() {
-        let server = HubServer::start();
-        let cache = tempfile::tempdir().unwrap();
-        let hub = cached_config(&server, cache.path(), None);
+        let (server, cache, hub) = started();
         let wrong = format!("\"{}\"", lossy::io::hash::sha256_hex(b"other content"));
         server.route(
             &weights_path(),
@@ -477,18 +482,13 @@ mod http {
         let err = fetch_weights(&hub).unwrap_err();
         assert!(matches!(err, HubError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("sha256"), "{err}");
-        assert!(hub
-            .cache(&RepoRef::model("org/m"))
-            .snapshot_file(SHA, "model.safetensors")
-            .is_none());
+        assert_no_weights(&hub);
         assert_cache_intact(&server, cache.path());
     }
 
     #[test]
     fn a_body_cut_short_or_stalled_is_named_for_what_it_is() {
-        let server = HubServer::start();
-        let cache = tempfile::tempdir().unwrap();
-        let hub = cached_config(&server, cache.path(), None);
+        let (server, cache, hub) = started();
         server.faults(&weights_path(), vec![Fault::Truncate(5000); 3]);
         let msg = fetch_weights(&hub).unwrap_err().to_string();
         assert!(msg.contains("stopped after 5000 of 100000 bytes"), "{msg}");

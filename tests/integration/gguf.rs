@@ -7,7 +7,7 @@
 //! If the file is absent these tests FAIL, saying how to fetch it; set
 //! `LOSSY_SKIP_GGUF=1` to skip them on purpose.
 
-use super::support::{lossy, root, text};
+use super::support::{input_ids, lossy, root, text};
 use candle_core::{Device, Tensor};
 use lossy::models::{tokenizer::Tokenizer, HiddenStates, LayerSink, Model, ModelFiles};
 use std::ops::ControlFlow;
@@ -607,12 +607,7 @@ fn check_against_reference(dir: &Path, gguf: &Path) {
     let model = Model::load(ModelFiles::locate(gguf).unwrap(), &Device::Cpu).unwrap();
     let tok = Tokenizer::from_file(gguf).unwrap();
     for seq in r["sequences"].as_array().unwrap() {
-        let ids: Vec<u32> = seq["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let ids = input_ids(seq);
         let text = seq["text"].as_str().unwrap();
         assert_eq!(
             tok.encode(text, true).unwrap(),

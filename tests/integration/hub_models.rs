@@ -5,9 +5,8 @@
 //! reruns make no request.
 
 use crate::http_server::HubServer;
-use crate::support::{root, text};
+use crate::support::{lossy_on_hub, root};
 use std::path::Path;
-use std::process::Command;
 
 const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -36,22 +35,7 @@ fn run_with_token(
     args: &[&str],
     token: Option<&str>,
 ) -> (bool, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lossy"));
-    if let Some(t) = token {
-        cmd.env("HF_TOKEN", t);
-    }
-    let out = cmd
-        .args(args)
-        .current_dir(dir)
-        .env("HF_ENDPOINT", &server.endpoint)
-        .env("HF_HUB_CACHE", dir.join("hub"))
-        .env("HF_HOME", dir.join("hf-home"))
-        .env("LOSSY_CACHE", dir.join(".lossy-cache"))
-        .env_remove("HF_HUB_OFFLINE")
-        .output()
-        .unwrap();
-    let (o, e) = text(&out);
-    (out.status.success(), o, e)
+    lossy_on_hub(dir, &server.endpoint, token, args)
 }
 
 #[test]

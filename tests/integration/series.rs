@@ -4,7 +4,7 @@
 //! into a folder one by one, one of them half-written for a while.
 
 use crate::http_server::HubServer;
-use crate::support::{root, text};
+use crate::support::{lossy_on_hub, root, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,18 +13,7 @@ const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn hub_cmd(dir: &Path, server: &HubServer, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lossy"))
-        .args(args)
-        .current_dir(dir)
-        .env("HF_ENDPOINT", &server.endpoint)
-        .env("HF_HUB_CACHE", dir.join("hub"))
-        .env("HF_HOME", dir.join("hf-home"))
-        .env("LOSSY_CACHE", dir.join(".lossy-cache"))
-        .env_remove("HF_HUB_OFFLINE")
-        .output()
-        .unwrap();
-    let (o, e) = text(&out);
-    (out.status.success(), o, e)
+    lossy_on_hub(dir, &server.endpoint, None, args)
 }
 
 #[test]

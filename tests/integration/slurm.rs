@@ -57,6 +57,42 @@ fn run(ws: &Path, cache: &Path, args: &[&str]) -> (Output, String, String) {
     (out, o, e)
 }
 
+/// `lossy slurm STUDY --submit` into `jobs/` and the report `from-slurm`,
+/// with `extra` options: the assembly job's id.
+fn submit(w: &Path, cache: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "slurm",
+        STUDY,
+        "--cpus-per-task",
+        "1",
+        "--dir",
+        "jobs",
+        "--output",
+        "from-slurm",
+    ];
+    args.extend(extra);
+    args.push("--submit");
+    let (out, stdout, stderr) = run(w, cache, &args);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout
+        .split("assembly job ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no assembly job id in:\n{stdout}"))
+        .to_string()
+}
+
+/// A plain `lossy run` (its own cache) writes the same tables as `report`.
+fn assert_same_as_plain_run(w: &Path, report: &str) {
+    let (out, o, e) = run(
+        w,
+        &w.join("own-cache"),
+        &["run", STUDY, "-q", "-o", "plain"],
+    );
+    assert!(out.status.success(), "{o}\n{e}");
+    assert_same_tables(&w.join(report), &w.join("plain"));
+}
+
 /// `sbatch` on PATH, if any.
 fn sbatch() -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -114,28 +150,8 @@ fn a_study_submitted_to_slurm_reports_what_a_plain_run_does() {
     let ws = workspace();
     let w = ws.path();
     let cache = w.join("shared-cache");
-    let (out, stdout, stderr) = run(
-        w,
-        &cache,
-        &[
-            "slurm",
-            STUDY,
-            "--cpus-per-task",
-            "1",
-            "--dir",
-            "jobs",
-            "--output",
-            "from-slurm",
-            "--submit",
-        ],
-    );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let job = stdout
-        .split("assembly job ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no assembly job id in:\n{stdout}"));
-    let state = wait_for(job, Duration::from_secs(900));
+    let job = submit(w, &cache, &[]);
+    let state = wait_for(&job, Duration::from_secs(900));
     let logs = w.join("jobs/logs");
     let log_text = super::support::files_below(&logs)
         .iter()
@@ -149,13 +165,7 @@ fn a_study_submitted_to_slurm_reports_what_a_plain_run_does() {
             "task {i} did not run: {log_text}"
         );
     }
-    let (out, o, e) = run(
-        w,
-        &w.join("own-cache"),
-        &["run", STUDY, "-q", "-o", "plain"],
-    );
-    assert!(out.status.success(), "{o}\n{e}");
-    assert_same_tables(&w.join("from-slurm"), &w.join("plain"));
+    assert_same_as_plain_run(w, "from-slurm");
 }
 
 /// `sbatch ARGS` in `dir`, asserting it succeeds.
@@ -189,31 +199,9 @@ fn a_failed_task_is_resubmitted_alone_and_the_assembly_follows() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (out, stdout, stderr) = run(
-        w,
-        &cache,
-        &[
-            "slurm",
-            STUDY,
-            "--cpus-per-task",
-            "1",
-            "--dir",
-            "jobs",
-            "--output",
-            "from-slurm",
-            "--lossy",
-            wrapper.to_str().unwrap(),
-            "--submit",
-        ],
-    );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let job = stdout
-        .split("assembly job ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no assembly job id in:\n{stdout}"));
+    let job = submit(w, &cache, &["--lossy", wrapper.to_str().unwrap()]);
     // The failed task makes the dependency unsatisfiable: Slurm cancels the assembly.
-    assert_eq!(wait_for(job, Duration::from_secs(900)), "CANCELLED");
+    assert_eq!(wait_for(&job, Duration::from_secs(900)), "CANCELLED");
     assert!(!w.join("from-slurm").exists());
     // The assembly names the missing shard and the command that brings it back.
     let (out, _, e) = run(w, &cache, &["assemble", STUDY, "-q", "-o", "from-slurm"]);
@@ -225,13 +213,7 @@ fn a_failed_task_is_resubmitted_alone_and_the_assembly_follows() {
     // As the README says: the task alone, then the assembly.
     sbatch_ok(w, &["--wait", "--array=3", "jobs/shards.sbatch"]);
     sbatch_ok(w, &["--wait", "jobs/assemble.sbatch"]);
-    let (out, o, e) = run(
-        w,
-        &w.join("own-cache"),
-        &["run", STUDY, "-q", "-o", "plain"],
-    );
-    assert!(out.status.success(), "{o}\n{e}");
-    assert_same_tables(&w.join("from-slurm"), &w.join("plain"));
+    assert_same_as_plain_run(w, "from-slurm");
 }
 
 #[test]

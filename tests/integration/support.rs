@@ -29,6 +29,43 @@ pub fn lossy_with_cache(cwd: &Path, cache: &Path, args: &[&str]) -> Output {
         .expect("run lossy")
 }
 
+/// Runs the real `lossy` binary with `args` in `dir` against a local hub at
+/// `endpoint` (`HF_TOKEN` set to `token`, if any), with every cache in
+/// `dir`: whether it succeeded, its stdout and its stderr.
+pub fn lossy_on_hub(
+    dir: &Path,
+    endpoint: &str,
+    token: Option<&str>,
+    args: &[&str],
+) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lossy"));
+    if let Some(t) = token {
+        cmd.env("HF_TOKEN", t);
+    }
+    let out = cmd
+        .args(args)
+        .current_dir(dir)
+        .env("HF_ENDPOINT", endpoint)
+        .env("HF_HUB_CACHE", dir.join("hub"))
+        .env("HF_HOME", dir.join("hf-home"))
+        .env("LOSSY_CACHE", dir.join(".lossy-cache"))
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .expect("run lossy");
+    let (o, e) = text(&out);
+    (out.status.success(), o, e)
+}
+
+/// The `input_ids` of a sequence in a `reference.json` (transformers' tokens).
+pub fn input_ids(seq: &serde_json::Value) -> Vec<u32> {
+    seq["input_ids"]
+        .as_array()
+        .expect("input_ids")
+        .iter()
+        .map(|v| v.as_u64().expect("a token id") as u32)
+        .collect()
+}
+
 pub fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
