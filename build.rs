@@ -4,7 +4,8 @@
 //!   the build never fails for it. A value already in the environment (e.g.
 //!   set by a packager) wins.
 //! - `LOSSY_FEATURE_CODE`: a hash of the source code that turns a model and a
-//!   corpus into features (`src/features`, `src/models`, `src/corpus`). It is
+//!   corpus into features (`src/features`, `src/corpus`, and the crates lossy-estimator,
+//!   lossy-models and lossy-base's `math`). It is
 //!   part of every feature-cache key, so changed code never serves cached
 //!   numbers computed by the old code.
 
@@ -63,7 +64,13 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn feature_code() {
     let mut files = Vec::new();
-    for dir in ["src/features", "src/models", "src/corpus"] {
+    for dir in [
+        "src/features",
+        "src/corpus",
+        "crates/lossy-estimator/src",
+        "crates/lossy-models/src",
+        "crates/lossy-base/src/math",
+    ] {
         println!("cargo:rerun-if-changed={dir}");
         sources(Path::new(dir), &mut files);
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fixtures for lossy's document-block bootstrap (src/features/estimator/blocks.rs).
+"""Fixtures for lossy's document-block bootstrap (crates/lossy-estimator/src/blocks.rs).
 
 The statistical definition under test: replicate b of a bootstrap with block
 weights w[b, k] is the soft-entropy estimate over the corpus in which every

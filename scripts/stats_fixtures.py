@@ -29,7 +29,7 @@ References
 * Benjamini-Hochberg adjusted p:    statsmodels.stats.multitest.multipletests(method="fdr_bh")
   (src/fit/multitest.rs, checked there; NaN p-values left out of the family)
 * SplitMix64 stream, Fisher-Yates shuffle, k-fold and permutation p-values are
-  re-implemented here exactly as in src/fit/folds.rs and src/math/stats.rs
+  re-implemented here exactly as in src/fit/folds.rs and crates/lossy-base/src/math/stats.rs
   (integer arithmetic), so folds and p-values must match exactly.
 
 Inputs are rounded to at most 4 decimals so that every parser reads the same

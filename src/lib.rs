@@ -16,13 +16,14 @@ pub mod corpus;
 pub mod features;
 pub mod figures;
 pub mod fit;
-pub mod hub;
-pub mod io;
-pub mod math;
-pub mod models;
 pub mod pipeline;
 pub mod report;
 pub mod scores;
 pub mod slurm;
 pub mod study;
 pub mod table;
+
+pub use lossy_base::{io, math};
+/// The model engine (crate `lossy-models`).
+pub use lossy_models as models;
+pub use lossy_models::hub;

@@ -28,7 +28,8 @@
 
 pub mod budget;
 pub mod cache;
-pub mod estimator;
+/// The soft-entropy estimator (crate `lossy-estimator`).
+pub use lossy_estimator as estimator;
 mod extract;
 pub mod groups;
 pub mod lm_loss;

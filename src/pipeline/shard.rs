@@ -15,7 +15,7 @@
 //! is what makes it cheap): a local model folder rewritten after its shard
 //! ran keeps the shard's features, as the record's `sha256` says.
 //!
-//! Records and cache entries are written by atomic rename (src/io/atomic.rs),
+//! Records and cache entries are written by atomic rename (lossy-base's `io::atomic`),
 //! so shards running at once on several machines never tear each other's
 //! files; the shared filesystem must make a rename atomic and visible to the
 //! other machines once the writer exits (NFS, Lustre and GPFS do).
