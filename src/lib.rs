@@ -1,16 +1,21 @@
 //! lossy: measure how LLM hidden states compress their inputs, and link that
 //! to benchmark scores.
 //!
-//! The pipeline, one module per stage, data flowing one way:
+//! Data flows one way (`ARCHITECTURE.md`; `scripts/module_graph.py` checks
+//! it). The lower crates come first: `lossy-base` (kernels, statistics, file
+//! plumbing), `lossy-estimator` (the soft-entropy estimator) and
+//! `lossy-models` (the engine and the hub client), re-exported here as
+//! [`math`], [`io`], [`features::estimator`], [`models`] and [`hub`]. Then
+//! this crate's stages, each of which owns its settings type:
 //!
 //! ```text
-//! study ──► models ──► corpus ──► features ──► scores ──► fit ──► figures ──► report
+//! corpus ──► features ──► scores ──► fit ──► figures ──► study ──► report ──► pipeline
 //! ```
 //!
-//! [`pipeline`] runs a checked [`study::Study`] through every stage. [`hub`]
-//! is the HTTP client and cache behind models, corpora and scores that live on
-//! the Hugging Face hub. [`slurm`] spreads a study's models over a Slurm
-//! cluster (one array task per model, see [`pipeline::shard`]).
+//! [`study`] parses and checks a study file into those settings;
+//! [`pipeline`] runs a checked [`study::Study`] through every stage.
+//! [`slurm`] spreads a study's models over a Slurm cluster (one array task
+//! per model, see [`pipeline::shard`]).
 
 pub mod corpus;
 pub mod features;

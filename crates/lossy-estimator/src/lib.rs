@@ -1,4 +1,4 @@
-//! The soft-entropy estimator of Conklin (2025), as used by *Learning is
+//! lossy-estimator: the soft-entropy estimator of Conklin (2025), as used by *Learning is
 //! Forgetting* (Conklin et al., ICLR 2026): entropy H(Z) of a set of vectors
 //! softly binned onto m reference directions, conditional entropies per label,
 //! and mutual information I(X; Z) = H(Z) − Σ_x p(x) H(Z | X = x).

@@ -1,4 +1,4 @@
-//! Stage 1, models: find each model of the study, load its weights and
+//! lossy-models, the model engine: find each model of a study, load its weights and
 //! tokenizer, and run a forward pass that hands every layer's hidden states to
 //! a consumer as they are produced ([`engine`]).
 //!
@@ -8,7 +8,8 @@
 //! [`SUPPORTED`] (Llama, Mistral, Qwen2, OLMo, OLMo-2, Gemma, Gemma 2,
 //! GPT-NeoX, GPT-2), and single `.gguf` files ([`gguf`]: llama and qwen2,
 //! projection weights kept quantized with f32 activations, tokenizer rebuilt
-//! from the metadata).
+//! from the metadata). [`hub`] is the Hugging Face hub client (HTTP, cache,
+//! revisions) that the models, corpora and scores of lossy share.
 
 mod arch;
 pub mod completeness;
