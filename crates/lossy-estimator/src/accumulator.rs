@@ -205,6 +205,28 @@ pub struct SetResult {
     pub distinct: usize,
 }
 
+impl SetResult {
+    /// The set's estimates from H(Z), the weighted sum of its per-label
+    /// entropies Σ_x n_x H(Z | X = x), its rows N and distinct labels.
+    pub fn from_sums(name: &str, entropy: f64, cond: f64, n: f64, distinct: usize) -> Self {
+        let conditional_entropy = if n > 0.0 { cond / n } else { f64::NAN };
+        let mutual_information = entropy - conditional_entropy;
+        SetResult {
+            name: name.to_string(),
+            entropy,
+            conditional_entropy,
+            mutual_information,
+            regularity: if entropy > 0.0 {
+                mutual_information / entropy
+            } else {
+                f64::NAN
+            },
+            rows: n,
+            distinct,
+        }
+    }
+}
+
 /// What an accumulator estimates.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Estimate {
@@ -390,21 +412,7 @@ impl<'e> Accumulator<'e> {
             }
         }
         distinct += s.singleton_rows;
-        let conditional_entropy = if n > 0.0 { cond / n } else { f64::NAN };
-        let mutual_information = entropy - conditional_entropy;
-        SetResult {
-            name: s.name.clone(),
-            entropy,
-            conditional_entropy,
-            mutual_information,
-            regularity: if entropy > 0.0 {
-                mutual_information / entropy
-            } else {
-                f64::NAN
-            },
-            rows: n,
-            distinct,
-        }
+        SetResult::from_sums(&s.name, entropy, cond, n, distinct)
     }
 
     /// Bytes held by the accumulated state (for memory reports).

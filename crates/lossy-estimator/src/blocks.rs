@@ -313,21 +313,7 @@ impl BlockSet {
                 distinct += 1;
             }
         }
-        let conditional_entropy = if n > 0.0 { cond / n } else { f64::NAN };
-        let mutual_information = entropy - conditional_entropy;
-        SetResult {
-            name: lay.name.clone(),
-            entropy,
-            conditional_entropy,
-            mutual_information,
-            regularity: if entropy > 0.0 {
-                mutual_information / entropy
-            } else {
-                f64::NAN
-            },
-            rows: n,
-            distinct,
-        }
+        SetResult::from_sums(&lay.name, entropy, cond, n, distinct)
     }
 }
 
