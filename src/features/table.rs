@@ -157,35 +157,47 @@ pub fn model_table(models: &[ModelRow], settings: &FeatureSettings) -> Table {
         t.push(name, Values::F64(means.iter().map(|v| v[j]).collect()));
     }
     if settings.bootstrap > 0 {
-        // replicate means: per model, per replicate, per column
-        let reps: Vec<Vec<Vec<f64>>> = models
-            .iter()
-            .map(|m| {
-                m.features
-                    .replicates
-                    .iter()
-                    .map(|r| model_means(r, settings))
-                    .collect()
-            })
-            .collect();
-        for (j, name) in names.iter().enumerate() {
-            // The 2.5–97.5% range of the replicates, re-centred on the
-            // estimate: resampling documents with replacement duplicates rows,
-            // which shifts MI upward, so raw percentiles would sit beside the
-            // estimate. The interval shows sampling variability only; the
-            // estimator's own bias is what the `_null` columns show.
-            let (mut lo, mut hi) = (Vec::new(), Vec::new());
-            for (r, m) in reps.iter().zip(&means) {
-                let values: Vec<f64> = r.iter().map(|v| v[j]).filter(|x| x.is_finite()).collect();
-                let centre = values.iter().sum::<f64>() / values.len().max(1) as f64;
-                lo.push(m[j] + quantile(&values, 0.025) - centre);
-                hi.push(m[j] + quantile(&values, 0.975) - centre);
-            }
-            t.push(&format!("{name}_lo"), Values::F64(lo));
-            t.push(&format!("{name}_hi"), Values::F64(hi));
-        }
+        push_intervals(&mut t, models, settings, &names, &means);
     }
     t
+}
+
+/// `<column>_lo` and `_hi` for every value column: the bootstrap
+/// replicates' 95% range.
+fn push_intervals(
+    t: &mut Table,
+    models: &[ModelRow],
+    settings: &FeatureSettings,
+    names: &[String],
+    means: &[Vec<f64>],
+) {
+    // replicate means: per model, per replicate, per column
+    let reps: Vec<Vec<Vec<f64>>> = models
+        .iter()
+        .map(|m| {
+            m.features
+                .replicates
+                .iter()
+                .map(|r| model_means(r, settings))
+                .collect()
+        })
+        .collect();
+    for (j, name) in names.iter().enumerate() {
+        // The 2.5–97.5% range of the replicates, re-centred on the
+        // estimate: resampling documents with replacement duplicates rows,
+        // which shifts MI upward, so raw percentiles would sit beside the
+        // estimate. The interval shows sampling variability only; the
+        // estimator's own bias is what the `_null` columns show.
+        let (mut lo, mut hi) = (Vec::new(), Vec::new());
+        for (r, m) in reps.iter().zip(means) {
+            let values: Vec<f64> = r.iter().map(|v| v[j]).filter(|x| x.is_finite()).collect();
+            let centre = values.iter().sum::<f64>() / values.len().max(1) as f64;
+            lo.push(m[j] + quantile(&values, 0.025) - centre);
+            hi.push(m[j] + quantile(&values, 0.975) - centre);
+        }
+        t.push(&format!("{name}_lo"), Values::F64(lo));
+        t.push(&format!("{name}_hi"), Values::F64(hi));
+    }
 }
 
 /// The baseline columns a sceptic compares a feature with: `params_total`,

@@ -37,6 +37,29 @@ fn overlap_for(device: &crate::models::DeviceSpec) -> Overlap {
     }
 }
 
+/// A model's time on its progress line: by phase, or that it came from the
+/// cache.
+fn timing(
+    seconds: f64,
+    phases: &PhaseSeconds,
+    pass: &features::PassProgress,
+    cached: bool,
+) -> String {
+    let PhaseSeconds {
+        hashing,
+        loading,
+        forward,
+        estimating,
+    } = phases;
+    if cached {
+        return format!("{seconds:.1}s, hashing {hashing:.1}s (cached)");
+    }
+    let rate = pass.tokens as f64 / pass.seconds.max(1e-9);
+    format!(
+        "{seconds:.1}s (hashing {hashing:.1}s, loading {loading:.1}s, forward {forward:.1}s, estimating {estimating:.1}s; {rate:.0} tok/s)"
+    )
+}
+
 pub fn probe_all(
     study: &Study,
     corpus: &Corpus,
@@ -98,36 +121,28 @@ pub fn probe_all(
         estimator_for(&mut out.estimators, study, facts.d, &name)?;
         let seconds = t0.elapsed().as_secs_f64();
         progress.model(&slot.status(Phase::Done, pass));
-        let timing = if cached {
-            format!("{seconds:.1}s, hashing {hashing:.1}s (cached)")
-        } else {
-            format!(
-                "{seconds:.1}s (hashing {hashing:.1}s, loading {loading:.1}s, forward {:.1}s, estimating {:.1}s; {:.0} tok/s)",
-                pass.forward_seconds,
-                pass.estimating_seconds,
-                pass.tokens as f64 / pass.seconds.max(1e-9)
-            )
+        let phases = PhaseSeconds {
+            hashing,
+            loading,
+            forward: pass.forward_seconds,
+            estimating: pass.estimating_seconds,
         };
         progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {timing}",
+            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {}",
             i + 1,
             study.models.len(),
             facts.layers,
             facts.d,
             feats.tokens,
             feats.rows,
+            timing(seconds, &phases, &pass, cached),
         ));
         let outcome = Outcome {
             facts,
             feats,
             sha256,
             seconds,
-            phases: PhaseSeconds {
-                hashing,
-                loading,
-                forward: pass.forward_seconds,
-                estimating: pass.estimating_seconds,
-            },
+            phases,
             key,
             cached,
         };

@@ -153,6 +153,43 @@ pub(crate) fn probe_sets(
     Ok(out)
 }
 
+/// The model's own chat template, for a preference set that asks for it.
+fn chat_template(
+    probe: &ProbeSet,
+    files: &ModelFiles,
+    name: &str,
+) -> Result<Option<ChatTemplate>, RunError> {
+    match &probe.source {
+        ProbeSource::Preference(s) if s.chat_template == TemplateUse::Auto => {
+            ChatTemplate::for_tokenizer(&files.tokenizer).map_err(|e| RunError::Tokenize {
+                name: name.to_string(),
+                source: CorpusError::Chat(e),
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The model and its tokenizer, loaded on the first probe set that needs
+/// them and kept for the next.
+fn load_once<'a>(
+    entry: &ModelEntry,
+    files: &ModelFiles,
+    device: &candle_core::Device,
+    loaded: &'a mut Option<(Model, Tokenizer)>,
+) -> Result<&'a (Model, Tokenizer), RunError> {
+    if let Some(pair) = loaded {
+        return Ok(pair);
+    }
+    let model_err = |source| RunError::Model {
+        name: entry.name.clone(),
+        source,
+    };
+    let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
+    let model = Model::load_as(files.clone(), device, entry.precision).map_err(model_err)?;
+    Ok(loaded.insert((model, tokenizer)))
+}
+
 /// One model over one probe set.
 #[allow(clippy::too_many_arguments)]
 fn one(
@@ -167,15 +204,7 @@ fn one(
     estimators: &mut Vec<Estimator>,
 ) -> Result<(ModelFeatures, ProbeModelRecord), RunError> {
     let name = &entry.name;
-    let template = match &probe.source {
-        ProbeSource::Preference(s) if s.chat_template == TemplateUse::Auto => {
-            ChatTemplate::for_tokenizer(&files.tokenizer).map_err(|e| RunError::Tokenize {
-                name: name.clone(),
-                source: CorpusError::Chat(e),
-            })?
-        }
-        _ => None,
-    };
+    let template = chat_template(probe, files, name)?;
     let inputs = probe_cache_inputs(
         study,
         entry,
@@ -203,17 +232,7 @@ fn one(
             feats
         }
         None => {
-            if loaded.is_none() {
-                let model_err = |source| RunError::Model {
-                    name: name.clone(),
-                    source,
-                };
-                let tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(model_err)?;
-                let model =
-                    Model::load_as(files.clone(), device, entry.precision).map_err(model_err)?;
-                *loaded = Some((model, tokenizer));
-            }
-            let (model, tokenizer) = loaded.as_ref().expect("just loaded");
+            let (model, tokenizer) = load_once(entry, files, device, loaded)?;
             let est = estimator_for(estimators, study, model.hidden_size(), name)?;
             let feats = compute(
                 study,

@@ -6,7 +6,7 @@
 use super::labels::LabelColumn;
 use super::{
     accumulator::AccumulateError, Accumulator, Estimator, EstimatorError, EstimatorParams,
-    EstimatorRecord,
+    EstimatorRecord, SetResult,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -88,20 +88,13 @@ pub struct ArraysOptions {
     pub min_count: u64,
 }
 
-/// Estimates H(Z) and I(X;Z) for each label set over `rows` rows of width d
-/// taken from `source` in batches.
-pub fn estimate_arrays(
-    source: Rows,
-    rows: usize,
-    d: usize,
+/// Each label array as a checked column (one label per row, unique names),
+/// rare labels pooled, and a shuffled null per set when asked.
+fn label_columns(
     labels: &[LabelArray],
-    params: &EstimatorParams,
+    rows: usize,
     opts: &ArraysOptions,
-) -> Result<ArraysReport, ArraysError> {
-    if rows == 0 || d == 0 {
-        return Err(ArraysError::Empty);
-    }
-    let est = Estimator::new(params, d)?;
+) -> Result<Vec<LabelColumn>, ArraysError> {
     let mut cols = Vec::new();
     for l in labels {
         let got = l.values.len() / l.width.max(1);
@@ -123,6 +116,51 @@ pub fn estimate_arrays(
         let nulls: Vec<_> = cols.iter().map(|c| c.shuffled(seed)).collect();
         cols.extend(nulls);
     }
+    Ok(cols)
+}
+
+/// The sets' results by name; a `~null` set's MI goes under its base name.
+#[derive(Default)]
+struct SetMaps {
+    mi: BTreeMap<String, f64>,
+    regularity: BTreeMap<String, f64>,
+    conditional: BTreeMap<String, f64>,
+    distinct: BTreeMap<String, usize>,
+    null: BTreeMap<String, f64>,
+}
+
+impl SetMaps {
+    fn of(sets: &[SetResult]) -> Self {
+        let mut m = SetMaps::default();
+        for s in sets {
+            if let Some(base) = s.name.strip_suffix("~null") {
+                m.null.insert(base.to_string(), s.mutual_information);
+                continue;
+            }
+            m.mi.insert(s.name.clone(), s.mutual_information);
+            m.regularity.insert(s.name.clone(), s.regularity);
+            m.conditional.insert(s.name.clone(), s.conditional_entropy);
+            m.distinct.insert(s.name.clone(), s.distinct);
+        }
+        m
+    }
+}
+
+/// Estimates H(Z) and I(X;Z) for each label set over `rows` rows of width d
+/// taken from `source` in batches.
+pub fn estimate_arrays(
+    source: Rows,
+    rows: usize,
+    d: usize,
+    labels: &[LabelArray],
+    params: &EstimatorParams,
+    opts: &ArraysOptions,
+) -> Result<ArraysReport, ArraysError> {
+    if rows == 0 || d == 0 {
+        return Err(ArraysError::Empty);
+    }
+    let est = Estimator::new(params, d)?;
+    let cols = label_columns(labels, rows, opts)?;
     let started = std::time::Instant::now();
     let specs: Vec<_> = cols.iter().map(LabelColumn::spec).collect();
     let mut acc = Accumulator::new(&est, &specs);
@@ -155,32 +193,16 @@ pub fn estimate_arrays(
         }
     }
     let e = acc.estimate();
-    let (mut mi, mut reg, mut cond, mut distinct, mut null) = (
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-    );
-    for s in &e.sets {
-        if let Some(base) = s.name.strip_suffix("~null") {
-            null.insert(base.to_string(), s.mutual_information);
-            continue;
-        }
-        mi.insert(s.name.clone(), s.mutual_information);
-        reg.insert(s.name.clone(), s.regularity);
-        cond.insert(s.name.clone(), s.conditional_entropy);
-        distinct.insert(s.name.clone(), s.distinct);
-    }
+    let sets = SetMaps::of(&e.sets);
     Ok(ArraysReport {
         epsilon: est.epsilon,
         calibration: est.calibration,
         entropy: e.entropy,
-        mutual_information: mi,
-        regularity: reg,
-        conditional_entropy: cond,
-        mutual_information_null: opts.null_seed.map(|_| null),
-        distinct_labels: distinct,
+        mutual_information: sets.mi,
+        regularity: sets.regularity,
+        conditional_entropy: sets.conditional,
+        mutual_information_null: opts.null_seed.map(|_| sets.null),
+        distinct_labels: sets.distinct,
         rows,
         d,
         estimator: est.record(),
