@@ -17,6 +17,7 @@ use crate::report::{manifest::PhaseSeconds, ModelRecord};
 use crate::study::Study;
 use std::time::Instant;
 
+#[derive(Default)]
 pub struct Probed {
     pub rows: Vec<ModelRow>,
     pub records: Vec<ModelRecord>,
@@ -35,6 +36,26 @@ fn overlap_for(device: &crate::models::DeviceSpec) -> Overlap {
         _ if device.is_cpu() => Overlap::Off,
         _ => Overlap::On,
     }
+}
+
+/// A model's line once its features are in: its place in the study, size,
+/// tokens, positions and `timing`.
+fn summary(
+    slot: &Slot,
+    facts: &CachedModel,
+    feats: &features::ModelFeatures,
+    timing: &str,
+) -> String {
+    format!(
+        "[{}/{}] {}: {} layers, d = {}, {} tokens, {} positions, {timing}",
+        slot.index + 1,
+        slot.models,
+        slot.entry.name,
+        facts.layers,
+        facts.d,
+        feats.tokens,
+        feats.rows,
+    )
 }
 
 /// A model's time on its progress line: by phase, or that it came from the
@@ -68,11 +89,7 @@ pub fn probe_all(
     progress: &mut dyn Progress,
 ) -> Result<Probed, RunError> {
     let device = study.features.device.open()?;
-    let mut out = Probed {
-        rows: Vec::new(),
-        records: Vec::new(),
-        estimators: Vec::new(),
-    };
+    let mut out = Probed::default();
     let reference_points = reference_points_sha256(study)?;
     let schedules = super::passes::schedule_all(study, corpus, network, cache, progress)?;
     for (i, entry) in study.models.iter().enumerate() {
@@ -127,16 +144,8 @@ pub fn probe_all(
             forward: pass.forward_seconds,
             estimating: pass.estimating_seconds,
         };
-        progress.line(&format!(
-            "[{}/{}] {name}: {} layers, d = {}, {} tokens, {} positions, {}",
-            i + 1,
-            study.models.len(),
-            facts.layers,
-            facts.d,
-            feats.tokens,
-            feats.rows,
-            timing(seconds, &phases, &pass, cached),
-        ));
+        let timing = timing(seconds, &phases, &pass, cached);
+        progress.line(&summary(&slot, &facts, &feats, &timing));
         let outcome = Outcome {
             facts,
             feats,
