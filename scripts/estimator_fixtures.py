@@ -758,6 +758,22 @@ def print_summary(summary, out: Path):
     print(f"total size {total} bytes in {len(list(out.iterdir()))} files under {out}")
 
 
+def check_generated(generate, committed: Path, ignore=frozenset()) -> int:
+    """`--check` of a fixture script: `generate` into a temporary folder and
+    compare it with `committed` file by file (names in `ignore` are another
+    script's). Exit status: 1 on any difference."""
+    with tempfile.TemporaryDirectory() as td:
+        fresh = Path(td)
+        generate(fresh)
+        names = sorted(({p.name for p in fresh.iterdir()} | {p.name for p in committed.iterdir()}) - set(ignore))
+        bad = [n for n in names if not (committed / n).exists() or not (fresh / n).exists()
+               or (committed / n).read_bytes() != (fresh / n).read_bytes()]
+        for n in bad:
+            print(f"differs or missing: {n}")
+        print(f"--check: {len(bad)} difference(s)" if bad else f"--check: {len(names)} files identical")
+        return 1 if bad else 0
+
+
 def check(committed: Path) -> int:
     with tempfile.TemporaryDirectory() as td:
         fresh = Path(td) / "estimator"

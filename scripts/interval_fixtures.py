@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -95,16 +94,7 @@ def generate(out: Path):
 
 
 def check(committed: Path) -> int:
-    with tempfile.TemporaryDirectory() as td:
-        fresh = Path(td)
-        generate(fresh)
-        names = sorted({p.name for p in fresh.iterdir()} | {p.name for p in committed.iterdir()})
-        bad = [n for n in names if not (committed / n).exists() or not (fresh / n).exists()
-               or (committed / n).read_bytes() != (fresh / n).read_bytes()]
-        for n in bad:
-            print(f"differs or missing: {n}")
-        print(f"--check: {len(bad)} difference(s)" if bad else f"--check: {len(names)} files identical")
-        return 1 if bad else 0
+    return ef.check_generated(generate, committed)
 
 
 def main():

@@ -228,18 +228,8 @@ def generate(out: Path):
 
 
 def check(committed: Path) -> int:
-    with tempfile.TemporaryDirectory() as td:
-        fresh = Path(td)
-        generate(fresh)
-        # chat.parquet and bad/ in the same folder are scripts/preference_parquet_fixtures.py's
-        theirs = {"chat.parquet", "bad"}
-        names = sorted({p.name for p in fresh.iterdir()} | {p.name for p in committed.iterdir()} - theirs)
-        bad = [n for n in names if not (committed / n).exists() or not (fresh / n).exists()
-               or (committed / n).read_bytes() != (fresh / n).read_bytes()]
-        for n in bad:
-            print(f"differs or missing: {n}")
-        print(f"--check: {len(bad)} difference(s)" if bad else f"--check: {len(names)} files identical")
-        return 1 if bad else 0
+    # chat.parquet and bad/ in the same folder are scripts/preference_parquet_fixtures.py's
+    return ef.check_generated(generate, committed, ignore={"chat.parquet", "bad"})
 
 
 def main():
