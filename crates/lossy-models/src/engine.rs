@@ -17,6 +17,7 @@ use super::decoder::Decoder;
 use super::{arch, ModelError, ModelFiles, WeightFormat};
 use candle_core::{DType, Device, Tensor};
 use lossy_base::math::exp::exp_in_place;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 
@@ -253,17 +254,20 @@ impl Model {
             .flatten_all()?
             .to_vec1()?;
         let vocab = logits.len() / targets.len().max(1);
-        let mut scratch = Vec::with_capacity(vocab);
+        // rows on every core (each row's value alone: the same bits in any order)
         targets
-            .iter()
+            .par_iter()
             .enumerate()
-            .map(|(r, &t)| {
-                let row = &logits[r * vocab..(r + 1) * vocab];
-                match row.get(t as usize) {
-                    Some(_) => Ok(-log_prob(row, t as usize, &mut scratch)),
-                    None => Err(ModelError::TokenOutOfRange { token: t, vocab }),
-                }
-            })
+            .map_init(
+                || Vec::with_capacity(vocab),
+                |scratch, (r, &t)| {
+                    let row = &logits[r * vocab..(r + 1) * vocab];
+                    match row.get(t as usize) {
+                        Some(_) => Ok(-log_prob(row, t as usize, scratch)),
+                        None => Err(ModelError::TokenOutOfRange { token: t, vocab }),
+                    }
+                },
+            )
             .collect()
     }
 }
