@@ -1,6 +1,7 @@
 //! lossy's integration tests, in one test binary (fast links): parity with
 //! the reference estimator and HF transformers, and the real CLI end to end.
 
+mod bench_reports;
 mod cli;
 mod corpus_dataset;
 mod demo;
