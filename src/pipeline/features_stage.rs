@@ -4,8 +4,9 @@
 //! models. A read table keeps its provenance (path and sha256) in the
 //! manifest; a `layers` table beside it (same folder, same extension) is read
 //! too, for the per-layer figures. `lossy assemble` takes the features from
-//! the shards `lossy shard` put in the cache ([`super::shard`]); shards hold
-//! the main corpus only, so the probe sets are run here in either case.
+//! the shards `lossy shard` put in the cache ([`super::shard`]); the probe
+//! sets go through the feature cache in either case, where a shard put them
+//! (a set whose entry is absent is run here).
 
 use super::{probe, probe_sets, Network, Progress, RunError, RunOptions};
 use crate::corpus::CorpusRecord;

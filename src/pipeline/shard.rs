@@ -1,9 +1,10 @@
 //! Shards: a study's feature work split so that a cluster can spread it.
 //! A shard is one model of the study (index = its place in the study's
 //! model list after revision patterns are expanded). `lossy shard` computes
-//! one into the feature cache (`features::cache`) and writes a small *shard
-//! record* beside it; `lossy assemble` builds the report from the records
-//! and the cache alone, running no model.
+//! one, over the main corpus and every probe set, into the feature cache
+//! (`features::cache`) and writes a small *shard record* beside it; `lossy
+//! assemble` builds the report from the records and the cache alone, running
+//! no model.
 //!
 //! A record lives in `$LOSSY_CACHE/shards/<study name>/<model>.json` and
 //! says which study file (its sha256), corpus, reference points and feature
@@ -164,7 +165,8 @@ pub fn compute(
     one.models = vec![expanded.models[index].clone()];
     let corpus = super::load_corpus(&one, &network, progress)?;
     let features = FeatureCache::new(cache.to_path_buf());
-    let probed = super::probe::probe_all(&one, &corpus, &network, Some(&features), progress)?;
+    let mut probed = super::probe::probe_all(&one, &corpus, &network, Some(&features), progress)?;
+    probe_sets_into_cache(&one, &network, &features, &mut probed.estimators, progress)?;
     let record = probed.records.into_iter().next().expect("one model probed");
     if features.get(&record.feature_cache_key).is_none() {
         return Err(ShardError::NotCached {
@@ -198,6 +200,24 @@ pub fn compute(
         path.display()
     ));
     Ok(shard)
+}
+
+/// The shard's model over each of the study's probe sets, into the feature
+/// cache, where `lossy assemble` finds them (it runs a set itself only when
+/// its entry is absent, as for shards of lossy versions before this).
+fn probe_sets_into_cache(
+    one: &Study,
+    network: &Network,
+    features: &FeatureCache,
+    estimators: &mut Vec<Estimator>,
+    progress: &mut dyn Progress,
+) -> Result<(), RunError> {
+    if one.probes.is_empty() {
+        return Ok(());
+    }
+    let data = super::probe_sets::load_all(one, network, progress)?;
+    super::probe_sets::probe_sets(one, &data, network, Some(features), estimators, progress)?;
+    Ok(())
 }
 
 fn find(study: &Study, target: &ShardTarget) -> Result<usize, ShardError> {

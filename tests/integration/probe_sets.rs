@@ -5,7 +5,7 @@
 //! a chat template that does not render stop the run with exit 2, naming the
 //! file and row (or the study's line and column), and leave no report.
 
-use super::support::{lossy, root, text};
+use super::support::{lossy, lossy_with_cache, root, text};
 use std::path::Path;
 
 fn tiny_model() -> String {
@@ -108,6 +108,54 @@ fn probe_sets_add_columns_and_leave_the_main_corpus_values_untouched() {
 }
 
 /// Each case exits 2, names the file and row (or the study line), and leaves no report.
+#[test]
+fn shards_carry_the_probe_sets_so_assembly_runs_no_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sets = "preference:\n  path: prefs.jsonl\nprobes:\n  - name: birds\n    path: c2.txt\n    max_tokens: 16\n";
+    let second = format!(
+        "  - path: {}\n",
+        root().join("data/tiny-llama/tiny-b").display()
+    );
+    let yaml = study(dir, sets).replacen("corpus:", &format!("{second}corpus:"), 1);
+    std::fs::write(dir.join("study.yaml"), &yaml).unwrap();
+    let cache = dir.join("cluster-cache");
+    for i in ["0", "1"] {
+        let out = lossy_with_cache(dir, &cache, &["shard", "study.yaml", "--index", i, "-q"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    }
+    let out = lossy_with_cache(dir, &cache, &["assemble", "study.yaml", "-o", "assembled"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let log = format!("{stdout}{stderr}");
+    for model in ["tiny-a", "tiny-b"] {
+        for set in ["preference", "birds"] {
+            let line = format!("{model}: probe set {set}: ");
+            let said = log.lines().find(|l| l.contains(&line));
+            assert!(
+                said.is_some_and(|l| l.ends_with("(cached)")),
+                "assembly ran {model} over {set}:\n{log}"
+            );
+        }
+    }
+    let out = lossy_with_cache(
+        dir,
+        &dir.join("own-cache"),
+        &["run", "study.yaml", "-q", "-o", "plain"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    for table in ["features.csv", "layers.csv"] {
+        let (a, b) = (
+            dir.join("assembled").join(table),
+            dir.join("plain").join(table),
+        );
+        assert!(
+            std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+            "{table} of the assembly differs from a plain run's"
+        );
+    }
+}
+
 #[test]
 fn bad_probe_set_input_exits_2_naming_file_and_row() {
     let tmp = tempfile::tempdir().unwrap();
