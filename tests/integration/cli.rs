@@ -159,6 +159,19 @@ fn demo_study_writes_a_complete_report_and_is_reproducible() {
         std::fs::read(report.join("layers.csv")).unwrap(),
         std::fs::read(ws.path().join("again/layers.csv")).unwrap()
     );
+    // and the same figures, byte for byte, PDFs included
+    for entry in std::fs::read_dir(report.join("figures")).unwrap() {
+        let path = entry.unwrap().path();
+        let again = ws
+            .path()
+            .join("again/figures")
+            .join(path.file_name().unwrap());
+        assert!(
+            std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap(),
+            "{} differs between runs",
+            path.display()
+        );
+    }
     assert!(manifest["models"]
         .as_array()
         .unwrap()
