@@ -209,18 +209,46 @@ impl Table {
         Self::from_frame(&df, label)
     }
 
-    /// Reads a parquet file (all columns; numeric ones as F64, nulls NaN;
-    /// booleans and everything else as text).
+    /// Reads a parquet file's flat columns (numeric ones as F64, nulls NaN;
+    /// booleans and everything else as text). Nested columns (lists,
+    /// structs, maps) are not read: no table lossy reads needs them, polars
+    /// is built without `dtype-struct`, and a list of structs (a chat
+    /// dataset's `messages`) would panic it.
     pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
         let err = |reason: String| TableError::Read {
             path: path.into(),
             reason: tidy_reason(&reason, path),
         };
-        let file = opened(path)?;
-        let df = ParquetReader::new(file)
+        let flat: Vec<String> = Self::parquet_columns(path)?
+            .into_iter()
+            .filter(|c| c.nested.is_none())
+            .map(|c| c.name)
+            .collect();
+        if flat.is_empty() {
+            return Ok(Table::default());
+        }
+        let df = ParquetReader::new(opened(path)?)
+            .with_columns(Some(flat))
             .finish()
             .map_err(|e| err(e.to_string()))?;
         Self::from_frame(&df, path)
+    }
+
+    /// Every column of a parquet file, from its footer (no data is read).
+    pub fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, TableError> {
+        let schema = ParquetReader::new(opened(path)?)
+            .schema()
+            .map_err(|e| TableError::Read {
+                path: path.into(),
+                reason: tidy_reason(&e.to_string(), path),
+            })?;
+        Ok(schema
+            .iter_values()
+            .map(|f| ParquetColumn {
+                name: f.name.to_string(),
+                nested: nested_kind(f.dtype()),
+            })
+            .collect())
     }
 
     /// Rows in a parquet file (from its footer).
@@ -336,6 +364,25 @@ impl Table {
             table.push(&name, values);
         }
         Ok(table)
+    }
+}
+
+/// A parquet column: its name, and what it nests (`None` for a flat column).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParquetColumn {
+    pub name: String,
+    pub nested: Option<&'static str>,
+}
+
+/// "list", "struct", "map" or "union" for a nested arrow type.
+fn nested_kind(dtype: &ArrowDataType) -> Option<&'static str> {
+    use ArrowDataType as D;
+    match dtype {
+        D::List(_) | D::LargeList(_) | D::FixedSizeList(..) => Some("list"),
+        D::Struct(_) => Some("struct"),
+        D::Map(..) => Some("map"),
+        D::Union(_) => Some("union"),
+        _ => None,
     }
 }
 

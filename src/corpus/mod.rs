@@ -258,25 +258,40 @@ impl Corpus {
     }
 }
 
+/// The documents of a parquet file: its string column `text_field`.
+fn parquet_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusError> {
+    let bad = |reason: String| CorpusError::Parquet {
+        path: path.into(),
+        reason,
+    };
+    let columns = crate::table::Table::parquet_columns(path).map_err(CorpusError::Table)?;
+    let Some(column) = columns.iter().find(|c| c.name == text_field) else {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        return Err(bad(format!(
+            "no text column `{text_field}` (columns: {}); set `corpus.text_field`",
+            names.join(", ")
+        )));
+    };
+    let not_text = |kind: &str| {
+        bad(format!(
+            "column `{text_field}` holds {kind}, not text; set `corpus.text_field` to a string column"
+        ))
+    };
+    if let Some(kind) = column.nested {
+        return Err(not_text(&format!("a {kind}")));
+    }
+    let table = crate::table::Table::read_parquet(path).map_err(CorpusError::Table)?;
+    let text = table.strs(text_field).ok_or_else(|| not_text("numbers"))?;
+    Ok(text.to_vec())
+}
+
 /// The documents of one file, in order.
 fn read_documents(path: &Path, text_field: &str) -> Result<Vec<String>, CorpusError> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
-        let bad = |reason: String| CorpusError::Parquet {
-            path: path.into(),
-            reason,
-        };
-        let table = crate::table::Table::read_parquet(path).map_err(CorpusError::Table)?;
-        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let text = table.strs(text_field).ok_or_else(|| {
-            bad(format!(
-                "no text column `{text_field}` (columns: {}); set `corpus.text_field`",
-                names.join(", ")
-            ))
-        })?;
-        return Ok(text.to_vec());
+        return parquet_documents(path, text_field);
     }
     let bytes = std::fs::read(path).map_err(|source| CorpusError::Read {
         path: path.into(),

@@ -355,6 +355,12 @@ fn study_cases(t: &mut Table) {
     );
 }
 
+/// A chat preference parquet (a string column and two message lists),
+/// written by scripts/preference_parquet_fixtures.py.
+fn chat_parquet() -> Vec<u8> {
+    std::fs::read(root().join("tests/fixtures/preference/chat.parquet")).unwrap()
+}
+
 fn corpus_cases(t: &mut Table) {
     let c = |name: &str, file: &str, body: &[u8], extra: &str, names: &str, says: &str| {
         (
@@ -414,6 +420,22 @@ fn corpus_cases(t: &mut Table) {
             "  text_field: body\n",
             "e.jsonl:1",
             "no string field `body`",
+        ),
+        c(
+            "parquet text column a message list",
+            "e.parquet",
+            &chat_parquet(),
+            "  text_field: chosen\n",
+            "e.parquet",
+            "column `chosen` holds a list, not text",
+        ),
+        c(
+            "parquet text column absent",
+            "e.parquet",
+            &chat_parquet(),
+            "",
+            "e.parquet",
+            "no text column `text` (columns: prompt, chosen, rejected)",
         ),
         c(
             "parquet not parquet",

@@ -386,6 +386,48 @@ fn a_parquet_preference_set_gives_the_tables_of_its_jsonl() {
     assert!(manifest.contains("chat.parquet") && manifest.contains("\"pairs\": 30"));
 }
 
+/// A chat dataset's parquet (string `prompt`, message-list `chosen` and
+/// `rejected`) as a text corpus: its string column reads as the same
+/// documents as a `.jsonl` of them, and the message lists, which polars
+/// cannot build here, are never read.
+#[test]
+fn a_chat_parquet_reads_as_a_text_corpus_from_its_string_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let fixtures = root().join("tests/fixtures/preference");
+    std::fs::copy(fixtures.join("chat.parquet"), dir.join("chat.parquet")).unwrap();
+    let prompts: String = std::fs::read_to_string(fixtures.join("chat.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!("{}\n", serde_json::json!({ "text": row["prompt"] }))
+        })
+        .collect();
+    std::fs::write(dir.join("prompts.jsonl"), prompts).unwrap();
+    let corpus = |path: &str, field: &str| {
+        study(dir, "").replace(
+            "corpus:\n  path: c.txt\n",
+            &format!("corpus:\n  path: {path}\n{field}"),
+        )
+    };
+    let a = run(dir, &corpus("prompts.jsonl", ""), "jsonl");
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a).1);
+    let b = run(
+        dir,
+        &corpus("chat.parquet", "  text_field: prompt\n"),
+        "parquet",
+    );
+    assert_eq!(b.status.code(), Some(0), "{}", text(&b).1);
+    for table in ["features.csv", "layers.csv"] {
+        let (x, y) = (
+            std::fs::read(dir.join("jsonl").join(table)).unwrap(),
+            std::fs::read(dir.join("parquet").join(table)).unwrap(),
+        );
+        assert!(x == y, "{table} differs between .jsonl and .parquet");
+    }
+}
+
 /// Broken parquet preference files (`tests/fixtures/preference/bad/`,
 /// written by `scripts/preference_parquet_fixtures.py`): exit 2, the file,
 /// row and field named, no report left.
