@@ -4,9 +4,8 @@
 //! models. A read table keeps its provenance (path and sha256) in the
 //! manifest; a `layers` table beside it (same folder, same extension) is read
 //! too, for the per-layer figures. `lossy assemble` takes the features from
-//! the shards `lossy shard` put in the cache ([`super::shard`]); the probe
-//! sets go through the feature cache in either case, where a shard put them
-//! (a set whose entry is absent is run here).
+//! the shards `lossy shard` put in the cache ([`super::shard`]), probe sets
+//! included ([`super::shard_probes`]).
 
 use super::{probe, probe_sets, Network, Progress, RunError, RunOptions};
 use crate::corpus::CorpusRecord;
@@ -43,9 +42,16 @@ pub fn features(
     let corpus = super::load_corpus(study, network, progress)?;
     let probe_data = probe_sets::load_all(study, network, progress)?;
     let cache = options.feature_cache.clone().map(FeatureCache::new);
-    let mut probed = match (&options.feature_cache, options.from_shards) {
-        (Some(dir), true) => super::shard::assemble(study, &corpus, dir, progress)?,
-        _ => probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?,
+    let (mut probed, assembled_sets) = match (&options.feature_cache, options.from_shards) {
+        (Some(dir), true) => {
+            let (probed, sets) =
+                super::shard::assemble(study, &corpus, &probe_data, dir, progress)?;
+            (probed, Some(sets))
+        }
+        _ => (
+            probe::probe_all(study, &corpus, network, cache.as_ref(), progress)?,
+            None,
+        ),
     };
     let refs: Vec<(&str, &features::ModelFeatures)> = probed
         .rows
@@ -56,14 +62,17 @@ pub fn features(
     let mut models = features::model_table(&probed.rows, &study.features);
     let mut probe_records = Vec::new();
     if !study.probes.is_empty() {
-        let sets = probe_sets::probe_sets(
-            study,
-            &probe_data,
-            network,
-            cache.as_ref(),
-            &mut probed.estimators,
-            progress,
-        )?;
+        let sets = match assembled_sets {
+            Some(sets) => sets,
+            None => probe_sets::probe_sets(
+                study,
+                &probe_data,
+                network,
+                cache.as_ref(),
+                &mut probed.estimators,
+                progress,
+            )?,
+        };
         append_probe_columns(study, &sets, &mut layers, &mut models);
         probe_records = sets.records;
     }

@@ -14,6 +14,7 @@ pub mod plan;
 mod probe;
 pub mod probe_sets;
 pub mod shard;
+mod shard_probes;
 pub mod watch;
 
 use crate::corpus::{Corpus, CorpusError};

@@ -28,6 +28,16 @@ pub enum ProbeData {
     Preference(PreferenceSet),
 }
 
+impl ProbeData {
+    /// The sha256 of the set's data.
+    pub fn sha256(&self) -> &str {
+        match self {
+            ProbeData::Text(c) => &c.sha256,
+            ProbeData::Preference(s) => &s.sha256,
+        }
+    }
+}
+
 /// Reads every probe set (fetching hub datasets' shards).
 pub(crate) fn load_all(
     study: &Study,
@@ -80,6 +90,29 @@ pub struct ProbeFeatures {
     pub records: Vec<ProbeRecord>,
 }
 
+/// Each probe set's record, before any model's.
+pub(crate) fn records(study: &Study, data: &[ProbeData]) -> Vec<ProbeRecord> {
+    study
+        .probes
+        .iter()
+        .zip(data)
+        .map(|(p, d)| ProbeRecord {
+            name: p.label(),
+            kind: p.kind(),
+            columns: features::probe_table::columns(p, &study.features),
+            corpus: match (d, &p.source) {
+                (ProbeData::Text(c), ProbeSource::Text(s)) => Some(c.record(s)),
+                _ => None,
+            },
+            preference: match (d, &p.source) {
+                (ProbeData::Preference(c), ProbeSource::Preference(s)) => Some(c.record(s)),
+                _ => None,
+            },
+            models: Vec::new(),
+        })
+        .collect()
+}
+
 /// Runs every model over every probe set (or takes it from the cache).
 pub(crate) fn probe_sets(
     study: &Study,
@@ -91,25 +124,7 @@ pub(crate) fn probe_sets(
 ) -> Result<ProbeFeatures, RunError> {
     let mut out = ProbeFeatures {
         features: vec![Vec::new(); data.len()],
-        records: study
-            .probes
-            .iter()
-            .zip(data)
-            .map(|(p, d)| ProbeRecord {
-                name: p.label(),
-                kind: p.kind(),
-                columns: features::probe_table::columns(p, &study.features),
-                corpus: match (d, &p.source) {
-                    (ProbeData::Text(c), ProbeSource::Text(s)) => Some(c.record(s)),
-                    _ => None,
-                },
-                preference: match (d, &p.source) {
-                    (ProbeData::Preference(c), ProbeSource::Preference(s)) => Some(c.record(s)),
-                    _ => None,
-                },
-                models: Vec::new(),
-            })
-            .collect(),
+        records: records(study, data),
     };
     let reference_points = reference_points_sha256(study)?;
     let device = study.features.device.open()?;

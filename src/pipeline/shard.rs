@@ -21,6 +21,8 @@
 //! files; the shared filesystem must make a rename atomic and visible to the
 //! other machines once the writer exits (NFS, Lustre and GPFS do).
 
+use super::probe_sets::{ProbeData, ProbeFeatures};
+use super::shard_probes::{self, ProbeShard, ShardSets};
 use super::{Network, Progress, RunError, RunOptions};
 use crate::corpus::Corpus;
 use crate::features::cache::FeatureCache;
@@ -58,6 +60,10 @@ pub struct ShardRecord {
     pub feature_code: String,
     /// The model as the run's manifest records it (its cache key included).
     pub record: ModelRecord,
+    /// The model over each of the study's probe sets (none in records of
+    /// lossy versions before shards computed them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeShard>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +172,14 @@ pub fn compute(
     let corpus = super::load_corpus(&one, &network, progress)?;
     let features = FeatureCache::new(cache.to_path_buf());
     let mut probed = super::probe::probe_all(&one, &corpus, &network, Some(&features), progress)?;
-    probe_sets_into_cache(&one, &network, &features, &mut probed.estimators, progress)?;
+    let probes = shard_probes::compute(
+        &one,
+        &network,
+        cache,
+        &features,
+        &mut probed.estimators,
+        progress,
+    )?;
     let record = probed.records.into_iter().next().expect("one model probed");
     if features.get(&record.feature_cache_key).is_none() {
         return Err(ShardError::NotCached {
@@ -186,6 +199,7 @@ pub fn compute(
         lossy_version: env!("CARGO_PKG_VERSION").into(),
         feature_code: env!("LOSSY_FEATURE_CODE").into(),
         record,
+        probes,
     };
     let path = record_path(&records_dir(cache, &study.name), &shard.model);
     let json = serde_json::to_vec_pretty(&shard).expect("shard record serialises");
@@ -200,24 +214,6 @@ pub fn compute(
         path.display()
     ));
     Ok(shard)
-}
-
-/// The shard's model over each of the study's probe sets, into the feature
-/// cache, where `lossy assemble` finds them (it runs a set itself only when
-/// its entry is absent, as for shards of lossy versions before this).
-fn probe_sets_into_cache(
-    one: &Study,
-    network: &Network,
-    features: &FeatureCache,
-    estimators: &mut Vec<Estimator>,
-    progress: &mut dyn Progress,
-) -> Result<(), RunError> {
-    if one.probes.is_empty() {
-        return Ok(());
-    }
-    let data = super::probe_sets::load_all(one, network, progress)?;
-    super::probe_sets::probe_sets(one, &data, network, Some(features), estimators, progress)?;
-    Ok(())
 }
 
 fn find(study: &Study, target: &ShardTarget) -> Result<usize, ShardError> {
@@ -241,22 +237,32 @@ fn find(study: &Study, target: &ShardTarget) -> Result<usize, ShardError> {
     }
 }
 
-/// The model rows, records and estimators of every shard of `study`, read
-/// from the records and the cache; an error names every missing or stale shard.
+/// The model rows, records and estimators of every shard of `study`, and
+/// its probe sets' features, read from the records and the cache; an error
+/// names every missing or stale shard.
 pub(super) fn assemble(
     study: &Study,
     corpus: &Corpus,
+    probe_data: &[ProbeData],
     cache: &Path,
     progress: &mut dyn Progress,
-) -> Result<super::probe::Probed, RunError> {
+) -> Result<(super::probe::Probed, ProbeFeatures), RunError> {
     let dir = records_dir(cache, &study.name);
-    let found = collect(study, corpus, cache, &dir, progress)?;
+    let inputs = Inputs {
+        study,
+        corpus,
+        probe_data,
+        reference_points: super::cache_key::reference_points_sha256(study)?,
+        features: FeatureCache::new(cache.to_path_buf()),
+    };
+    let found = collect(&inputs, &dir, progress)?;
     let mut out = super::probe::Probed {
         rows: vec![],
         records: vec![],
         estimators: vec![],
     };
-    for (entry, mut record, feats) in found {
+    let mut sets = Vec::new();
+    for (entry, mut record, feats, probes) in found {
         if !out.estimators.iter().any(|e: &Estimator| e.d == record.d) {
             let est = Estimator::new(&study.features.estimator, record.d).map_err(|source| {
                 RunError::Estimator {
@@ -278,47 +284,56 @@ pub(super) fn assemble(
             features: feats,
         });
         out.records.push(record);
+        sets.push(probes);
     }
     progress.line(&format!(
         "assembled {} shards from {}",
         out.rows.len(),
         dir.display()
     ));
-    Ok(out)
+    Ok((out, shard_probes::probe_features(study, probe_data, sets)))
 }
 
-type Found<'a> = (&'a crate::models::ModelEntry, ModelRecord, ModelFeatures);
+/// What the shards are checked against and read from.
+struct Inputs<'a> {
+    study: &'a Study,
+    corpus: &'a Corpus,
+    probe_data: &'a [ProbeData],
+    reference_points: Option<String>,
+    features: FeatureCache,
+}
+
+type Found<'a> = (
+    &'a crate::models::ModelEntry,
+    ModelRecord,
+    ModelFeatures,
+    ShardSets,
+);
+
+/// Why a shard cannot be assembled.
+enum Unusable {
+    /// Computed for another study, corpus, probe data or build.
+    Stale(String),
+    /// Its record or a cache entry is absent.
+    Missing(String),
+}
 
 /// Every model's record and cached features, or an error naming the stale
 /// shards (first) or the missing ones.
 fn collect<'a>(
-    study: &'a Study,
-    corpus: &Corpus,
-    cache: &Path,
+    inputs: &Inputs<'a>,
     dir: &Path,
     progress: &mut dyn Progress,
 ) -> Result<Vec<Found<'a>>, RunError> {
-    let features = FeatureCache::new(cache.to_path_buf());
-    let reference_points = super::cache_key::reference_points_sha256(study)?;
+    let study = inputs.study;
     let (mut missing, mut indices, mut stale, mut found) = (vec![], vec![], vec![], vec![]);
     for (i, entry) in study.models.iter().enumerate() {
-        let Some(shard) = read_record(&record_path(dir, &entry.name))? else {
-            missing.push(format!("{i} {} (no record)", entry.name));
-            indices.push(i.to_string());
-            continue;
-        };
-        let differs = differences(&shard, study, corpus, reference_points.as_deref(), i);
-        if !differs.is_empty() {
-            stale.push(format!("{i} {} ({})", entry.name, differs.join(", ")));
-            continue;
-        }
-        match features.get_or_warn(&shard.record.feature_cache_key, &mut |m| progress.line(m)) {
-            Some((_, feats)) => found.push((entry, shard.record, feats)),
-            None => {
-                missing.push(format!(
-                    "{i} {} (cache entry absent or damaged)",
-                    entry.name
-                ));
+        let shard = read_record(&record_path(dir, &entry.name))?;
+        match check(inputs, i, shard, progress) {
+            Ok((record, feats, sets)) => found.push((entry, record, feats, sets)),
+            Err(Unusable::Stale(why)) => stale.push(format!("{i} {} ({why})", entry.name)),
+            Err(Unusable::Missing(why)) => {
+                missing.push(format!("{i} {} ({why})", entry.name));
                 indices.push(i.to_string());
             }
         }
@@ -338,6 +353,33 @@ fn collect<'a>(
         .into());
     }
     Ok(found)
+}
+
+/// Shard `i`'s record and features (main corpus and probe sets), or why it
+/// cannot be used.
+fn check(
+    inputs: &Inputs,
+    i: usize,
+    shard: Option<ShardRecord>,
+    progress: &mut dyn Progress,
+) -> Result<(ModelRecord, ModelFeatures, ShardSets), Unusable> {
+    let Some(shard) = shard else {
+        return Err(Unusable::Missing("no record".into()));
+    };
+    let differs = differences(&shard, inputs, i);
+    if !differs.is_empty() {
+        return Err(Unusable::Stale(differs.join(", ")));
+    }
+    let mut warn = |m: &str| progress.line(m);
+    let Some((_, feats)) = inputs
+        .features
+        .get_or_warn(&shard.record.feature_cache_key, &mut warn)
+    else {
+        return Err(Unusable::Missing("cache entry absent or damaged".into()));
+    };
+    let sets = shard_probes::read(&shard.probes, inputs.study, &inputs.features, &mut warn)
+        .map_err(Unusable::Missing)?;
+    Ok((shard.record, feats, sets))
 }
 
 fn read_record(path: &Path) -> Result<Option<ShardRecord>, ShardError> {
@@ -360,13 +402,8 @@ fn read_record(path: &Path) -> Result<Option<ShardRecord>, ShardError> {
 }
 
 /// What differs between a shard and the study being assembled.
-fn differences(
-    shard: &ShardRecord,
-    study: &Study,
-    corpus: &Corpus,
-    reference_points: Option<&str>,
-    index: usize,
-) -> Vec<String> {
+fn differences(shard: &ShardRecord, inputs: &Inputs, index: usize) -> Vec<String> {
+    let (study, corpus) = (inputs.study, inputs.corpus);
     let short = |s: &str| s.chars().take(12).collect::<String>();
     let mut out = vec![];
     if shard.study_sha256 != study.file_sha256 {
@@ -379,7 +416,7 @@ fn differences(
     if shard.corpus_sha256 != corpus.sha256 {
         out.push("another corpus".into());
     }
-    if shard.reference_points_sha256.as_deref() != reference_points {
+    if shard.reference_points_sha256 != inputs.reference_points {
         out.push("other reference points".into());
     }
     if shard.feature_code != env!("LOSSY_FEATURE_CODE") {
@@ -391,6 +428,7 @@ fn differences(
     if shard.format != FORMAT || shard.index != index || shard.model != study.models[index].name {
         out.push(format!("shard {} of another model list", shard.index));
     }
+    out.extend(shard_probes::stale(&shard.probes, study, inputs.probe_data));
     out
 }
 

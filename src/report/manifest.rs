@@ -113,7 +113,7 @@ pub struct ProbeRecord {
 }
 
 /// What the manifest records about one model's run over a probe set.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ProbeModelRecord {
     pub model: String,
     /// Sequences run (documents, or two per kept pair).

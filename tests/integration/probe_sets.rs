@@ -1,11 +1,12 @@
 //! Probe sets in a study, through the real `lossy` binary: a version-1 study
 //! without them writes no probe-set column or manifest entry, and adding a
 //! preference set and a named text set leaves every value of the main
-//! corpus unchanged; bad preference input, an unknown probe-set column and
+//! corpus unchanged; shards carry the probe sets to the assembly; a chat
+//! parquet reads as a text corpus from its string column; bad preference input, an unknown probe-set column and
 //! a chat template that does not render stop the run with exit 2, naming the
 //! file and row (or the study's line and column), and leave no report.
 
-use super::support::{lossy, lossy_with_cache, root, text};
+use super::support::{copy_dir, lossy, lossy_with_cache, root, text};
 use std::path::Path;
 
 fn tiny_model() -> String {
@@ -107,36 +108,28 @@ fn probe_sets_add_columns_and_leave_the_main_corpus_values_untouched() {
     }
 }
 
-/// Each case exits 2, names the file and row (or the study line), and leaves no report.
+/// `lossy shard` puts each probe set in the cache and its record, so `lossy
+/// assemble` runs no model; a shard without them is missing, one over
+/// other probe data stale.
 #[test]
 fn shards_carry_the_probe_sets_so_assembly_runs_no_model() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // copies of two models, whose weights are deleted before the assembly
+    let models = dir.join("models");
+    for m in ["tiny-a", "tiny-b"] {
+        copy_dir(&root().join("data/tiny-llama").join(m), &models.join(m));
+    }
     let sets = "preference:\n  path: prefs.jsonl\nprobes:\n  - name: birds\n    path: c2.txt\n    max_tokens: 16\n";
-    let second = format!(
-        "  - path: {}\n",
-        root().join("data/tiny-llama/tiny-b").display()
-    );
-    let yaml = study(dir, sets).replacen("corpus:", &format!("{second}corpus:"), 1);
+    let second = format!("  - path: {}\n", models.join("tiny-b").display());
+    let yaml = study(dir, sets)
+        .replace(&tiny_model(), &models.join("tiny-a").to_string_lossy())
+        .replacen("corpus:", &format!("{second}corpus:"), 1);
     std::fs::write(dir.join("study.yaml"), &yaml).unwrap();
     let cache = dir.join("cluster-cache");
     for i in ["0", "1"] {
         let out = lossy_with_cache(dir, &cache, &["shard", "study.yaml", "--index", i, "-q"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
-    }
-    let out = lossy_with_cache(dir, &cache, &["assemble", "study.yaml", "-o", "assembled"]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let log = format!("{stdout}{stderr}");
-    for model in ["tiny-a", "tiny-b"] {
-        for set in ["preference", "birds"] {
-            let line = format!("{model}: probe set {set}: ");
-            let said = log.lines().find(|l| l.contains(&line));
-            assert!(
-                said.is_some_and(|l| l.ends_with("(cached)")),
-                "assembly ran {model} over {set}:\n{log}"
-            );
-        }
     }
     let out = lossy_with_cache(
         dir,
@@ -144,18 +137,73 @@ fn shards_carry_the_probe_sets_so_assembly_runs_no_model() {
         &["run", "study.yaml", "-q", "-o", "plain"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    for m in ["tiny-a", "tiny-b"] {
+        std::fs::remove_file(models.join(m).join("model.safetensors")).unwrap();
+    }
+    let out = lossy_with_cache(
+        dir,
+        &cache,
+        &["assemble", "study.yaml", "-q", "-o", "assembled"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     for table in ["features.csv", "layers.csv"] {
         let (a, b) = (
             dir.join("assembled").join(table),
             dir.join("plain").join(table),
         );
+        let assembled = std::fs::read_to_string(a).unwrap();
+        assert!(assembled.contains("preference") && assembled.contains("_birds"));
         assert!(
-            std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+            assembled == std::fs::read_to_string(b).unwrap(),
             "{table} of the assembly differs from a plain run's"
         );
     }
+
+    // A record of a lossy that did not shard probe sets: that shard is missing.
+    let record_path = cache.join("shards/small/tiny-b.json");
+    let saved = std::fs::read(&record_path).unwrap();
+    let mut record: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    record.as_object_mut().unwrap().remove("probes");
+    std::fs::write(&record_path, record.to_string()).unwrap();
+    let out = lossy_with_cache(
+        dir,
+        &cache,
+        &["assemble", "study.yaml", "-q", "-o", "again"],
+    );
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1 of 2 shards are missing")
+            && stderr.contains("1 tiny-b (probe set `preference` not in its record"),
+        "{stderr}"
+    );
+    std::fs::write(&record_path, saved).unwrap();
+    // Preference data edited after the shards ran: both are stale.
+    let prefs = std::fs::read_to_string(dir.join("prefs.jsonl")).unwrap();
+    std::fs::write(
+        dir.join("prefs.jsonl"),
+        prefs.replace("The dogs 0", "The cats 0"),
+    )
+    .unwrap();
+    let out = lossy_with_cache(
+        dir,
+        &cache,
+        &["assemble", "study.yaml", "-q", "-o", "again"],
+    );
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("0 tiny-a (probe set `preference` over other data)")
+            && stderr.contains("1 tiny-b (probe set `preference` over other data)"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("again").exists(),
+        "a refused assembly left a report"
+    );
 }
 
+/// Each case exits 2, names the file and row (or the study line), and leaves no report.
 #[test]
 fn bad_probe_set_input_exits_2_naming_file_and_row() {
     let tmp = tempfile::tempdir().unwrap();

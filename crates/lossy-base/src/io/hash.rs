@@ -52,9 +52,19 @@ pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> io::Result<String> {
     }
     let sha = sha256_file(&canonical)?;
     if !recently_modified(&canonical) {
+        remove_dead_temporaries(&memo);
         let _ = super::atomic::write(&memo, sha.as_bytes());
     }
     Ok(sha)
+}
+
+/// Removes this memo's temporaries left by killed writers (`.NAME.tmp-PID`,
+/// as [`super::atomic`] names them, whose process is gone).
+fn remove_dead_temporaries(memo: &Path) {
+    if let (Some(dir), Some(name)) = (memo.parent(), memo.file_name()) {
+        let prefix = format!(".{}.tmp-", name.to_string_lossy());
+        super::pid::remove_dead_files(dir, &prefix, |rest| rest.parse().ok());
+    }
 }
 
 fn recently_modified(path: &Path) -> bool {
@@ -118,6 +128,33 @@ impl PartsHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_killed_writers_temporary_is_removed_with_the_next_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (file, memo) = (tmp.path().join("w.bin"), tmp.path().join("memo"));
+        std::fs::write(&file, b"abc").unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        let name = sha256_hex(
+            stamp(&std::fs::canonicalize(&file).unwrap())
+                .unwrap()
+                .as_bytes(),
+        );
+        let dir = memo.join("file-hashes");
+        std::fs::create_dir_all(&dir).unwrap();
+        // a pid above the kernel's maximum (4194304) is never alive
+        let leftover = dir.join(format!(".{name}.tmp-{}", 4_194_305u32 + 17));
+        std::fs::write(&leftover, "").unwrap();
+        sha256_file_memo(&file, &memo).unwrap();
+        assert!(!leftover.exists(), "the dead writer's temporary is left");
+        assert!(dir.join(&name).is_file());
+    }
 
     #[test]
     fn memo_answers_without_reading_and_notices_changes() {
