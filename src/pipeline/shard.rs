@@ -172,21 +172,20 @@ pub fn compute(
     let corpus = super::load_corpus(&one, &network, progress)?;
     let features = FeatureCache::new(cache.to_path_buf());
     let mut probed = super::probe::probe_all(&one, &corpus, &network, Some(&features), progress)?;
-    let probes = shard_probes::compute(
-        &one,
-        &network,
-        cache,
-        &features,
-        &mut probed.estimators,
-        progress,
-    )?;
+    let probes =
+        shard_probes::compute(&one, &network, &features, &mut probed.estimators, progress)?;
     let record = probed.records.into_iter().next().expect("one model probed");
-    if features.get(&record.feature_cache_key).is_none() {
-        return Err(ShardError::NotCached {
-            model: record.name.clone(),
-            path: cache.to_path_buf(),
+    let entries = std::iter::once((record.name.clone(), &record.feature_cache_key)).chain(
+        probes.iter().map(|p| {
+            let what = format!("{} over probe set {}", record.name, p.probe);
+            (what, &p.record.feature_cache_key)
+        }),
+    );
+    for (model, key) in entries {
+        if features.get(key).is_none() {
+            let path = cache.to_path_buf();
+            return Err(ShardError::NotCached { model, path }.into());
         }
-        .into());
     }
     let shard = ShardRecord {
         format: FORMAT,

@@ -13,7 +13,6 @@ use crate::features::estimator::Estimator;
 use crate::features::ModelFeatures;
 use crate::study::Study;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// One probe set as a shard computed it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -29,12 +28,10 @@ pub struct ProbeShard {
 /// A model's features over each probe set, in the study's order.
 pub(super) type ShardSets = Vec<(ProbeModelRecord, ModelFeatures)>;
 
-/// Runs the shard's one model (`one`) over every probe set into `features`;
-/// an error if an entry did not stay in the cache.
+/// Runs the shard's one model (`one`) over every probe set into `features`.
 pub(super) fn compute(
     one: &Study,
     network: &Network,
-    cache: &Path,
     features: &FeatureCache,
     estimators: &mut Vec<Estimator>,
     progress: &mut dyn Progress,
@@ -47,13 +44,6 @@ pub(super) fn compute(
     let mut out = Vec::new();
     for (set, d) in sets.records.into_iter().zip(&data) {
         let record = set.models.into_iter().next().expect("one model probed");
-        if features.get(&record.feature_cache_key).is_none() {
-            return Err(super::shard::ShardError::NotCached {
-                model: format!("{} over probe set {}", record.model, set.name),
-                path: cache.to_path_buf(),
-            }
-            .into());
-        }
         out.push(ProbeShard {
             probe: set.name,
             data_sha256: d.sha256().to_string(),
