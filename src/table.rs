@@ -215,22 +215,27 @@ impl Table {
     /// is built without `dtype-struct`, and a list of structs (a chat
     /// dataset's `messages`) would panic it.
     pub fn read_parquet(path: &Path) -> Result<Table, TableError> {
-        let err = |reason: String| TableError::Read {
-            path: path.into(),
-            reason: tidy_reason(&reason, path),
-        };
         let flat: Vec<String> = Self::parquet_columns(path)?
             .into_iter()
             .filter(|c| c.nested.is_none())
             .map(|c| c.name)
             .collect();
-        if flat.is_empty() {
+        Self::read_parquet_columns(path, flat)
+    }
+
+    /// Reads the named columns of a parquet file (flat ones: see
+    /// [`Table::parquet_columns`]), as [`Table::read_parquet`] does.
+    pub fn read_parquet_columns(path: &Path, names: Vec<String>) -> Result<Table, TableError> {
+        if names.is_empty() {
             return Ok(Table::default());
         }
         let df = ParquetReader::new(opened(path)?)
-            .with_columns(Some(flat))
+            .with_columns(Some(names))
             .finish()
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| TableError::Read {
+                path: path.into(),
+                reason: tidy_reason(&e.to_string(), path),
+            })?;
         Self::from_frame(&df, path)
     }
 

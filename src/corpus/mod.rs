@@ -280,9 +280,13 @@ fn parquet_documents(path: &Path, text_field: &str) -> Result<Vec<String>, Corpu
     if let Some(kind) = column.nested {
         return Err(not_text(&format!("a {kind}")));
     }
-    let table = crate::table::Table::read_parquet(path).map_err(CorpusError::Table)?;
-    let text = table.strs(text_field).ok_or_else(|| not_text("numbers"))?;
-    Ok(text.to_vec())
+    let table = crate::table::Table::read_parquet_columns(path, vec![text_field.to_string()])
+        .map_err(CorpusError::Table)?;
+    match table.strs(text_field) {
+        Some(text) => Ok(text.to_vec()),
+        None if table.f64s(text_field).is_some() => Err(not_text("numbers")),
+        None => Err(not_text("values that have no text form")),
+    }
 }
 
 /// The documents of one file, in order.

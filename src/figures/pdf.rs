@@ -75,15 +75,23 @@ fn next_resource_entries(pdf: &[u8], from: usize) -> Option<std::ops::Range<usiz
 }
 
 /// Sorts newline-terminated lines in place, when every one is an entry
-/// (`/name …`, printable ASCII); anything else is left as it is.
+/// (`/name …` on one line, printable ASCII, all at one indentation);
+/// anything else is left as it is.
 fn sort_entry_lines(span: &mut [u8]) {
     let mut lines: Vec<Vec<u8>> = span
         .split_inclusive(|&b| b == b'\n')
         .map(<[u8]>::to_vec)
         .collect();
+    // one entry per line, all at one depth: nothing opens a nested value
+    let indent = |l: &[u8]| l.iter().take_while(|&&b| b == b' ').count();
+    let depth = lines.first().map(|l| indent(l));
     let entry = |l: &Vec<u8>| {
         let text = l.trim_ascii();
-        text.starts_with(b"/") && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        Some(indent(l)) == depth
+            && text.starts_with(b"/")
+            && !text.ends_with(b"<<")
+            && !text.ends_with(b"[")
+            && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
     };
     if !lines.iter().all(entry) {
         return;
@@ -149,10 +157,15 @@ mod tests {
             String::from_utf8(pdf).unwrap(),
             "<<\n  /XObject <<\n    /xo0 5 0 R\n    /xo1 7 0 R\n  >>\n>>\n/Font <<\n/f0 1\n/f1 [bad\n>>"
         );
-        let mut not_entries = b"/Font <<\nstream\x01\n/f0 1\n>>".to_vec();
-        let before = not_entries.clone();
-        canonical_resource_order(&mut not_entries);
-        assert_eq!(not_entries, before);
+        for odd in [
+            &b"/Font <<\nstream\x01\n/f0 1\n>>"[..],
+            b"/Font <<\n  /f1 <<\n    /a 1\n  >>\n>>",
+            b"/Font <<\n  /f1 1\n    /a 1\n>>",
+        ] {
+            let mut pdf = odd.to_vec();
+            canonical_resource_order(&mut pdf);
+            assert_eq!(pdf, odd, "{}", String::from_utf8_lossy(odd));
+        }
     }
 
     #[test]

@@ -1,17 +1,41 @@
-//! The README's benchmark figures against the committed results: the ranges
-//! it quotes from `reports/bench/end_to_end.json` are recomputed here, so the
+//! The README's benchmark figures against the committed results: every range
+//! it quotes from `reports/bench/end_to_end.json` is recomputed here, so the
 //! README cannot drift from the last run of `scripts/bench_end_to_end.py`.
 
 use crate::support::root;
 use serde_json::Value;
 
-/// `min–max` of `field(case)` over the benchmark's cases, each value
-/// formatted by `fmt`, as the README writes a range.
-fn range(cases: &[Value], field: impl Fn(&Value) -> f64, fmt: impl Fn(f64) -> String) -> String {
-    let values: Vec<f64> = cases.iter().map(field).collect();
+/// `min–max` of the number at `path` (keys from the case down) over the
+/// benchmark's cases, each end formatted by `fmt`, as the README writes it.
+fn range(cases: &[Value], path: &[&str], fmt: fn(f64) -> String) -> String {
+    let values: Vec<f64> = cases
+        .iter()
+        .map(|c| {
+            let v = path.iter().fold(c, |v, k| &v[*k]);
+            v.as_f64()
+                .unwrap_or_else(|| panic!("no number at {path:?}"))
+        })
+        .collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{}–{}", fmt(lo), fmt(hi))
+}
+
+/// A whole number with thousands separators, as the README writes it.
+fn thousands(v: f64) -> String {
+    let digits = format!("{v:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn mib(bytes: f64) -> String {
+    thousands(bytes / f64::from(1 << 20))
 }
 
 #[test]
@@ -25,45 +49,49 @@ fn readme_quotes_the_end_to_end_benchmark() {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let ratio = |v: f64| format!("{v:.1}");
-    let percent = |v: f64| format!("{:.0}", 100.0 * v);
-    let rate = |v: f64| format!("{v:.0}");
-    let mib = |v: f64| format!("{:.0}", v / f64::from(1 << 20));
+    let ratio: fn(f64) -> String = |v| format!("{v:.1}");
+    let percent: fn(f64) -> String = |v| format!("{:.0}", 100.0 * v);
+    let two: fn(f64) -> String = |v| format!("{v:.2}");
     let quoted = [
-        format!(
-            "{}×",
-            range(cases, |c| c["speed_ratio"].as_f64().unwrap(), ratio)
+        (
+            "ran {}× the paper's throughput",
+            range(cases, &["speed_ratio"], ratio),
         ),
-        format!(
-            "{}×",
-            range(
-                cases,
-                |c| c["speed_ratio_vs_after_load"].as_f64().unwrap(),
-                ratio
-            )
+        (
+            "and {}× against",
+            range(cases, &["speed_ratio_vs_after_load"], ratio),
         ),
-        format!(
-            "{}%",
-            range(cases, |c| c["of_forward_only"].as_f64().unwrap(), percent)
+        (
+            "({} tok/s against",
+            range(cases, &["lossy", "tokens_per_s"], thousands),
         ),
-        format!(
-            "{} tok/s after loading",
-            range(
-                cases,
-                |c| c["paper"]["tokens_per_s_after_load"].as_f64().unwrap(),
-                rate
-            )
+        (
+            "the paper's {} tok/s after loading",
+            range(cases, &["paper", "tokens_per_s_after_load"], thousands),
         ),
-        format!(
+        (
             "({} MiB against",
-            range(
-                cases,
-                |c| c["lossy"]["peak_rss_bytes"].as_f64().unwrap(),
-                mib
-            )
+            range(cases, &["lossy", "peak_rss_bytes"], mib),
+        ),
+        (
+            "MiB against {})",
+            range(cases, &["paper", "peak_rss_bytes"], mib),
+        ),
+        (
+            "keeps {}% of its own",
+            range(cases, &["of_forward_only"], percent),
+        ),
+        (
+            "({} tok/s, `phases.forward`",
+            range(cases, &["lossy", "forward_only_tokens_per_s"], thousands),
+        ),
+        (
+            "overlapping measured {}×",
+            range(cases, &["overlap_ratio"], two),
         ),
     ];
-    for want in quoted {
+    for (template, value) in quoted {
+        let want = template.replace("{}", &value);
         assert!(readme.contains(&want), "README.md should say `{want}`");
     }
     let worst = cases
@@ -74,4 +102,6 @@ fn readme_quotes_the_end_to_end_benchmark() {
         worst <= 1e-4,
         "the benchmark's features differ by {worst:e}"
     );
+    let seen = format!("largest difference seen {worst:.1e}");
+    assert!(readme.contains(&seen), "README.md should say `{seen}`");
 }

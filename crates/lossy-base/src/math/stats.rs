@@ -1,4 +1,5 @@
-//! Correlation and error statistics: the one statistics module, shared by
+//! Correlation and error statistics: the one statistics module (Student's t
+//! is in [`super::student_t`]), shared by
 //! the fit stage (correlations, permutation tests, held-out metrics), the
 //! report and the figures (a plot's ρ, R², MAE).
 //!
