@@ -2,9 +2,10 @@
 //! without them writes no probe-set column or manifest entry, and adding a
 //! preference set and a named text set leaves every value of the main
 //! corpus unchanged; shards carry the probe sets to the assembly; a chat
-//! parquet reads as a text corpus from its string column; bad preference input, an unknown probe-set column and
-//! a chat template that does not render stop the run with exit 2, naming the
-//! file and row (or the study's line and column), and leave no report.
+//! parquet reads as a text corpus from its string column; bad preference
+//! input, an unknown probe-set column and a chat template that does not
+//! render stop the run with exit 2, naming the file and row (or the study's
+//! line and column), and leave no report.
 
 use super::support::{copy_dir, lossy, lossy_with_cache, root, text};
 use std::path::Path;
