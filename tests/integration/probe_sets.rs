@@ -109,6 +109,14 @@ fn probe_sets_add_columns_and_leave_the_main_corpus_values_untouched() {
     }
 }
 
+/// `lossy assemble` of `dir`'s study from `cache`, which must exit 2: its stderr.
+fn refused_assembly(dir: &Path, cache: &Path) -> String {
+    let out = lossy_with_cache(dir, cache, &["assemble", "study.yaml", "-q", "-o", "again"]);
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
 /// `lossy shard` puts each probe set in the cache and its record, so `lossy
 /// assemble` runs no model; a shard without them is missing, one over
 /// other probe data stale.
@@ -166,13 +174,7 @@ fn shards_carry_the_probe_sets_so_assembly_runs_no_model() {
     let mut record: serde_json::Value = serde_json::from_slice(&saved).unwrap();
     record.as_object_mut().unwrap().remove("probes");
     std::fs::write(&record_path, record.to_string()).unwrap();
-    let out = lossy_with_cache(
-        dir,
-        &cache,
-        &["assemble", "study.yaml", "-q", "-o", "again"],
-    );
-    let stderr = text(&out).1;
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused_assembly(dir, &cache);
     assert!(
         stderr.contains("1 of 2 shards are missing")
             && stderr.contains("1 tiny-b (probe set `preference` not in its record"),
@@ -186,13 +188,7 @@ fn shards_carry_the_probe_sets_so_assembly_runs_no_model() {
         prefs.replace("The dogs 0", "The cats 0"),
     )
     .unwrap();
-    let out = lossy_with_cache(
-        dir,
-        &cache,
-        &["assemble", "study.yaml", "-q", "-o", "again"],
-    );
-    let stderr = text(&out).1;
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused_assembly(dir, &cache);
     assert!(
         stderr.contains("0 tiny-a (probe set `preference` over other data)")
             && stderr.contains("1 tiny-b (probe set `preference` over other data)"),

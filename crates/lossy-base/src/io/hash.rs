@@ -129,18 +129,23 @@ impl PartsHasher {
 mod tests {
     use super::*;
 
+    /// Sets `file`'s modification time an hour back (old enough to memoise).
+    fn written_an_hour_ago(file: &Path) {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
     #[test]
     fn a_killed_writers_temporary_is_removed_with_the_next_write() {
         let tmp = tempfile::tempdir().unwrap();
         let (file, memo) = (tmp.path().join("w.bin"), tmp.path().join("memo"));
         std::fs::write(&file, b"abc").unwrap();
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
+        written_an_hour_ago(&file);
         let name = sha256_hex(
             stamp(&std::fs::canonicalize(&file).unwrap())
                 .unwrap()
@@ -164,13 +169,7 @@ mod tests {
         // just written: hashed but not remembered
         sha256_file_memo(&file, &memo).unwrap();
         assert!(!memo.join("file-hashes").exists());
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
+        written_an_hour_ago(&file);
         let first = sha256_file_memo(&file, &memo).unwrap();
         assert_eq!(first, sha256_hex(b"abc"));
         // the memo entry answers (proved by planting a different hash in it)
